@@ -1,0 +1,134 @@
+"""The FastAPI application factory: routers, middleware and error handlers; no rules."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from fastapi import FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from kefu import __version__
+from kefu.config import Settings, get_settings
+from kefu.context import request_id_var
+from kefu.errors import KefuError
+from kefu.i18n import Lang, negotiate, normalise_lang, translate
+
+log = logging.getLogger("kefu")
+
+_HTTP_CODES = {
+    400: ("bad_request", "error.bad_request"),
+    401: ("not_authenticated", "error.not_authenticated"),
+    403: ("permission_denied", "error.permission_denied"),
+    404: ("not_found", "error.not_found"),
+    405: ("method_not_allowed", "error.method_not_allowed"),
+    413: ("too_large", "error.too_large"),
+    429: ("too_many_requests", "error.too_many_requests"),
+}
+
+
+def error_body(code: str, message: str, **extra: Any) -> dict[str, Any]:
+    error: dict[str, Any] = {"code": code, "message": message}
+    error.update(extra)
+    return {"error": error}
+
+
+def _lang_of(request: Request) -> Lang:
+    lang: Lang = getattr(request.state, "lang", get_settings().default_language)
+    return lang
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(KefuError)
+    async def _kefu_error(request: Request, exc: KefuError) -> Response:
+        extra: dict[str, Any] = {}
+        if "field" in exc.params:
+            extra["field"] = exc.params["field"]
+        body = error_body(exc.code, translate(exc.message_key, _lang_of(request), **exc.params))
+        body["error"].update(extra)
+        headers = {}
+        retry_after = getattr(exc, "retry_after", None)
+        if retry_after is not None:
+            headers["Retry-After"] = str(retry_after)
+        if exc.status == 401:
+            headers["WWW-Authenticate"] = "Bearer"
+        return JSONResponse(body, status_code=exc.status, headers=headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation_error(request: Request, exc: RequestValidationError) -> Response:
+        problems = [
+            {"field": ".".join(str(part) for part in err.get("loc", ())[1:]), "problem": err["msg"]}
+            for err in exc.errors()
+        ]
+        body = error_body(
+            "validation_error",
+            translate("error.validation", _lang_of(request)),
+            details=problems,
+        )
+        return JSONResponse(body, status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        code, key = _HTTP_CODES.get(exc.status_code, ("http_error", "error.bad_request"))
+        return JSONResponse(
+            error_body(code, translate(key, _lang_of(request))),
+            status_code=exc.status_code,
+            headers=getattr(exc, "headers", None),
+        )
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> Response:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return JSONResponse(
+            error_body("internal_error", translate("error.internal", _lang_of(request))),
+            status_code=500,
+        )
+
+
+def _install_middleware(app: FastAPI, settings: Settings) -> None:
+    @app.middleware("http")
+    async def _request_context(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        incoming = request.headers.get("x-request-id", "")
+        request_id = incoming if 0 < len(incoming) <= 64 and incoming.isascii() else None
+        request_id = request_id or uuid.uuid4().hex
+        token = request_id_var.set(request_id)
+        explicit = normalise_lang(request.query_params.get("lang")) or normalise_lang(
+            request.cookies.get("kefu_lang")
+        )
+        request.state.lang_explicit = explicit is not None
+        request.state.lang = explicit or negotiate(
+            request.headers.get("accept-language"), settings.default_language
+        )
+        try:
+            response = await call_next(request)
+        finally:
+            request_id_var.reset(token)
+        response.headers["X-Request-ID"] = request_id
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        return response
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    app = FastAPI(
+        title="Kefu",
+        version=__version__,
+        description="Customer service for digital wallets (客服)",
+    )
+    app.state.settings = settings
+    _install_middleware(app, settings)
+    _install_error_handlers(app)
+
+    from kefu.health import router as health_router
+    from kefu.identity.routes import router as identity_router
+
+    app.include_router(health_router)
+    app.include_router(identity_router, prefix="/api/v1")
+    return app

@@ -1,0 +1,183 @@
+"""The ``kefu`` command. Each domain adds its own sub-commands here.
+
+A domain error or bad argument prints one line and exits 2; a failed check exits 1.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import click
+import pydantic
+import typer
+from rich.console import Console
+
+from kefu import __version__
+from kefu.errors import ConfigError, KefuError
+
+app = typer.Typer(
+    name="kefu",
+    help="Kefu (客服): customer service for digital wallets.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+demo_app = typer.Typer(help="Demo data.", no_args_is_help=True)
+audit_app = typer.Typer(help="The audit trail.", no_args_is_help=True)
+staff_app = typer.Typer(help="Staff accounts.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(demo_app, name="demo")
+app.add_typer(audit_app, name="audit")
+app.add_typer(staff_app, name="staff")
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+def fail(message: str, code: int = 2) -> typer.Exit:
+    err_console.print(f"kefu: {message}", markup=False, highlight=False)
+    return typer.Exit(code)
+
+
+def _version(value: bool) -> None:
+    if value:
+        console.print(f"kefu {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
+    ] = False,
+) -> None:
+    """Kefu (客服): customer service for digital wallets."""
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
+    port: Annotated[int | None, typer.Option(min=1, max=65535, help="Port.")] = None,
+) -> None:
+    """Serve the web app and API."""
+    import uvicorn
+
+    from kefu.app import create_app
+    from kefu.config import get_settings
+
+    settings = get_settings()
+    uvicorn.run(
+        create_app(settings),
+        host=host or settings.host,
+        port=port or settings.port,
+        log_level=settings.log_level.lower(),
+        proxy_headers=True,
+    )
+
+
+@db_app.command("upgrade")
+def db_upgrade(
+    revision: Annotated[str, typer.Argument(help="Target revision.")] = "head",
+) -> None:
+    """Apply database migrations."""
+    from alembic.util import CommandError
+
+    from kefu import migrate
+    from kefu.db import get_engine
+
+    try:
+        migrate.upgrade(get_engine(), revision)
+    except CommandError as exc:
+        raise fail(str(exc)) from exc
+    console.print(f"database at {revision}")
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Check the audit trail's hash chain; exit 1 if any row was changed or removed."""
+    from kefu import audit
+    from kefu.db import get_sessionmaker
+
+    with get_sessionmaker()() as db:
+        report = audit.verify_chain(db)
+    if report.ok:
+        console.print(f"audit chain intact: {report.rows} rows")
+        return
+    err_console.print(
+        f"audit chain BROKEN at row {report.first_break_id}: {report.reason}",
+        markup=False,
+    )
+    raise typer.Exit(1)
+
+
+@staff_app.command("create")
+def staff_create(
+    username: Annotated[str, typer.Argument()],
+    role: Annotated[str, typer.Option(help="agent | specialist | supervisor | admin")],
+    display_name: Annotated[str | None, typer.Option()] = None,
+) -> None:
+    """Create a staff user; the password is asked for, never taken on the command line."""
+    from kefu.db import get_sessionmaker
+    from kefu.identity import service
+
+    password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    with get_sessionmaker()() as db:
+        user = service.create_staff(
+            db, username=username, password=password, role=role, display_name=display_name
+        )
+        db.commit()
+        console.print(f"created {user.username} ({user.role})")
+
+
+@demo_app.command("seed")
+def demo_seed(
+    once: Annotated[bool, typer.Option(help="Do nothing if demo data already exist.")] = False,
+    customers: Annotated[
+        int, typer.Option(min=0, max=1_000_000, help="Extra ordinary customers to add.")
+    ] = 0,
+) -> None:
+    """Load the demo: one staff user per role and a customer for every problem."""
+    from kefu import demo
+    from kefu.config import get_settings
+    from kefu.db import get_sessionmaker
+
+    if get_settings().env == "production":
+        raise fail("demo data are refused when KEFU_ENV=production")
+    with get_sessionmaker()() as db:
+        if once and demo.already_seeded(db):
+            console.print("demo data already loaded")
+            return
+        summary = demo.seed(db, extra_customers=customers, console=console)
+    console.print(summary)
+
+
+def main() -> None:
+    """Entry point: domain errors and bad arguments become one line and exit code 2."""
+    try:
+        app(standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        err_console.print("kefu: aborted")
+        sys.exit(2)
+    except click.UsageError as exc:
+        message = exc.format_message().splitlines()[0] if exc.format_message() else str(exc)
+        err_console.print(f"kefu: {message}", markup=False)
+        sys.exit(2)
+    except click.ClickException as exc:
+        err_console.print(f"kefu: {exc.format_message()}", markup=False)
+        sys.exit(2)
+    except KefuError as exc:
+        err_console.print(f"kefu: {exc.detail or exc.code}", markup=False)
+        sys.exit(2)
+    except ConfigError as exc:
+        err_console.print(f"kefu: configuration: {exc}", markup=False)
+        sys.exit(2)
+    except pydantic.ValidationError as exc:
+        # pydantic-settings refusing a KEFU_* variable
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        err_console.print(f"kefu: configuration: {problems}", markup=False)
+        sys.exit(2)

@@ -1,0 +1,89 @@
+"""Settings: every one is a ``KEFU_*`` environment variable (see docs/configuration.md).
+
+Nothing is read at import time; ``get_settings()`` builds and caches the settings on first
+use, and ``get_settings.cache_clear()`` lets tests and the CLI change them.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PLACEHOLDER_SECRET = "change-me-development-only"  # noqa: S105 - refused outside development
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="KEFU_", extra="ignore")
+
+    env: Literal["development", "test", "production"] = "development"
+    demo: bool = False
+    database_url: str = "sqlite:///var/kefu.db"
+    secret_key: str = PLACEHOLDER_SECRET
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    public_url: str = "http://127.0.0.1:8000"
+    default_language: Literal["zh-CN", "en"] = "zh-CN"
+    timezone: str = "Asia/Shanghai"
+    log_level: str = "INFO"
+
+    # staff authentication
+    token_ttl_seconds: int = Field(default=8 * 3600, ge=60)
+    session_ttl_seconds: int = Field(default=12 * 3600, ge=60)
+    cookie_secure: bool = False
+    login_max_failures: int = Field(default=5, ge=1)
+    login_failure_window_seconds: int = Field(default=15 * 60, ge=1)
+
+    # one-time codes (验证码)
+    otp_ttl_seconds: int = Field(default=300, ge=30)
+    otp_max_attempts: int = Field(default=5, ge=1)
+    otp_resend_after_seconds: int = Field(default=60, ge=0)
+    otp_max_per_hour: int = Field(default=5, ge=1)
+    verification_ttl_seconds: int = Field(default=30 * 60, ge=60)
+    customer_token_ttl_seconds: int = Field(default=30 * 60, ge=60)
+
+    # outgoing messages
+    sms_backend: str = "outbox"
+    email_backend: str = "outbox"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @model_validator(mode="after")
+    def _refuse_placeholder_secret(self) -> Settings:
+        if self.env == "production" and (
+            self.secret_key == PLACEHOLDER_SECRET or len(self.secret_key) < 32
+        ):
+            raise ValueError(
+                "KEFU_SECRET_KEY must be set to a random value of at least 32 characters "
+                "when KEFU_ENV=production"
+            )
+        if self.env == "production" and self.demo:
+            raise ValueError("KEFU_DEMO=true is refused when KEFU_ENV=production")
+        return self
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def sqlite_path(self) -> Path | None:
+        """The database file for a file-backed SQLite URL, so its folder can be created."""
+        prefix = "sqlite:///"
+        if self.database_url.startswith(prefix) and ":memory:" not in self.database_url:
+            return Path(self.database_url[len(prefix) :])
+        return None
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,55 @@
+"""Demo data: one staff user per role and wallet customers for every problem in SPEC §3.
+
+Only ``kefu demo seed`` calls this; the passwords below are listed in docs/demo.md and
+exist nowhere else, so a deployment that never runs the demo has no default password.
+"""
+
+from __future__ import annotations
+
+from rich.console import Console
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from kefu.identity.models import StaffUser
+
+DEMO_STAFF: tuple[tuple[str, str, str, str], ...] = (
+    # username, role, display name, password
+    ("admin", "admin", "系统管理员 Admin", "kefu-admin-demo"),
+    ("supervisor", "supervisor", "主管 李娜", "kefu-supervisor-demo"),
+    ("specialist", "specialist", "技术专员 王强", "kefu-specialist-demo"),
+    ("agent", "agent", "客服 张敏", "kefu-agent-demo"),
+)
+
+
+def already_seeded(db: Session) -> bool:
+    return db.scalar(select(StaffUser.id).where(StaffUser.username == "admin")) is not None
+
+
+def seed(db: Session, *, extra_customers: int = 0, console: Console | None = None) -> str:
+    """Create the demo staff and the wallet's demo customers; commits in batches.
+
+    The wallet decides which accounts exist and what is wrong with each; identity links a
+    customer to every account so that one-time codes reach its phone and e-mail.
+    """
+    from kefu.wallet import demo as wallet_demo
+
+    for username, role, display_name, password in DEMO_STAFF:
+        if identity_service.get_staff_by_username(db, username) is None:
+            identity_service.create_staff(
+                db, username=username, password=password, role=role, display_name=display_name
+            )
+    db.commit()
+    holders = wallet_demo.seed_accounts(db, extra_customers=extra_customers, console=console)
+    for index, holder in enumerate(holders, start=1):
+        identity_service.create_customer(
+            db,
+            wallet_account_id=holder.account_id,
+            name=holder.name,
+            phone=holder.phone,
+            email=holder.email,
+            language=holder.language,
+        )
+        if index % 5000 == 0:
+            db.commit()
+    db.commit()
+    return f"demo data loaded: {len(DEMO_STAFF)} staff users, {len(holders)} customers"

@@ -1,0 +1,129 @@
+"""Request dependencies shared by every domain: who is calling, in which language, and
+whether they may do what the route does."""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+
+from kefu.config import Settings, get_settings
+from kefu.db import DbSession
+from kefu.errors import CsrfFailed, NotAuthenticated, PermissionDenied
+from kefu.i18n import Lang
+from kefu.identity import service as identity_service
+from kefu.identity.models import AccessToken, Customer, StaffUser
+from kefu.identity.permissions import has_permission
+
+SESSION_COOKIE = "kefu_session"
+CSRF_FIELD = "csrf_token"
+CSRF_HEADER = "X-CSRF-Token"
+_SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+def request_lang(request: Request) -> Lang:
+    lang: Lang = request.state.lang
+    return lang
+
+
+LangDep = Annotated[Lang, Depends(request_lang)]
+
+
+def _bearer(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip()
+    return None
+
+
+@dataclass(frozen=True)
+class StaffPrincipal:
+    user: StaffUser
+    token: AccessToken
+    via_cookie: bool
+
+    def may(self, permission: str) -> bool:
+        return has_permission(self.user.role, permission)
+
+
+async def _form_csrf(request: Request) -> str | None:
+    content_type = request.headers.get("content-type", "")
+    if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+        form = await request.form()
+        value = form.get(CSRF_FIELD)
+        return value if isinstance(value, str) else None
+    return None
+
+
+async def current_staff(request: Request, db: DbSession) -> StaffPrincipal:
+    """Staff from a bearer token (API) or the console session cookie.
+
+    Cookie-authenticated requests that change something must echo the session's CSRF
+    token in the form or the ``X-CSRF-Token`` header; bearer tokens are not sent by
+    browsers on their own, so they need none.
+    """
+    token = _bearer(request)
+    via_cookie = token is None
+    if token is None:
+        token = request.cookies.get(SESSION_COOKIE)
+    if not token:
+        raise NotAuthenticated()
+    kinds = {"session"} if via_cookie else {"api"}
+    record = identity_service.resolve_token(db, token, kinds=kinds)
+    if record is None or record.staff_user_id is None:
+        raise NotAuthenticated()
+    user = db.get(StaffUser, record.staff_user_id)
+    if user is None or not user.is_active:
+        raise NotAuthenticated()
+    if via_cookie and request.method not in _SAFE_METHODS:
+        sent = request.headers.get(CSRF_HEADER) or await _form_csrf(request)
+        if not sent or not record.csrf_token or not hmac.compare_digest(sent, record.csrf_token):
+            raise CsrfFailed()
+    request.state.lang = request.state.lang if request.state.lang_explicit else user.language
+    return StaffPrincipal(user=user, token=record, via_cookie=via_cookie)
+
+
+CurrentStaff = Annotated[StaffPrincipal, Depends(current_staff)]
+
+
+def require(permission: str) -> Callable[..., Any]:
+    """A dependency that lets the call through only for staff holding ``permission``."""
+
+    def dependency(staff: CurrentStaff) -> StaffPrincipal:
+        if not staff.may(permission):
+            raise PermissionDenied()
+        return staff
+
+    dependency.kefu_permission = permission  # type: ignore[attr-defined]
+    return dependency
+
+
+@dataclass(frozen=True)
+class CustomerPrincipal:
+    customer: Customer
+    token: AccessToken
+
+
+def current_customer(request: Request, db: DbSession) -> CustomerPrincipal:
+    """A customer who proved who they are with a one-time code, by their short-lived token."""
+    token = _bearer(request)
+    if token is None:
+        raise NotAuthenticated()
+    record = identity_service.resolve_token(db, token, kinds={"customer"})
+    if record is None or record.customer_id is None:
+        raise NotAuthenticated()
+    customer = db.get(Customer, record.customer_id)
+    if customer is None:
+        raise NotAuthenticated()
+    if not request.state.lang_explicit:
+        request.state.lang = customer.language
+    return CustomerPrincipal(customer=customer, token=record)
+
+
+CurrentCustomer = Annotated[CustomerPrincipal, Depends(current_customer)]

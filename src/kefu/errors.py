@@ -1,0 +1,75 @@
+"""Domain errors. Services raise these; each surface (API, pages, CLI, voice) maps them once.
+
+``message_key`` names a catalogue entry so the text follows the customer's language;
+``params`` fill its placeholders.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class KefuError(Exception):
+    status: ClassVar[int] = 400
+    code: ClassVar[str] = "bad_request"
+    message_key: ClassVar[str] = "error.bad_request"
+
+    def __init__(self, detail: str | None = None, **params: Any) -> None:
+        self.detail = detail
+        self.params = params
+        super().__init__(detail or self.code)
+
+
+class InvalidInput(KefuError):
+    code = "invalid_input"
+    message_key = "error.invalid_input"
+
+
+class NotAuthenticated(KefuError):
+    status = 401
+    code = "not_authenticated"
+    message_key = "error.not_authenticated"
+
+
+class InvalidCredentials(KefuError):
+    status = 401
+    code = "invalid_credentials"
+    message_key = "error.invalid_credentials"
+
+
+class PermissionDenied(KefuError):
+    status = 403
+    code = "permission_denied"
+    message_key = "error.permission_denied"
+
+
+class CsrfFailed(KefuError):
+    status = 403
+    code = "csrf_failed"
+    message_key = "error.csrf_failed"
+
+
+class NotFound(KefuError):
+    status = 404
+    code = "not_found"
+    message_key = "error.not_found"
+
+
+class Conflict(KefuError):
+    status = 409
+    code = "conflict"
+    message_key = "error.conflict"
+
+
+class TooManyRequests(KefuError):
+    status = 429
+    code = "too_many_requests"
+    message_key = "error.too_many_requests"
+
+    def __init__(self, detail: str | None = None, *, retry_after: int = 60, **params: Any):
+        super().__init__(detail, retry_after=retry_after, **params)
+        self.retry_after = retry_after
+
+
+class ConfigError(Exception):
+    """A setting names something that does not exist; raised at startup, never per request."""

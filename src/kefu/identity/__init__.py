@@ -1,0 +1,1 @@
+"""Customers, staff users, roles, sessions, one-time codes and verification."""

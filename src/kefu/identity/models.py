@@ -1,0 +1,127 @@
+"""Identity tables. Secrets (passwords, codes, tokens) are only ever stored hashed."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from kefu.db import Base, UtcDateTime, utcnow
+
+
+class Customer(Base):
+    """A wallet holder. ``wallet_account_id`` is the id in the wallet core (built-in or the
+    company's own), so no foreign key crosses the wallet port."""
+
+    __tablename__ = "customer"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    wallet_account_id: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    phone: Mapped[str | None] = mapped_column(String(20), unique=True)  # E.164
+    email: Mapped[str | None] = mapped_column(String(254), unique=True)  # lower-case
+    language: Mapped[str] = mapped_column(String(8), default="zh-CN")
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class StaffUser(Base):
+    __tablename__ = "staff_user"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(120))
+    role: Mapped[str] = mapped_column(String(20))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    language: Mapped[str] = mapped_column(String(8), default="zh-CN")
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class AccessToken(Base):
+    """Bearer tokens for the API and cookie sessions for the console, for staff and for
+    verified customers. Only the SHA-256 of the token is stored."""
+
+    __tablename__ = "access_token"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))  # "api" | "session" | "customer"
+    staff_user_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"), index=True)
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customer.id"), index=True)
+    verification_id: Mapped[int | None] = mapped_column(ForeignKey("verification.id"))
+    csrf_token: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class LoginAttempt(Base):
+    """Failed staff logins, kept in the database so every app process throttles alike."""
+
+    __tablename__ = "login_attempt"
+    __table_args__ = (Index("ix_login_attempt_username_at", "username", "attempted_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64))
+    client_ip: Mapped[str | None] = mapped_column(String(64))
+    succeeded: Mapped[bool] = mapped_column(Boolean)
+    attempted_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class OneTimeCode(Base):
+    """One 6-digit code sent to a destination. ``verification_id`` ties it to the
+    verification it proves; wrong tries are counted on the verification."""
+
+    __tablename__ = "one_time_code"
+    __table_args__ = (Index("ix_one_time_code_destination_sent", "destination", "sent_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    verification_id: Mapped[int] = mapped_column(ForeignKey("verification.id"), index=True)
+    destination: Mapped[str] = mapped_column(String(254))
+    code_hash: Mapped[str] = mapped_column(String(200))
+    sent_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class Verification(Base):
+    """An attempt by a customer to prove who they are, and once proven, for how long.
+
+    ``method`` is what is being proven (``phone``, ``email``, ``security_questions``),
+    ``channel`` where the customer is (``web``, ``chat``, ``voice``, ``email``, ``wechat``).
+    """
+
+    __tablename__ = "verification"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(32), unique=True)
+    # None when the phone or e-mail given belongs to no customer: the caller is told the
+    # same as for a registered one, so the API does not reveal who is a customer.
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customer.id"), index=True)
+    method: Mapped[str] = mapped_column(String(24))
+    channel: Mapped[str] = mapped_column(String(16))
+    destination_masked: Mapped[str] = mapped_column(String(254))
+    status: Mapped[str] = mapped_column(String(16))  # pending | verified | locked | expired
+    failed_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    verified_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    locked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class OutboxMessage(Base):
+    """Every SMS and e-mail Kefu sends, whatever the backend; the outbox backend stops here."""
+
+    __tablename__ = "outbox_message"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(8))  # sms | email
+    destination: Mapped[str] = mapped_column(String(254), index=True)
+    subject: Mapped[str | None] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(String(4000))
+    purpose: Mapped[str] = mapped_column(String(32))  # otp | case_update | survey ...
+    backend: Mapped[str] = mapped_column(String(16))
+    provider_id: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)

@@ -1,0 +1,51 @@
+"""Roles and the permission table that decides every staff route.
+
+A route declares the permission it needs (``require("customer.read")``); this table is the
+one place that says which role holds it. Higher roles hold everything lower roles do, so
+granting is written once per permission at the lowest role that should have it.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    AGENT = "agent"  # tier 1
+    SPECIALIST = "specialist"  # tier 2 / technical support
+    SUPERVISOR = "supervisor"
+    ADMIN = "admin"
+
+
+# Each role inherits the permissions of the roles before it in this order.
+ROLE_ORDER: tuple[Role, ...] = (Role.AGENT, Role.SPECIALIST, Role.SUPERVISOR, Role.ADMIN)
+
+LOWEST_ROLE_FOR: dict[str, Role] = {
+    "console.use": Role.AGENT,
+    "customer.read": Role.AGENT,
+    "verification.read": Role.AGENT,
+    "verification.start": Role.AGENT,
+    "audit.read_customer": Role.AGENT,
+    "audit.read": Role.SUPERVISOR,
+    "staff.read": Role.SUPERVISOR,
+    "staff.manage": Role.ADMIN,
+    "outbox.read": Role.ADMIN,
+}
+
+
+def permissions_of(role: str) -> frozenset[str]:
+    try:
+        rank = ROLE_ORDER.index(Role(role))
+    except ValueError:
+        return frozenset()
+    return frozenset(
+        permission
+        for permission, lowest in LOWEST_ROLE_FOR.items()
+        if ROLE_ORDER.index(lowest) <= rank
+    )
+
+
+def has_permission(role: str, permission: str) -> bool:
+    if permission not in LOWEST_ROLE_FOR:
+        raise KeyError(f"unknown permission {permission!r}")
+    return permission in permissions_of(role)

@@ -1,0 +1,256 @@
+"""Staff accounts, logins, tokens and customers.
+
+Routes and the CLI call these; they flush but never commit, so one caller owns each
+transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, func, or_, select
+from sqlalchemy.orm import Session
+
+from kefu import audit
+from kefu.db import utcnow
+from kefu.errors import Conflict, InvalidInput, NotFound, TooManyRequests
+from kefu.identity import secrets as kefu_secrets
+from kefu.identity.models import AccessToken, Customer, LoginAttempt, StaffUser
+from kefu.identity.normalise import normalise_email, normalise_phone
+from kefu.identity.permissions import Role
+
+MIN_PASSWORD_LENGTH = 10
+
+
+# --- staff -------------------------------------------------------------------------------
+
+
+def create_staff(
+    db: Session,
+    *,
+    username: str,
+    password: str,
+    role: str,
+    display_name: str | None = None,
+    language: str = "zh-CN",
+    actor: audit.Actor | None = None,
+) -> StaffUser:
+    username = username.strip().lower()
+    if not username or len(username) > 64 or not username.replace("_", "").isalnum():
+        raise InvalidInput("username must be letters, digits or _", field="username")
+    if role not in {r.value for r in Role}:
+        raise InvalidInput(f"unknown role {role!r}", field="role")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidInput(
+            f"password must be at least {MIN_PASSWORD_LENGTH} characters", field="password"
+        )
+    if db.scalar(select(StaffUser.id).where(StaffUser.username == username)) is not None:
+        raise Conflict("username already taken", field="username")
+    user = StaffUser(
+        username=username,
+        display_name=display_name or username,
+        role=role,
+        password_hash=kefu_secrets.hash_password(password),
+        language=language,
+    )
+    db.add(user)
+    db.flush()
+    audit.record(
+        db,
+        actor=actor or audit.Actor.system(),
+        action="staff.create",
+        after={"username": username, "role": role},
+    )
+    return user
+
+
+def get_staff_by_username(db: Session, username: str) -> StaffUser | None:
+    return db.scalar(select(StaffUser).where(StaffUser.username == username.strip().lower()))
+
+
+def list_staff(db: Session) -> list[StaffUser]:
+    return list(db.scalars(select(StaffUser).order_by(StaffUser.username)))
+
+
+def _recent_failures(db: Session, username: str, since: datetime) -> int:
+    return int(
+        db.scalar(
+            select(func.count())
+            .select_from(LoginAttempt)
+            .where(
+                LoginAttempt.username == username,
+                LoginAttempt.succeeded.is_(False),
+                LoginAttempt.attempted_at >= since,
+            )
+        )
+        or 0
+    )
+
+
+def authenticate_staff(
+    db: Session,
+    *,
+    username: str,
+    password: str,
+    client_ip: str | None,
+    max_failures: int,
+    window_seconds: int,
+    now: datetime | None = None,
+) -> StaffUser | None:
+    """Check a staff password, throttled per username; None for wrong credentials.
+
+    After ``max_failures`` wrong passwords within the window every further try, right or
+    wrong, is refused until the oldest failure leaves the window. The attempt is recorded
+    either way, so the caller commits before it reports a failure.
+    """
+    now = now or utcnow()
+    username = (username or "").strip().lower()[:64]
+    since = now - timedelta(seconds=window_seconds)
+    if _recent_failures(db, username, since) >= max_failures:
+        raise TooManyRequests("too many failed logins", retry_after=window_seconds)
+    user = get_staff_by_username(db, username) if username else None
+    password_ok = kefu_secrets.verify_password(
+        user.password_hash if user else kefu_secrets.DUMMY_PASSWORD_HASH, password or ""
+    )
+    ok = bool(user and user.is_active and password_ok)
+    db.add(LoginAttempt(username=username, client_ip=client_ip, succeeded=ok, attempted_at=now))
+    db.flush()
+    if not ok or user is None:
+        return None
+    user.last_login_at = now
+    db.execute(
+        delete(LoginAttempt).where(
+            LoginAttempt.username == username, LoginAttempt.attempted_at < since
+        )
+    )
+    return user
+
+
+# --- tokens and sessions -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    token: str
+    expires_in: int
+    csrf_token: str | None
+    record: AccessToken
+
+
+def issue_token(
+    db: Session,
+    *,
+    kind: str,
+    ttl_seconds: int,
+    staff_user_id: int | None = None,
+    customer_id: int | None = None,
+    verification_id: int | None = None,
+    now: datetime | None = None,
+) -> IssuedToken:
+    now = now or utcnow()
+    token = kefu_secrets.new_token()
+    csrf = kefu_secrets.new_token() if kind == "session" else None
+    record = AccessToken(
+        token_hash=kefu_secrets.token_digest(token),
+        kind=kind,
+        staff_user_id=staff_user_id,
+        customer_id=customer_id,
+        verification_id=verification_id,
+        csrf_token=csrf,
+        created_at=now,
+        expires_at=now + timedelta(seconds=ttl_seconds),
+    )
+    db.add(record)
+    db.flush()
+    return IssuedToken(token=token, expires_in=ttl_seconds, csrf_token=csrf, record=record)
+
+
+def resolve_token(
+    db: Session, token: str, *, kinds: set[str], now: datetime | None = None
+) -> AccessToken | None:
+    if not token or len(token) > 200:
+        return None
+    now = now or utcnow()
+    record = db.scalar(
+        select(AccessToken).where(AccessToken.token_hash == kefu_secrets.token_digest(token))
+    )
+    if (
+        record is None
+        or record.kind not in kinds
+        or record.revoked_at is not None
+        or record.expires_at <= now
+    ):
+        return None
+    return record
+
+
+def revoke_token(db: Session, record: AccessToken) -> None:
+    record.revoked_at = utcnow()
+    db.flush()
+
+
+# --- customers ---------------------------------------------------------------------------
+
+
+def create_customer(
+    db: Session,
+    *,
+    wallet_account_id: str,
+    name: str,
+    phone: str | None = None,
+    email: str | None = None,
+    language: str = "zh-CN",
+) -> Customer:
+    phone_e164 = normalise_phone(phone) if phone else None
+    email_norm = normalise_email(email) if email else None
+    if phone_e164 is None and email_norm is None:
+        raise InvalidInput("a customer needs a phone number or an e-mail address")
+    conditions = [Customer.wallet_account_id == wallet_account_id]
+    if phone_e164:
+        conditions.append(Customer.phone == phone_e164)
+    if email_norm:
+        conditions.append(Customer.email == email_norm)
+    clash = db.scalar(select(Customer.id).where(or_(*conditions)))
+    if clash is not None:
+        raise Conflict("a customer with this wallet account, phone or e-mail exists")
+    customer = Customer(
+        wallet_account_id=wallet_account_id,
+        name=name,
+        phone=phone_e164,
+        email=email_norm,
+        language=language,
+        created_at=utcnow(),
+    )
+    db.add(customer)
+    db.flush()
+    return customer
+
+
+def get_customer(db: Session, customer_id: int) -> Customer:
+    customer = db.get(Customer, customer_id)
+    if customer is None:
+        raise NotFound("no such customer")
+    return customer
+
+
+def find_customer_by_contact(db: Session, contact: str) -> Customer | None:
+    """The customer registered with this phone number or e-mail address, if any."""
+    if "@" in contact:
+        return db.scalar(select(Customer).where(Customer.email == normalise_email(contact)))
+    return db.scalar(select(Customer).where(Customer.phone == normalise_phone(contact)))
+
+
+def list_customers(db: Session, *, query: str | None = None, limit: int = 50) -> list[Customer]:
+    statement = select(Customer).order_by(Customer.id).limit(limit)
+    if query:
+        like = f"%{query.strip()}%"
+        statement = statement.where(
+            or_(
+                Customer.name.like(like),
+                Customer.phone.like(like),
+                Customer.email.like(like),
+                Customer.wallet_account_id.like(like),
+            )
+        )
+    return list(db.scalars(statement))

@@ -1,0 +1,15 @@
+"""Imports every domain's models so metadata is complete for Alembic and tests."""
+
+from __future__ import annotations
+
+import importlib
+
+_MODEL_MODULES = (
+    "kefu.audit",
+    "kefu.identity.models",
+)
+
+
+def import_all_models() -> None:
+    for name in _MODEL_MODULES:
+        importlib.import_module(name)
