@@ -9,7 +9,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from kefu import __version__
@@ -19,6 +19,8 @@ from kefu.errors import KefuError
 from kefu.i18n import Lang, negotiate, normalise_lang, translate
 
 log = logging.getLogger("kefu")
+
+PAGE_PREFIXES = ("/console", "/dev", "/help")
 
 _HTTP_CODES = {
     400: ("bad_request", "error.bad_request"),
@@ -42,9 +44,25 @@ def _lang_of(request: Request) -> Lang:
     return lang
 
 
+def _wants_page(request: Request) -> bool:
+    """Errors on the console and other pages are shown as pages, not JSON."""
+    return request.url.path.startswith(PAGE_PREFIXES)
+
+
+def _page_error(request: Request, status: int, message: str) -> Response:
+    from kefu.web.templating import render
+
+    if status == 401 and request.url.path.startswith("/console"):
+        return RedirectResponse("/console/login", status_code=303)
+    return render(request, "error.html", {"message": message}, status_code=status)
+
+
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(KefuError)
     async def _kefu_error(request: Request, exc: KefuError) -> Response:
+        if _wants_page(request):
+            message = translate(exc.message_key, _lang_of(request), **exc.params)
+            return _page_error(request, exc.status, message)
         extra: dict[str, Any] = {}
         if "field" in exc.params:
             extra["field"] = exc.params["field"]
@@ -60,6 +78,8 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(request: Request, exc: RequestValidationError) -> Response:
+        if _wants_page(request):
+            return _page_error(request, 400, translate("error.validation", _lang_of(request)))
         problems = [
             {"field": ".".join(str(part) for part in err.get("loc", ())[1:]), "problem": err["msg"]}
             for err in exc.errors()
@@ -74,6 +94,8 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
         code, key = _HTTP_CODES.get(exc.status_code, ("http_error", "error.bad_request"))
+        if _wants_page(request):
+            return _page_error(request, exc.status_code, translate(key, _lang_of(request)))
         return JSONResponse(
             error_body(code, translate(key, _lang_of(request))),
             status_code=exc.status_code,
@@ -128,7 +150,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     from kefu.health import router as health_router
     from kefu.identity.routes import router as identity_router
+    from kefu.web.routes import mount_web
 
     app.include_router(health_router)
     app.include_router(identity_router, prefix="/api/v1")
+    mount_web(app, settings)
     return app

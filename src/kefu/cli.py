@@ -8,10 +8,12 @@ from __future__ import annotations
 import sys
 from typing import Annotated
 
-import click
 import pydantic
 import typer
 from rich.console import Console
+
+# Typer >= 0.26 vendors click; its usage errors live here.
+from typer._click.exceptions import ClickException, NoArgsIsHelpError
 
 from kefu import __version__
 from kefu.errors import ConfigError, KefuError
@@ -157,18 +159,22 @@ def demo_seed(
 def main() -> None:
     """Entry point: domain errors and bad arguments become one line and exit code 2."""
     try:
-        app(standalone_mode=False)
-    except click.exceptions.Exit as exc:
+        # without standalone mode an Exit raised by a command comes back as its code
+        result = app(standalone_mode=False)
+        sys.exit(result if isinstance(result, int) else 0)
+    except typer.Exit as exc:
         sys.exit(exc.exit_code)
-    except click.exceptions.Abort:
+    except typer.Abort:
         err_console.print("kefu: aborted")
         sys.exit(2)
-    except click.UsageError as exc:
-        message = exc.format_message().splitlines()[0] if exc.format_message() else str(exc)
-        err_console.print(f"kefu: {message}", markup=False)
+    except NoArgsIsHelpError as exc:
+        # the help text itself is what the user needs here
+        if exc.ctx is not None:
+            console.print(exc.ctx.get_help(), markup=False, highlight=False)
         sys.exit(2)
-    except click.ClickException as exc:
-        err_console.print(f"kefu: {exc.format_message()}", markup=False)
+    except ClickException as exc:
+        lines = exc.format_message().strip().splitlines()
+        err_console.print(f"kefu: {lines[0] if lines else exc}", markup=False)
         sys.exit(2)
     except KefuError as exc:
         err_console.print(f"kefu: {exc.detail or exc.code}", markup=False)

@@ -10,6 +10,7 @@ from rich.console import Console
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from kefu.identity import service as identity_service
 from kefu.identity.models import StaffUser
 
 DEMO_STAFF: tuple[tuple[str, str, str, str], ...] = (

@@ -1,0 +1,99 @@
+"""The ``kefu`` command run as a customer of the package would: in a subprocess."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from kefu import __version__
+
+
+def kefu(*args: str, env: dict[str, str] | None = None, stdin: str | None = None):
+    return subprocess.run(
+        [sys.executable, "-m", "kefu", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        input=stdin,
+        timeout=120,
+    )
+
+
+@pytest.fixture
+def sqlite_env(tmp_path: Path) -> dict[str, str]:
+    return {"KEFU_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}", "KEFU_ENV": "test"}
+
+
+def test_version() -> None:
+    result = kefu("--version")
+    assert result.returncode == 0
+    assert __version__ in result.stdout
+
+
+def test_unknown_command_is_one_line_and_exit_2() -> None:
+    result = kefu("frobnicate")
+    assert result.returncode == 2
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in result.stderr
+
+
+def test_bad_option_value_exits_2() -> None:
+    result = kefu("serve", "--port", "99999")
+    assert result.returncode == 2
+    assert "port" in result.stderr.lower()
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_bad_setting_exits_2(sqlite_env: dict[str, str]) -> None:
+    result = kefu("db", "upgrade", env={**sqlite_env, "KEFU_TIMEZONE": "Mars/Olympus"})
+    assert result.returncode == 2
+    assert "timezone" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_production_refuses_placeholder_secret(sqlite_env: dict[str, str]) -> None:
+    result = kefu("db", "upgrade", env={**sqlite_env, "KEFU_ENV": "production"})
+    assert result.returncode == 2
+    assert "KEFU_SECRET_KEY" in result.stderr
+
+
+def test_db_upgrade_then_audit_verify(sqlite_env: dict[str, str]) -> None:
+    assert kefu("db", "upgrade", env=sqlite_env).returncode == 0
+    result = kefu("audit", "verify", env=sqlite_env)
+    assert result.returncode == 0, result.stderr
+    assert "intact" in result.stdout
+
+
+def test_unknown_revision_exits_2(sqlite_env: dict[str, str]) -> None:
+    result = kefu("db", "upgrade", "nonsense", env=sqlite_env)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+
+
+def test_staff_create_asks_for_password(sqlite_env: dict[str, str]) -> None:
+    assert kefu("db", "upgrade", env=sqlite_env).returncode == 0
+    ok = kefu(
+        "staff",
+        "create",
+        "ops",
+        "--role",
+        "admin",
+        env=sqlite_env,
+        stdin="a-long-password\na-long-password\n",
+    )
+    assert ok.returncode == 0, ok.stderr
+    bad_role = kefu(
+        "staff",
+        "create",
+        "ops2",
+        "--role",
+        "root",
+        env=sqlite_env,
+        stdin="a-long-password\na-long-password\n",
+    )
+    assert bad_role.returncode == 2
+    assert "role" in bad_role.stderr

@@ -1,0 +1,150 @@
+"""Walks every route of the app: no anonymous or customer request reaches staff data, each
+staff route refuses the roles that lack its permission, and a customer never sees another
+customer's data."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+from tests.factories import customer_token, make_customer, staff_token
+
+from kefu.deps import current_customer, current_staff
+from kefu.identity.permissions import ROLE_ORDER, has_permission
+
+# Routes anyone may call. Everything else must declare who may call it.
+PUBLIC_ROUTES = {
+    ("GET", "/healthz"),
+    ("GET", "/"),
+    ("GET", "/openapi.json"),
+    ("GET", "/docs"),
+    ("GET", "/docs/oauth2-redirect"),
+    ("GET", "/redoc"),
+    ("POST", "/api/v1/auth/token"),
+    ("GET", "/console/login"),
+    ("POST", "/console/login"),
+    ("POST", "/api/v1/verifications"),
+    ("POST", "/api/v1/verifications/{verification_id}/resend"),
+    ("POST", "/api/v1/verifications/{verification_id}/confirm"),
+}
+
+
+def _calls(dependant: Any) -> Iterator[Callable[..., Any]]:
+    for sub in dependant.dependencies:
+        if sub.call is not None:
+            yield sub.call
+        yield from _calls(sub)
+
+
+def _guard(route: APIRoute) -> tuple[str, str | None]:
+    """('staff', permission) or ('customer', None) or ('public', None)."""
+    permission = None
+    kind = "public"
+    for call in _calls(route.dependant):
+        if getattr(call, "kefu_permission", None):
+            permission = call.kefu_permission
+        if call is current_staff:
+            kind = "staff"
+        if call is current_customer and kind == "public":
+            kind = "customer"
+    return kind, permission
+
+
+def _routes(app: FastAPI) -> list[tuple[str, str, APIRoute]]:
+    found = []
+    for route in app.routes:
+        if isinstance(route, APIRoute):
+            for method in sorted(route.methods - {"HEAD"}):
+                found.append((method, route.path, route))
+    return found
+
+
+def _url(path: str) -> str:
+    return re.sub(r"\{[^}]+\}", "1", path)
+
+
+def test_every_route_is_public_by_list_or_guarded(app: FastAPI) -> None:
+    unguarded = [
+        (method, path)
+        for method, path, route in _routes(app)
+        if (method, path) not in PUBLIC_ROUTES and _guard(route)[0] == "public"
+    ]
+    assert unguarded == []
+
+
+def test_staff_routes_declare_a_permission(app: FastAPI) -> None:
+    missing = [
+        (method, path)
+        for method, path, route in _routes(app)
+        if _guard(route)[0] == "staff" and _guard(route)[1] is None
+    ]
+    assert missing == []
+
+
+def test_anonymous_requests_reach_no_guarded_route(app: FastAPI, client: TestClient) -> None:
+    for method, path, _route in _routes(app):
+        if (method, path) in PUBLIC_ROUTES:
+            continue
+        response = client.request(method, _url(path), json={}, follow_redirects=False)
+        if path.startswith("/console"):
+            assert response.status_code == 303, (method, path)
+            assert response.headers["location"] == "/console/login"
+        else:
+            assert response.status_code == 401, (method, path, response.text)
+
+
+def test_customers_reach_no_staff_route(app: FastAPI, client: TestClient, db: Session) -> None:
+    token = customer_token(db, make_customer(db))
+    headers = {"Authorization": f"Bearer {token}"}
+    for method, path, route in _routes(app):
+        if _guard(route)[0] != "staff":
+            continue
+        response = client.request(
+            method, _url(path), json={}, headers=headers, follow_redirects=False
+        )
+        expected = 303 if path.startswith("/console") else 401
+        assert response.status_code == expected, (method, path, response.status_code)
+
+
+def test_staff_tokens_are_not_customer_tokens(
+    app: FastAPI, client: TestClient, db: Session
+) -> None:
+    headers = {"Authorization": f"Bearer {staff_token(client, db, 'admin')}"}
+    for method, path, route in _routes(app):
+        if _guard(route)[0] == "customer":
+            response = client.request(method, _url(path), json={}, headers=headers)
+            assert response.status_code == 401, (method, path)
+
+
+@pytest.mark.parametrize("role", [role.value for role in ROLE_ORDER])
+def test_each_role_is_refused_what_it_lacks(
+    role: str, app: FastAPI, client: TestClient, db: Session
+) -> None:
+    headers = {"Authorization": f"Bearer {staff_token(client, db, role)}"}
+    for method, path, route in _routes(app):
+        kind, permission = _guard(route)
+        if kind != "staff" or permission is None or has_permission(role, permission):
+            continue
+        response = client.request(method, _url(path), json={}, headers=headers)
+        assert response.status_code == 403, (role, method, path, response.status_code)
+
+
+def test_customer_routes_never_show_another_customers_data(
+    app: FastAPI, client: TestClient, db: Session
+) -> None:
+    alice, bob = make_customer(db), make_customer(db)
+    headers = {"Authorization": f"Bearer {customer_token(db, bob)}"}
+    customer_routes = [
+        (m, p) for m, p, r in _routes(app) if _guard(r)[0] == "customer" and m == "GET"
+    ]
+    for method, path in customer_routes:
+        assert "{customer_id}" not in path, "customer routes act on the caller only"
+        body = client.request(method, _url(path), headers=headers).text
+        assert alice.wallet_account_id not in body, path
+        assert alice.name not in body, path
