@@ -20,6 +20,7 @@ from kefu.i18n import Lang, negotiate, normalise_lang, translate
 
 log = logging.getLogger("kefu")
 
+LANG_COOKIE = "kefu_lang"
 PAGE_PREFIXES = ("/console", "/dev", "/help")
 
 _HTTP_CODES = {
@@ -120,9 +121,8 @@ def _install_middleware(app: FastAPI, settings: Settings) -> None:
         request_id = incoming if 0 < len(incoming) <= 64 and incoming.isascii() else None
         request_id = request_id or uuid.uuid4().hex
         token = request_id_var.set(request_id)
-        explicit = normalise_lang(request.query_params.get("lang")) or normalise_lang(
-            request.cookies.get("kefu_lang")
-        )
+        chosen = normalise_lang(request.query_params.get("lang"))
+        explicit = chosen or normalise_lang(request.cookies.get(LANG_COOKIE))
         request.state.lang_explicit = explicit is not None
         request.state.lang = explicit or negotiate(
             request.headers.get("accept-language"), settings.default_language
@@ -132,6 +132,8 @@ def _install_middleware(app: FastAPI, settings: Settings) -> None:
         finally:
             request_id_var.reset(token)
         response.headers["X-Request-ID"] = request_id
+        if chosen is not None:  # a language picked on a page sticks for later pages
+            response.set_cookie(LANG_COOKIE, chosen, max_age=365 * 86400, samesite="lax")
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         return response

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -10,15 +11,25 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
+from kefu.config import get_settings
 from kefu.i18n import Lang, translate
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 STATIC_DIR = Path(__file__).parent / "static"
 
 
+def _local_time(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """A stored UTC time as the service's local time, which is what people are told."""
+    if value is None:
+        return "—"
+    return value.astimezone(get_settings().tz).strftime(fmt)
+
+
 @lru_cache
 def templates() -> Jinja2Templates:
-    return Jinja2Templates(directory=str(TEMPLATE_DIR))
+    environment = Jinja2Templates(directory=str(TEMPLATE_DIR))
+    environment.env.filters["local_time"] = _local_time
+    return environment
 
 
 def render(
