@@ -150,11 +150,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     _install_middleware(app, settings)
     _install_error_handlers(app)
 
+    from kefu.channels.senders import build_senders
     from kefu.health import router as health_router
     from kefu.identity.routes import router as identity_router
+    from kefu.identity.verification_routes import router as verification_router
     from kefu.web.routes import mount_web
 
     app.include_router(health_router)
     app.include_router(identity_router, prefix="/api/v1")
+    app.state.senders = build_senders(settings)  # a bad KEFU_*_BACKEND stops startup here
+    app.include_router(verification_router, prefix="/api/v1")
+    if settings.demo:
+        from kefu.web.dev import router as dev_router
+
+        app.include_router(dev_router)
     mount_web(app, settings)
     return app

@@ -16,6 +16,7 @@ from rich.console import Console
 from typer._click.exceptions import ClickException, NoArgsIsHelpError
 
 from kefu import __version__
+from kefu.channels import cli as channels_cli
 from kefu.errors import ConfigError, KefuError
 
 app = typer.Typer(
@@ -33,6 +34,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(demo_app, name="demo")
 app.add_typer(audit_app, name="audit")
 app.add_typer(staff_app, name="staff")
+app.command("outbox")(channels_cli.outbox)
 
 console = Console()
 err_console = Console(stderr=True)

@@ -6,6 +6,7 @@ use, and ``get_settings.cache_clear()`` lets tests and the CLI change them.
 
 from __future__ import annotations
 
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -49,6 +50,23 @@ class Settings(BaseSettings):
     # outgoing messages
     sms_backend: str = "outbox"
     email_backend: str = "outbox"
+    smtp_relay_host: str = ""
+    smtp_relay_port: int = Field(default=25, ge=1, le=65535)
+    email_from: str = ""
+
+    # the wallet core behind the port (kefu.wallet.port)
+    wallet_backend: str = "builtin"
+
+    # cases (工单): SLA clock, follow-up, attachments
+    business_hours: str = "mon-fri 09:00-18:00"
+    business_holidays: str = ""
+    case_sla_warn_percent: int = Field(default=80, ge=1, le=99)
+    case_reopen_days: int = Field(default=7, ge=0)
+    case_autoclose_days: int = Field(default=7, ge=1)
+    case_reminder_hours: int = Field(default=24, ge=1)
+    storage_backend: str = "local"
+    storage_dir: str = "var/attachments"
+    attachment_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
 
     @field_validator("timezone")
     @classmethod
@@ -57,6 +75,24 @@ class Settings(BaseSettings):
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @field_validator("business_hours")
+    @classmethod
+    def _readable_hours(cls, value: str) -> str:
+        from kefu.cases.sla import parse_hours
+
+        parse_hours(value)
+        return value
+
+    @field_validator("business_holidays")
+    @classmethod
+    def _readable_holidays(cls, value: str) -> str:
+        for part in filter(None, (p.strip() for p in value.split(","))):
+            try:
+                date.fromisoformat(part)
+            except ValueError as exc:
+                raise ValueError(f"holiday {part!r} is not a YYYY-MM-DD date") from exc
         return value
 
     @model_validator(mode="after")

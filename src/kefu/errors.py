@@ -73,3 +73,50 @@ class TooManyRequests(KefuError):
 
 class ConfigError(Exception):
     """A setting names something that does not exist; raised at startup, never per request."""
+
+
+class DeliveryFailed(KefuError):
+    """An SMS or e-mail backend could not hand the message over."""
+
+    status = 503
+    code = "delivery_failed"
+    message_key = "error.delivery_failed"
+
+
+class CodeInvalid(KefuError):
+    """A wrong one-time code; ``remaining`` tries are left before the verification locks."""
+
+    code = "code_invalid"
+    message_key = "error.code_invalid"
+
+
+class CodeExpired(KefuError):
+    status = 410
+    code = "code_expired"
+    message_key = "error.code_expired"
+
+
+class VerificationLocked(KefuError):
+    """Too many wrong codes: this verification is closed; a new one can be started."""
+
+    status = 423
+    code = "verification_locked"
+    message_key = "error.verification_locked"
+
+
+class VerificationExpired(KefuError):
+    """The verification was already used, or its time is up."""
+
+    status = 410
+    code = "verification_expired"
+    message_key = "error.verification_expired"
+
+
+class CodeResendTooSoon(TooManyRequests):
+    code = "code_resend_too_soon"
+    message_key = "error.code_resend_too_soon"
+
+
+class CodeLimitReached(TooManyRequests):
+    code = "code_limit_reached"
+    message_key = "error.code_limit_reached"

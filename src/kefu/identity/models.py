@@ -72,7 +72,9 @@ class LoginAttempt(Base):
 
 class OneTimeCode(Base):
     """One 6-digit code sent to a destination. ``verification_id`` ties it to the
-    verification it proves; wrong tries are counted on the verification."""
+    verification it proves; wrong tries are counted on the verification. ``destination`` is
+    a keyed hash of the phone or e-mail (see ``identity/otp.py``), enough to rate-limit per
+    destination without keeping the numbers of people who are not customers."""
 
     __tablename__ = "one_time_code"
     __table_args__ = (Index("ix_one_time_code_destination_sent", "destination", "sent_at"),)
@@ -109,19 +111,3 @@ class Verification(Base):
     verified_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     locked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
-
-
-class OutboxMessage(Base):
-    """Every SMS and e-mail Kefu sends, whatever the backend; the outbox backend stops here."""
-
-    __tablename__ = "outbox_message"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    channel: Mapped[str] = mapped_column(String(8))  # sms | email
-    destination: Mapped[str] = mapped_column(String(254), index=True)
-    subject: Mapped[str | None] = mapped_column(String(200))
-    body: Mapped[str] = mapped_column(String(4000))
-    purpose: Mapped[str] = mapped_column(String(32))  # otp | case_update | survey ...
-    backend: Mapped[str] = mapped_column(String(16))
-    provider_id: Mapped[str | None] = mapped_column(String(64))
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)

@@ -29,7 +29,13 @@ LOWEST_ROLE_FOR: dict[str, Role] = {
     "audit.read": Role.SUPERVISOR,
     "staff.read": Role.SUPERVISOR,
     "staff.manage": Role.ADMIN,
-    "outbox.read": Role.ADMIN,
+    "wallet.read": Role.AGENT,
+    "wallet.act": Role.AGENT,
+    "wallet.refund.decide": Role.AGENT,
+    "wallet.limits": Role.SPECIALIST,
+    "wallet.dispute.decide": Role.SPECIALIST,
+    "wallet.unfreeze": Role.SUPERVISOR,
+    "wallet.refund.decide_large": Role.SUPERVISOR,
 }
 
 

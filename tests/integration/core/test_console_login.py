@@ -57,8 +57,11 @@ def test_wrong_password_shows_the_form_again(client: TestClient, db: Session) ->
 
 
 def test_console_pages_follow_the_language_switch(client: TestClient) -> None:
-    assert "Sign in" in client.get("/console/login?lang=en").text
     assert "登录" in client.get("/console/login", headers={"Accept-Language": "zh-CN"}).text
+    assert "Sign in" in client.get("/console/login?lang=en").text
+    # the choice sticks, over the browser's Accept-Language, until changed again
+    assert "Sign in" in client.get("/console/login", headers={"Accept-Language": "zh-CN"}).text
+    assert "登录" in client.get("/console/login?lang=zh-CN").text
 
 
 def test_logout_needs_the_session_csrf_token(client: TestClient, db: Session) -> None:

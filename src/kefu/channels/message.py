@@ -1,0 +1,22 @@
+"""The message handed to a sender."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class OutgoingMessage:
+    """``secrets`` are substrings of the text (one-time codes) that may leave Kefu only in
+    the message itself; ``repr`` hides subject and text so a stray log call cannot print them."""
+
+    to: str
+    purpose: str
+    body: str = field(repr=False)
+    subject: str | None = field(default=None, repr=False)
+    secrets: tuple[str, ...] = field(default=(), repr=False)
+
+    def redact(self, text: str) -> str:
+        for secret in self.secrets:
+            text = text.replace(secret, "*" * len(secret))
+        return text
