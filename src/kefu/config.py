@@ -44,6 +44,7 @@ class Settings(BaseSettings):
     otp_max_attempts: int = Field(default=5, ge=1)
     otp_resend_after_seconds: int = Field(default=60, ge=0)
     otp_max_per_hour: int = Field(default=5, ge=1)
+    otp_max_per_client_per_hour: int = Field(default=20, ge=1)
     verification_ttl_seconds: int = Field(default=30 * 60, ge=60)
     customer_token_ttl_seconds: int = Field(default=30 * 60, ge=60)
 

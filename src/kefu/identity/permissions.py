@@ -36,6 +36,11 @@ LOWEST_ROLE_FOR: dict[str, Role] = {
     "wallet.dispute.decide": Role.SPECIALIST,
     "wallet.unfreeze": Role.SUPERVISOR,
     "wallet.refund.decide_large": Role.SUPERVISOR,
+    "case.read": Role.AGENT,
+    "case.write": Role.AGENT,
+    "case.escalate": Role.AGENT,
+    "sla.read": Role.AGENT,
+    "sla.manage": Role.ADMIN,
 }
 
 

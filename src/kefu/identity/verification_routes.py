@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 
+from kefu import ratelimit
 from kefu.channels.senders import Senders
 from kefu.db import DbSession
 from kefu.deps import CurrentCustomer, SettingsDep, StaffPrincipal, require
@@ -46,6 +47,14 @@ def start_verification(
 ) -> CodeSentRead:
     if lang := normalise_lang(body.lang):
         request.state.lang = lang
+    ratelimit.hit(
+        db,
+        bucket="verification.start",
+        key=request.client.host if request.client else "unknown",
+        limit=settings.otp_max_per_client_per_hour,
+        window_seconds=3600,
+        secret=settings.secret_key,
+    )
     sent = otp.start_verification(
         db, contact=body.contact, channel=body.channel, settings=settings, senders=senders
     )

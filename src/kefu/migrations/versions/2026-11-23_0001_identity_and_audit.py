@@ -56,7 +56,6 @@ def _drop_audit_triggers() -> None:
 
 
 def upgrade() -> None:
-
     op.create_table(
         "customer",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -71,6 +70,18 @@ def upgrade() -> None:
         sa.UniqueConstraint("phone", name=op.f("uq_customer_phone")),
         sa.UniqueConstraint("wallet_account_id", name=op.f("uq_customer_wallet_account_id")),
     )
+    op.create_table(
+        "rate_event",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("bucket", sa.String(length=40), nullable=False),
+        sa.Column("key", sa.String(length=64), nullable=False),
+        sa.Column("occurred_at", kefu.db.UtcDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_rate_event")),
+    )
+    with op.batch_alter_table("rate_event", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_rate_event_bucket_key_at", ["bucket", "key", "occurred_at"], unique=False
+        )
     op.create_table(
         "login_attempt",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -244,6 +255,9 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     _drop_audit_triggers()
+    with op.batch_alter_table("rate_event", schema=None) as batch_op:
+        batch_op.drop_index("ix_rate_event_bucket_key_at")
+    op.drop_table("rate_event")
 
     with op.batch_alter_table("one_time_code", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_one_time_code_verification_id"))

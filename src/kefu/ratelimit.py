@@ -1,0 +1,70 @@
+"""Sliding-window rate limits kept in the database, so every app process counts alike.
+
+Used where a flood costs money or leaks information: one-time codes sent per client
+address (SMS pumping), public look-ups. Keys are stored as HMACs so the table does not
+become a list of customers' addresses.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from datetime import datetime, timedelta
+
+from sqlalchemy import BigInteger, Index, Integer, String, delete, func, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from kefu.db import Base, UtcDateTime, utcnow
+from kefu.errors import TooManyRequests
+
+
+class RateEvent(Base):
+    __tablename__ = "rate_event"
+    __table_args__ = (Index("ix_rate_event_bucket_key_at", "bucket", "key", "occurred_at"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    bucket: Mapped[str] = mapped_column(String(40))
+    key: Mapped[str] = mapped_column(String(64))
+    occurred_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+def _digest(secret: str, key: str) -> str:
+    return hmac.new(secret.encode(), key.encode(), hashlib.sha256).hexdigest()
+
+
+def hit(
+    db: Session,
+    *,
+    bucket: str,
+    key: str,
+    limit: int,
+    window_seconds: int,
+    secret: str,
+    now: datetime | None = None,
+) -> None:
+    """Count one event for ``key``; raise TooManyRequests once ``limit`` are in the window.
+
+    A refused event is not counted, so a caller who waits is let through when the oldest
+    event leaves the window.
+    """
+    now = now or utcnow()
+    since = now - timedelta(seconds=window_seconds)
+    digest = _digest(secret, key)
+    db.execute(
+        delete(RateEvent).where(
+            RateEvent.bucket == bucket, RateEvent.key == digest, RateEvent.occurred_at < since
+        )
+    )
+    recent = db.execute(
+        select(func.count(), func.min(RateEvent.occurred_at)).where(
+            RateEvent.bucket == bucket, RateEvent.key == digest
+        )
+    ).one()
+    count, oldest = int(recent[0]), recent[1]
+    if count >= limit:
+        retry_after = window_seconds
+        if oldest is not None:
+            retry_after = max(1, int((oldest - since).total_seconds()) + 1)
+        raise TooManyRequests("rate limit", retry_after=retry_after)
+    db.add(RateEvent(bucket=bucket, key=digest, occurred_at=now))
+    db.flush()
