@@ -1,0 +1,307 @@
+"""Staff API on the wallet port: look-ups and support actions.
+
+Every POST that changes something needs an ``Idempotency-Key`` header, so a retried
+request (a double click, a flaky network) never acts twice. ``case`` and ``customer_id``
+query parameters tie the audit row to the case and customer being served.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, Query
+
+from kefu import audit
+from kefu.db import DbSession
+from kefu.deps import SettingsDep, StaffPrincipal, require
+from kefu.errors import PermissionDenied
+from kefu.wallet.errors import WalletNotFound
+from kefu.wallet.port import ActionContext, WalletGateway, build_gateway
+from kefu.wallet.schemas import (
+    AccountView,
+    DisputeDecisionIn,
+    DisputeIn,
+    DisputeView,
+    FreezeIn,
+    LimitIn,
+    LimitView,
+    LoginEventView,
+    RefundDecisionIn,
+    RefundIn,
+    RefundView,
+    TransactionFilter,
+    TransactionView,
+)
+
+router = APIRouter(prefix="/wallet", tags=["wallet"])
+
+
+def get_wallet(db: DbSession, settings: SettingsDep) -> WalletGateway:
+    return build_gateway(settings, db)
+
+
+WalletDep = Annotated[WalletGateway, Depends(get_wallet)]
+Reader = Annotated[StaffPrincipal, Depends(require("wallet.read"))]
+Acting = Annotated[StaffPrincipal, Depends(require("wallet.act"))]
+IdempotencyKey = Annotated[str, Header(alias="Idempotency-Key", min_length=1, max_length=100)]
+CaseRef = Annotated[str | None, Query(alias="case", max_length=40)]
+CustomerId = Annotated[int | None, Query(ge=1)]
+
+
+def _ctx(
+    staff: StaffPrincipal, key: str, case: str | None, customer_id: int | None
+) -> ActionContext:
+    return ActionContext(
+        key=key,
+        actor=audit.Actor(f"staff:{staff.user.username}", staff.user.role),
+        case_reference=case,
+        customer_id=customer_id,
+    )
+
+
+@router.get("/accounts", response_model=AccountView)
+def find_account(
+    wallet: WalletDep,
+    _: Reader,
+    phone: str | None = None,
+    email: str | None = None,
+    account_id: str | None = None,
+) -> AccountView:
+    found = wallet.find_account(account_id=account_id, phone=phone, email=email)
+    if found is None:
+        raise WalletNotFound(
+            "no such wallet account", what="account", ref=account_id or phone or email or ""
+        )
+    return found
+
+
+@router.get("/accounts/{account_id}", response_model=AccountView)
+def get_account(account_id: str, wallet: WalletDep, _: Reader) -> AccountView:
+    return wallet.get_account(account_id)
+
+
+@router.get("/accounts/{account_id}/transactions", response_model=list[TransactionView])
+def list_transactions(
+    account_id: str,
+    wallet: WalletDep,
+    _: Reader,
+    filters: Annotated[TransactionFilter, Query()],
+) -> list[TransactionView]:
+    return wallet.list_transactions(account_id, filters)
+
+
+@router.get("/accounts/{account_id}/top-ups", response_model=list[TransactionView])
+def find_top_ups(
+    account_id: str,
+    wallet: WalletDep,
+    _: Reader,
+    amount: Annotated[str | None, Query(pattern=r"^[0-9]{1,12}(\.[0-9]{1,2})?$")] = None,
+    around: datetime | None = None,
+    card_last4: Annotated[str | None, Query(pattern=r"^[0-9]{4}$")] = None,
+) -> list[TransactionView]:
+    return wallet.find_top_ups(account_id, amount=amount, around=around, card_last4=card_last4)
+
+
+@router.get("/accounts/{account_id}/logins", response_model=list[LoginEventView])
+def login_events(account_id: str, wallet: WalletDep, _: Reader) -> list[LoginEventView]:
+    return wallet.login_events(account_id)
+
+
+@router.get("/accounts/{account_id}/limits", response_model=list[LimitView])
+def get_limits(account_id: str, wallet: WalletDep, _: Reader) -> list[LimitView]:
+    return wallet.get_limits(account_id)
+
+
+@router.get("/accounts/{account_id}/refunds", response_model=list[RefundView])
+def list_refunds(account_id: str, wallet: WalletDep, _: Reader) -> list[RefundView]:
+    return wallet.list_refunds(account_id)
+
+
+@router.get("/accounts/{account_id}/disputes", response_model=list[DisputeView])
+def list_disputes(account_id: str, wallet: WalletDep, _: Reader) -> list[DisputeView]:
+    return wallet.list_disputes(account_id)
+
+
+@router.get("/transactions/{transaction_id}", response_model=TransactionView)
+def get_transaction(transaction_id: str, wallet: WalletDep, _: Reader) -> TransactionView:
+    return wallet.get_transaction(transaction_id)
+
+
+@router.post("/accounts/{account_id}/unlock", response_model=AccountView)
+def unlock(
+    account_id: str,
+    wallet: WalletDep,
+    db: DbSession,
+    staff: Acting,
+    key: IdempotencyKey,
+    case: CaseRef = None,
+    customer_id: CustomerId = None,
+) -> AccountView:
+    view = wallet.unlock(account_id, ctx=_ctx(staff, key, case, customer_id))
+    db.commit()
+    return view
+
+
+@router.post("/accounts/{account_id}/freeze", response_model=AccountView)
+def freeze(
+    account_id: str,
+    body: FreezeIn,
+    wallet: WalletDep,
+    db: DbSession,
+    staff: Acting,
+    key: IdempotencyKey,
+    case: CaseRef = None,
+    customer_id: CustomerId = None,
+) -> AccountView:
+    view = wallet.freeze(account_id, reason=body.reason, ctx=_ctx(staff, key, case, customer_id))
+    db.commit()
+    return view
+
+
+@router.post("/accounts/{account_id}/unfreeze", response_model=AccountView)
+def unfreeze(
+    account_id: str,
+    wallet: WalletDep,
+    db: DbSession,
+    staff: Annotated[StaffPrincipal, Depends(require("wallet.unfreeze"))],
+    key: IdempotencyKey,
+    case: CaseRef = None,
+    customer_id: CustomerId = None,
+) -> AccountView:
+    view = wallet.unfreeze(account_id, ctx=_ctx(staff, key, case, customer_id))
+    db.commit()
+    return view
+
+
+@router.post("/accounts/{account_id}/password-reset", response_model=AccountView)
+def start_password_reset(
+    account_id: str,
+    wallet: WalletDep,
+    db: DbSession,
+    staff: Acting,
+    key: IdempotencyKey,
+    case: CaseRef = None,
+    customer_id: CustomerId = None,
+) -> AccountView:
+    view = wallet.start_password_reset(account_id, ctx=_ctx(staff, key, case, customer_id))
+    db.commit()
+    return view
+
+
+@router.post("/accounts/{account_id}/limits", response_model=list[LimitView])
+def set_limits(
+    account_id: str,
+    body: LimitIn,
+    wallet: WalletDep,
+    db: DbSession,
+    staff: Annotated[StaffPrincipal, Depends(require("wallet.limits"))],
+    key: IdempotencyKey,
+    case: CaseRef = None,
+    customer_id: CustomerId = None,
+) -> list[LimitView]:
+    views = wallet.set_limits(
+        account_id,
+        kind=body.kind,
+        per_day=body.per_day,
+        per_txn=body.per_txn,
+        ctx=_ctx(staff, key, case, customer_id),
+    )
+    db.commit()
+    return views
+
+
+@router.post("/transactions/{transaction_id}/reverse", response_model=TransactionView)
+def reverse_payment(
+    transaction_id: str,
+    wallet: WalletDep,
+    db: DbSession,
+    staff: Acting,
+    key: IdempotencyKey,
+    case: CaseRef = None,
+    customer_id: CustomerId = None,
+) -> TransactionView:
+    view = wallet.reverse_payment(transaction_id, ctx=_ctx(staff, key, case, customer_id))
+    db.commit()
+    return view
+
+
+@router.post("/refunds", response_model=RefundView, status_code=201)
+def create_refund(
+    body: RefundIn,
+    wallet: WalletDep,
+    db: DbSession,
+    staff: Acting,
+    key: IdempotencyKey,
+    case: CaseRef = None,
+    customer_id: CustomerId = None,
+) -> RefundView:
+    view = wallet.create_refund(
+        body.transaction_id,
+        amount=body.amount,
+        reason=body.reason,
+        ctx=_ctx(staff, key, case, customer_id),
+    )
+    db.commit()
+    return view
+
+
+@router.post("/refunds/{refund_id}/decision", response_model=RefundView)
+def decide_refund(
+    refund_id: str,
+    body: RefundDecisionIn,
+    wallet: WalletDep,
+    db: DbSession,
+    staff: Annotated[StaffPrincipal, Depends(require("wallet.refund.decide"))],
+    key: IdempotencyKey,
+    case: CaseRef = None,
+    customer_id: CustomerId = None,
+) -> RefundView:
+    """Refunds above the threshold are a supervisor's decision."""
+    if wallet.get_refund(refund_id).needs_supervisor and not staff.may(
+        "wallet.refund.decide_large"
+    ):
+        raise PermissionDenied("refunds above the threshold need a supervisor")
+    view = wallet.decide_refund(
+        refund_id, approve=body.approve, reason=body.reason, ctx=_ctx(staff, key, case, customer_id)
+    )
+    db.commit()
+    return view
+
+
+@router.post("/disputes", response_model=DisputeView, status_code=201)
+def open_dispute(
+    body: DisputeIn,
+    wallet: WalletDep,
+    db: DbSession,
+    staff: Acting,
+    key: IdempotencyKey,
+    case: CaseRef = None,
+    customer_id: CustomerId = None,
+) -> DisputeView:
+    view = wallet.open_dispute(
+        body.transaction_id, reason=body.reason, ctx=_ctx(staff, key, case, customer_id)
+    )
+    db.commit()
+    return view
+
+
+@router.post("/disputes/{dispute_id}/decision", response_model=DisputeView)
+def decide_dispute(
+    dispute_id: str,
+    body: DisputeDecisionIn,
+    wallet: WalletDep,
+    db: DbSession,
+    staff: Annotated[StaffPrincipal, Depends(require("wallet.dispute.decide"))],
+    key: IdempotencyKey,
+    case: CaseRef = None,
+    customer_id: CustomerId = None,
+) -> DisputeView:
+    view = wallet.decide_dispute(
+        dispute_id,
+        outcome=body.outcome,
+        reason=body.reason,
+        ctx=_ctx(staff, key, case, customer_id),
+    )
+    db.commit()
+    return view
