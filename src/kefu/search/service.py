@@ -1,0 +1,56 @@
+"""Kefu's one text search, used by cases, the FAQ and the console alike.
+
+Functions flush through the caller's session and never commit: indexing a case happens in
+the same transaction that saves it, so the index never shows a case that was rolled back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy.orm import Session
+
+from kefu.search import indexer
+from kefu.search.query import RefsWithin
+from kefu.search.query import search as _search
+from kefu.search.schemas import SearchHit, SearchText
+from kefu.search.tokenize import tokenize as _tokenize
+
+__all__ = ["index_document", "index_many", "remove_document", "search", "tokenize"]
+
+
+def tokenize(text: str) -> list[str]:
+    """The index's tokens for ``text``, for other domains that match Chinese text."""
+    return _tokenize(text)
+
+
+def index_document(
+    db: Session, *, kind: str, ref: str, title: str, body: str, lang: str = "zh-CN"
+) -> None:
+    """Index, or re-index replacing the old text, the document ``ref`` of ``kind``."""
+    indexer.index_many(db, [SearchText(kind=kind, ref=ref, title=title, body=body, lang=lang)])
+
+
+def index_many(db: Session, docs: Iterable[SearchText]) -> None:
+    """Bulk (re)indexing for large loads and rebuilds."""
+    indexer.index_many(db, docs)
+
+
+def remove_document(db: Session, *, kind: str, ref: str) -> bool:
+    """Returns False when ``ref`` was not indexed, so callers may ignore a double removal."""
+    return indexer.remove(db, kind=kind, ref=ref)
+
+
+def search(
+    db: Session,
+    *,
+    kind: str,
+    query: str,
+    limit: int = 20,
+    offset: int = 0,
+    refs_within: RefsWithin | None = None,
+) -> list[SearchHit]:
+    """Best matches first. ``refs_within`` narrows to a set of refs or to a SELECT of refs
+    (a case list's other filters); an empty or emoji-only query finds nothing, and one
+    longer than 200 characters is InvalidInput."""
+    return _search(db, kind=kind, query=query, limit=limit, offset=offset, refs_within=refs_within)

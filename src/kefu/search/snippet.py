@@ -1,0 +1,58 @@
+"""Short excerpts around the first match, and masking of what must never be stored."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from kefu.masking import mask_card
+from kefu.search.tokenize import normalize
+
+SNIPPET_CHARS = 80
+_LEAD_CHARS = 20
+_ELLIPSIS = "…"
+_CARD_NUMBER = re.compile(r"(?<!\d)\d(?:[ -]?\d){12,18}(?!\d)")
+_SPACES = re.compile(r"\s+")
+
+
+def mask_card_numbers(text: str) -> str:
+    """Replace anything shaped like a full card number by its masked last four digits.
+
+    Owners index free text that customers typed; a pasted card number must end up neither
+    in the stored body, nor in a token, nor in a snippet.
+    """
+
+    def _mask(match: re.Match[str]) -> str:
+        digits = [str(unicodedata.digit(char)) for char in match.group() if char.isdigit()]
+        return mask_card("".join(digits[-4:]))
+
+    return _CARD_NUMBER.sub(_mask, text)
+
+
+def _normalized_with_offsets(text: str) -> tuple[str, list[int]]:
+    """The normalised text and, for each of its characters, the index in ``text``.
+
+    Normalising the whole text keeps phrase-level conversions; only when that changes the
+    length (NFKC expands ㎏ to kg) is the slower per-character mapping needed.
+    """
+    whole = normalize(text)
+    if len(whole) == len(text):
+        return whole, list(range(len(text)))
+    pieces: list[str] = []
+    offsets: list[int] = []
+    for index, char in enumerate(text):
+        folded = normalize(char)
+        pieces.append(folded)
+        offsets.extend([index] * len(folded))
+    return "".join(pieces), offsets
+
+
+def make_snippet(text: str, tokens: tuple[str, ...]) -> str:
+    normalized, offsets = _normalized_with_offsets(text)
+    found = [position for token in tokens if (position := normalized.find(token)) >= 0]
+    start = max(0, offsets[min(found)] - _LEAD_CHARS) if found else 0
+    end = start + SNIPPET_CHARS
+    excerpt = _SPACES.sub(" ", text[start:end]).strip()
+    prefix = _ELLIPSIS if start > 0 else ""
+    suffix = _ELLIPSIS if end < len(text) else ""
+    return f"{prefix}{excerpt}{suffix}"
