@@ -1,0 +1,209 @@
+"""Messages on a case and the status moves they cause.
+
+A staff reply is the first response if none came before, and picks up a new case. A
+customer message moves a case waiting on them back to open, reopens a resolved case, and
+reopens a closed one within ``KEFU_CASE_REOPEN_DAYS``; later than that it opens a new case
+linked to the old one, so the message is never lost.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from kefu import audit
+from kefu.cases import notify, service, timeline
+from kefu.cases.categories import Category
+from kefu.cases.errors import CaseFinished
+from kefu.cases.models import Case
+from kefu.cases.transitions import FINISHED, Mover, Status
+from kefu.channels.senders import Senders
+from kefu.config import Settings
+from kefu.db import utcnow
+from kefu.errors import InvalidInput
+
+MAX_MESSAGE = 20_000
+
+
+def _text(body: str) -> str:
+    if not body.strip():
+        raise InvalidInput("a message needs text", field="body")
+    if len(body) > MAX_MESSAGE:
+        raise InvalidInput("message too long", field="body", max=MAX_MESSAGE)
+    return body
+
+
+def staff_reply(
+    db: Session,
+    case: Case,
+    *,
+    body: str,
+    actor: audit.Actor,
+    settings: Settings,
+    senders: Senders | None = None,
+    then: Status | None = None,
+    now: datetime | None = None,
+) -> Case:
+    """A public reply; ``then`` moves the case on in the same step (e.g. pending_customer)."""
+    now = now or utcnow()
+    body = _text(body)
+    if Status(case.status) in FINISHED:
+        raise CaseFinished(f"case {case.reference} is {case.status}", reference=case.reference)
+    timeline.add_event(
+        db, case, kind="message", actor=actor, now=now, visibility=timeline.PUBLIC, body=body
+    )
+    if case.first_responded_at is None:
+        case.first_responded_at = now
+    if case.status == Status.NEW.value and then is None:
+        then = Status.OPEN
+    if then is not None and then.value != case.status:
+        service.move(
+            db, case, target=then, mover=Mover.STAFF, actor=actor, settings=settings, now=now
+        )
+    if senders is not None:
+        notify.notify_customer(
+            db,
+            case,
+            kind="reply",
+            text_key="case.reply_sent",
+            now=now,
+            settings=settings,
+            senders=senders,
+            actor=audit.Actor.system(),
+        )
+    service.reindex(db, case)
+    return case
+
+
+def customer_message(
+    db: Session,
+    case: Case,
+    *,
+    body: str,
+    channel: str,
+    settings: Settings,
+    now: datetime | None = None,
+) -> Case:
+    """Add what the customer wrote; returns the case it landed on (a new one when the old
+    case was closed too long ago)."""
+    now = now or utcnow()
+    body = _text(body)
+    actor = audit.Actor(name=f"customer:{case.customer_id}", role="customer")
+    status = Status(case.status)
+    if status is Status.CLOSED and not _within_reopen_window(case, settings, now):
+        follow_up = service.open_case(
+            db,
+            new=service.NewCase(
+                customer_id=case.customer_id,
+                category=case.category,
+                channel=channel,
+                subject=case.subject,
+                description=body,
+                priority=case.priority,
+                language=case.language,
+            ),
+            actor=actor,
+            settings=settings,
+            now=now,
+        )
+        follow_up.parent_id = case.id
+        timeline.add_event(
+            db,
+            case,
+            kind="link",
+            actor=audit.Actor.system(),
+            now=now,
+            data={"follow_up_case": follow_up.reference},
+        )
+        return follow_up
+    timeline.add_event(
+        db,
+        case,
+        kind="message",
+        actor=actor,
+        now=now,
+        visibility=timeline.PUBLIC,
+        body=body,
+        data={"channel": channel},
+    )
+    if status in (Status.PENDING_CUSTOMER, Status.RESOLVED, Status.CLOSED):
+        service.move(
+            db,
+            case,
+            target=Status.OPEN,
+            mover=Mover.CUSTOMER,
+            actor=actor,
+            settings=settings,
+            now=now,
+            reason=None,
+        )
+    service.reindex(db, case)
+    return case
+
+
+def _within_reopen_window(case: Case, settings: Settings, now: datetime) -> bool:
+    return case.closed_at is not None and now - case.closed_at <= timedelta(
+        days=settings.case_reopen_days
+    )
+
+
+def resolve(
+    db: Session,
+    case: Case,
+    *,
+    summary: str,
+    actor: audit.Actor,
+    settings: Settings,
+    senders: Senders | None = None,
+    now: datetime | None = None,
+) -> Case:
+    """Resolve with a public summary; a complaint's customer is told the regulator route."""
+    now = now or utcnow()
+    summary = _text(summary)
+    if case.first_responded_at is None:
+        case.first_responded_at = now
+    service.move(
+        db,
+        case,
+        target=Status.RESOLVED,
+        mover=Mover.STAFF,
+        actor=actor,
+        settings=settings,
+        now=now,
+        reason=summary,
+    )
+    if senders is not None:
+        key = "case.resolved_complaint" if case.category == Category.COMPLAINT else "case.resolved"
+        notify.notify_customer(
+            db,
+            case,
+            kind="resolved",
+            text_key=key,
+            now=now,
+            settings=settings,
+            senders=senders,
+            actor=audit.Actor.system(),
+        )
+    return case
+
+
+def close(
+    db: Session,
+    case: Case,
+    *,
+    actor: audit.Actor,
+    settings: Settings,
+    mover: Mover = Mover.STAFF,
+    now: datetime | None = None,
+) -> Case:
+    service.move(
+        db,
+        case,
+        target=Status.CLOSED,
+        mover=mover,
+        actor=actor,
+        settings=settings,
+        now=now or utcnow(),
+    )
+    return case

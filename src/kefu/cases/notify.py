@@ -1,0 +1,129 @@
+"""Telling people about a case: staff in the console, customers by SMS or e-mail.
+
+Every notification is a ``case_notification`` row and a timeline event. A customer message
+is handed to the configured sender at once (the outbox records it); a staff notification
+waits in the console until read.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from kefu import audit
+from kefu.cases import timeline
+from kefu.cases.models import Case, CaseNotification
+from kefu.channels.message import OutgoingMessage
+from kefu.channels.senders import Senders
+from kefu.config import Settings
+from kefu.i18n import Lang, normalise_lang, translate
+from kefu.identity import service as identity_service
+
+
+def local_time(moment: datetime, settings: Settings) -> str:
+    """How a time is written to customers: service time zone, minutes, zone named."""
+    return moment.astimezone(settings.tz).strftime("%Y-%m-%d %H:%M")
+
+
+def case_lang(case: Case) -> Lang:
+    return normalise_lang(case.language) or "zh-CN"
+
+
+def committed_sentence(case: Case, settings: Settings, lang: Lang | None = None) -> str:
+    return translate(
+        "case.committed_time",
+        lang or case_lang(case),
+        reference=case.reference,
+        time=local_time(case.committed_at, settings),
+        zone=settings.timezone,
+    )
+
+
+def notify_staff(
+    db: Session,
+    case: Case,
+    *,
+    kind: str,
+    recipient: str,
+    staff_user_id: int | None,
+    body: str,
+    now: datetime,
+    actor: audit.Actor,
+) -> CaseNotification:
+    note = CaseNotification(
+        case_id=case.id,
+        kind=kind,
+        recipient=recipient,
+        staff_user_id=staff_user_id,
+        channel="console",
+        body=body,
+        created_at=now,
+    )
+    db.add(note)
+    db.flush()
+    timeline.add_event(
+        db,
+        case,
+        kind="notification",
+        actor=actor,
+        now=now,
+        body=body,
+        data={"notification": kind, "recipient": recipient, "staff_user_id": staff_user_id},
+    )
+    return note
+
+
+def notify_customer(
+    db: Session,
+    case: Case,
+    *,
+    kind: str,
+    text_key: str,
+    now: datetime,
+    settings: Settings,
+    senders: Senders,
+    actor: audit.Actor,
+    **params: Any,
+) -> CaseNotification | None:
+    """Send ``text_key`` to the customer on the case, by SMS if they have a phone, else by
+    e-mail; None when the customer has neither."""
+    customer = identity_service.get_customer(db, case.customer_id)
+    lang = case_lang(case)
+    body = translate(text_key, lang, reference=case.reference, **params)
+    channel: str
+    if customer.phone:
+        channel, to = "sms", customer.phone
+        sent = senders.sms.send(db, OutgoingMessage(to=to, purpose="case_update", body=body))
+    elif customer.email:
+        channel, to = "email", customer.email
+        subject = translate("case.mail_subject", lang, reference=case.reference)
+        sent = senders.email.send(
+            db, OutgoingMessage(to=to, purpose="case_update", body=body, subject=subject)
+        )
+    else:
+        return None
+    note = CaseNotification(
+        case_id=case.id,
+        kind=kind,
+        recipient="customer",
+        channel=channel,
+        body=body,
+        outbox_message_id=sent.id,
+        created_at=now,
+        read_at=now,
+    )
+    db.add(note)
+    case.last_customer_update_at = now
+    timeline.add_event(
+        db,
+        case,
+        kind="notification",
+        actor=actor,
+        now=now,
+        visibility=timeline.PUBLIC,
+        body=body,
+        data={"notification": kind, "recipient": "customer", "channel": channel},
+    )
+    return note

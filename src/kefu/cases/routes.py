@@ -1,0 +1,246 @@
+"""Staff case API. Each route authorises, calls one service function, commits, renders."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Query, Request
+
+from kefu import audit
+from kefu.cases import conversation, email_intake, escalation, service, timeline
+from kefu.cases.models import Case
+from kefu.cases.schemas import (
+    AssignIn,
+    CaseCreate,
+    CaseDetail,
+    CaseRead,
+    CaseUpdate,
+    EscalateIn,
+    EventRead,
+    LinkIn,
+    LinkRead,
+    MessageIn,
+    NoteIn,
+    ResolveIn,
+    StatusName,
+    link_reads,
+)
+from kefu.cases.transitions import Mover, Status
+from kefu.channels.email import jobs as email_jobs
+from kefu.channels.senders import Senders
+from kefu.db import DbSession, utcnow
+from kefu.deps import SettingsDep, StaffPrincipal, require
+
+router = APIRouter(tags=["cases"])
+
+Reference = Annotated[str, Path(min_length=1, max_length=64)]
+Reader = Annotated[StaffPrincipal, Depends(require("case.read"))]
+Writer = Annotated[StaffPrincipal, Depends(require("case.write"))]
+Escalator = Annotated[StaffPrincipal, Depends(require("case.escalate"))]
+
+
+def senders(request: Request) -> Senders:
+    built: Senders = request.app.state.senders
+    return built
+
+
+SendersDep = Annotated[Senders, Depends(senders)]
+
+
+def actor_of(staff: StaffPrincipal) -> audit.Actor:
+    return audit.Actor(name=f"staff:{staff.user.username}", role=staff.user.role)
+
+
+def detail(db: DbSession, case: Case) -> CaseDetail:
+    return CaseDetail(
+        **CaseRead.model_validate(case).model_dump(),
+        links=link_reads(service.links(db, case)),
+        timeline=[EventRead.of(e) for e in timeline.events(db, case)],
+    )
+
+
+@router.post("/cases", response_model=CaseDetail, status_code=201)
+def create_case(
+    staff: Writer, body: CaseCreate, db: DbSession, settings: SettingsDep, senders: SendersDep
+) -> CaseDetail:
+    case = service.open_case(
+        db,
+        new=service.NewCase(
+            customer_id=body.customer_id,
+            category=body.category,
+            channel=body.channel,
+            subject=body.subject,
+            description=body.description,
+            priority=body.priority,
+            language=body.language,
+            device=service.Device(
+                model=body.device.model, os=body.device.os, app_version=body.device.app_version
+            ),
+            links=tuple((link.kind, link.external_id) for link in body.links),
+        ),
+        actor=actor_of(staff),
+        settings=settings,
+        senders=senders,
+    )
+    db.commit()
+    return detail(db, case)
+
+
+@router.get("/cases", response_model=list[CaseRead])
+def list_cases(
+    _: Reader,
+    db: DbSession,
+    status: StatusName | None = None,
+    category: Annotated[str | None, Query(max_length=40)] = None,
+    owner: Annotated[str | None, Query(max_length=64, description="username, or 'none'")] = None,
+    tier: Annotated[str | None, Query(pattern="^(tier1|tier2|supervisor)$")] = None,
+    channel: Annotated[str | None, Query(max_length=16)] = None,
+    customer_id: int | None = None,
+    breached: bool | None = None,
+    text: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[CaseRead]:
+    owner_id, unassigned = None, False
+    if owner == "none":
+        unassigned = True
+    elif owner:
+        owner_id = service.staff_id(db, owner)
+    flt = service.CaseFilter(
+        status=status,
+        category=category,
+        owner_id=owner_id,
+        unassigned=unassigned,
+        tier=tier,
+        channel=channel,
+        customer_id=customer_id,
+        breached=breached,
+        text=text,
+    )
+    cases = service.list_cases(db, flt=flt, limit=limit, offset=offset)
+    return [CaseRead.model_validate(case) for case in cases]
+
+
+@router.get("/cases/{reference}", response_model=CaseDetail)
+def read_case(_: Reader, reference: Reference, db: DbSession) -> CaseDetail:
+    return detail(db, service.get_case(db, reference))
+
+
+@router.patch("/cases/{reference}", response_model=CaseDetail)
+def update_case(
+    staff: Writer, reference: Reference, body: CaseUpdate, db: DbSession, settings: SettingsDep
+) -> CaseDetail:
+    case = service.get_case(db, reference, for_update=True)
+    changes: dict[str, Any] = body.model_dump(exclude_unset=True, exclude={"status", "reason"})
+    changes = {key: value for key, value in changes.items() if value is not None}
+    service.update(db, case, changes=changes, actor=actor_of(staff), settings=settings)
+    if body.status is not None and body.status != case.status:
+        service.move(
+            db,
+            case,
+            target=Status(body.status),
+            mover=Mover.STAFF,
+            actor=actor_of(staff),
+            settings=settings,
+            now=utcnow(),
+            reason=body.reason,
+        )
+    db.commit()
+    return detail(db, case)
+
+
+@router.post("/cases/{reference}/assign", response_model=CaseRead)
+def assign_case(staff: Writer, reference: Reference, body: AssignIn, db: DbSession) -> CaseRead:
+    case = service.get_case(db, reference, for_update=True)
+    service.assign(db, case, owner_username=body.owner, actor=actor_of(staff))
+    db.commit()
+    return CaseRead.model_validate(case)
+
+
+@router.post("/cases/{reference}/escalate", response_model=CaseRead)
+def escalate_case(
+    staff: Escalator, reference: Reference, body: EscalateIn, db: DbSession
+) -> CaseRead:
+    case = service.get_case(db, reference, for_update=True)
+    escalation.escalate(
+        db,
+        case,
+        to_tier=body.tier,
+        reason=body.reason,
+        owner_username=body.owner,
+        actor=actor_of(staff),
+    )
+    db.commit()
+    return CaseRead.model_validate(case)
+
+
+@router.post("/cases/{reference}/notes", response_model=CaseDetail, status_code=201)
+def add_note(staff: Writer, reference: Reference, body: NoteIn, db: DbSession) -> CaseDetail:
+    case = service.get_case(db, reference, for_update=True)
+    service.add_note(db, case, body=body.body, actor=actor_of(staff))
+    db.commit()
+    return detail(db, case)
+
+
+@router.post("/cases/{reference}/replies", response_model=CaseDetail, status_code=201)
+def reply(
+    staff: Writer,
+    reference: Reference,
+    body: MessageIn,
+    db: DbSession,
+    settings: SettingsDep,
+    senders: SendersDep,
+) -> CaseDetail:
+    case = service.get_case(db, reference, for_update=True)
+    # a mailed case gets the reply itself in its mail thread instead of a "you have a reply"
+    by_mail = case.channel == "email"
+    conversation.staff_reply(
+        db,
+        case,
+        body=body.body,
+        actor=actor_of(staff),
+        settings=settings,
+        senders=None if by_mail else senders,
+        then=Status(body.then) if body.then else None,
+    )
+    mailed = email_intake.mail_reply(db, case, body=body.body, settings=settings) if by_mail else []
+    db.commit()
+    email_jobs.dispatch(mailed)
+    return detail(db, case)
+
+
+@router.post("/cases/{reference}/links", response_model=list[LinkRead], status_code=201)
+def add_link(staff: Writer, reference: Reference, body: LinkIn, db: DbSession) -> list[LinkRead]:
+    case = service.get_case(db, reference, for_update=True)
+    service.link(
+        db, case, kind=body.kind, external_id=body.external_id, actor=actor_of(staff), now=utcnow()
+    )
+    db.commit()
+    return link_reads(service.links(db, case))
+
+
+@router.post("/cases/{reference}/resolve", response_model=CaseRead)
+def resolve_case(
+    staff: Writer,
+    reference: Reference,
+    body: ResolveIn,
+    db: DbSession,
+    settings: SettingsDep,
+    senders: SendersDep,
+) -> CaseRead:
+    case = service.get_case(db, reference, for_update=True)
+    conversation.resolve(
+        db, case, summary=body.summary, actor=actor_of(staff), settings=settings, senders=senders
+    )
+    db.commit()
+    return CaseRead.model_validate(case)
+
+
+@router.post("/cases/{reference}/close", response_model=CaseRead)
+def close_case(
+    staff: Writer, reference: Reference, db: DbSession, settings: SettingsDep
+) -> CaseRead:
+    case = service.get_case(db, reference, for_update=True)
+    conversation.close(db, case, actor=actor_of(staff), settings=settings)
+    db.commit()
+    return CaseRead.model_validate(case)

@@ -1,0 +1,247 @@
+"""API shapes for cases: one staff read shape, one customer read shape, and the inputs."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from kefu.cases import timeline
+from kefu.cases.categories import Category
+from kefu.cases.models import Case, CaseEvent, CaseLink, SlaPolicy
+from kefu.config import Settings
+from kefu.i18n import Lang, translate
+
+StatusName = Literal["new", "open", "pending_customer", "pending_third_party", "resolved", "closed"]
+
+
+class DeviceIn(BaseModel):
+    model: str | None = Field(default=None, max_length=80)
+    os: str | None = Field(default=None, max_length=80)
+    app_version: str | None = Field(default=None, max_length=40)
+
+
+class LinkIn(BaseModel):
+    kind: Literal["transaction", "topup", "refund", "dispute"]
+    external_id: str = Field(min_length=1, max_length=64)
+
+
+class CaseCreate(BaseModel):
+    customer_id: int
+    category: str = Field(max_length=40)
+    channel: str = Field(default="console", max_length=16)
+    subject: str = Field(min_length=1, max_length=200)
+    description: str | None = Field(default=None, max_length=20_000)
+    priority: str | None = Field(default=None, max_length=10)
+    language: Literal["zh-CN", "en"] | None = None
+    device: DeviceIn = Field(default_factory=DeviceIn)
+    links: list[LinkIn] = Field(default_factory=list, max_length=20)
+
+
+class CaseUpdate(BaseModel):
+    subject: str | None = Field(default=None, min_length=1, max_length=200)
+    category: str | None = Field(default=None, max_length=40)
+    priority: str | None = Field(default=None, max_length=10)
+    device_model: str | None = Field(default=None, max_length=80)
+    device_os: str | None = Field(default=None, max_length=80)
+    app_version: str | None = Field(default=None, max_length=40)
+    status: StatusName | None = None
+    reason: str | None = Field(default=None, max_length=2000)
+
+
+class AssignIn(BaseModel):
+    owner: str | None = Field(max_length=64)
+
+
+class EscalateIn(BaseModel):
+    tier: Literal["tier2", "supervisor"]
+    reason: str = Field(min_length=1, max_length=2000)
+    owner: str | None = Field(default=None, max_length=64)
+
+
+class MessageIn(BaseModel):
+    body: str = Field(min_length=1, max_length=20_000)
+    then: Literal["pending_customer", "pending_third_party"] | None = None
+
+
+class NoteIn(BaseModel):
+    body: str = Field(min_length=1, max_length=20_000)
+
+
+class ResolveIn(BaseModel):
+    summary: str = Field(min_length=1, max_length=20_000)
+
+
+class CustomerMessageIn(BaseModel):
+    body: str = Field(min_length=1, max_length=20_000)
+
+
+class EventRead(BaseModel):
+    id: int
+    kind: str
+    visibility: str
+    actor: str
+    actor_role: str
+    body: str | None
+    data: dict[str, object]
+    created_at: datetime
+
+    @classmethod
+    def of(cls, event: CaseEvent) -> EventRead:
+        return cls(
+            id=event.id,
+            kind=event.kind,
+            visibility=event.visibility,
+            actor=event.actor,
+            actor_role=event.actor_role,
+            body=event.body,
+            data=timeline.event_data(event),
+            created_at=event.created_at,
+        )
+
+
+class LinkRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    kind: str
+    external_id: str
+
+
+class CaseRead(BaseModel):
+    """The staff view: everything, internal notes included when asked for the timeline."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    reference: str
+    customer_id: int
+    category: str
+    priority: str
+    channel: str
+    status: str
+    subject: str
+    language: str
+    tier: str
+    owner_id: int | None
+    device_model: str | None
+    device_os: str | None
+    app_version: str | None
+    sla_calendar: str
+    first_response_due_at: datetime | None
+    resolution_due_at: datetime | None
+    committed_at: datetime
+    first_responded_at: datetime | None
+    first_response_breached_at: datetime | None
+    resolution_breached_at: datetime | None
+    escalation_count: int
+    resolved_at: datetime | None
+    closed_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class CaseDetail(CaseRead):
+    links: list[LinkRead]
+    timeline: list[EventRead]
+
+
+class PublicEvent(BaseModel):
+    kind: str
+    author: Literal["you", "staff", "system"]
+    body: str | None
+    created_at: datetime
+
+
+class CaseTracking(BaseModel):
+    """What a verified customer sees: status, committed time, the public timeline."""
+
+    reference: str
+    category: str
+    category_name: str
+    status: str
+    status_name: str
+    committed_at: datetime
+    committed_text: str
+    created_at: datetime
+    regulator_route: str | None
+    timeline: list[PublicEvent]
+
+    @classmethod
+    def of(
+        cls, case: Case, events: list[CaseEvent], settings: Settings, lang: Lang, committed: str
+    ) -> CaseTracking:
+        def author(event: CaseEvent) -> Literal["you", "staff", "system"]:
+            if event.actor_role == "customer":
+                return "you"
+            return "system" if event.actor_role == "system" else "staff"
+
+        finished = case.status in ("resolved", "closed")
+        return cls(
+            reference=case.reference,
+            category=case.category,
+            category_name=translate(f"case.category.{case.category}", lang),
+            status=case.status,
+            status_name=translate(f"case.status.{case.status}", lang),
+            committed_at=case.committed_at,
+            committed_text=committed,
+            created_at=case.created_at,
+            regulator_route=(
+                translate("case.regulator_route", lang)
+                if case.category == Category.COMPLAINT and finished
+                else None
+            ),
+            timeline=[
+                PublicEvent(kind=e.kind, author=author(e), body=e.body, created_at=e.created_at)
+                for e in events
+            ],
+        )
+
+
+class CaseSummary(BaseModel):
+    reference: str
+    category_name: str
+    status_name: str
+    committed_at: datetime
+    created_at: datetime
+
+
+class SlaPolicyRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    category: str
+    priority: str
+    first_response_minutes: int
+    resolution_minutes: int
+    calendar: str
+    pause_on_customer: bool
+    progress_every_hours: int | None
+    updated_at: datetime
+    updated_by: str
+
+
+class SlaPolicyUpdate(BaseModel):
+    first_response_minutes: int | None = Field(default=None, ge=1, le=365 * 24 * 60)
+    resolution_minutes: int | None = Field(default=None, ge=1, le=365 * 24 * 60)
+    calendar: Literal["24x7", "business"] | None = None
+    pause_on_customer: bool | None = None
+    progress_every_hours: int | None = Field(default=None, ge=1, le=24 * 30)
+
+
+class AttachmentRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    public_id: str
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+    uploaded_by: str
+    created_at: datetime
+
+
+def link_reads(rows: list[CaseLink]) -> list[LinkRead]:
+    return [LinkRead.model_validate(row) for row in rows]
+
+
+def policy_read(row: SlaPolicy) -> SlaPolicyRead:
+    return SlaPolicyRead.model_validate(row)

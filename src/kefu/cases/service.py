@@ -1,0 +1,537 @@
+"""Opening, finding and working cases. Functions flush and never commit.
+
+Who acts is an ``audit.Actor``: ``staff:<username>`` (role agent, specialist, ...),
+``customer:<id>`` or ``system``. ``now`` is a parameter everywhere so tests and the
+scheduler control the clock.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, exists, func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from kefu import audit
+from kefu.cases import notify, policies, refs, timeline
+from kefu.cases.categories import LINK_KINDS, Channel, Tier, default_priority
+from kefu.cases.errors import CaseNotFound, UnknownValue
+from kefu.cases.models import Case, CaseLink
+from kefu.cases.transitions import FINISHED, PAUSING, Mover, Status, check_move
+from kefu.channels.senders import Senders
+from kefu.config import Settings
+from kefu.db import utcnow
+from kefu.errors import InvalidInput
+from kefu.identity import service as identity_service
+from kefu.search import service as search_service
+from kefu.sensitive import mask
+
+SEARCH_KIND = "case"
+_REFERENCE_TRIES = 8
+
+
+@dataclass(frozen=True)
+class Device:
+    model: str | None = None
+    os: str | None = None
+    app_version: str | None = None
+
+
+@dataclass(frozen=True)
+class NewCase:
+    customer_id: int
+    category: str
+    channel: str
+    subject: str
+    description: str | None = None
+    priority: str | None = None
+    language: str | None = None
+    device: Device = field(default_factory=Device)
+    links: tuple[tuple[str, str], ...] = ()
+
+
+def _channel(value: str) -> Channel:
+    try:
+        return Channel(value)
+    except ValueError:
+        raise UnknownValue(f"unknown channel {value!r}", field="channel", value=value) from None
+
+
+def _clean_subject(subject: str) -> str:
+    subject = mask(" ".join(subject.split()))
+    if not subject:
+        raise InvalidInput("a case needs a subject", field="subject")
+    return subject[:200]
+
+
+def _unused_reference(db: Session, now: datetime, settings: Settings) -> str:
+    for _ in range(_REFERENCE_TRIES):
+        candidate = str(refs.new_reference(now.astimezone(settings.tz)))
+        if db.scalar(select(Case.id).where(Case.reference == candidate)) is None:
+            return candidate
+    raise RuntimeError("no unused case reference found; the month's space is nearly full")
+
+
+def open_case(
+    db: Session,
+    *,
+    new: NewCase,
+    actor: audit.Actor,
+    settings: Settings,
+    senders: Senders | None = None,
+    now: datetime | None = None,
+) -> Case:
+    """Open a case with its committed time from the SLA policy, and tell the customer.
+
+    The customer's own words become the first public message (masked); the committed time
+    sentence is the first thing the customer hears back.
+    """
+    now = now or utcnow()
+    category = policies.parse_category(new.category)
+    priority = policies.parse_priority(new.priority) if new.priority else default_priority(category)
+    channel = _channel(new.channel)
+    customer = identity_service.get_customer(db, new.customer_id)
+    policy = policies.get_policy(db, category=category.value, priority=priority.value)
+    case = Case(
+        reference=_unused_reference(db, now, settings),
+        customer_id=customer.id,
+        category=category.value,
+        priority=priority.value,
+        channel=channel.value,
+        status=Status.NEW.value,
+        subject=_clean_subject(new.subject),
+        language=new.language or customer.language,
+        tier=Tier.TIER1.value,
+        device_model=new.device.model,
+        device_os=new.device.os,
+        app_version=new.device.app_version,
+        sla_calendar=policy.calendar,
+        first_response_minutes=policy.first_response_minutes,
+        resolution_minutes=policy.resolution_minutes,
+        pause_on_customer=policy.pause_on_customer,
+        progress_every_hours=policy.progress_every_hours,
+        escalation_count=0,
+        last_activity_at=now,
+        created_at=now,
+        updated_at=now,
+        committed_at=now,
+    )
+    timeline.refresh_due(db, case, settings)
+    assert case.resolution_due_at is not None  # no pauses yet
+    # what the customer is told: the problem is answered and dealt with by then
+    case.committed_at = case.resolution_due_at
+    db.add(case)
+    try:
+        with db.begin_nested():
+            db.flush()
+    except IntegrityError:  # a concurrent case took the same reference in the same instant
+        case.reference = _unused_reference(db, now, settings)
+        db.add(case)
+        db.flush()
+    if new.description:
+        timeline.add_event(
+            db,
+            case,
+            kind="message",
+            actor=actor,
+            now=now,
+            visibility=timeline.PUBLIC,
+            body=new.description,
+            data={"channel": channel.value},
+        )
+    for kind, external_id in new.links:
+        link(db, case, kind=kind, external_id=external_id, actor=actor, now=now)
+    committed = notify.committed_sentence(case, settings)
+    timeline.add_event(
+        db,
+        case,
+        kind="sla",
+        actor=audit.Actor.system(),
+        now=now,
+        visibility=timeline.PUBLIC,
+        body=committed,
+        data={
+            "first_response_due_at": case.first_response_due_at,
+            "resolution_due_at": case.resolution_due_at,
+            "calendar": case.sla_calendar,
+        },
+    )
+    if senders is not None:
+        notify.notify_customer(
+            db,
+            case,
+            kind="acknowledged",
+            text_key="case.committed_time",
+            now=now,
+            settings=settings,
+            senders=senders,
+            actor=audit.Actor.system(),
+            time=notify.local_time(case.committed_at, settings),
+            zone=settings.timezone,
+        )
+    audit.record(
+        db,
+        actor=actor,
+        action="case.create",
+        customer_id=customer.id,
+        case_reference=case.reference,
+        after={"category": case.category, "priority": case.priority, "channel": case.channel},
+    )
+    reindex(db, case)
+    return case
+
+
+def reindex(db: Session, case: Case) -> None:
+    """The case's subject and its public messages, already masked, feed the text search."""
+    messages = [
+        event.body
+        for event in timeline.events(db, case, public_only=True)
+        if event.kind == "message" and event.body
+    ]
+    search_service.index_document(
+        db,
+        kind=SEARCH_KIND,
+        ref=case.reference,
+        title=case.subject,
+        body="\n".join(messages),
+        lang=case.language,
+    )
+
+
+def get_case(db: Session, reference: str, *, for_update: bool = False) -> Case:
+    """The case for a reference as typed; a typo raises ReferenceMistyped, no match
+    CaseNotFound."""
+    canonical = refs.canonical(reference)
+    query = select(Case).where(Case.reference == canonical)
+    if for_update:
+        query = query.with_for_update()
+    case = db.scalar(query)
+    if case is None:
+        raise CaseNotFound(f"no case {canonical}", reference=canonical)
+    return case
+
+
+def get_customer_case(db: Session, *, customer_id: int, reference: str) -> Case:
+    """A customer's own case; another customer's answers exactly like an unknown one."""
+    case = get_case(db, reference)
+    if case.customer_id != customer_id:
+        raise CaseNotFound(f"no case {case.reference}", reference=refs.canonical(reference))
+    return case
+
+
+@dataclass(frozen=True)
+class CaseFilter:
+    status: str | None = None
+    category: str | None = None
+    owner_id: int | None = None
+    unassigned: bool = False
+    tier: str | None = None
+    channel: str | None = None
+    customer_id: int | None = None
+    breached: bool | None = None
+    text: str | None = None
+
+
+def _filtered(query: Select[Any], flt: CaseFilter, now: datetime) -> Select[Any]:
+    if flt.status:
+        query = query.where(Case.status == Status(flt.status).value)
+    if flt.category:
+        query = query.where(Case.category == policies.parse_category(flt.category).value)
+    if flt.owner_id is not None:
+        query = query.where(Case.owner_id == flt.owner_id)
+    if flt.unassigned:
+        query = query.where(Case.owner_id.is_(None))
+    if flt.tier:
+        query = query.where(Case.tier == Tier(flt.tier).value)
+    if flt.channel:
+        query = query.where(Case.channel == _channel(flt.channel).value)
+    if flt.customer_id is not None:
+        query = query.where(Case.customer_id == flt.customer_id)
+    if flt.breached is not None:
+        breached = or_(
+            Case.first_response_breached_at.is_not(None),
+            Case.resolution_breached_at.is_not(None),
+            # late but not yet seen by the scheduler
+            (Case.first_responded_at.is_(None) & (Case.first_response_due_at < now)),
+            (Case.status.not_in([s.value for s in FINISHED]) & (Case.resolution_due_at < now)),
+        )
+        query = query.where(breached if flt.breached else ~breached)
+    return query
+
+
+def list_cases(
+    db: Session,
+    *,
+    flt: CaseFilter,
+    limit: int = 50,
+    offset: int = 0,
+    now: datetime | None = None,
+) -> list[Case]:
+    """Newest first; with ``text``, best text matches first among the filtered cases."""
+    now = now or utcnow()
+    if flt.text:
+        within = _filtered(select(Case.reference), flt, now)
+        hits = search_service.search(
+            db, kind=SEARCH_KIND, query=flt.text, limit=limit, offset=offset, refs_within=within
+        )
+        by_ref = {
+            case.reference: case
+            for case in db.scalars(select(Case).where(Case.reference.in_([h.ref for h in hits])))
+        }
+        return [by_ref[hit.ref] for hit in hits if hit.ref in by_ref]
+    query = _filtered(select(Case), flt, now).order_by(Case.created_at.desc(), Case.id.desc())
+    return list(db.scalars(query.limit(limit).offset(offset)))
+
+
+def staff_id(db: Session, username: str) -> int:
+    user = identity_service.get_staff_by_username(db, username)
+    if user is None:
+        raise InvalidInput("no staff member by that name", field="owner")
+    return user.id
+
+
+def count_open_for_owner(db: Session, owner_id: int) -> int:
+    return int(
+        db.scalar(
+            select(func.count())
+            .select_from(Case)
+            .where(Case.owner_id == owner_id, Case.status.not_in([s.value for s in FINISHED]))
+        )
+        or 0
+    )
+
+
+# --- changes ------------------------------------------------------------------------------
+
+
+def link(
+    db: Session, case: Case, *, kind: str, external_id: str, actor: audit.Actor, now: datetime
+) -> CaseLink:
+    external_id = external_id.strip()
+    if kind not in LINK_KINDS:
+        raise UnknownValue(f"unknown link kind {kind!r}", field="kind", value=kind)
+    if not external_id or len(external_id) > 64:
+        raise InvalidInput("a linked id is 1 to 64 characters", field="external_id")
+    found = db.scalar(
+        select(CaseLink).where(
+            CaseLink.case_id == case.id, CaseLink.kind == kind, CaseLink.external_id == external_id
+        )
+    )
+    if found is not None:
+        return found
+    row = CaseLink(case_id=case.id, kind=kind, external_id=external_id, created_at=now)
+    db.add(row)
+    timeline.add_event(
+        db, case, kind="link", actor=actor, now=now, data={"kind": kind, "id": external_id}
+    )
+    return row
+
+
+def links(db: Session, case: Case) -> list[CaseLink]:
+    return list(
+        db.scalars(select(CaseLink).where(CaseLink.case_id == case.id).order_by(CaseLink.id))
+    )
+
+
+def cases_linked_to(db: Session, *, kind: str, external_id: str) -> list[Case]:
+    query = select(Case).where(
+        exists().where(
+            CaseLink.case_id == Case.id,
+            CaseLink.kind == kind,
+            CaseLink.external_id == external_id,
+        )
+    )
+    return list(db.scalars(query))
+
+
+def move(
+    db: Session,
+    case: Case,
+    *,
+    target: Status,
+    mover: Mover,
+    actor: audit.Actor,
+    settings: Settings,
+    now: datetime,
+    reason: str | None = None,
+) -> None:
+    """Change status by the table in ``transitions``, keeping the SLA clock in step."""
+    current = Status(case.status)
+    check_move(current, target, mover)
+    if current in PAUSING and case.pause_on_customer:
+        timeline.end_pause(db, case, now)
+    if target in PAUSING and case.pause_on_customer:
+        timeline.start_pause(db, case, now)
+    case.status = target.value
+    if target is Status.RESOLVED:
+        case.resolved_at = now
+    elif target is Status.CLOSED:
+        case.closed_at = now
+    elif target is Status.OPEN and current in FINISHED:
+        case.resolved_at = case.closed_at = None
+    timeline.refresh_due(db, case, settings)
+    timeline.add_event(
+        db,
+        case,
+        kind="status",
+        actor=actor,
+        now=now,
+        visibility=timeline.PUBLIC,
+        body=reason,
+        data={"from": current.value, "to": target.value},
+    )
+    audit.record(
+        db,
+        actor=actor,
+        action=f"case.status.{target.value}",
+        customer_id=case.customer_id,
+        case_reference=case.reference,
+        before={"status": current.value},
+        after={"status": target.value},
+    )
+
+
+def update(
+    db: Session,
+    case: Case,
+    *,
+    changes: dict[str, Any],
+    actor: audit.Actor,
+    settings: Settings,
+    now: datetime | None = None,
+) -> Case:
+    """Category, priority, subject or device details. A new category or priority takes
+    that policy's targets; the committed time told to the customer stays as told."""
+    now = now or utcnow()
+    before: dict[str, Any] = {}
+    after: dict[str, Any] = {}
+    if "subject" in changes:
+        changes["subject"] = _clean_subject(changes["subject"])
+    if "category" in changes:
+        changes["category"] = policies.parse_category(changes["category"]).value
+    if "priority" in changes:
+        changes["priority"] = policies.parse_priority(changes["priority"]).value
+    for key in ("subject", "category", "priority", "device_model", "device_os", "app_version"):
+        if key in changes and changes[key] != getattr(case, key):
+            before[key], after[key] = getattr(case, key), changes[key]
+            setattr(case, key, changes[key])
+    if not after:
+        return case
+    if "category" in after or "priority" in after:
+        policy = policies.get_policy(db, category=case.category, priority=case.priority)
+        case.first_response_minutes = policy.first_response_minutes
+        case.resolution_minutes = policy.resolution_minutes
+        case.sla_calendar = policy.calendar
+        case.pause_on_customer = policy.pause_on_customer
+        case.progress_every_hours = policy.progress_every_hours
+        timeline.refresh_due(db, case, settings)
+    timeline.add_event(
+        db, case, kind="update", actor=actor, now=now, data={"before": before, "after": after}
+    )
+    audit.record(
+        db,
+        actor=actor,
+        action="case.update",
+        customer_id=case.customer_id,
+        case_reference=case.reference,
+        before=before,
+        after=after,
+    )
+    if "subject" in after:
+        reindex(db, case)
+    return case
+
+
+def assign(
+    db: Session,
+    case: Case,
+    *,
+    owner_username: str | None,
+    actor: audit.Actor,
+    now: datetime | None = None,
+) -> Case:
+    """Give the case to a staff member (None: back to the queue)."""
+    now = now or utcnow()
+    owner_id = None
+    if owner_username is not None:
+        owner = identity_service.get_staff_by_username(db, owner_username)
+        if owner is None or not owner.is_active:
+            raise InvalidInput("no active staff member by that name", field="owner")
+        owner_id = owner.id
+    if owner_id == case.owner_id:
+        return case
+    before = case.owner_id
+    case.owner_id = owner_id
+    timeline.add_event(
+        db,
+        case,
+        kind="assignment",
+        actor=actor,
+        now=now,
+        data={"from": before, "to": owner_id, "owner": owner_username},
+    )
+    audit.record(
+        db,
+        actor=actor,
+        action="case.assign",
+        customer_id=case.customer_id,
+        case_reference=case.reference,
+        before={"owner_id": before},
+        after={"owner_id": owner_id},
+    )
+    return case
+
+
+def add_note(
+    db: Session, case: Case, *, body: str, actor: audit.Actor, now: datetime | None = None
+) -> None:
+    """An internal note: staff only, never shown to the customer."""
+    if not body.strip():
+        raise InvalidInput("a note needs text", field="body")
+    timeline.add_event(db, case, kind="note", actor=actor, now=now or utcnow(), body=body)
+
+
+def record_call(
+    db: Session,
+    case: Case,
+    *,
+    summary: str,
+    outcome: str,
+    actor: audit.Actor,
+    now: datetime | None = None,
+) -> None:
+    timeline.add_event(
+        db,
+        case,
+        kind="call",
+        actor=actor,
+        now=now or utcnow(),
+        body=summary,
+        data={"outcome": outcome},
+    )
+
+
+def record_action(
+    db: Session,
+    case: Case,
+    *,
+    action: str,
+    detail: dict[str, Any],
+    actor: audit.Actor,
+    public_text: str | None = None,
+    now: datetime | None = None,
+) -> None:
+    """An account action done for the case (unlock, refund...), by the domain that did it."""
+    timeline.add_event(
+        db,
+        case,
+        kind="action",
+        actor=actor,
+        now=now or utcnow(),
+        visibility=timeline.PUBLIC if public_text else timeline.INTERNAL,
+        body=public_text,
+        data={"action": action, **detail},
+    )

@@ -1,0 +1,190 @@
+"""Cases through the service: committed time, lifecycle, masking, reopen, links, search."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from tests.factories import make_customer
+from tests.integration.cases.case_helpers import AGENT, T0, make_case
+
+from kefu import audit
+from kefu.cases import conversation, policies, refs, service, timeline
+from kefu.cases.categories import Category, Priority
+from kefu.cases.errors import CaseFinished, CaseNotFound, UnknownValue
+from kefu.cases.models import CaseEvent, SlaPolicy
+from kefu.cases.refs import ReferenceMistyped
+from kefu.cases.transitions import IllegalMove, Mover, Status
+from kefu.config import Settings
+
+H = timedelta(hours=1)
+
+
+def test_seeded_policies_equal_the_defaults(db: Session) -> None:
+    rows = {(p.category, p.priority): p for p in db.scalars(select(SlaPolicy))}
+    assert len(rows) == len(Category) * len(Priority)
+    for (category, priority), targets in policies.DEFAULT_TARGETS.items():
+        row = rows[(category.value, priority.value)]
+        assert (row.first_response_minutes, row.resolution_minutes) == (
+            targets.first_response_minutes,
+            targets.resolution_minutes,
+        )
+        assert row.progress_every_hours == targets.progress_every_hours
+    assert rows[("complaint", "low")].resolution_minutes == 15 * 24 * 60
+    assert rows[("login_failed", "normal")].resolution_minutes == 120
+
+
+def test_open_case_commits_a_time_and_says_so(db: Session, settings: Settings) -> None:
+    case = make_case(db, settings)
+    assert refs.canonical(case.reference) == case.reference
+    assert case.status == "new" and case.tier == "tier1"
+    assert case.resolution_due_at == T0 + timedelta(days=1)
+    assert case.committed_at == case.resolution_due_at
+    assert case.first_response_due_at == T0 + H
+    sla_event = next(e for e in timeline.events(db, case) if e.kind == "sla")
+    assert sla_event.visibility == "public"
+    assert "2026-11-24 10:00" in (sla_event.body or "")  # Shanghai time told to the customer
+    actions = [e.action for e in audit.list_events(db, case_reference=case.reference)]
+    assert actions == ["case.create"]
+
+
+def test_default_priority_comes_from_the_category(db: Session, settings: Settings) -> None:
+    case = make_case(db, settings, category="account_stolen", priority=None)
+    assert case.priority == "urgent"
+    assert case.first_response_due_at == T0 + timedelta(minutes=5)
+
+
+def test_unknown_category_is_refused_and_nothing_is_stored(db: Session, settings: Settings) -> None:
+    with pytest.raises(UnknownValue):
+        make_case(db, settings, category="lottery")
+    assert service.list_cases(db, flt=service.CaseFilter()) == []
+
+
+def test_secrets_in_messages_are_masked_before_storage(db: Session, settings: Settings) -> None:
+    case = make_case(db, settings, description="卡号 4111 1111 1111 1111，验证码 482913")
+    conversation.customer_message(
+        db,
+        case,
+        body="密码是Abc12345，身份证11010519491231002X",
+        channel="chat",
+        settings=settings,
+        now=T0,
+    )
+    service.add_note(db, case, body="客户说卡号4111-1111-1111-1111", actor=AGENT, now=T0)
+    stored = " ".join(e.body or "" for e in db.scalars(select(CaseEvent)))
+    for secret in ("4111 1111 1111", "4111-1111-1111", "482913", "Abc12345", "19491231"):
+        assert secret not in stored
+
+
+def test_lifecycle_with_pause_moves_the_deadline(db: Session, settings: Settings) -> None:
+    case = make_case(db, settings)
+    conversation.staff_reply(
+        db,
+        case,
+        body="请提供付款截图",
+        actor=AGENT,
+        settings=settings,
+        then=Status.PENDING_CUSTOMER,
+        now=T0 + H,
+    )
+    assert case.status == "pending_customer" and case.first_responded_at == T0 + H
+    assert case.resolution_due_at is None  # paused: not known until the clock runs again
+    conversation.customer_message(
+        db, case, body="截图已发", channel="web", settings=settings, now=T0 + 4 * H
+    )
+    assert case.status == "open"
+    assert case.resolution_due_at == T0 + timedelta(days=1) + 3 * H
+    assert case.committed_at == T0 + timedelta(days=1)  # what the customer was told stays
+    conversation.resolve(db, case, summary="已到账", actor=AGENT, settings=settings, now=T0 + 5 * H)
+    conversation.close(db, case, actor=AGENT, settings=settings, now=T0 + 6 * H)
+    moves = [timeline.event_data(e) for e in timeline.events(db, case) if e.kind == "status"]
+    assert [(m["from"], m["to"]) for m in moves] == [
+        ("new", "pending_customer"),
+        ("pending_customer", "open"),
+        ("open", "resolved"),
+        ("resolved", "closed"),
+    ]
+
+
+def test_illegal_moves_are_refused_without_change(db: Session, settings: Settings) -> None:
+    case = make_case(db, settings)
+    with pytest.raises(IllegalMove):
+        conversation.close(db, case, actor=AGENT, settings=settings, now=T0)
+    assert case.status == "new"
+    conversation.resolve(db, case, summary="done", actor=AGENT, settings=settings, now=T0)
+    conversation.close(db, case, actor=AGENT, settings=settings, now=T0)
+    with pytest.raises(IllegalMove):
+        service.move(
+            db, case, target=Status.OPEN, mover=Mover.STAFF, actor=AGENT, settings=settings, now=T0
+        )
+    with pytest.raises(CaseFinished):
+        conversation.staff_reply(db, case, body="hi", actor=AGENT, settings=settings, now=T0)
+
+
+def test_customer_reply_reopens_within_the_window_else_opens_a_follow_up(
+    db: Session, settings: Settings
+) -> None:
+    case = make_case(db, settings)
+    conversation.resolve(db, case, summary="done", actor=AGENT, settings=settings, now=T0)
+    conversation.close(db, case, actor=AGENT, settings=settings, now=T0)
+    same = conversation.customer_message(
+        db, case, body="还是没到账", channel="web", settings=settings, now=T0 + 24 * H
+    )
+    assert same is case and case.status == "open" and case.closed_at is None
+    conversation.resolve(db, case, summary="done", actor=AGENT, settings=settings, now=T0 + 25 * H)
+    conversation.close(db, case, actor=AGENT, settings=settings, now=T0 + 25 * H)
+    later = T0 + 25 * H + timedelta(days=settings.case_reopen_days, hours=1)
+    follow_up = conversation.customer_message(
+        db, case, body="又出问题了", channel="email", settings=settings, now=later
+    )
+    assert follow_up is not case and follow_up.parent_id == case.id
+    assert case.status == "closed"
+    assert any(e.body == "又出问题了" for e in timeline.events(db, follow_up))
+
+
+def test_get_case_tells_typos_from_unknown_references(db: Session, settings: Settings) -> None:
+    case = make_case(db, settings)
+    assert service.get_case(db, case.reference.lower().replace("-", " ")) is case
+    with pytest.raises(ReferenceMistyped):
+        service.get_case(db, case.reference[:-1] + ("0" if case.reference[-1] != "0" else "1"))
+    other = str(
+        refs.Reference(
+            period="2611", number=(refs.parse(case.reference).number + 1) % refs.RANDOM_LIMIT
+        )
+    )
+    with pytest.raises(CaseNotFound):
+        service.get_case(db, other)
+    with pytest.raises(CaseNotFound):
+        service.get_customer_case(db, customer_id=make_customer(db).id, reference=case.reference)
+
+
+def test_links_are_kept_once_and_found_back(db: Session, settings: Settings) -> None:
+    case = make_case(db, settings)
+    service.link(db, case, kind="topup", external_id="TU123", actor=AGENT, now=T0)
+    service.link(db, case, kind="topup", external_id="TU123", actor=AGENT, now=T0)
+    assert [(row.kind, row.external_id) for row in service.links(db, case)] == [("topup", "TU123")]
+    assert service.cases_linked_to(db, kind="topup", external_id="TU123") == [case]
+    with pytest.raises(UnknownValue):
+        service.link(db, case, kind="loan", external_id="X", actor=AGENT, now=T0)
+
+
+def test_list_filters_and_chinese_text_search(db: Session, settings: Settings) -> None:
+    a = make_case(db, settings, description="银行卡充值五百元一直没有到账")
+    b = make_case(db, settings, category="app_technical", description="应用打开就闪退")
+    service.assign(db, b, owner_username=None, actor=AGENT)
+    assert service.list_cases(db, flt=service.CaseFilter(category="app_technical")) == [b]
+    assert service.list_cases(db, flt=service.CaseFilter(text="闪退")) == [b]
+    assert service.list_cases(
+        db, flt=service.CaseFilter(text="五百元", category="recharge_not_credited")
+    ) == [a]
+    assert (
+        service.list_cases(db, flt=service.CaseFilter(text="五百元", category="app_technical"))
+        == []
+    )
+    late = service.list_cases(db, flt=service.CaseFilter(breached=True), now=T0 + 2 * H)
+    assert {c.id for c in late} == {a.id}  # 1 h first response missed; b has 4 h
+    late = service.list_cases(db, flt=service.CaseFilter(breached=True), now=T0 + 5 * H)
+    assert {c.id for c in late} == {a.id, b.id}
+    assert service.list_cases(db, flt=service.CaseFilter(breached=True), now=T0) == []
