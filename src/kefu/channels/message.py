@@ -15,6 +15,10 @@ class OutgoingMessage:
     body: str = field(repr=False)
     subject: str | None = field(default=None, repr=False)
     secrets: tuple[str, ...] = field(default=(), repr=False)
+    # e-mail threading: a case reply keeps its thread in the customer's mail client
+    message_id: str | None = None
+    in_reply_to: str | None = None
+    references: tuple[str, ...] = ()
 
     def redact(self, text: str) -> str:
         for secret in self.secrets:

@@ -74,5 +74,10 @@ class OutboxSender:
 
     def send(self, db: Session, message: OutgoingMessage) -> OutboxMessage:
         return store(
-            db, channel=self.channel, message=message, backend=self.backend, redacted=False
+            db,
+            channel=self.channel,
+            message=message,
+            backend=self.backend,
+            redacted=False,
+            provider_id=message.message_id[:64] if message.message_id else None,
         )

@@ -44,8 +44,12 @@ class SmtpSender:
         email["From"] = self.sender
         email["To"] = message.to
         email["Subject"] = message.subject or ""
-        message_id = make_msgid(domain=self.domain)
+        message_id = message.message_id or make_msgid(domain=self.domain)
         email["Message-ID"] = message_id
+        if message.in_reply_to:
+            email["In-Reply-To"] = message.in_reply_to
+        if message.references:
+            email["References"] = " ".join(message.references)
         email.set_content(message.body)
         try:
             with smtplib.SMTP(self.host, self.port, timeout=TIMEOUT_SECONDS) as smtp:

@@ -1,0 +1,221 @@
+"""Raw RFC 5322 bytes into an ``InboundMail``: decoded headers, one text body, attachments.
+
+Chinese mail is often labelled GB2312 while using characters only GBK or GB18030 have, so
+those labels are decoded as GB18030 (a superset of both). A body that does not decode in its
+declared charset, an unknown charset, a mail without a sender address, and a mail with
+neither text nor attachments raise ``MailUnreadable``: the caller keeps the raw bytes and
+flags the mail for a person rather than storing a guess.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from email import message_from_bytes, policy
+from email.header import decode_header
+from email.message import Message
+from email.utils import getaddresses, parseaddr, parsedate_to_datetime
+from html.parser import HTMLParser
+
+_WIDER_CHARSET = {"gb2312": "gb18030", "gbk": "gb18030", "x-gbk": "gb18030", "cp936": "gb18030"}
+_MESSAGE_ID = re.compile(r"<[^<>\s]+>")
+# Where the quoted earlier mail starts in a reply, in the forms common mail clients write.
+_QUOTE_START = re.compile(
+    r"^\s*(?:-{2,}\s*(?:Original Message|原始邮件|原始郵件)\s*-{2,}"
+    r"|On .{4,200} wrote:\s*$"
+    r"|在\s?.{4,120}写道[:：]\s*$"
+    r"|发件人[:：].*$"
+    r"|From: .*$)",
+    re.IGNORECASE | re.MULTILINE,
+)
+
+
+class MailUnreadable(Exception):
+    """The mail cannot be turned into a message; ``reason`` says why, in plain words."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    content_type: str
+    data: bytes = field(repr=False)
+
+    @property
+    def size(self) -> int:
+        return len(self.data)
+
+
+@dataclass(frozen=True)
+class InboundMail:
+    from_address: str  # lower-case
+    from_name: str
+    to: tuple[str, ...]
+    subject: str
+    text: str = field(repr=False)
+    message_id: str | None = None
+    in_reply_to: str | None = None
+    references: tuple[str, ...] = ()
+    sent_at: datetime | None = None
+    attachments: tuple[Attachment, ...] = ()
+
+    @property
+    def thread_ids(self) -> tuple[str, ...]:
+        """Message-IDs this mail answers, nearest first."""
+        ids = [self.in_reply_to] if self.in_reply_to else []
+        ids += [ref for ref in reversed(self.references) if ref not in ids]
+        return tuple(ids)
+
+
+def _codec(charset: str | None) -> str:
+    name = (charset or "utf-8").strip().strip('"').lower()
+    name = _WIDER_CHARSET.get(name, name)
+    try:
+        return codecs.lookup(name).name
+    except LookupError:
+        raise MailUnreadable(f"unknown character set {charset!r}") from None
+
+
+def decode_words(value: str | None) -> str:
+    """An RFC 2047 header (``=?gb2312?B?...?=``) as text; undecodable words are kept raw."""
+    if not value:
+        return ""
+    parts = []
+    for chunk, charset in decode_header(value):
+        if isinstance(chunk, str):
+            parts.append(chunk)
+            continue
+        try:
+            parts.append(chunk.decode(_codec(charset) if charset else "utf-8"))
+        except (UnicodeDecodeError, MailUnreadable):
+            parts.append(chunk.decode("ascii", "replace"))
+    return " ".join("".join(parts).split())
+
+
+def _message_ids(value: str | None) -> tuple[str, ...]:
+    return tuple(_MESSAGE_ID.findall(value or ""))
+
+
+def _part_text(part: Message) -> str:
+    payload = part.get_payload(decode=True)
+    if not isinstance(payload, bytes):
+        return ""
+    codec = _codec(part.get_content_charset())
+    try:
+        return payload.decode(codec)
+    except UnicodeDecodeError:
+        charset = part.get_content_charset() or "utf-8"
+        raise MailUnreadable(f"the text is not valid {charset}") from None
+
+
+class _HtmlText(HTMLParser):
+    _BREAKS = frozenset({"br", "p", "div", "li", "tr", "h1", "h2", "h3", "h4", "blockquote"})
+    _SKIP = frozenset({"script", "style", "head", "title"})
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.out: list[str] = []
+        self.skipping = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in self._SKIP:
+            self.skipping += 1
+        elif tag in self._BREAKS:
+            self.out.append("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in self._SKIP:
+            self.skipping = max(0, self.skipping - 1)
+        elif tag in self._BREAKS:
+            self.out.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        if not self.skipping:
+            self.out.append(data)
+
+
+def html_to_text(html: str) -> str:
+    parser = _HtmlText()
+    parser.feed(html)
+    parser.close()
+    lines = (" ".join(line.split()) for line in "".join(parser.out).splitlines())
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+
+
+def strip_quoted(text: str) -> str:
+    """The new part of a reply: without the quoted earlier mail under it."""
+    match = _QUOTE_START.search(text)
+    if match and match.start() > 0:
+        text = text[: match.start()]
+    kept = [line for line in text.splitlines() if not line.lstrip().startswith(">")]
+    return "\n".join(kept).strip()
+
+
+def _filename(part: Message) -> str | None:
+    name = part.get_filename()
+    return decode_words(name) if name else None
+
+
+def _walk(message: Message) -> tuple[list[str], list[str], list[Attachment]]:
+    plain: list[str] = []
+    html: list[str] = []
+    attachments: list[Attachment] = []
+    for part in message.walk():
+        if part.is_multipart():
+            continue
+        content_type = part.get_content_type()
+        disposition = (part.get_content_disposition() or "").lower()
+        filename = _filename(part)
+        if disposition == "attachment" or filename or not content_type.startswith("text/"):
+            payload = part.get_payload(decode=True)
+            data = payload if isinstance(payload, bytes) else b""
+            attachments.append(
+                Attachment(filename=filename or "attachment", content_type=content_type, data=data)
+            )
+        elif content_type == "text/html":
+            html.append(_part_text(part))
+        else:
+            plain.append(_part_text(part))
+    return plain, html, attachments
+
+
+def parse_mail(raw: bytes) -> InboundMail:
+    if not raw.strip():
+        raise MailUnreadable("the mail is empty")
+    message = message_from_bytes(raw, policy=policy.compat32)
+    name, address = parseaddr(decode_words(message.get("From")))
+    if "@" not in address:
+        raise MailUnreadable("the mail has no sender address")
+    plain, html, attachments = _walk(message)
+    text = "\n\n".join(t.strip() for t in plain if t.strip())
+    if not text and html:
+        text = "\n\n".join(html_to_text(h) for h in html).strip()
+    if not text and not attachments:
+        raise MailUnreadable("the mail has no text and no attachments")
+    sent_at = None
+    if message.get("Date"):
+        try:
+            sent_at = parsedate_to_datetime(str(message["Date"]))
+        except (TypeError, ValueError):
+            sent_at = None
+    in_reply_to = _message_ids(message.get("In-Reply-To"))
+    recipients = getaddresses(
+        [str(v) for v in message.get_all("To", []) + message.get_all("Cc", [])]
+    )
+    return InboundMail(
+        from_address=address.strip().lower(),
+        from_name=name.strip(),
+        to=tuple(addr.lower() for _, addr in recipients if "@" in addr),
+        subject=decode_words(message.get("Subject")),
+        text=text,
+        message_id=next(iter(_message_ids(message.get("Message-ID"))), None),
+        in_reply_to=in_reply_to[0] if in_reply_to else None,
+        references=_message_ids(message.get("References")),
+        sent_at=sent_at,
+        attachments=tuple(attachments),
+    )

@@ -1,0 +1,166 @@
+"""Background jobs on huey: SLA checks, follow-ups, inbound mail and outgoing mail.
+
+Jobs are declared in the domains (``kefu.cases.jobs``, ``kefu.channels.email.jobs``) with
+``@job`` and ``@periodic``, which only record them. The huey instance is built from settings
+on first use and registers them then, so importing a domain never opens a queue:
+
+- ``KEFU_JOBS_BACKEND=sqlite`` (default): a file kept across restarts, consumed by a thread
+  pool inside ``kefu serve`` (``KEFU_JOBS_INLINE=true``) or by ``kefu worker``;
+- ``redis``: ``KEFU_REDIS_URL``, shared by any number of app and worker processes;
+- ``immediate``: runs a job at the moment it is enqueued, for tests.
+
+A job opens its own database session and commits; it takes ids, never ORM objects, because
+its arguments are pickled into the queue.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey, crontab
+from huey.consumer import Consumer
+
+from kefu.config import Settings, get_settings
+from kefu.errors import ConfigError
+
+log = logging.getLogger("kefu.jobs")
+
+_JOB_MODULES = ("kefu.cases.jobs", "kefu.channels.email.jobs")
+BACKENDS = ("sqlite", "redis", "immediate")
+QUEUE_NAME = "kefu"
+
+
+@dataclass(frozen=True)
+class _Spec:
+    func: Callable[..., Any]
+    retries: int
+    retry_delay: int
+    schedule: dict[str, str] | None  # crontab fields for a periodic job
+
+
+_SPECS: dict[str, _Spec] = {}
+
+
+def _record(spec: _Spec) -> None:
+    name = spec.func.__name__
+    known = _SPECS.get(name)
+    if known is not None and known.func is not spec.func:
+        raise RuntimeError(f"two jobs are called {name!r}")
+    _SPECS[name] = spec
+
+
+def job(*, retries: int = 0, retry_delay: int = 0) -> Callable[[Callable[..., Any]], Any]:
+    """Declare a job run by ``enqueue(name, ...)``; a raised exception is retried."""
+
+    def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
+        _record(_Spec(func, retries, retry_delay, None))
+        return func
+
+    return decorate
+
+
+def periodic(*, minute: str = "*", hour: str = "*") -> Callable[[Callable[[], Any]], Any]:
+    """Declare a job the consumer's scheduler runs on a crontab (service time is UTC)."""
+
+    def decorate(func: Callable[[], Any]) -> Callable[[], Any]:
+        _record(_Spec(func, 0, 0, {"minute": minute, "hour": hour}))
+        return func
+
+    return decorate
+
+
+def sqlite_queue_path(settings: Settings) -> Path:
+    if settings.jobs_sqlite_path:
+        return Path(settings.jobs_sqlite_path)
+    database = settings.sqlite_path()
+    return database.parent / "jobs.db" if database is not None else Path("var/jobs.db")
+
+
+@dataclass(frozen=True)
+class Queue:
+    huey: Huey
+    tasks: dict[str, Any]  # job name -> huey TaskWrapper
+
+    def enqueue(self, name: str, *args: Any) -> None:
+        if name not in self.tasks:
+            raise KeyError(f"no job called {name!r}")
+        self.tasks[name](*args)
+
+
+def build_queue(settings: Settings) -> Queue:
+    backend = settings.jobs_backend
+    huey: Huey
+    if backend == "sqlite":
+        path = sqlite_queue_path(settings)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        huey = SqliteHuey(QUEUE_NAME, filename=str(path), results=False)
+    elif backend == "redis":
+        huey = RedisHuey(QUEUE_NAME, url=settings.redis_url, results=False)
+    elif backend == "immediate":
+        huey = MemoryHuey(QUEUE_NAME, immediate=True, results=False)
+    else:
+        raise ConfigError(f"KEFU_JOBS_BACKEND={backend!r}; expected one of {sorted(BACKENDS)}")
+    for module in _JOB_MODULES:
+        importlib.import_module(module)
+    tasks: dict[str, Any] = {}
+    for name, spec in sorted(_SPECS.items()):
+        if spec.schedule is not None:
+            tasks[name] = huey.periodic_task(crontab(**spec.schedule), name=name)(spec.func)
+        else:
+            tasks[name] = huey.task(retries=spec.retries, retry_delay=spec.retry_delay, name=name)(
+                spec.func
+            )
+    return Queue(huey=huey, tasks=tasks)
+
+
+_lock = threading.Lock()
+_current: list[Queue] = []
+
+
+def get_queue() -> Queue:
+    """The process's queue, built from the settings on first use."""
+    with _lock:
+        if not _current:
+            _current.append(build_queue(get_settings()))
+        return _current[0]
+
+
+def reset_queue() -> None:
+    """Forget the built queue (tests and the CLI change settings between uses)."""
+    with _lock:
+        if _current:
+            _current[0].huey.storage.close()
+        _current.clear()
+
+
+def enqueue(name: str, *args: Any) -> None:
+    get_queue().enqueue(name, *args)
+
+
+class _QuietConsumer(Consumer):  # type: ignore[misc]  # huey ships no type hints
+    """A consumer for a thread inside another server: the server owns the signals."""
+
+    def _set_signal_handlers(self) -> None:
+        return None
+
+
+def start_inline_consumer(queue: Queue, *, workers: int) -> Consumer | None:
+    """Worker threads and the periodic scheduler inside this process (``kefu serve``);
+    None in immediate mode, where jobs run as they are queued."""
+    if queue.huey.immediate:
+        return None
+    consumer = _QuietConsumer(queue.huey, workers=workers, worker_type="thread", periodic=True)
+    consumer.start()
+    log.info("job consumer started in-process with %s worker thread(s)", workers)
+    return consumer
+
+
+def run_worker(queue: Queue, *, workers: int) -> None:
+    """A consumer that owns this process (``kefu worker``): stops on SIGINT / SIGTERM."""
+    queue.huey.create_consumer(workers=workers, worker_type="thread", periodic=True).run()
