@@ -1,0 +1,1 @@
+"""The assistant: language understanding (``nlu``), then dialog, actions and hand-over."""

@@ -1,0 +1,36 @@
+import json
+import subprocess
+import sys
+
+
+def run(stdin: bytes) -> list[dict[str, object]]:
+    done = subprocess.run(
+        [sys.executable, "-m", "kefu", "nlu", "classify"],
+        input=stdin,
+        capture_output=True,
+        timeout=120,
+        check=True,
+    )
+    return [json.loads(line) for line in done.stdout.decode("utf-8").splitlines()]
+
+
+def test_one_json_line_per_input_line() -> None:
+    lines = run("在吗\n转人工\n充值五百块没到账\nmy account is locked\n".encode())
+    assert [line["intent"] for line in lines] == [
+        "greeting",
+        "human_agent",
+        "recharge_not_credited",
+        "account_locked",
+    ]
+    assert lines[2]["text"] == "充值五百块没到账"
+    assert all(0 < float(line["confidence"]) <= 1 for line in lines)  # type: ignore[arg-type]
+
+
+def test_bad_input_still_gets_a_line_each() -> None:
+    huge = "充值" * 200_000
+    stdin = b"\n" + "😀😀".encode() + b"\n\x00\xff\xfe\x01\n" + huge.encode() + b"\nrefund\n"
+    lines = run(stdin)
+    assert len(lines) == 5
+    assert [line["intent"] for line in lines[:3]] == ["out_of_scope"] * 3
+    assert [line["confidence"] for line in lines[:3]] == [0.0] * 3
+    assert lines[4]["intent"] == "refund"
