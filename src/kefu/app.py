@@ -160,6 +160,23 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(identity_router, prefix="/api/v1")
     app.state.senders = build_senders(settings)  # a bad KEFU_*_BACKEND stops startup here
     app.include_router(verification_router, prefix="/api/v1")
+    from kefu.wallet.port import check_backend
+    from kefu.wallet.routes import router as wallet_router
+
+    check_backend(settings)  # a bad KEFU_WALLET_BACKEND stops startup here
+    app.include_router(wallet_router, prefix="/api/v1")
+    from kefu.cases.customer_routes import router as case_customer_router
+    from kefu.cases.routes import router as cases_router
+    from kefu.cases.sla_routes import router as sla_router
+
+    app.include_router(cases_router, prefix="/api/v1")
+    app.include_router(case_customer_router, prefix="/api/v1")
+    app.include_router(sla_router, prefix="/api/v1")
+    from kefu.cases.attachment_routes import router as case_attachment_router
+    from kefu.storage import build_storage
+
+    app.state.storage = build_storage(settings)  # a bad KEFU_STORAGE_BACKEND stops startup
+    app.include_router(case_attachment_router, prefix="/api/v1")
     if settings.demo:
         from kefu.web.dev import router as dev_router
 

@@ -16,8 +16,11 @@ from rich.console import Console
 from typer._click.exceptions import ClickException, NoArgsIsHelpError
 
 from kefu import __version__
+from kefu.bot.cli import nlu_app
 from kefu.channels import cli as channels_cli
+from kefu.channels.email import cli as email_cli
 from kefu.errors import ConfigError, KefuError
+from kefu.wallet import cli as wallet_cli
 
 app = typer.Typer(
     name="kefu",
@@ -34,7 +37,11 @@ app.add_typer(db_app, name="db")
 app.add_typer(demo_app, name="demo")
 app.add_typer(audit_app, name="audit")
 app.add_typer(staff_app, name="staff")
+app.add_typer(nlu_app, name="nlu")
 app.command("outbox")(channels_cli.outbox)
+app.add_typer(wallet_cli.app, name="wallet")
+app.command("smtp")(email_cli.smtp)
+app.add_typer(email_cli.app, name="mail")
 
 console = Console()
 err_console = Console(stderr=True)
@@ -73,13 +80,46 @@ def serve(
     from kefu.config import get_settings
 
     settings = get_settings()
-    uvicorn.run(
-        create_app(settings),
-        host=host or settings.host,
-        port=port or settings.port,
-        log_level=settings.log_level.lower(),
-        proxy_headers=True,
-    )
+    application = create_app(settings)
+    # jobs and inbound mail run beside the web app unless production moved them out
+    consumer = None
+    if settings.jobs_inline:
+        from kefu import jobs
+
+        consumer = jobs.start_inline_consumer(jobs.get_queue(), workers=settings.jobs_workers)
+    controller = None
+    if settings.smtp_server_enabled:
+        from kefu.channels.email.server import build_controller
+
+        controller = build_controller(settings)
+        controller.start()
+    try:
+        uvicorn.run(
+            application,
+            host=host or settings.host,
+            port=port or settings.port,
+            log_level=settings.log_level.lower(),
+            proxy_headers=True,
+        )
+    finally:
+        if controller is not None:
+            controller.stop()
+        if consumer is not None:
+            consumer.stop(graceful=True)
+
+
+@app.command()
+def worker(
+    workers: Annotated[int | None, typer.Option(min=1, max=64, help="Worker threads.")] = None,
+) -> None:
+    """Run background jobs (production: KEFU_JOBS_BACKEND=redis, KEFU_JOBS_INLINE=false)."""
+    from kefu import jobs
+    from kefu.config import get_settings
+
+    settings = get_settings()
+    if settings.jobs_backend == "immediate":
+        raise fail("KEFU_JOBS_BACKEND=immediate runs jobs as they are queued; no worker needed")
+    jobs.run_worker(jobs.get_queue(), workers=workers or settings.jobs_workers)
 
 
 @db_app.command("upgrade")

@@ -69,6 +69,26 @@ class Settings(BaseSettings):
     storage_dir: str = "var/attachments"
     attachment_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
 
+    # e-mail channel, inbound (docs/email.md)
+    smtp_enabled: bool | None = None  # None: on unless KEFU_ENV=production
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = Field(default=2525, ge=1, le=65535)
+    smtp_recipients: str = "support@kefu.example"
+    smtp_max_bytes: int = Field(default=25 * 1024 * 1024, ge=1024)
+    imap_host: str = ""
+    imap_port: int = Field(default=993, ge=1, le=65535)
+    imap_ssl: bool = True
+    imap_user: str = ""
+    imap_password: str = ""
+    imap_folder: str = "INBOX"
+
+    # background jobs (huey)
+    jobs_backend: str = "sqlite"
+    jobs_sqlite_path: str = ""  # empty: jobs.db next to a SQLite database, else var/jobs.db
+    jobs_inline: bool = True
+    jobs_workers: int = Field(default=2, ge=1, le=64)
+    redis_url: str = "redis://127.0.0.1:6379/0"
+
     @field_validator("timezone")
     @classmethod
     def _known_timezone(cls, value: str) -> str:
@@ -108,6 +128,10 @@ class Settings(BaseSettings):
         if self.env == "production" and self.demo:
             raise ValueError("KEFU_DEMO=true is refused when KEFU_ENV=production")
         return self
+
+    @property
+    def smtp_server_enabled(self) -> bool:
+        return self.smtp_enabled if self.smtp_enabled is not None else self.env != "production"
 
     @property
     def tz(self) -> ZoneInfo:

@@ -6,7 +6,13 @@ import importlib
 
 _MODEL_MODULES = (
     "kefu.audit",
+    "kefu.ratelimit",
     "kefu.identity.models",
+    "kefu.channels.models",
+    "kefu.channels.email.models",
+    "kefu.wallet.models",
+    "kefu.search.models",
+    "kefu.cases.models",
 )
 
 

@@ -1,14 +1,18 @@
 from playwright.sync_api import Page, expect
-
-from kefu.identity import service as identity_service
 from tests.factories import STAFF_PASSWORD
 from tests.web.conftest import LiveServer, screenshot
+
+from kefu.identity import service as identity_service
 
 
 def _seed(server: LiveServer) -> None:
     with server.sessions() as db:
         identity_service.create_staff(
-            db, username="lina", password=STAFF_PASSWORD, role="supervisor", display_name="主管 李娜"
+            db,
+            username="lina",
+            password=STAFF_PASSWORD,
+            role="supervisor",
+            display_name="主管 李娜",
         )
         identity_service.create_customer(
             db, wallet_account_id="W100200300", name="王小明", phone="13800000001"

@@ -6,6 +6,7 @@ transaction.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -239,6 +240,36 @@ def find_customer_by_contact(db: Session, contact: str) -> Customer | None:
     if "@" in contact:
         return db.scalar(select(Customer).where(Customer.email == normalise_email(contact)))
     return db.scalar(select(Customer).where(Customer.phone == normalise_phone(contact)))
+
+
+MAIL_CONTACT_PREFIX = "mail:"
+
+
+def mail_contact(db: Session, *, address: str, name: str) -> Customer:
+    """The stand-in customer for mail from an address no customer registered.
+
+    Its cases are unverified. It keeps no e-mail address, so it can neither be found by
+    ``find_customer_by_contact`` nor pass a one-time-code check, and the address stays free
+    for the real customer to register; the same address always maps to the same stand-in
+    (a hash of it is the account id), so one stranger's mails stay together.
+    """
+    account = MAIL_CONTACT_PREFIX + hashlib.sha256(address.lower().encode()).hexdigest()[:32]
+    found = db.scalar(select(Customer).where(Customer.wallet_account_id == account))
+    if found is not None:
+        return found
+    customer = Customer(
+        wallet_account_id=account,
+        name=(name or address.partition("@")[0])[:120],
+        language="zh-CN",
+        created_at=utcnow(),
+    )
+    db.add(customer)
+    db.flush()
+    return customer
+
+
+def is_mail_contact(customer: Customer) -> bool:
+    return customer.wallet_account_id.startswith(MAIL_CONTACT_PREFIX)
 
 
 def list_customers(db: Session, *, query: str | None = None, limit: int = 50) -> list[Customer]:
