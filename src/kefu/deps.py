@@ -52,7 +52,17 @@ class StaffPrincipal:
         return has_permission(self.user.role, permission)
 
 
-async def _form_csrf(request: Request) -> str | None:
+async def sent_csrf_token(request: Request) -> str | None:
+    """The CSRF token a cookie-authenticated, state-changing request carries, if any.
+
+    Reading a form body needs ``await``, but the database work in ``current_staff`` must
+    not run on the event loop: a blocked loop cannot finish the requests that hold the
+    SQLite write lock, so the two would wait on each other. So the reading is done here.
+    """
+    if _bearer(request) is not None or request.method in _SAFE_METHODS:
+        return None
+    if header := request.headers.get(CSRF_HEADER):
+        return header
     content_type = request.headers.get("content-type", "")
     if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
         form = await request.form()
@@ -61,7 +71,11 @@ async def _form_csrf(request: Request) -> str | None:
     return None
 
 
-async def current_staff(request: Request, db: DbSession) -> StaffPrincipal:
+def current_staff(
+    request: Request,
+    db: DbSession,
+    sent_csrf: Annotated[str | None, Depends(sent_csrf_token)],
+) -> StaffPrincipal:
     """Staff from a bearer token (API) or the console session cookie.
 
     Cookie-authenticated requests that change something must echo the session's CSRF
@@ -82,8 +96,8 @@ async def current_staff(request: Request, db: DbSession) -> StaffPrincipal:
     if user is None or not user.is_active:
         raise NotAuthenticated()
     if via_cookie and request.method not in _SAFE_METHODS:
-        sent = request.headers.get(CSRF_HEADER) or await _form_csrf(request)
-        if not sent or not record.csrf_token or not hmac.compare_digest(sent, record.csrf_token):
+        expected = record.csrf_token
+        if not sent_csrf or not expected or not hmac.compare_digest(sent_csrf, expected):
             raise CsrfFailed()
     request.state.lang = request.state.lang if request.state.lang_explicit else user.language
     return StaffPrincipal(user=user, token=record, via_cookie=via_cookie)

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Request, UploadFile
 from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
 
 from kefu.cases import attachments, service
 from kefu.cases.routes import Reader, Reference, Writer, actor_of
@@ -36,18 +37,23 @@ async def upload(
 ) -> AttachmentRead:
     # read one byte past the limit: enough to refuse, never the whole of a huge upload
     data = await file.read(settings.attachment_max_bytes + 1)
-    case = service.get_case(db, reference, for_update=True)
-    row = attachments.add_attachment(
-        db,
-        case,
-        filename=file.filename or "",
-        data=data,
-        actor=actor_of(staff),
-        settings=settings,
-        storage=store,
-    )
-    db.commit()
-    return AttachmentRead.model_validate(row)
+
+    # Database work stays off the event loop (see kefu.deps.sent_csrf_token for why).
+    def store_attachment() -> AttachmentRead:
+        case = service.get_case(db, reference, for_update=True)
+        row = attachments.add_attachment(
+            db,
+            case,
+            filename=file.filename or "",
+            data=data,
+            actor=actor_of(staff),
+            settings=settings,
+            storage=store,
+        )
+        db.commit()
+        return AttachmentRead.model_validate(row)
+
+    return await run_in_threadpool(store_attachment)
 
 
 @router.get("/cases/{reference}/attachments/{attachment_id}")
