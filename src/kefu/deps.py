@@ -141,3 +141,25 @@ def current_customer(request: Request, db: DbSession) -> CustomerPrincipal:
 
 
 CurrentCustomer = Annotated[CustomerPrincipal, Depends(current_customer)]
+
+
+def staff_or_customer(permission: str) -> Callable[..., Any]:
+    """For routes a verified customer and staff both use (a case by its reference): a
+    customer token gives the customer, who sees only their own; staff need ``permission``."""
+
+    def dependency(
+        request: Request,
+        db: DbSession,
+        sent_csrf: Annotated[str | None, Depends(sent_csrf_token)],
+    ) -> StaffPrincipal | CustomerPrincipal:
+        token = _bearer(request)
+        if token is not None and identity_service.resolve_token(db, token, kinds={"customer"}):
+            return current_customer(request, db)
+        staff = current_staff(request, db, sent_csrf)
+        if not staff.may(permission):
+            raise PermissionDenied()
+        return staff
+
+    dependency.kefu_permission = permission  # type: ignore[attr-defined]
+    dependency.kefu_customer_allowed = True  # type: ignore[attr-defined]
+    return dependency

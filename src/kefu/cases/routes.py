@@ -7,13 +7,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query, Request
 
 from kefu import audit
-from kefu.cases import conversation, email_intake, escalation, service, timeline
+from kefu.cases import conversation, email_intake, escalation, service, timeline, tracking
 from kefu.cases.models import Case
 from kefu.cases.schemas import (
     AssignIn,
     CaseCreate,
     CaseDetail,
     CaseRead,
+    CaseTracking,
     CaseUpdate,
     EscalateIn,
     EventRead,
@@ -29,7 +30,14 @@ from kefu.cases.transitions import Mover, Status
 from kefu.channels.email import jobs as email_jobs
 from kefu.channels.senders import Senders
 from kefu.db import DbSession, utcnow
-from kefu.deps import SettingsDep, StaffPrincipal, require
+from kefu.deps import (
+    CustomerPrincipal,
+    LangDep,
+    SettingsDep,
+    StaffPrincipal,
+    require,
+    staff_or_customer,
+)
 
 router = APIRouter(tags=["cases"])
 
@@ -121,8 +129,20 @@ def list_cases(
     return [CaseRead.model_validate(case) for case in cases]
 
 
-@router.get("/cases/{reference}", response_model=CaseDetail)
-def read_case(_: Reader, reference: Reference, db: DbSession) -> CaseDetail:
+@router.get("/cases/{reference}", response_model=CaseDetail | CaseTracking)
+def read_case(
+    caller: Annotated[StaffPrincipal | CustomerPrincipal, Depends(staff_or_customer("case.read"))],
+    reference: Reference,
+    db: DbSession,
+    settings: SettingsDep,
+    lang: LangDep,
+) -> CaseDetail | CaseTracking:
+    """Staff see the whole case; a verified customer sees the public part of their own
+    case, and any other reference answers 404 exactly as an unknown one does."""
+    if isinstance(caller, CustomerPrincipal):
+        return tracking.track(
+            db, customer_id=caller.customer.id, reference=reference, settings=settings, lang=lang
+        )
     return detail(db, service.get_case(db, reference))
 
 

@@ -43,10 +43,13 @@ def _calls(dependant: Any) -> Iterator[Callable[..., Any]]:
 
 
 def _guard(route: APIRoute) -> tuple[str, str | None]:
-    """('staff', permission) or ('customer', None) or ('public', None)."""
+    """('staff', permission), ('staff_or_customer', permission), ('customer', None) or
+    ('public', None)."""
     permission = None
     kind = "public"
     for call in _calls(route.dependant):
+        if getattr(call, "kefu_customer_allowed", False):
+            return "staff_or_customer", call.kefu_permission
         if getattr(call, "kefu_permission", None):
             permission = call.kefu_permission
         if call is current_staff:
@@ -129,7 +132,9 @@ def test_each_role_is_refused_what_it_lacks(
     headers = {"Authorization": f"Bearer {staff_token(client, db, role)}"}
     for method, path, route in _routes(app):
         kind, permission = _guard(route)
-        if kind != "staff" or permission is None or has_permission(role, permission):
+        if kind not in {"staff", "staff_or_customer"} or permission is None:
+            continue
+        if has_permission(role, permission):
             continue
         response = client.request(method, _url(path), json={}, headers=headers)
         assert response.status_code == 403, (role, method, path, response.status_code)
@@ -141,10 +146,38 @@ def test_customer_routes_never_show_another_customers_data(
     alice, bob = make_customer(db), make_customer(db)
     headers = {"Authorization": f"Bearer {customer_token(db, bob)}"}
     customer_routes = [
-        (m, p) for m, p, r in _routes(app) if _guard(r)[0] == "customer" and m == "GET"
+        (m, p)
+        for m, p, r in _routes(app)
+        if _guard(r)[0] in {"customer", "staff_or_customer"} and m == "GET"
     ]
     for method, path in customer_routes:
         assert "{customer_id}" not in path, "customer routes act on the caller only"
         body = client.request(method, _url(path), headers=headers).text
         assert alice.wallet_account_id not in body, path
         assert alice.name not in body, path
+
+
+def test_a_case_reference_shows_its_own_customer_only(
+    client: TestClient, db: Session, settings
+) -> None:
+    from tests.integration.cases.case_helpers import make_case
+
+    from kefu.cases.refs import new_reference
+    from kefu.db import utcnow
+
+    owner, stranger = make_customer(db), make_customer(db)
+    case = make_case(db, settings, customer_id=owner.id)
+    path = f"/api/v1/cases/{case.reference}"
+    mine = client.get(path, headers={"Authorization": f"Bearer {customer_token(db, owner)}"})
+    assert mine.status_code == 200, mine.text
+    assert mine.json()["reference"] == case.reference
+    theirs = client.get(path, headers={"Authorization": f"Bearer {customer_token(db, stranger)}"})
+    unknown = client.get(
+        f"/api/v1/cases/{new_reference(utcnow())}",
+        headers={"Authorization": f"Bearer {customer_token(db, stranger)}"},
+    )
+    assert theirs.status_code == 404
+    assert theirs.json()["error"]["code"] == unknown.json()["error"]["code"]
+    staff = client.get(path, headers={"Authorization": f"Bearer {staff_token(client, db)}"})
+    assert staff.status_code == 200
+    assert client.get(path).status_code == 401
