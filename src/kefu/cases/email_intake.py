@@ -13,24 +13,20 @@ is unverified; nothing on it counts as verified for account actions.
 
 from __future__ import annotations
 
-import hashlib
 import re
-import secrets
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 
 from sqlalchemy.orm import Session
 
 from kefu import audit
-from kefu.cases import conversation, notify, service, timeline
+from kefu.cases import conversation, notify, service
 from kefu.cases.categories import Category
 from kefu.cases.errors import CaseNotFound
-from kefu.cases.models import Case, CaseAttachment
+from kefu.cases.models import Case
 from kefu.cases.refs import ReferenceInvalid, ReferenceMistyped, canonical
 from kefu.config import Settings
 from kefu.db import utcnow
-from kefu.errors import ConfigError
 from kefu.i18n import Lang, translate
 from kefu.identity import service as identity_service
 
@@ -40,9 +36,8 @@ _REFERENCE = re.compile(
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 # Screenshots and documents customers send as evidence; anything else is refused.
 ATTACHMENT_TYPES = frozenset(
-    {"image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf", "text/plain"}
+    {"image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf"}
 )
-_UNSAFE_NAME = re.compile(r"[^\w.\-\u4e00-\u9fff]+")
 
 
 def reference_in(text: str) -> str | None:
@@ -168,55 +163,6 @@ def note_refused_attachment(
         actor=audit.Actor.system(),
         now=now,
     )
-
-
-def attach(
-    db: Session,
-    case: Case,
-    *,
-    filename: str,
-    content_type: str,
-    data: bytes,
-    settings: Settings,
-    now: datetime,
-) -> CaseAttachment:
-    """Keep a mailed file as case evidence, under a random name in ``KEFU_STORAGE_DIR``.
-
-    The caller has checked type and size against ``ATTACHMENT_TYPES`` and
-    ``KEFU_ATTACHMENT_MAX_BYTES``.
-    """
-    if settings.storage_backend != "local":
-        raise ConfigError(f"KEFU_STORAGE_BACKEND={settings.storage_backend!r}; expected 'local'")
-    public_id = secrets.token_hex(16)
-    key = f"{case.reference}/{public_id}"
-    path = Path(settings.storage_dir) / key
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data)
-    name = _UNSAFE_NAME.sub("_", filename).strip("._")[:200] or "attachment"
-    row = CaseAttachment(
-        case_id=case.id,
-        public_id=public_id,
-        filename=name,
-        content_type=content_type,
-        size=len(data),
-        sha256=hashlib.sha256(data).hexdigest(),
-        storage_key=key,
-        visibility=timeline.PUBLIC,
-        uploaded_by=f"customer:{case.customer_id}",
-        created_at=now,
-    )
-    db.add(row)
-    db.flush()
-    timeline.add_event(
-        db,
-        case,
-        kind="attachment",
-        actor=audit.Actor(name=f"customer:{case.customer_id}", role="customer"),
-        now=now,
-        visibility=timeline.PUBLIC,
-        data={"attachment": public_id, "filename": name, "size": len(data)},
-    )
-    return row
 
 
 def mail_reply(db: Session, case: Case, *, body: str, settings: Settings) -> list[int]:

@@ -20,6 +20,8 @@ from email.utils import parseaddr
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from kefu import audit
+from kefu.cases import attachments as case_attachments
 from kefu.cases import email_intake as cases_email
 from kefu.channels.email import outgoing
 from kefu.channels.email.models import InboundMail
@@ -35,6 +37,7 @@ from kefu.errors import KefuError, NotFound
 from kefu.i18n import translate
 from kefu.masking import mask_destination
 from kefu.sensitive import mask
+from kefu.storage import build_storage
 
 log = logging.getLogger("kefu.channels")
 
@@ -138,16 +141,30 @@ def process(db: Session, *, mail_id: int, settings: Settings, now: datetime) -> 
                 settings=settings,
                 now=now,
             )
+            storage = build_storage(settings)
+            sender = audit.Actor(name=f"customer:{taken.case.customer_id}", role="customer")
             for attachment in kept:
-                cases_email.attach(
-                    db,
-                    taken.case,
-                    filename=attachment.filename,
-                    content_type=attachment.content_type,
-                    data=attachment.data,
-                    settings=settings,
-                    now=now,
-                )
+                try:
+                    case_attachments.add_attachment(
+                        db,
+                        taken.case,
+                        filename=attachment.filename,
+                        data=attachment.data,
+                        actor=sender,
+                        settings=settings,
+                        storage=storage,
+                        now=now,
+                    )
+                except KefuError:
+                    # the bytes are not what the mail claimed: refused like a wrong type
+                    refused.append(
+                        {
+                            "filename": attachment.filename,
+                            "content_type": attachment.content_type,
+                            "size": attachment.size,
+                            "reason": "email.attachment_type_refused",
+                        }
+                    )
             for item in refused:
                 cases_email.note_refused_attachment(
                     db,
