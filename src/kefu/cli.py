@@ -78,6 +78,7 @@ def serve(
 
     from kefu.app import create_app
     from kefu.config import get_settings
+    from kefu.logging_config import server_log_config
 
     settings = get_settings()
     application = create_app(settings)
@@ -99,6 +100,7 @@ def serve(
             host=host or settings.host,
             port=port or settings.port,
             log_level=settings.log_level.lower(),
+            log_config=server_log_config(settings.log_level),
             proxy_headers=True,
         )
     finally:

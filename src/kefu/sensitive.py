@@ -154,6 +154,11 @@ class SensitiveLogFilter(logging.Filter):
     customers typed (the access log, a library's debug output)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            # keep the arguments' shape: formatters such as uvicorn's access log unpack them
+            record.msg = mask(str(record.msg))
+            record.args = tuple(mask(a) if isinstance(a, str) else a for a in record.args)
+            return True
         message = record.getMessage()
         masked = mask(message)
         if masked != message:
