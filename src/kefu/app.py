@@ -177,6 +177,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.state.storage = build_storage(settings)  # a bad KEFU_STORAGE_BACKEND stops startup
     app.include_router(case_attachment_router, prefix="/api/v1")
+    from kefu.kb.routes import router as kb_router
+
+    app.include_router(kb_router, prefix="/api/v1")
     if settings.demo:
         from kefu.web.dev import router as dev_router
 

@@ -20,6 +20,7 @@ from kefu.bot.cli import nlu_app
 from kefu.channels import cli as channels_cli
 from kefu.channels.email import cli as email_cli
 from kefu.errors import ConfigError, KefuError
+from kefu.kb import cli as kb_cli
 from kefu.wallet import cli as wallet_cli
 
 app = typer.Typer(
@@ -42,6 +43,7 @@ app.command("outbox")(channels_cli.outbox)
 app.add_typer(wallet_cli.app, name="wallet")
 app.command("smtp")(email_cli.smtp)
 app.add_typer(email_cli.app, name="mail")
+app.add_typer(kb_cli.app, name="kb")
 
 console = Console()
 err_console = Console(stderr=True)

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from kefu.identity import service as identity_service
 from kefu.identity.models import StaffUser
+from kefu.kb import service as kb_service
 
 DEMO_STAFF: tuple[tuple[str, str, str, str], ...] = (
     # username, role, display name, password
@@ -52,5 +53,7 @@ def seed(db: Session, *, extra_customers: int = 0, console: Console | None = Non
         )
         if index % 5000 == 0:
             db.commit()
+    db.commit()
+    kb_service.load_shipped_articles(db)
     db.commit()
     return f"demo data loaded: {len(DEMO_STAFF)} staff users, {len(holders)} customers"

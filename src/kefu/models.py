@@ -13,6 +13,7 @@ _MODEL_MODULES = (
     "kefu.wallet.models",
     "kefu.search.models",
     "kefu.cases.models",
+    "kefu.kb.models",
 )
 
 

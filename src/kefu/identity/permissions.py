@@ -41,6 +41,8 @@ LOWEST_ROLE_FOR: dict[str, Role] = {
     "case.escalate": Role.AGENT,
     "sla.read": Role.AGENT,
     "sla.manage": Role.ADMIN,
+    "kb.read": Role.AGENT,
+    "kb.manage": Role.ADMIN,
 }
 
 

@@ -32,6 +32,9 @@ PUBLIC_ROUTES = {
     ("POST", "/api/v1/verifications"),
     ("POST", "/api/v1/verifications/{verification_id}/resend"),
     ("POST", "/api/v1/verifications/{verification_id}/confirm"),
+    ("GET", "/api/v1/faq"),
+    ("GET", "/api/v1/faq/{slug}"),
+    ("POST", "/api/v1/faq/{slug}/feedback"),
 }
 
 
