@@ -7,6 +7,7 @@ query parameters tie the audit row to the case and customer being served.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated
 
@@ -16,6 +17,7 @@ from kefu import audit
 from kefu.db import DbSession
 from kefu.deps import SettingsDep, StaffPrincipal, require
 from kefu.errors import PermissionDenied
+from kefu.identity.permissions import has_permission
 from kefu.wallet.errors import WalletNotFound
 from kefu.wallet.port import ActionContext, WalletGateway, build_gateway
 from kefu.wallet.schemas import (
@@ -43,21 +45,33 @@ def get_wallet(db: DbSession, settings: SettingsDep) -> WalletGateway:
 
 WalletDep = Annotated[WalletGateway, Depends(get_wallet)]
 Reader = Annotated[StaffPrincipal, Depends(require("wallet.read"))]
-Acting = Annotated[StaffPrincipal, Depends(require("wallet.act"))]
 IdempotencyKey = Annotated[str, Header(alias="Idempotency-Key", min_length=1, max_length=100)]
 CaseRef = Annotated[str | None, Query(alias="case", max_length=40)]
 CustomerId = Annotated[int | None, Query(ge=1)]
 
 
-def _ctx(
-    staff: StaffPrincipal, key: str, case: str | None, customer_id: int | None
-) -> ActionContext:
-    return ActionContext(
-        key=key,
-        actor=audit.Actor(f"staff:{staff.user.username}", staff.user.role),
-        case_reference=case,
-        customer_id=customer_id,
-    )
+def acting(permission: str) -> Callable[..., ActionContext]:
+    """Who acts (holding ``permission``), under which idempotency key, on which case and
+    customer: the context every support action carries into the port and the audit row."""
+
+    def dependency(
+        key: IdempotencyKey,
+        # a default, not an Annotated alias: string annotations cannot see ``permission``
+        staff: StaffPrincipal = Depends(require(permission)),  # noqa: B008
+        case: CaseRef = None,
+        customer_id: CustomerId = None,
+    ) -> ActionContext:
+        return ActionContext(
+            key=key,
+            actor=audit.Actor(f"staff:{staff.user.username}", staff.user.role),
+            case_reference=case,
+            customer_id=customer_id,
+        )
+
+    return dependency
+
+
+Acting = Annotated[ActionContext, Depends(acting("wallet.act"))]
 
 
 @router.get("/accounts", response_model=AccountView)
@@ -133,12 +147,9 @@ def unlock(
     account_id: str,
     wallet: WalletDep,
     db: DbSession,
-    staff: Acting,
-    key: IdempotencyKey,
-    case: CaseRef = None,
-    customer_id: CustomerId = None,
+    ctx: Acting,
 ) -> AccountView:
-    view = wallet.unlock(account_id, ctx=_ctx(staff, key, case, customer_id))
+    view = wallet.unlock(account_id, ctx=ctx)
     db.commit()
     return view
 
@@ -149,12 +160,9 @@ def freeze(
     body: FreezeIn,
     wallet: WalletDep,
     db: DbSession,
-    staff: Acting,
-    key: IdempotencyKey,
-    case: CaseRef = None,
-    customer_id: CustomerId = None,
+    ctx: Acting,
 ) -> AccountView:
-    view = wallet.freeze(account_id, reason=body.reason, ctx=_ctx(staff, key, case, customer_id))
+    view = wallet.freeze(account_id, reason=body.reason, ctx=ctx)
     db.commit()
     return view
 
@@ -164,12 +172,9 @@ def unfreeze(
     account_id: str,
     wallet: WalletDep,
     db: DbSession,
-    staff: Annotated[StaffPrincipal, Depends(require("wallet.unfreeze"))],
-    key: IdempotencyKey,
-    case: CaseRef = None,
-    customer_id: CustomerId = None,
+    ctx: Annotated[ActionContext, Depends(acting("wallet.unfreeze"))],
 ) -> AccountView:
-    view = wallet.unfreeze(account_id, ctx=_ctx(staff, key, case, customer_id))
+    view = wallet.unfreeze(account_id, ctx=ctx)
     db.commit()
     return view
 
@@ -179,12 +184,9 @@ def start_password_reset(
     account_id: str,
     wallet: WalletDep,
     db: DbSession,
-    staff: Acting,
-    key: IdempotencyKey,
-    case: CaseRef = None,
-    customer_id: CustomerId = None,
+    ctx: Acting,
 ) -> AccountView:
-    view = wallet.start_password_reset(account_id, ctx=_ctx(staff, key, case, customer_id))
+    view = wallet.start_password_reset(account_id, ctx=ctx)
     db.commit()
     return view
 
@@ -195,17 +197,14 @@ def set_limits(
     body: LimitIn,
     wallet: WalletDep,
     db: DbSession,
-    staff: Annotated[StaffPrincipal, Depends(require("wallet.limits"))],
-    key: IdempotencyKey,
-    case: CaseRef = None,
-    customer_id: CustomerId = None,
+    ctx: Annotated[ActionContext, Depends(acting("wallet.limits"))],
 ) -> list[LimitView]:
     views = wallet.set_limits(
         account_id,
         kind=body.kind,
         per_day=body.per_day,
         per_txn=body.per_txn,
-        ctx=_ctx(staff, key, case, customer_id),
+        ctx=ctx,
     )
     db.commit()
     return views
@@ -216,12 +215,9 @@ def reverse_payment(
     transaction_id: str,
     wallet: WalletDep,
     db: DbSession,
-    staff: Acting,
-    key: IdempotencyKey,
-    case: CaseRef = None,
-    customer_id: CustomerId = None,
+    ctx: Acting,
 ) -> TransactionView:
-    view = wallet.reverse_payment(transaction_id, ctx=_ctx(staff, key, case, customer_id))
+    view = wallet.reverse_payment(transaction_id, ctx=ctx)
     db.commit()
     return view
 
@@ -231,16 +227,13 @@ def create_refund(
     body: RefundIn,
     wallet: WalletDep,
     db: DbSession,
-    staff: Acting,
-    key: IdempotencyKey,
-    case: CaseRef = None,
-    customer_id: CustomerId = None,
+    ctx: Acting,
 ) -> RefundView:
     view = wallet.create_refund(
         body.transaction_id,
         amount=body.amount,
         reason=body.reason,
-        ctx=_ctx(staff, key, case, customer_id),
+        ctx=ctx,
     )
     db.commit()
     return view
@@ -252,19 +245,14 @@ def decide_refund(
     body: RefundDecisionIn,
     wallet: WalletDep,
     db: DbSession,
-    staff: Annotated[StaffPrincipal, Depends(require("wallet.refund.decide"))],
-    key: IdempotencyKey,
-    case: CaseRef = None,
-    customer_id: CustomerId = None,
+    ctx: Annotated[ActionContext, Depends(acting("wallet.refund.decide"))],
 ) -> RefundView:
     """Refunds above the threshold are a supervisor's decision."""
-    if wallet.get_refund(refund_id).needs_supervisor and not staff.may(
-        "wallet.refund.decide_large"
+    if wallet.get_refund(refund_id).needs_supervisor and not has_permission(
+        ctx.actor.role, "wallet.refund.decide_large"
     ):
         raise PermissionDenied("refunds above the threshold need a supervisor")
-    view = wallet.decide_refund(
-        refund_id, approve=body.approve, reason=body.reason, ctx=_ctx(staff, key, case, customer_id)
-    )
+    view = wallet.decide_refund(refund_id, approve=body.approve, reason=body.reason, ctx=ctx)
     db.commit()
     return view
 
@@ -274,14 +262,9 @@ def open_dispute(
     body: DisputeIn,
     wallet: WalletDep,
     db: DbSession,
-    staff: Acting,
-    key: IdempotencyKey,
-    case: CaseRef = None,
-    customer_id: CustomerId = None,
+    ctx: Acting,
 ) -> DisputeView:
-    view = wallet.open_dispute(
-        body.transaction_id, reason=body.reason, ctx=_ctx(staff, key, case, customer_id)
-    )
+    view = wallet.open_dispute(body.transaction_id, reason=body.reason, ctx=ctx)
     db.commit()
     return view
 
@@ -292,16 +275,13 @@ def decide_dispute(
     body: DisputeDecisionIn,
     wallet: WalletDep,
     db: DbSession,
-    staff: Annotated[StaffPrincipal, Depends(require("wallet.dispute.decide"))],
-    key: IdempotencyKey,
-    case: CaseRef = None,
-    customer_id: CustomerId = None,
+    ctx: Annotated[ActionContext, Depends(acting("wallet.dispute.decide"))],
 ) -> DisputeView:
     view = wallet.decide_dispute(
         dispute_id,
         outcome=body.outcome,
         reason=body.reason,
-        ctx=_ctx(staff, key, case, customer_id),
+        ctx=ctx,
     )
     db.commit()
     return view
