@@ -21,14 +21,18 @@ _LOCALE_ROOT = Path(__file__).parent / "locale"
 
 @lru_cache
 def catalogue(lang: Lang) -> dict[str, str]:
-    path = _LOCALE_ROOT / _LOCALE_DIRS[lang] / "LC_MESSAGES" / "kefu.po"
-    with path.open("rb") as handle:
-        parsed = read_po(handle, locale=_LOCALE_DIRS[lang])
-    return {
-        str(message.id): str(message.string)
-        for message in parsed
-        if message.id and isinstance(message.string, str) and message.string
-    }
+    """Every ``*.po`` file of the language merged: each domain keeps its own file."""
+    merged: dict[str, str] = {}
+    for path in sorted((_LOCALE_ROOT / _LOCALE_DIRS[lang] / "LC_MESSAGES").glob("*.po")):
+        with path.open("rb") as handle:
+            parsed = read_po(handle, locale=_LOCALE_DIRS[lang])
+        for message in parsed:
+            if message.id and isinstance(message.string, str) and message.string:
+                key = str(message.id)
+                if key in merged:
+                    raise RuntimeError(f"message id {key!r} is defined twice ({path.name})")
+                merged[key] = str(message.string)
+    return merged
 
 
 def translate(key: str, lang: Lang, **params: Any) -> str:

@@ -14,6 +14,7 @@ _MODEL_MODULES = (
     "kefu.search.models",
     "kefu.cases.models",
     "kefu.kb.models",
+    "kefu.chat.models",
 )
 
 

@@ -1,0 +1,1 @@
+"""Conversations on every text channel: the assistant, live chat with agents, routing."""

@@ -1,0 +1,128 @@
+"""Start conversations and append numbered messages; read them back after a sequence number."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from kefu.chat.models import ChatMessage, Conversation
+from kefu.db import utcnow
+from kefu.errors import InvalidInput, NotFound
+from kefu.sensitive import mask
+
+CHANNELS = ("web", "app", "wechat", "sms", "cli", "email", "phone")
+SENDERS = ("customer", "bot", "agent", "system")
+MAX_TEXT = 4000
+
+
+def start(
+    db: Session,
+    *,
+    channel: str,
+    language: str,
+    customer_id: int | None = None,
+    now: datetime | None = None,
+) -> Conversation:
+    if channel not in CHANNELS:
+        raise InvalidInput(f"unknown channel {channel!r}", field="channel")
+    now = now or utcnow()
+    conversation = Conversation(
+        public_id=secrets.token_urlsafe(18)[:24],
+        channel=channel,
+        language=language,
+        customer_id=customer_id,
+        status="bot",
+        bot_state={},
+        last_seq=0,
+        created_at=now,
+        updated_at=now,
+    )
+    db.add(conversation)
+    db.flush()
+    return conversation
+
+
+def by_public_id(db: Session, public_id: str, *, lock: bool = False) -> Conversation:
+    query = select(Conversation).where(Conversation.public_id == public_id)
+    if lock:
+        query = query.with_for_update()
+    conversation = db.scalars(query).first()
+    if conversation is None:
+        raise NotFound("conversation not found")
+    return conversation
+
+
+def append(
+    db: Session,
+    conversation: Conversation,
+    *,
+    sender: str,
+    text: str,
+    data: dict[str, Any] | None = None,
+    staff_id: int | None = None,
+    internal: bool = False,
+    client_msg_id: str | None = None,
+    now: datetime | None = None,
+) -> ChatMessage:
+    """Add a message with the next sequence number; a repeated ``client_msg_id`` returns the
+    message already stored instead of adding it twice."""
+    if sender not in SENDERS:
+        raise InvalidInput(f"unknown sender {sender!r}", field="sender")
+    if client_msg_id is not None:
+        existing = db.scalars(
+            select(ChatMessage).where(
+                ChatMessage.conversation_id == conversation.id,
+                ChatMessage.client_msg_id == client_msg_id,
+            )
+        ).first()
+        if existing is not None:
+            return existing
+    now = now or utcnow()
+    db.refresh(conversation, with_for_update=True)
+    conversation.last_seq += 1
+    conversation.updated_at = now
+    message = ChatMessage(
+        conversation_id=conversation.id,
+        seq=conversation.last_seq,
+        sender=sender,
+        staff_id=staff_id,
+        text=mask(text[:MAX_TEXT]),
+        data=data or {},
+        internal=internal,
+        client_msg_id=client_msg_id,
+        created_at=now,
+    )
+    db.add(message)
+    db.flush()
+    return message
+
+
+def messages(
+    db: Session,
+    conversation: Conversation,
+    *,
+    after_seq: int = 0,
+    include_internal: bool = False,
+    limit: int = 500,
+) -> list[ChatMessage]:
+    query = (
+        select(ChatMessage)
+        .where(ChatMessage.conversation_id == conversation.id, ChatMessage.seq > after_seq)
+        .order_by(ChatMessage.seq)
+        .limit(limit)
+    )
+    if not include_internal:
+        query = query.where(ChatMessage.internal.is_(False))
+    return list(db.scalars(query))
+
+
+def transcript(db: Session, conversation: Conversation) -> str:
+    """The public conversation as plain text lines, for a hand-over or a case."""
+    lines = []
+    for message in messages(db, conversation):
+        lines.append(f"[{message.sender}] {message.text}")
+    return "\n".join(lines)
