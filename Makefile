@@ -3,8 +3,10 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# browser libraries from npm (package.json), served by the app from node_modules
+NODE_STAMP := node_modules/.installed
 
-.PHONY: run test lint bench install clean
+.PHONY: run test lint bench nlu install clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -12,9 +14,13 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-install: $(STAMP)
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund
+	touch $(NODE_STAMP)
 
-run: $(STAMP)
+install: $(STAMP) $(NODE_STAMP)
+
+run: install
 	mkdir -p var
 	$(BIN)/kefu db upgrade
 	$(BIN)/kefu demo seed --once
@@ -26,15 +32,19 @@ lint: $(STAMP)
 	$(BIN)/mypy
 
 # Runs the suite on SQLite, then again on PostgreSQL when KEFU_TEST_POSTGRES_URL is set.
-test: lint
+test: lint $(NODE_STAMP)
 	$(BIN)/pytest -n 2 -q
 	@if [ -n "$$KEFU_TEST_POSTGRES_URL" ]; then \
 		echo "== PostgreSQL =="; \
 		KEFU_TEST_DATABASE=postgres $(BIN)/pytest -n 2 -q; \
 	else echo "KEFU_TEST_POSTGRES_URL not set: PostgreSQL run skipped"; fi
 
-bench: $(STAMP)
-	@for f in bench/*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
+# Train the intent model as the server does at first use: data counts, time, fingerprint.
+nlu: $(STAMP)
+	$(BIN)/kefu nlu train
+
+bench: install
+	@for f in bench/[a-z]*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
 
 clean:
 	rm -rf var/kefu.db var/kefu.db-wal var/kefu.db-shm

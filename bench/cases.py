@@ -10,18 +10,13 @@ English. Index-level search figures at 100k and 1M documents are in bench/search
 from __future__ import annotations
 
 import argparse
-import os
 import random
-import socket
 import statistics
-import subprocess
-import sys
-import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import httpx
+from _harness import demo_server, pct
 
 SUBJECTS_ZH = [
     "充值{a}元没到账",
@@ -48,17 +43,6 @@ QUERIES = {
 CATEGORIES = ["recharge_not_credited", "transfer_not_arrived", "payment_failed", "refund"]
 
 
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--cases", type=int, default=2000)
@@ -68,30 +52,7 @@ def main() -> None:
     if args.cases < 1 or args.clients < 1 or args.queries < 1:
         parser.error("counts must be positive")
 
-    workdir = Path(tempfile.mkdtemp(prefix="kefu-bench-cases-"))
-    port = _port()
-    env = {
-        **os.environ,
-        "KEFU_DATABASE_URL": f"sqlite:///{workdir / 'bench.db'}",
-        "KEFU_JOBS_INLINE": "false",
-        "KEFU_SMTP_ENABLED": "false",
-        "KEFU_STORAGE_DIR": str(workdir / "attachments"),
-        "KEFU_LOG_LEVEL": "WARNING",
-    }
-    kefu = [sys.executable, "-m", "kefu"]
-    subprocess.run([*kefu, "db", "upgrade"], env=env, check=True, capture_output=True)
-    subprocess.run([*kefu, "demo", "seed"], env=env, check=True, capture_output=True)
-    server = subprocess.Popen(
-        [*kefu, "serve", "--port", str(port)], env=env, stdout=subprocess.DEVNULL
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(300):
-            try:
-                if httpx.get(f"{base}/healthz").status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.1)
+    with demo_server("cases") as base:
         token = httpx.post(
             f"{base}/api/v1/auth/token", json={"username": "agent", "password": "kefu-agent-demo"}
         ).json()["access_token"]
@@ -125,8 +86,8 @@ def main() -> None:
         wall = time.perf_counter() - started
         print(f"cases created through the API: {args.cases} with {args.clients} clients")
         print(
-            f"  {args.cases / wall:8.1f} cases/s   p50 {_pct(latencies, 0.5) * 1000:6.1f} ms"
-            f"   p99 {_pct(latencies, 0.99) * 1000:6.1f} ms"
+            f"  {args.cases / wall:8.1f} cases/s   p50 {pct(latencies, 0.5) * 1000:6.1f} ms"
+            f"   p99 {pct(latencies, 0.99) * 1000:6.1f} ms"
         )
 
         with httpx.Client(base_url=base, headers=headers, timeout=60) as client:
@@ -143,11 +104,8 @@ def main() -> None:
                 print(
                     f"search via API ({lang}) over {args.cases} cases: p50 "
                     f"{statistics.median(timings) * 1000:6.1f} ms"
-                    f"   p99 {_pct(timings, 0.99) * 1000:6.1f} ms"
+                    f"   p99 {pct(timings, 0.99) * 1000:6.1f} ms"
                 )
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
 
 
 if __name__ == "__main__":

@@ -177,12 +177,57 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.state.storage = build_storage(settings)  # a bad KEFU_STORAGE_BACKEND stops startup
     app.include_router(case_attachment_router, prefix="/api/v1")
+    from kefu.bot.routes import router as bot_router
     from kefu.kb.routes import router as kb_router
 
     app.include_router(kb_router, prefix="/api/v1")
+    from kefu.antifraud.routes import router as antifraud_router
+    from kefu.antifraud.staff_routes import router as antifraud_staff_router
+
+    app.include_router(antifraud_router, prefix="/api/v1")
+    app.include_router(antifraud_staff_router, prefix="/api/v1")
+    app.include_router(bot_router, prefix="/api/v1")
+    from kefu.chat.bus import backend_of
+    from kefu.chat.console import router as chat_console_router
+    from kefu.chat.pages import WidgetCors
+    from kefu.chat.pages import router as chat_pages_router
+    from kefu.chat.routes import router as chat_router
+    from kefu.chat.ws import router as chat_ws_router
+
+    backend_of(settings)  # a bad KEFU_CHAT_BUS stops startup here
+    app.include_router(chat_router, prefix="/api/v1")
+    app.include_router(chat_ws_router)
+    app.include_router(chat_console_router)
+    app.include_router(chat_pages_router)
+    if settings.widget_origins:
+        app.add_middleware(WidgetCors, origins=settings.widget_origins)
+    from kefu.voice.prompts import check_tools
+    from kefu.voice.routes import router as voice_router
+    from kefu.voice.signatures import check_provider
+    from kefu.voice.staff_routes import router as voice_staff_router
+
+    check_provider(settings)  # a bad KEFU_VOICE_PROVIDER stops startup here
+    check_tools(settings)  # KEFU_VOICE_PROMPTS=play without espeak-ng stops startup
+    app.include_router(voice_router)
+    app.include_router(voice_staff_router, prefix="/api/v1")
     if settings.demo:
+        from kefu.voice.simulator_routes import router as voice_simulator_router
         from kefu.web.dev import router as dev_router
 
         app.include_router(dev_router)
+        app.include_router(voice_simulator_router)
+    from kefu.quality.pages import mount_vendor
+    from kefu.quality.pages import router as quality_pages_router
+    from kefu.quality.review_pages import router as quality_review_router
+    from kefu.quality.routes import router as quality_router
+    from kefu.quality.routes import survey_router
+    from kefu.quality.survey_pages import router as survey_pages_router
+
+    app.include_router(quality_router, prefix="/api/v1")
+    app.include_router(survey_router, prefix="/api/v1")
+    app.include_router(quality_pages_router)
+    app.include_router(quality_review_router)
+    app.include_router(survey_pages_router)
+    mount_vendor(app, settings)
     mount_web(app, settings)
     return app

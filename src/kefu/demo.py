@@ -10,9 +10,14 @@ from rich.console import Console
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from kefu.antifraud import service as antifraud_service
+from kefu.config import get_settings
+from kefu.db import utcnow
 from kefu.identity import service as identity_service
 from kefu.identity.models import StaffUser
 from kefu.kb import service as kb_service
+from kefu.quality import demo as quality_demo
+from kefu.voice import menu as voice_menu
 
 DEMO_STAFF: tuple[tuple[str, str, str, str], ...] = (
     # username, role, display name, password
@@ -55,5 +60,11 @@ def seed(db: Session, *, extra_customers: int = 0, console: Console | None = Non
             db.commit()
     db.commit()
     kb_service.load_shipped_articles(db)
+    db.commit()
+    antifraud_service.seed_demo(db)
+    db.commit()
+    voice_menu.ensure_default(db)  # the hotline's shipped menu, version 1
+    db.commit()
+    quality_demo.seed_history(db, settings=get_settings(), now=utcnow())  # dashboard history
     db.commit()
     return f"demo data loaded: {len(DEMO_STAFF)} staff users, {len(holders)} customers"

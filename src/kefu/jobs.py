@@ -31,7 +31,13 @@ from kefu.errors import ConfigError
 
 log = logging.getLogger("kefu.jobs")
 
-_JOB_MODULES = ("kefu.cases.jobs", "kefu.channels.email.jobs")
+_JOB_MODULES = (
+    "kefu.cases.jobs",
+    "kefu.channels.email.jobs",
+    "kefu.chat.jobs",
+    "kefu.quality.jobs",
+    "kefu.voice.jobs",
+)
 BACKENDS = ("sqlite", "redis", "immediate")
 QUEUE_NAME = "kefu"
 

@@ -15,6 +15,12 @@ _MODEL_MODULES = (
     "kefu.cases.models",
     "kefu.kb.models",
     "kefu.chat.models",
+    "kefu.antifraud.models",
+    "kefu.approvals.models",
+    "kefu.chat.routing_models",
+    "kefu.chat.attachments",
+    "kefu.quality.models",
+    "kefu.voice.models",
 )
 
 

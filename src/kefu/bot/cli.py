@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import sys
+import time
+from collections import Counter
 from collections.abc import Iterator
 
 import typer
@@ -50,3 +52,26 @@ def classify_command() -> None:
             batch = []
     if batch:
         _flush(batch)
+
+
+@nlu_app.command("train")
+def train_command() -> None:
+    """Train the intent model from the packaged phrasings as the server does at first use,
+    and print the data counts, the training time and the model's fingerprint (the same data
+    and settings always give the same fingerprint)."""
+    # Imported here, like in _flush: the model pulls in scikit-learn.
+    from kefu.bot.nlu.data import load_examples
+    from kefu.bot.nlu.model import get_model
+    from kefu.config import get_settings
+
+    examples = load_examples()
+    languages = Counter(example.lang for example in examples)
+    started = time.perf_counter()
+    model = get_model()
+    elapsed = time.perf_counter() - started
+    view = "with" if get_settings().nlu_semantic else "without"
+    typer.echo(
+        f"{len(examples)} phrasings ({languages['zh']} zh, {languages['en']} en), "
+        f"{len(model.intents)} intents, {view} the semantic view"
+    )
+    typer.echo(f"trained in {elapsed:.1f} s; fingerprint {model.fingerprint()}")

@@ -97,3 +97,14 @@ def get_attachment(db: Session, case: Case, public_id: str) -> CaseAttachment:
     if row is None:
         raise CaseNotFound("no such attachment", reference=case.reference)
     return row
+
+
+def public_attachments(db: Session, case: Case) -> list[CaseAttachment]:
+    """What the customer may see and download on their case, oldest first."""
+    return list(
+        db.scalars(
+            select(CaseAttachment)
+            .where(CaseAttachment.case_id == case.id, CaseAttachment.visibility == timeline.PUBLIC)
+            .order_by(CaseAttachment.id)
+        )
+    )

@@ -22,6 +22,7 @@ from kefu.channels.senders import Senders
 from kefu.config import Settings
 from kefu.db import utcnow
 from kefu.errors import InvalidInput
+from kefu.quality import case_hooks as quality_hooks
 
 MAX_MESSAGE = 20_000
 
@@ -55,6 +56,7 @@ def staff_reply(
     )
     if case.first_responded_at is None:
         case.first_responded_at = now
+        quality_hooks.first_reply(db, case, actor=actor, now=now)
     if case.status == Status.NEW.value and then is None:
         then = Status.OPEN
     if then is not None and then.value != case.status:
@@ -163,6 +165,7 @@ def resolve(
     summary = _text(summary)
     if case.first_responded_at is None:
         case.first_responded_at = now
+        quality_hooks.first_reply(db, case, actor=actor, now=now)
     service.move(
         db,
         case,

@@ -27,6 +27,7 @@ from kefu.db import utcnow
 from kefu.errors import InvalidInput
 from kefu.i18n import normalise_lang, translate
 from kefu.identity import service as identity_service
+from kefu.quality import case_hooks as quality_hooks
 
 SYSTEM = audit.Actor.system()
 
@@ -133,6 +134,7 @@ def _raise_tier(
         body=reason,
         data={"from": before["tier"], "to": target.value, "owner_id": owner_id},
     )
+    quality_hooks.escalated(db, case, actor=actor, to_tier=target.value, now=now)
     audit.record(
         db,
         actor=actor,

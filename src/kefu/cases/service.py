@@ -26,6 +26,7 @@ from kefu.config import Settings
 from kefu.db import utcnow
 from kefu.errors import InvalidInput
 from kefu.identity import service as identity_service
+from kefu.quality import case_hooks as quality_hooks
 from kefu.search import service as search_service
 from kefu.sensitive import mask
 
@@ -180,6 +181,7 @@ def open_case(
         case_reference=case.reference,
         after={"category": case.category, "priority": case.priority, "channel": case.channel},
     )
+    quality_hooks.opened(db, case, now=now)
     reindex(db, case)
     return case
 
@@ -293,6 +295,30 @@ def staff_id(db: Session, username: str) -> int:
     return user.id
 
 
+def references(db: Session, case_ids: list[int]) -> dict[int, str]:
+    """Case id -> reference, for lists built by other domains (quality drill-downs)."""
+    if not case_ids:
+        return {}
+    rows = db.execute(select(Case.id, Case.reference).where(Case.id.in_(set(case_ids))))
+    return {row.id: row.reference for row in rows}
+
+
+def count_sla_at_risk(db: Session, *, now: datetime) -> tuple[int, int]:
+    """Unfinished cases (warned but not yet late, late) on first response or resolution."""
+    unfinished = Case.status.not_in([s.value for s in FINISHED])
+    late = or_(
+        Case.first_responded_at.is_(None) & (Case.first_response_due_at <= now),
+        Case.resolution_due_at <= now,
+    )
+    warned = or_(
+        Case.first_responded_at.is_(None) & (Case.first_response_warn_at <= now),
+        Case.resolution_warn_at <= now,
+    )
+    count_late = db.scalar(select(func.count()).select_from(Case).where(unfinished, late))
+    at_risk = db.scalar(select(func.count()).select_from(Case).where(unfinished, warned, ~late))
+    return int(at_risk or 0), int(count_late or 0)
+
+
 def count_open_for_owner(db: Session, owner_id: int) -> int:
     return int(
         db.scalar(
@@ -373,6 +399,10 @@ def move(
     elif target is Status.OPEN and current in FINISHED:
         case.resolved_at = case.closed_at = None
     timeline.refresh_due(db, case, settings)
+    if target is Status.RESOLVED:
+        quality_hooks.resolved(db, case, actor=actor, now=now)
+    elif target is Status.OPEN and current in FINISHED:
+        quality_hooks.reopened(db, case, now=now)
     timeline.add_event(
         db,
         case,

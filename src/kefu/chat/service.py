@@ -56,6 +56,18 @@ def by_public_id(db: Session, public_id: str, *, lock: bool = False) -> Conversa
     return conversation
 
 
+def by_client_msg_id(
+    db: Session, conversation: Conversation, client_msg_id: str
+) -> ChatMessage | None:
+    """The message a client already sent with this id, if any."""
+    return db.scalars(
+        select(ChatMessage).where(
+            ChatMessage.conversation_id == conversation.id,
+            ChatMessage.client_msg_id == client_msg_id,
+        )
+    ).first()
+
+
 def append(
     db: Session,
     conversation: Conversation,
@@ -73,15 +85,11 @@ def append(
     if sender not in SENDERS:
         raise InvalidInput(f"unknown sender {sender!r}", field="sender")
     if client_msg_id is not None:
-        existing = db.scalars(
-            select(ChatMessage).where(
-                ChatMessage.conversation_id == conversation.id,
-                ChatMessage.client_msg_id == client_msg_id,
-            )
-        ).first()
+        existing = by_client_msg_id(db, conversation, client_msg_id)
         if existing is not None:
             return existing
     now = now or utcnow()
+    db.flush()  # pending changes to the conversation must survive the locking re-read
     db.refresh(conversation, with_for_update=True)
     conversation.last_seq += 1
     conversation.updated_at = now
@@ -126,3 +134,15 @@ def transcript(db: Session, conversation: Conversation) -> str:
     for message in messages(db, conversation):
         lines.append(f"[{message.sender}] {message.text}")
     return "\n".join(lines)
+
+
+def conversations_of(db: Session, customer_id: int, *, limit: int = 20) -> list[Conversation]:
+    """A customer's conversations, newest first, for the agent's customer view."""
+    return list(
+        db.scalars(
+            select(Conversation)
+            .where(Conversation.customer_id == customer_id)
+            .order_by(Conversation.created_at.desc(), Conversation.id.desc())
+            .limit(limit)
+        )
+    )

@@ -36,6 +36,7 @@ LOWEST_ROLE_FOR: dict[str, Role] = {
     "wallet.dispute.decide": Role.SPECIALIST,
     "wallet.unfreeze": Role.SUPERVISOR,
     "wallet.refund.decide_large": Role.SUPERVISOR,
+    "approval.decide": Role.SUPERVISOR,
     "case.read": Role.AGENT,
     "case.write": Role.AGENT,
     "case.escalate": Role.AGENT,
@@ -43,10 +44,35 @@ LOWEST_ROLE_FOR: dict[str, Role] = {
     "sla.manage": Role.ADMIN,
     "kb.read": Role.AGENT,
     "kb.manage": Role.ADMIN,
+    "quality.own_reviews": Role.AGENT,
+    "quality.read": Role.SUPERVISOR,
+    "quality.review": Role.SUPERVISOR,
+    "quality.manage": Role.ADMIN,
+    "antifraud.read": Role.AGENT,
+    "antifraud.outbound": Role.AGENT,
+    "antifraud.review": Role.SPECIALIST,
+    "antifraud.lookups": Role.SUPERVISOR,
+    "antifraud.manage": Role.ADMIN,
+    "chat.work": Role.AGENT,
+    "routing.supervise": Role.SUPERVISOR,
+    "voice.read": Role.AGENT,
+    "voice.write": Role.AGENT,
+    "voice.menu.manage": Role.ADMIN,
 }
 
 
+# The assistant acts for a customer who has just proved who they are, through the same
+# wallet port and checks as an agent, but only with what protects or restores the
+# customer's own account: never unfreezing, deciding refunds or changing limits.
+ASSISTANT = "assistant"
+ASSISTANT_PERMISSIONS: frozenset[str] = frozenset(
+    {"wallet.read", "wallet.act", "case.read", "case.write"}
+)
+
+
 def permissions_of(role: str) -> frozenset[str]:
+    if role == ASSISTANT:
+        return ASSISTANT_PERMISSIONS
     try:
         rank = ROLE_ORDER.index(Role(role))
     except ValueError:

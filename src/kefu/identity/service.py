@@ -7,6 +7,7 @@ transaction.
 from __future__ import annotations
 
 import hashlib
+import string
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -68,6 +69,13 @@ def create_staff(
 
 def get_staff_by_username(db: Session, username: str) -> StaffUser | None:
     return db.scalar(select(StaffUser).where(StaffUser.username == username.strip().lower()))
+
+
+def get_staff(db: Session, staff_id: int) -> StaffUser:
+    user = db.get(StaffUser, staff_id)
+    if user is None:
+        raise NotFound("no such staff user")
+    return user
 
 
 def list_staff(db: Session) -> list[StaffUser]:
@@ -240,6 +248,25 @@ def find_customer_by_contact(db: Session, contact: str) -> Customer | None:
     if "@" in contact:
         return db.scalar(select(Customer).where(Customer.email == normalise_email(contact)))
     return db.scalar(select(Customer).where(Customer.phone == normalise_phone(contact)))
+
+
+def find_customer_by_account(db: Session, wallet_account_id: str) -> Customer | None:
+    """The customer holding this wallet account, as the wallet's own systems name it."""
+    return db.scalar(select(Customer).where(Customer.wallet_account_id == wallet_account_id))
+
+
+def find_customer_by_keypad_account(db: Session, digits: str) -> Customer | None:
+    """The customer whose wallet account id, typed on a phone keypad, is ``digits``.
+
+    A keypad has no letters, so an account id is typed without its letter prefix
+    (``W000000002`` → ``000000002``); the candidates are the digits alone or behind one
+    capital letter, which keeps the look-up to one indexed query.
+    """
+    if not digits.isascii() or not digits.isdigit() or len(digits) > 39:
+        return None
+    candidates = [digits, *(letter + digits for letter in string.ascii_uppercase)]
+    found = list(db.scalars(select(Customer).where(Customer.wallet_account_id.in_(candidates))))
+    return found[0] if len(found) == 1 else None
 
 
 MAIL_CONTACT_PREFIX = "mail:"

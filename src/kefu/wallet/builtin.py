@@ -37,8 +37,11 @@ def _fen(value: str | None) -> int | None:
 
 
 class BuiltinWallet:
-    def __init__(self, db: Session) -> None:
+    def __init__(
+        self, db: Session, *, review_above_fen: int = ledger.SUPERVISOR_REFUND_THRESHOLD_FEN
+    ) -> None:
         self.db = db
+        self.review_above_fen = review_above_fen
 
     # --- views --------------------------------------------------------------------------
     def _account(self, account: WalletAccount) -> AccountView:
@@ -109,8 +112,7 @@ class BuiltinWallet:
     def _transaction(self, movement: Movement) -> TransactionView:
         return self._transactions([(movement, movement.counterparty)], None)[0]
 
-    @staticmethod
-    def _refund(refund: Refund) -> RefundView:
+    def _refund(self, refund: Refund) -> RefundView:
         return RefundView(
             id=str(refund.id),
             transaction_id=str(refund.payment_id),
@@ -119,7 +121,7 @@ class BuiltinWallet:
             status=refund.status,
             reason=refund.reason,
             decision_reason=refund.decision_reason,
-            needs_supervisor=ledger.needs_supervisor(refund.amount_fen),
+            needs_supervisor=ledger.needs_supervisor(refund.amount_fen, self.review_above_fen),
             created_at=refund.created_at,
             updated_at=refund.updated_at,
         )

@@ -32,13 +32,15 @@ class ActionContext:
     """Who asks for a wallet action, under which idempotency key, for which case.
 
     ``customer_id`` is the identity customer, which the wallet itself does not know; the
-    caller passes it so the audit row is found from the customer's page.
+    caller passes it so the audit row is found from the customer's page. ``reason`` is why
+    the person acted, in their own words (already masked); it is kept on the audit row.
     """
 
     key: str
     actor: audit.Actor
     case_reference: str | None = None
     customer_id: int | None = None
+    reason: str | None = None
 
 
 def _digest(operation: str, args: dict[str, Any]) -> str:

@@ -235,6 +235,8 @@ def check_limit(
         )
 
 
-def needs_supervisor(refund_amount_fen: int) -> bool:
+def needs_supervisor(
+    refund_amount_fen: int, threshold_fen: int = SUPERVISOR_REFUND_THRESHOLD_FEN
+) -> bool:
     """Deciding a refund above the threshold is a risky action a supervisor approves."""
-    return refund_amount_fen > SUPERVISOR_REFUND_THRESHOLD_FEN
+    return refund_amount_fen > threshold_fen

@@ -104,7 +104,8 @@ class WalletGateway(Protocol):
 def _builtin(settings: Settings, db: Session) -> WalletGateway:
     from kefu.wallet.builtin import BuiltinWallet
 
-    return BuiltinWallet(db)
+    # one amount decides both the core's refund review and Kefu's four-eyes rule
+    return BuiltinWallet(db, review_above_fen=int(settings.approval_amount_above * 100))
 
 
 _BACKENDS: dict[str, Callable[[Settings, Session], WalletGateway]] = {"builtin": _builtin}

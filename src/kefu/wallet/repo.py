@@ -208,6 +208,8 @@ def finish(
     """Record the key's result and, for support actions, the audit row."""
     complete(db, ctx, result_ref)
     if action is not None:
+        if ctx.reason:
+            after = {**(after or {}), "staff_reason": ctx.reason}
         audit.record(
             db,
             actor=ctx.actor,

@@ -14,6 +14,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Query
 
 from kefu import audit
+from kefu.approvals import service as approvals_service
 from kefu.db import DbSession
 from kefu.deps import SettingsDep, StaffPrincipal, require
 from kefu.errors import PermissionDenied
@@ -227,13 +228,26 @@ def create_refund(
     body: RefundIn,
     wallet: WalletDep,
     db: DbSession,
+    settings: SettingsDep,
     ctx: Acting,
+    staff: Annotated[StaffPrincipal, Depends(require("wallet.act"))],
 ) -> RefundView:
+    """A refund above the approval amount also joins the supervisors' approval queue."""
     view = wallet.create_refund(
         body.transaction_id,
         amount=body.amount,
         reason=body.reason,
         ctx=ctx,
+    )
+    approvals_service.file_refund_review(
+        db,
+        refund=view,
+        key=ctx.key,
+        requester=staff.user,
+        reason=body.reason,
+        customer_id=ctx.customer_id,
+        case_reference=ctx.case_reference,
+        threshold=settings.approval_amount_above,
     )
     db.commit()
     return view
@@ -246,12 +260,26 @@ def decide_refund(
     wallet: WalletDep,
     db: DbSession,
     ctx: Annotated[ActionContext, Depends(acting("wallet.refund.decide"))],
+    staff: Annotated[StaffPrincipal, Depends(require("wallet.refund.decide"))],
 ) -> RefundView:
-    """Refunds above the threshold are a supervisor's decision."""
+    """Refunds above the threshold are a supervisor's decision; one waiting in the
+    approval queue is decided there, under the four-eyes rule."""
     if wallet.get_refund(refund_id).needs_supervisor and not has_permission(
         ctx.actor.role, "wallet.refund.decide_large"
     ):
         raise PermissionDenied("refunds above the threshold need a supervisor")
+    waiting = approvals_service.pending_for(db, action="refund", target_id=refund_id)
+    if waiting is not None:
+        approvals_service.decide(
+            db,
+            approval_id=waiting.id,
+            approve=body.approve,
+            reason=body.reason,
+            decider=staff.user,
+            wallet=wallet,
+        )
+        db.commit()
+        return wallet.get_refund(refund_id)
     view = wallet.decide_refund(refund_id, approve=body.approve, reason=body.reason, ctx=ctx)
     db.commit()
     return view

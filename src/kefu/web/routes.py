@@ -7,16 +7,30 @@ from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from kefu.config import Settings
+from kefu.web.antifraud import router as antifraud_router
+from kefu.web.approvals import router as approvals_router
 from kefu.web.console import router as console_router
+from kefu.web.customer_view import router as customer_view_router
+from kefu.web.help import router as help_router
+from kefu.web.help_antifraud import router as help_antifraud_router
+from kefu.web.help_cases import router as help_cases_router
+from kefu.web.help_track import router as help_track_router
 from kefu.web.templating import STATIC_DIR
 
 
 def mount_web(app: FastAPI, settings: Settings) -> None:
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(console_router)
+    app.include_router(customer_view_router)
+    app.include_router(approvals_router)
+    app.include_router(antifraud_router)
+    app.include_router(help_router)
+    app.include_router(help_track_router)
+    app.include_router(help_cases_router)
+    app.include_router(help_antifraud_router)
     app.add_api_route(
         "/",
-        lambda: RedirectResponse("/console", status_code=307),
+        lambda: RedirectResponse("/help", status_code=307),
         methods=["GET"],
         include_in_schema=False,
     )

@@ -1,4 +1,6 @@
 import json
+import os
+import re
 import subprocess
 import sys
 
@@ -34,3 +36,22 @@ def test_bad_input_still_gets_a_line_each() -> None:
     assert [line["intent"] for line in lines[:3]] == ["out_of_scope"] * 3
     assert [line["confidence"] for line in lines[:3]] == [0.0] * 3
     assert lines[4]["intent"] == "refund"
+
+
+def test_train_reports_the_data_and_a_fingerprint() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "kefu", "nlu", "train"],
+        capture_output=True,
+        timeout=300,
+        check=True,
+        env={**os.environ, "KEFU_NLU_SEMANTIC": "false"},
+    )
+    counts, trained = done.stdout.decode("utf-8").splitlines()
+    assert re.fullmatch(
+        r"\d+ phrasings \(\d+ zh, \d+ en\), 30 intents, without the semantic view", counts
+    )
+    fingerprint = re.fullmatch(r"trained in [\d.]+ s; fingerprint ([0-9a-f]{16})", trained)
+    assert fingerprint is not None
+    from kefu.bot.nlu.model import get_model
+
+    assert fingerprint.group(1) == get_model().fingerprint()  # another process, same model

@@ -35,6 +35,55 @@ PUBLIC_ROUTES = {
     ("GET", "/api/v1/faq"),
     ("GET", "/api/v1/faq/{slug}"),
     ("POST", "/api/v1/faq/{slug}/feedback"),
+    # anti-fraud: the official channel list, "is this really yours?" and scam reports
+    ("GET", "/api/v1/channels"),
+    ("GET", "/api/v1/verify"),
+    ("POST", "/api/v1/antifraud/reports"),
+    # the phone hotline: the carrier's webhooks, checked by its signature instead, and
+    # the prompt audio it fetches (keyed hashes)
+    ("POST", "/voice/incoming"),
+    ("POST", "/voice/input"),
+    ("POST", "/voice/queue/wait"),
+    ("POST", "/voice/queue/input"),
+    ("POST", "/voice/queue/done"),
+    ("POST", "/voice/dial/done"),
+    ("POST", "/voice/status"),
+    ("GET", "/voice/prompts/{key}.wav"),
+    # the assistant: anonymous until verified; the conversation id is the capability
+    ("POST", "/api/v1/bot/messages"),
+    ("POST", "/api/v1/bot/conversations"),
+    ("GET", "/api/v1/bot/conversations/{conversation_id}/messages"),
+    # live chat's widget: the conversation id is the capability (websockets: chat tests)
+    ("GET", "/chat"),
+    ("POST", "/api/v1/chat/conversations"),
+    ("GET", "/api/v1/chat/widget-texts"),
+    ("POST", "/api/v1/chat/conversations/{conversation_id}/attachments"),
+    ("GET", "/api/v1/chat/conversations/{conversation_id}/attachments/{attachment_id}"),
+    # satisfaction surveys: the survey token (or the conversation's public id) is the capability
+    ("GET", "/api/v1/surveys/{token}"),
+    ("POST", "/api/v1/surveys/{token}"),
+    ("POST", "/api/v1/surveys/{token}/opt-out"),
+    ("GET", "/api/v1/surveys/conversation/{public_id}"),
+    ("GET", "/help/survey/{token}"),
+    ("POST", "/help/survey/{token}"),
+    ("POST", "/help/survey/{token}/opt-out"),
+    # the help center: public pages, and case tracking up to the one-time code
+    ("GET", "/help"),
+    ("GET", "/help/search"),
+    ("GET", "/help/articles/{slug}"),
+    ("GET", "/help/contact"),
+    ("GET", "/help/verify"),
+    ("GET", "/help/track"),
+    ("POST", "/help/track"),
+    ("POST", "/help/track/resend"),
+    ("POST", "/help/track/confirm"),
+    # the help center's anti-fraud pages: scam reports, and "is it you calling me?" up to
+    # the one-time code (the answer itself is a verified customer's page)
+    ("GET", "/help/report"),
+    ("POST", "/help/report"),
+    ("POST", "/help/calling-me/code"),
+    ("POST", "/help/calling-me/resend"),
+    ("POST", "/help/calling-me/confirm"),
 }
 
 
@@ -57,7 +106,8 @@ def _guard(route: APIRoute) -> tuple[str, str | None]:
             permission = call.kefu_permission
         if call is current_staff:
             kind = "staff"
-        if call is current_customer and kind == "public":
+        customer_guard = call is current_customer or getattr(call, "kefu_customer_page", False)
+        if customer_guard and kind == "public":
             kind = "customer"
     return kind, permission
 

@@ -28,7 +28,7 @@ def kefu_env(database_url: str, tmp_path: Path, **extra: str) -> dict[str, str]:
         KEFU_DATABASE_URL=database_url,
         KEFU_STORAGE_DIR=str(tmp_path / "attachments"),
         KEFU_JOBS_SQLITE_PATH=str(tmp_path / "jobs.db"),
-        KEFU_EMAIL_FROM="support@kefu.example",
+        KEFU_EMAIL_FROM="support@kefu-wallet.com.cn",
         **extra,
     )
     return env

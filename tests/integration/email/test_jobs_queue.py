@@ -31,7 +31,7 @@ def stored_mail(engine: Engine, name: str) -> int:
             raw=(EML / name).read_bytes(),
             source="smtp",
             envelope_from="",
-            envelope_to=["support@kefu.example"],
+            envelope_to=["support@kefu-wallet.com.cn"],
             now=NOW,
         )
         db.commit()

@@ -25,7 +25,7 @@ NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
 @pytest.fixture
 def mail_settings(settings: Settings, tmp_path: Path) -> Settings:
     return settings.model_copy(
-        update={"storage_dir": str(tmp_path), "email_from": "support@kefu.example"}
+        update={"storage_dir": str(tmp_path), "email_from": "support@kefu-wallet.com.cn"}
     )
 
 
@@ -35,7 +35,7 @@ def take(db: Session, settings: Settings, raw: bytes) -> tuple[InboundMail, inta
         raw=raw,
         source="smtp",
         envelope_from="x@example.cn",
-        envelope_to=["support@kefu.example"],
+        envelope_to=["support@kefu-wallet.com.cn"],
         now=NOW,
     )
     result = intake.process(db, mail_id=row.id, settings=settings, now=NOW)
@@ -182,4 +182,4 @@ def test_agent_reply_queues_a_threaded_mail(db: Session, mail_settings: Settings
         "<zhang-first-0005@example.cn>",
         "<zhang-reply-0006@example.cn>",
     ]
-    assert queued.message_id.endswith("@kefu.example>")
+    assert queued.message_id.endswith("@kefu-wallet.com.cn>")

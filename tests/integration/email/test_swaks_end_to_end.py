@@ -48,7 +48,7 @@ def test_swaks_mail_opens_a_case_and_a_reply_threads_into_it(
         subject = Header("充值失败，钱已扣", "utf-8").encode()
         out = swaks(
             port,
-            "--to", "support@kefu.example",
+            "--to", "support@kefu-wallet.com.cn",
             "--header", f"Subject: {subject}",
             "--header", "Message-Id: <swaks-first@example.cn>",
             "--body", "充值一直失败，截图见附件。",
@@ -89,7 +89,7 @@ def test_swaks_mail_opens_a_case_and_a_reply_threads_into_it(
 
         out = swaks(
             port,
-            "--to", "support@kefu.example",
+            "--to", "support@kefu-wallet.com.cn",
             "--header", "Subject: Re: 充值失败",
             "--header", "Message-Id: <swaks-second@example.cn>",
             "--header", f"In-Reply-To: {ack.message_id}",

@@ -1,29 +1,52 @@
-"""What the intent classifier looks at in a normalised message.
+"""What the intent classifier looks at in a normalised message, and how it is weighted.
 
-Two views of the same text, because each covers the other's blind spot:
+Three views of the same text, because each covers the others' blind spots:
 
 * **Character 1–4-grams** (within word boundaries). Chinese words need no segmenter here,
-  and a typo or homophone (冲值 for 充值, 到帐) still shares most of its n-grams with the
-  right spelling; English misspellings ("pasword", "refnd") likewise.
+  and a typo (冲值 for 充值) still shares most of its n-grams with the right spelling;
+  English misspellings ("pasword", "refnd") likewise.
 * **Words and word pairs** from the rjieba segmenter (Chinese) and a plain split (English),
   so that whole words and their order (没到账, "not received") weigh more than fragments.
+* **Sounds**: Chinese written as toneless pinyin syllables, with each pair of neighbouring
+  syllables also run together. Homophone typos (登陆 for 登录, 帐户/账户) then read the same,
+  and so does a customer typing pinyin: "zhuan ren gong" and "chongzhi mei daozhang" share
+  features with 转人工 and 充值没到账. Latin words take part as they are, so "top up" and
+  "topup" meet too.
 
 Digits become ``#``: the amount or date in "充值500元没到账" says nothing about the intent,
 and the model should not learn that 500 means recharge.
+
+Each view is weighted TF-IDF (sublinear term frequency, smoothed inverse document
+frequency) and scaled to unit length on its own, so a long message does not drown the
+views of a short one. Training weighs a count matrix (``Counts``) once per fold; a live
+message costs one dictionary look-up per feature and a few array operations
+(``Vectorizer``); a test holds the two to the same numbers.
 """
 
 from __future__ import annotations
 
 import itertools
 import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
 
+import numpy as np
+import numpy.typing as npt
 import rjieba
+from scipy.sparse import csr_matrix
+from xpinyin import Pinyin
 
 from kefu.bot.nlu.normalise import HAN
 
 _DIGITS = re.compile(r"\d+(?:[.,]\d+)*")
 _PIECE = re.compile(rf"[{HAN}]+|[a-z]+(?:'[a-z]+)?|#")
 _HAN_RUN = re.compile(rf"[{HAN}]+")
+_SPACE = re.compile(r"\s+")
+CHAR_NGRAMS = (1, 4)
+
+Vector = tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]
 
 
 def mask_digits(normalised: str) -> str:
@@ -38,13 +61,197 @@ def _english_word(word: str) -> str:
     return word
 
 
+@lru_cache(maxsize=50_000)
+def _segment(han: str) -> tuple[str, ...]:
+    return tuple(rjieba.cut(han))
+
+
+@lru_cache(maxsize=1)
+def _pinyin() -> Pinyin:
+    return Pinyin()
+
+
+@lru_cache(maxsize=50_000)
+def _sound(word: str) -> tuple[str, ...]:
+    """Toneless pinyin of one segmented word, each character by its most common reading (a
+    polyphone read the same way in training and in use is all the model needs; ü is v)."""
+    return tuple(_pinyin().get_pinyin(word, " ").split())
+
+
+def chars(masked: str) -> list[str]:
+    """Character n-grams of each space-separated word, padded with a space on both sides."""
+    grams: list[str] = []
+    low, high = CHAR_NGRAMS
+    for word in _SPACE.split(masked):
+        if not word:
+            continue
+        padded = f" {word} "
+        length = len(padded)
+        for size in range(low, high + 1):
+            grams.extend(padded[start : start + size] for start in range(length - size + 1))
+    return grams
+
+
+def _pairs(tokens: Sequence[str], joiner: str) -> list[str]:
+    return [f"{first}{joiner}{second}" for first, second in itertools.pairwise(tokens)]
+
+
 def words(masked: str) -> list[str]:
     """Word unigrams and adjacent pairs of a normalised, digit-masked message."""
     tokens: list[str] = []
     for piece in _PIECE.findall(masked):
         if _HAN_RUN.fullmatch(piece):
-            tokens.extend(rjieba.cut(piece))
+            tokens.extend(_segment(piece))
         else:
             tokens.append(_english_word(piece))
-    pairs = [f"{first} {second}" for first, second in itertools.pairwise(tokens)]
-    return tokens + pairs
+    return tokens + _pairs(tokens, " ")
+
+
+def sounds(masked: str) -> list[str]:
+    """Pinyin syllables of the Chinese, Latin words as typed, and each neighbouring pair
+    run together ("chong" + "zhi" → "chongzhi")."""
+    syllables: list[str] = []
+    for piece in _PIECE.findall(masked):
+        if piece == "#":
+            continue
+        if _HAN_RUN.fullmatch(piece):
+            for word in _segment(piece):
+                syllables.extend(_sound(word))
+        else:
+            syllables.append(piece)
+    return syllables + _pairs(syllables, "")
+
+
+VIEWS = (chars, words, sounds)
+
+
+def analyse(prepared: str) -> list[Counter[str]]:
+    """Each view's features of one prepared message, with their counts."""
+    return [Counter(view(prepared)) for view in VIEWS]
+
+
+@dataclass(frozen=True)
+class Vectorizer:
+    """Feature name → column (one mapping per view) and each column's inverse document
+    frequency. Reading a message is one dictionary look-up per feature and a handful of
+    array operations for the weighting."""
+
+    columns: tuple[dict[str, int], ...]
+    idf: npt.NDArray[np.float64]
+
+    @property
+    def size(self) -> int:
+        return len(self.idf)
+
+    def vector(self, prepared: str) -> Vector:
+        """The weighted feature vector of one prepared message: (columns, weights)."""
+        columns, weights, _ = self._weigh([prepared])
+        return columns, weights
+
+    def matrix(self, prepared: Sequence[str]) -> csr_matrix:
+        """The weighted feature vectors of many prepared messages, one row each."""
+        columns, weights, rows = self._weigh(prepared)
+        indptr = np.zeros(len(prepared) + 1, dtype=np.int64)
+        np.cumsum(np.bincount(rows, minlength=len(prepared)), out=indptr[1:])
+        return csr_matrix((weights, columns, indptr), shape=(len(prepared), self.size))
+
+    def _weigh(
+        self, prepared: Sequence[str]
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64], npt.NDArray[np.int64]]:
+        """Look every feature up in Python, then weigh them all in a few array operations:
+        the known features' columns and weights, and the message each belongs to."""
+        found: list[int] = []
+        counts: list[int] = []
+        groups: list[int] = []  # message × view, for the per-view unit length
+        views = len(self.columns)
+        for row, text in enumerate(prepared):
+            for view, (view_counts, mapping) in enumerate(
+                zip(analyse(text), self.columns, strict=True)
+            ):
+                found.extend(map(mapping.get, view_counts, itertools.repeat(-1)))
+                counts.extend(view_counts.values())
+                groups.extend(itertools.repeat(row * views + view, len(view_counts)))
+        columns = np.asarray(found, dtype=np.int64)
+        known = columns >= 0
+        columns = columns[known]
+        group = np.asarray(groups, dtype=np.int64)[known]
+        weights = (1.0 + np.log(np.asarray(counts, dtype=np.float64)[known])) * self.idf[columns]
+        norms = np.sqrt(
+            np.bincount(group, weights=weights * weights, minlength=len(prepared) * views)
+        )
+        return columns, weights / norms[group], group // views
+
+
+@dataclass(frozen=True)
+class Counts:
+    """Raw feature counts of a list of prepared messages over their shared vocabulary.
+
+    Training weighs the same counts many times (once per cross-validation fold, with the
+    vocabulary and document frequencies of that fold's training rows), so each message is
+    analysed once."""
+
+    matrix: csr_matrix  # (messages, features), raw counts
+    view_of_column: npt.NDArray[np.int64]
+    columns: tuple[dict[str, int], ...]
+
+    @classmethod
+    def of(cls, prepared: Sequence[str]) -> Counts:
+        columns: list[dict[str, int]] = [{} for _ in VIEWS]
+        views: list[int] = []
+        indptr = [0]
+        indices: list[int] = []
+        data: list[int] = []
+        for text in prepared:
+            for view, (counts, mapping) in enumerate(zip(analyse(text), columns, strict=True)):
+                for token, count in counts.items():
+                    column = mapping.get(token)
+                    if column is None:
+                        column = mapping[token] = len(views)
+                        views.append(view)
+                    indices.append(column)
+                    data.append(count)
+            indptr.append(len(indices))
+        matrix = csr_matrix(
+            (
+                np.asarray(data, dtype=np.float64),
+                np.asarray(indices, dtype=np.int64),
+                np.asarray(indptr, dtype=np.int64),
+            ),
+            shape=(len(prepared), len(views)),
+        )
+        return cls(matrix, np.asarray(views, dtype=np.int64), tuple(columns))
+
+    def idf(self, rows: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
+        """Smoothed inverse document frequency over ``rows``; 0 for a feature that none of
+        them has, which drops it exactly as a vocabulary built from those rows would."""
+        present = self.matrix[rows]
+        frequency = np.bincount(present.indices, minlength=self.matrix.shape[1])
+        idf = np.log((1.0 + len(rows)) / (1.0 + frequency)) + 1.0
+        idf[frequency == 0] = 0.0
+        result: npt.NDArray[np.float64] = idf
+        return result
+
+    def weighted(self, rows: npt.NDArray[np.int64], idf: npt.NDArray[np.float64]) -> csr_matrix:
+        """Rows ``rows`` as the vectorizer would weigh them: sublinear TF times IDF, each
+        view scaled to unit length."""
+        part = self.matrix[rows].tocsr()
+        part.sort_indices()
+        values = (1.0 + np.log(part.data)) * idf[part.indices]
+        row_of_value = np.repeat(np.arange(part.shape[0]), np.diff(part.indptr))
+        group = row_of_value * len(VIEWS) + self.view_of_column[part.indices]
+        norms = np.sqrt(np.bincount(group, weights=values**2, minlength=part.shape[0] * len(VIEWS)))
+        scale = np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0)
+        weighted = csr_matrix((values * scale[group], part.indices, part.indptr), shape=part.shape)
+        weighted.eliminate_zeros()
+        return weighted
+
+    def vectorizer(self, idf: npt.NDArray[np.float64]) -> Vectorizer:
+        """The vectorizer for live messages: the features with a non-zero IDF, renumbered."""
+        kept = np.flatnonzero(idf > 0)
+        renumber = np.full(len(idf), -1, dtype=np.int64)
+        renumber[kept] = np.arange(len(kept))
+        columns = tuple(
+            {token: int(renumber[column]) for token, column in mapping.items() if idf[column] > 0}
+            for mapping in self.columns
+        )
+        return Vectorizer(columns=columns, idf=idf[kept])

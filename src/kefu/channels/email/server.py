@@ -25,7 +25,8 @@ log = logging.getLogger("kefu.channels")
 
 @dataclass(frozen=True)
 class Recipients:
-    """``support@kefu.example`` accepts that address; ``@kefu.example`` the whole domain."""
+    """``support@kefu-wallet.com.cn`` accepts that address; ``@kefu-wallet.com.cn`` the whole
+    domain."""
 
     addresses: frozenset[str]
     domains: frozenset[str]

@@ -1,0 +1,61 @@
+"""What the API benchmarks share: a free port, percentiles, and ``kefu serve`` on a
+throwaway SQLite database with the demo data loaded."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+@contextmanager
+def demo_server(name: str, extra_env: dict[str, str] | None = None) -> Iterator[str]:
+    """Serve Kefu with demo data on a fresh database; yields the base URL."""
+    workdir = Path(tempfile.mkdtemp(prefix=f"kefu-bench-{name}-"))
+    port = free_port()
+    env = {
+        **os.environ,
+        "KEFU_DATABASE_URL": f"sqlite:///{workdir / 'bench.db'}",
+        "KEFU_JOBS_INLINE": "false",
+        "KEFU_SMTP_ENABLED": "false",
+        "KEFU_STORAGE_DIR": str(workdir / "attachments"),
+        "KEFU_LOG_LEVEL": "WARNING",
+        **(extra_env or {}),
+    }
+    kefu = [sys.executable, "-m", "kefu"]
+    subprocess.run([*kefu, "db", "upgrade"], env=env, check=True, capture_output=True)
+    subprocess.run([*kefu, "demo", "seed"], env=env, check=True, capture_output=True)
+    server = subprocess.Popen(
+        [*kefu, "serve", "--port", str(port)], env=env, stdout=subprocess.DEVNULL
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                if httpx.get(f"{base}/healthz").status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        yield base
+    finally:
+        server.terminate()
+        server.wait(timeout=20)

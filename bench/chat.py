@@ -1,0 +1,399 @@
+"""Live chat under load, through the real server (``kefu serve``) on loopback.
+
+``--chats`` conversations are open at once, each with a customer's widget socket and an
+agent's console socket (agents hold ``--per-agent`` chats each, as a console watches all
+its chats over one socket). Each side of each chat sends a message every ``--interval``
+seconds on average (Poisson arrivals). Reported:
+
+- delivery: every message sent reaches the other side exactly once (must be 100 %);
+- latency: from the send on one side to the receipt on the other (one clock: both sides
+  live in this process), p50 / p99 / max;
+- memory: resident size of each server process (now and peak), and Redis's.
+
+Modes: ``one`` — one process on SQLite with the in-memory bus; ``two`` — two processes on
+the same database, the customers on one and the agents on the other, so every message
+crosses Redis. ``both`` (the default) runs one after the other.
+
+    python bench/chat.py [--chats 1000] [--interval 5] [--seconds 60] [--mode both]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import websockets
+from _harness import free_port, pct
+
+KEFU = [sys.executable, "-m", "kefu"]
+PASSWORD = "bench-agent-password"  # noqa: S105 - throwaway agents in a temporary database
+
+
+@dataclass
+class Tally:
+    sent: dict[str, float] = field(default_factory=dict)  # client_msg_id -> send time
+    got: Counter[str] = field(default_factory=Counter)
+    latency_ms: list[float] = field(default_factory=list)
+    errors: Counter[str] = field(default_factory=Counter)
+    measuring: bool = False
+
+    def sending(self, msg_id: str) -> None:
+        self.sent[msg_id] = time.perf_counter()
+
+    def received(self, frame: dict[str, Any]) -> None:
+        msg_id = frame.get("client_msg_id")
+        if not isinstance(msg_id, str) or msg_id not in self.sent:
+            return
+        self.got[msg_id] += 1
+        if self.got[msg_id] == 1:
+            self.latency_ms.append((time.perf_counter() - self.sent[msg_id]) * 1000)
+
+
+def rss_kib(pid: int) -> tuple[int, int]:
+    """Resident set size now and at its peak, from /proc."""
+    now = peak = 0
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            now = int(line.split()[1])
+        elif line.startswith("VmHWM:"):
+            peak = int(line.split()[1])
+    return now, peak
+
+
+def prepare(workdir: Path, chats: int, per_agent: int) -> tuple[str, list[tuple[str, int]], dict]:
+    """A migrated SQLite database with the agents and the open chats; returns its URL, the
+    chats (public id, row id) and each agent's session cookie with the chats it holds."""
+    url = f"sqlite:///{workdir / 'chat.db'}"
+    env = {**os.environ, "KEFU_DATABASE_URL": url}
+    subprocess.run([*KEFU, "db", "upgrade"], env=env, check=True, capture_output=True)
+    os.environ["KEFU_DATABASE_URL"] = url
+    from kefu import models
+    from kefu.chat import live
+    from kefu.chat import service as chat
+    from kefu.config import get_settings
+    from kefu.db import get_engine, get_sessionmaker
+    from kefu.identity import service as identity_service
+
+    for cached in (get_settings, get_engine, get_sessionmaker):
+        cached.cache_clear()
+    models.import_all_models()
+
+    agents: dict[str, list[int]] = {}
+    found: list[tuple[str, int]] = []
+    with get_sessionmaker()() as db:
+        staff = []
+        for n in range(-(-chats // per_agent)):
+            user = identity_service.create_staff(
+                db, username=f"bench{n}", password=PASSWORD, role="agent"
+            )
+            cookie = identity_service.issue_token(
+                db, kind="session", ttl_seconds=6 * 3600, staff_user_id=user.id
+            ).token
+            staff.append((user, cookie))
+            agents[cookie] = []
+        for n in range(chats):
+            user, cookie = staff[n // per_agent]
+            conversation = chat.start(db, channel="web", language="zh-CN")
+            conversation.status = "active"
+            conversation.assigned_staff_id = user.id
+            db.flush()
+            # answered already (seq 1): the run measures chats in full swing, not the
+            # one-off first reply (which also records a quality event)
+            live.agent_says(db, conversation, user, "您好，请问有什么可以帮您？")
+            found.append((conversation.public_id, conversation.id))
+            agents[cookie].append(conversation.id)
+            if n % 100 == 99:
+                db.commit()
+        db.commit()
+    return url, found, agents
+
+
+def serve(
+    url: str, workdir: Path, name: str, redis_url: str | None
+) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("KEFU_")},
+        "KEFU_DATABASE_URL": url,
+        "KEFU_JOBS_INLINE": "false",
+        "KEFU_SMTP_ENABLED": "false",
+        "KEFU_STORAGE_DIR": str(workdir / "attachments"),
+        "KEFU_LOG_LEVEL": "WARNING",
+        **({"KEFU_REDIS_URL": redis_url} if redis_url else {}),
+    }
+    log = (workdir / f"{name}.log").open("wb")
+    process = subprocess.Popen(
+        [*KEFU, "serve", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT
+    )
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(600):
+        try:
+            if httpx.get(f"{base}/healthz").status_code == 200:
+                return process, base
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    raise SystemExit(f"kefu serve ({name}) did not start; see {workdir / name}.log")
+
+
+async def customer(
+    base: str, public_id: str, tally: Tally, stop: asyncio.Event, interval: float, ready: list
+) -> None:
+    ws_url = base.replace("http", "ws") + "/ws/chat"
+    async with websockets.connect(ws_url, max_queue=None, open_timeout=60) as ws:
+        await ws.send(json.dumps({"type": "hello", "conversation_id": public_id, "after_seq": 1}))
+        ready.append(1)
+
+        async def read() -> None:
+            async for raw in ws:
+                frame = json.loads(raw)
+                if frame.get("type") == "message" and frame.get("sender") == "agent":
+                    tally.received(frame)
+                elif frame.get("type") == "error":
+                    tally.errors[frame.get("code", "?")] += 1
+
+        reader = asyncio.create_task(read())
+        n = 0
+        while not stop.is_set():
+            await asyncio.sleep(random.expovariate(1 / interval))
+            if stop.is_set() or not tally.measuring:
+                continue
+            n += 1
+            msg_id = f"c-{public_id}-{n}"
+            tally.sending(msg_id)
+            await ws.send(
+                json.dumps({"type": "message", "text": f"客户消息 {n}", "client_msg_id": msg_id})
+            )
+        await asyncio.sleep(0)
+        await stop_reading(reader)
+
+
+async def stop_reading(reader: asyncio.Task[None]) -> None:
+    reader.cancel()
+    with contextlib.suppress(asyncio.CancelledError, websockets.ConnectionClosed):
+        await reader
+
+
+async def agent(
+    base: str,
+    cookie: str,
+    conversations: list[int],
+    tally: Tally,
+    stop: asyncio.Event,
+    interval: float,
+    ready: list,
+) -> None:
+    ws_url = base.replace("http", "ws") + "/ws/console"
+    async with websockets.connect(
+        ws_url,
+        additional_headers={"Cookie": f"kefu_session={cookie}"},
+        max_queue=None,
+        open_timeout=60,
+    ) as ws:
+        for conversation_id in conversations:
+            await ws.send(
+                json.dumps({"type": "watch", "conversation_id": conversation_id, "after_seq": 1})
+            )
+        ready.append(1)
+
+        async def read() -> None:
+            async for raw in ws:
+                frame = json.loads(raw)
+                if frame.get("type") == "message" and frame.get("sender") == "customer":
+                    tally.received(frame)
+                elif frame.get("type") == "error":
+                    tally.errors[frame.get("code", "?")] += 1
+
+        async def talk(conversation_id: int) -> None:
+            n = 0
+            while not stop.is_set():
+                await asyncio.sleep(random.expovariate(1 / interval))
+                if stop.is_set() or not tally.measuring:
+                    continue
+                n += 1
+                msg_id = f"a-{conversation_id}-{n}"
+                tally.sending(msg_id)
+                await ws.send(
+                    json.dumps(
+                        {
+                            "type": "message",
+                            "conversation_id": conversation_id,
+                            "text": f"客服回复 {n}",
+                            "client_msg_id": msg_id,
+                        }
+                    )
+                )
+
+        reader = asyncio.create_task(read())
+        await asyncio.gather(*(talk(c) for c in conversations))
+        await stop_reading(reader)
+
+
+async def drive(
+    customer_base: str,
+    agent_base: str,
+    chats: list[tuple[str, int]],
+    agents: dict[str, list[int]],
+    args: argparse.Namespace,
+    servers: list[subprocess.Popen[bytes]],
+) -> dict[str, Any]:
+    tally, stop, ready = Tally(), asyncio.Event(), []
+    tasks = []
+    for cookie, conversations in agents.items():
+        tasks.append(
+            asyncio.create_task(
+                agent(agent_base, cookie, conversations, tally, stop, args.interval, ready)
+            )
+        )
+    for n, (public_id, _row) in enumerate(chats):
+        tasks.append(
+            asyncio.create_task(
+                customer(customer_base, public_id, tally, stop, args.interval, ready)
+            )
+        )
+        if n % 50 == 49:
+            await asyncio.sleep(0.2)  # a ramp, not a stampede of handshakes
+    expected = len(chats) + len(agents)
+    deadline = time.monotonic() + 120
+    while len(ready) < expected and time.monotonic() < deadline:
+        await asyncio.sleep(0.2)
+    if len(ready) < expected:
+        raise SystemExit(f"only {len(ready)} of {expected} sockets connected")
+    await asyncio.sleep(3)  # backlogs read, sweepers started
+    tally.measuring = True
+    started = time.perf_counter()
+    await asyncio.sleep(args.seconds)
+    tally.measuring = False
+    elapsed = time.perf_counter() - started
+    sent = len(tally.sent)
+    drain_until = time.monotonic() + 30
+    while len(tally.got) < sent and time.monotonic() < drain_until:
+        await asyncio.sleep(0.2)
+    memory = [rss_kib(s.pid) for s in servers]
+    stop.set()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    delivered = len(tally.got)
+    duplicates = sum(c - 1 for c in tally.got.values() if c > 1)
+    return {
+        "sent": sent,
+        "rate": sent / elapsed,
+        "delivered": delivered,
+        "duplicates": duplicates,
+        "latency": tally.latency_ms,
+        "errors": dict(tally.errors),
+        "memory": memory,
+    }
+
+
+def report(title: str, result: dict[str, Any], redis_kib: int | None = None) -> None:
+    latency = result["latency"] or [0.0]
+    sent = result["sent"] or 1
+    print(f"-- {title}")
+    print(
+        f"   messages sent {result['sent']} ({result['rate']:.0f}/s), delivered "
+        f"{result['delivered']} = {100 * result['delivered'] / sent:.2f} %, "
+        f"duplicates {result['duplicates']}, errors {result['errors'] or 'none'}"
+    )
+    print(
+        f"   send → other side: p50 {pct(latency, 0.5):.1f} ms, p99 {pct(latency, 0.99):.1f} ms, "
+        f"max {max(latency):.1f} ms"
+    )
+    for n, (now, peak) in enumerate(result["memory"]):
+        print(
+            f"   server {n + 1} memory: {now / 1024:.0f} MiB resident, peak {peak / 1024:.0f} MiB"
+        )
+    if redis_kib is not None:
+        print(f"   redis memory: {redis_kib / 1024:.1f} MiB")
+
+
+def run(mode: str, args: argparse.Namespace) -> None:
+    workdir = Path(tempfile.mkdtemp(prefix=f"kefu-bench-chat-{mode}-"))
+    redis = None
+    servers: list[subprocess.Popen[bytes]] = []
+    try:
+        url, chats, agents = prepare(workdir, args.chats, args.per_agent)
+        redis_url = None
+        if mode == "two":
+            binary = shutil.which("redis-server")
+            if binary is None:
+                print("-- two processes with Redis: skipped (redis-server not installed)")
+                return
+            port = free_port()
+            redis = subprocess.Popen(
+                [
+                    binary,
+                    "--port",
+                    str(port),
+                    "--bind",
+                    "127.0.0.1",
+                    "--save",
+                    "",
+                    "--appendonly",
+                    "no",
+                ],
+                stdout=subprocess.DEVNULL,
+            )
+            redis_url = f"redis://127.0.0.1:{port}/0"
+            time.sleep(0.5)
+        first, first_base = serve(url, workdir, "server1", redis_url)
+        servers.append(first)
+        agent_base = first_base
+        if mode == "two":
+            second, agent_base = serve(url, workdir, "server2", redis_url)
+            servers.append(second)
+        try:
+            import uvloop
+
+            runner = uvloop.run
+        except ImportError:
+            runner = asyncio.run
+        result = runner(drive(first_base, agent_base, chats, agents, args, servers))
+        redis_kib = None
+        if redis_url is not None:
+            import redis as redis_client
+
+            info = redis_client.Redis.from_url(redis_url).info("memory")
+            redis_kib = int(info["used_memory"]) // 1024
+        title = f"{args.chats} chats, each side every {args.interval:g} s, {args.seconds:g} s: " + (
+            "one process, in-memory bus" if mode == "one" else "two processes through Redis"
+        )
+        report(title, result, redis_kib)
+    finally:
+        for server in servers:
+            server.terminate()
+            server.wait(timeout=30)
+        if redis is not None:
+            redis.terminate()
+            redis.wait(timeout=10)
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--chats", type=int, default=1000)
+    parser.add_argument("--per-agent", type=int, default=20, help="chats one agent holds")
+    parser.add_argument(
+        "--interval", type=float, default=5.0, help="seconds between messages, per side"
+    )
+    parser.add_argument("--seconds", type=float, default=60.0, help="how long to measure")
+    parser.add_argument("--mode", choices=("one", "two", "both"), default="both")
+    args = parser.parse_args()
+    for mode in ("one", "two") if args.mode == "both" else (args.mode,):
+        run(mode, args)
+
+
+if __name__ == "__main__":
+    main()

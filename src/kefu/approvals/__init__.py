@@ -1,0 +1,1 @@
+"""Four eyes: risky account actions wait for a second person's approval before they run."""

@@ -1,0 +1,390 @@
+"""Support actions on a customer's wallet account, as staff ask for them from the console:
+unlock, start a password reset, freeze, unfreeze, refund, open a dispute, trace a top-up.
+
+Each goes through the wallet port with the same checks as the staff API (permission, the
+form's idempotency key, an audit row tied to the case) and either happens at once or,
+when risky, becomes an approval request (``kefu.approvals.service``). The form's key is
+claimed first, in a ``support_action`` row, so a double click returns the first outcome
+and never acts, notes or opens a case twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from kefu import audit
+from kefu.approvals import service
+from kefu.approvals.models import ApprovalRequest, SupportAction
+from kefu.cases import service as cases_service
+from kefu.channels.senders import Senders
+from kefu.config import Settings
+from kefu.db import utcnow
+from kefu.errors import InvalidInput, PermissionDenied
+from kefu.i18n import normalise_lang, translate
+from kefu.identity.models import Customer, StaffUser
+from kefu.identity.permissions import has_permission
+from kefu.wallet.errors import IdempotencyConflict, IllegalTransition, WalletNotFound
+from kefu.wallet.port import ActionContext, WalletGateway
+from kefu.wallet.schemas import RefundView, TransactionView
+
+# action → the permission the person asking needs
+PERMISSION: dict[str, str] = {
+    "unlock": "wallet.act",
+    "password_reset": "wallet.act",
+    "freeze": "wallet.act",
+    "unfreeze": "wallet.act",
+    "refund": "wallet.act",
+    "dispute": "wallet.act",
+    "trace_topup": "case.write",
+}
+FREEZE_REASONS = ("customer_request", "stolen", "risk")
+
+
+@dataclass(frozen=True)
+class SupportRequest:
+    action: str
+    key: str
+    reason: str
+    case_reference: str | None = None
+    transaction_id: str | None = None
+    amount: str | None = None  # a partial refund; the whole payment when not given
+    freeze_reason: str | None = None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """``approval_id`` is set when the action waits for a second person;
+    ``case_reference`` names the case the action was recorded on (a trace opens one when
+    none was given)."""
+
+    action: str
+    approval_id: int | None
+    case_reference: str | None
+
+    @property
+    def waiting(self) -> bool:
+        return self.approval_id is not None
+
+
+def _claim(
+    db: Session, *, request: SupportRequest, customer: Customer, staff: StaffUser, reason: str
+) -> SupportAction | None:
+    """Reserve the form's key; returns the earlier action when the key was used."""
+    query = select(SupportAction).where(SupportAction.key == request.key)
+    earlier = db.scalar(query.execution_options(populate_existing=True))
+    if earlier is None:
+        try:
+            with db.begin_nested():
+                db.add(
+                    SupportAction(
+                        key=request.key,
+                        action=request.action,
+                        customer_id=customer.id,
+                        staff_id=staff.id,
+                        transaction_id=request.transaction_id,
+                        reason=reason,
+                        case_reference=request.case_reference,
+                        outcome="claimed",
+                        created_at=utcnow(),
+                    )
+                )
+                db.flush()
+            return None
+        except IntegrityError:  # a concurrent twin of this form got in first
+            earlier = db.scalar(query.execution_options(populate_existing=True))
+            if earlier is None:
+                raise
+    if (earlier.action, earlier.customer_id, earlier.staff_id) != (
+        request.action,
+        customer.id,
+        staff.id,
+    ):
+        raise IdempotencyConflict(
+            "this form was used for another action", idempotency_key=request.key
+        )
+    return earlier
+
+
+def _check_key(key: str) -> None:
+    if not key or len(key) > 64 or not key.isascii() or not key.isprintable():
+        raise InvalidInput("the form has no valid key; reload the page", field="key")
+
+
+def perform(
+    db: Session,
+    wallet: WalletGateway,
+    *,
+    customer: Customer,
+    staff: StaffUser,
+    request: SupportRequest,
+    settings: Settings,
+    senders: Senders | None = None,
+) -> Outcome:
+    if request.action not in PERMISSION:
+        raise InvalidInput(f"unknown action {request.action!r}", field="action")
+    if not has_permission(staff.role, PERMISSION[request.action]):
+        raise PermissionDenied(f"{request.action} needs {PERMISSION[request.action]}")
+    _check_key(request.key)
+    reason = service.clean_reason(request.reason)
+    assert reason is not None
+    if request.case_reference:
+        case = cases_service.get_customer_case(
+            db, customer_id=customer.id, reference=request.case_reference
+        )
+        request = replace(request, case_reference=case.reference)
+    with db.begin_nested():  # a refused action leaves no claim, note or case behind
+        return _run(db, wallet, customer, staff, request, reason, settings, senders)
+
+
+def _run(
+    db: Session,
+    wallet: WalletGateway,
+    customer: Customer,
+    staff: StaffUser,
+    request: SupportRequest,
+    reason: str,
+    settings: Settings,
+    senders: Senders | None,
+) -> Outcome:
+    if earlier := _claim(db, request=request, customer=customer, staff=staff, reason=reason):
+        return Outcome(earlier.action, earlier.approval_id, earlier.case_reference)
+    ctx = ActionContext(
+        key=request.key,
+        actor=service.actor_of(staff),
+        case_reference=request.case_reference,
+        customer_id=customer.id,
+        reason=reason,
+    )
+    work = _Work(db, wallet, customer, staff, request, ctx, settings, senders)
+    result = _HANDLERS[request.action](work)
+    case_reference = result.case_reference or request.case_reference
+    row = db.scalar(select(SupportAction).where(SupportAction.key == request.key))
+    assert row is not None
+    row.outcome = "pending" if result.approval is not None else "done"
+    row.approval_id = result.approval.id if result.approval is not None else None
+    row.case_reference = case_reference
+    db.flush()
+    if result.approval is None:  # a filed request noted itself on the case
+        service.note_on_case(
+            db,
+            case_reference=case_reference,
+            customer_id=customer.id,
+            action=f"wallet.{request.action}",
+            detail={"transaction": request.transaction_id, "reason": reason},
+            actor=ctx.actor,
+            told=result.told,
+        )
+    return Outcome(request.action, row.approval_id, case_reference)
+
+
+@dataclass(frozen=True)
+class _Work:
+    db: Session
+    wallet: WalletGateway
+    customer: Customer
+    staff: StaffUser
+    request: SupportRequest
+    ctx: ActionContext
+    settings: Settings
+    senders: Senders | None
+
+    @property
+    def account_id(self) -> str:
+        return self.customer.wallet_account_id
+
+    def transaction(self) -> TransactionView:
+        """The customer's own transaction; another account's answers as unknown."""
+        tid = (self.request.transaction_id or "").strip()
+        if not tid:
+            raise InvalidInput("choose a transaction", field="transaction_id")
+        view = self.wallet.get_transaction(tid)
+        if view.account_id != self.account_id:
+            raise WalletNotFound("no such transaction", what="transaction", ref=tid)
+        return view
+
+    def file(
+        self, action: str, target_id: str, amount: TransactionView | RefundView | None
+    ) -> ApprovalRequest:
+        return service.submit(
+            self.db,
+            key=self.request.key,
+            action=action,
+            wallet_account_id=self.account_id,
+            target_id=target_id,
+            amount=amount.amount if amount is not None else None,
+            reason=self.ctx.reason or "",
+            requester=self.staff,
+            customer_id=self.customer.id,
+            case_reference=self.request.case_reference,
+        )
+
+    def risky(self, view: TransactionView | RefundView) -> bool:
+        return service.needs_approval(view.amount, self.settings.approval_amount_above)
+
+
+@dataclass(frozen=True)
+class _Result:
+    """``approval`` when the action waits; else what the customer is told on the case."""
+
+    approval: ApprovalRequest | None = None
+    told: service.Told | None = None
+    case_reference: str | None = None  # a case the action itself opened or found
+
+
+def _unlock(w: _Work) -> _Result:
+    w.wallet.unlock(w.account_id, ctx=w.ctx)
+    return _Result(told=service.Told("support.told.unlock"))
+
+
+def _password_reset(w: _Work) -> _Result:
+    w.wallet.start_password_reset(w.account_id, ctx=w.ctx)
+    return _Result(told=service.Told("support.told.password_reset"))
+
+
+def _freeze(w: _Work) -> _Result:
+    if w.request.freeze_reason not in FREEZE_REASONS:
+        raise InvalidInput("choose why the account is frozen", field="freeze_reason")
+    w.wallet.freeze(w.account_id, reason=w.request.freeze_reason, ctx=w.ctx)
+    return _Result(told=service.Told("support.told.freeze"))
+
+
+def _unfreeze(w: _Work) -> _Result:
+    """Always four eyes: the person who asks is never the one who unfreezes."""
+    account = w.wallet.get_account(w.account_id)
+    if account.status != "frozen":
+        raise IllegalTransition(
+            f"account is {account.status}",
+            subject="account",
+            current=account.status,
+            target="active",
+        )
+    return _Result(approval=w.file("unfreeze", account.account_id, None))
+
+
+def _refund(w: _Work) -> _Result:
+    """A payment deducted although the order failed is reversed whole; a succeeded one is
+    refunded (in part, if an amount is given) through the wallet's refund review."""
+    payment = w.transaction()
+    if payment.kind != "payment":
+        raise InvalidInput("only payments are refunded", field="transaction_id")
+    if payment.status == "deducted_failed":
+        if w.risky(payment):
+            return _Result(approval=w.file("reverse_payment", payment.id, payment))
+        w.wallet.reverse_payment(payment.id, ctx=w.ctx)
+        return _Result(told=service.Told("support.told.reverse_payment", amount=_yuan(payment)))
+    amount = (w.request.amount or "").strip() or f"{payment.amount:.2f}"
+    refund = w.wallet.create_refund(payment.id, amount=amount, reason=w.ctx.reason or "", ctx=w.ctx)
+    approval = service.file_refund_review(
+        w.db,
+        refund=refund,
+        key=w.request.key,
+        requester=w.staff,
+        reason=w.ctx.reason or "",
+        customer_id=w.customer.id,
+        case_reference=w.request.case_reference,
+        threshold=w.settings.approval_amount_above,
+    )
+    if approval is None and refund.status == "requested":
+        if not has_permission(w.staff.role, "wallet.refund.decide"):
+            raise PermissionDenied("deciding a refund needs wallet.refund.decide")
+        decide_ctx = replace(w.ctx, key=f"{w.request.key}:decide")
+        w.wallet.decide_refund(refund.id, approve=True, reason=None, ctx=decide_ctx)
+    if approval is not None:
+        return _Result(approval=approval)
+    return _Result(told=service.Told("support.told.refund", amount=_yuan(refund)))
+
+
+def _dispute(w: _Work) -> _Result:
+    payment = w.transaction()
+    if payment.kind != "payment" or payment.status != "succeeded":
+        raise IllegalTransition(
+            "only a succeeded payment is disputed",
+            subject=payment.kind,
+            current=payment.status,
+            target="dispute",
+        )
+    if w.risky(payment):
+        return _Result(approval=w.file("dispute", payment.id, payment))
+    w.wallet.open_dispute(payment.id, reason=w.ctx.reason or "", ctx=w.ctx)
+    return _Result(told=service.Told("support.told.dispute", amount=_yuan(payment)))
+
+
+def _trace_topup(w: _Work) -> _Result:
+    """Link the top-up to the case in hand, or to the customer's open trace of it, or open
+    a traced case (充值追查) whose committed time the customer is told."""
+    top_up = w.transaction()
+    if top_up.kind != "topup":
+        raise InvalidInput("only top-ups are traced", field="transaction_id")
+    actor = w.ctx.actor
+    now = utcnow()
+    reference = w.request.case_reference
+    if reference is None:
+        reference = next(
+            (
+                case.reference
+                for case in cases_service.cases_linked_to(w.db, kind="topup", external_id=top_up.id)
+                if case.customer_id == w.customer.id and case.status not in ("resolved", "closed")
+            ),
+            None,
+        )
+    if reference is None:
+        lang = normalise_lang(w.customer.language) or w.settings.default_language
+        case = cases_service.open_case(
+            w.db,
+            new=cases_service.NewCase(
+                customer_id=w.customer.id,
+                category="recharge_not_credited",
+                channel="console",
+                subject=translate(
+                    "support.trace.subject",
+                    lang,
+                    amount=f"{top_up.amount:.2f}",
+                    time=top_up.created_at.astimezone(w.settings.tz).strftime("%Y-%m-%d %H:%M"),
+                ),
+                links=(("topup", top_up.id),),
+            ),
+            actor=actor,
+            settings=w.settings,
+            senders=w.senders,
+            now=now,
+        )
+    else:
+        case = cases_service.get_customer_case(w.db, customer_id=w.customer.id, reference=reference)
+        cases_service.link(w.db, case, kind="topup", external_id=top_up.id, actor=actor, now=now)
+    audit.record(
+        w.db,
+        actor=actor,
+        action="wallet.topup.trace",
+        customer_id=w.customer.id,
+        case_reference=case.reference,
+        after={
+            "transaction": top_up.id,
+            "status": top_up.status,
+            "status_reason": top_up.status_reason,
+            "amount": f"{top_up.amount:.2f}",
+            "staff_reason": w.ctx.reason,
+        },
+    )
+    return _Result(
+        told=service.Told("support.told.trace_topup", amount=_yuan(top_up)),
+        case_reference=case.reference,
+    )
+
+
+def _yuan(view: TransactionView | RefundView) -> str:
+    return f"{view.amount:.2f}"
+
+
+_HANDLERS = {
+    "unlock": _unlock,
+    "password_reset": _password_reset,
+    "freeze": _freeze,
+    "unfreeze": _unfreeze,
+    "refund": _refund,
+    "dispute": _dispute,
+    "trace_topup": _trace_topup,
+}

@@ -1,0 +1,413 @@
+"""Filing and deciding approval requests. Functions flush and never commit.
+
+The wallet's own refund review is the model: a refund above the threshold is created in
+``requested`` and waits for a decision. An approval request is that wait made visible, and
+the same wait for the risky actions the wallet would otherwise do at once (unfreezing,
+reversing a large payment, opening a large dispute). Whatever surface files it (console,
+API), one queue holds it and one function decides it, so the four-eyes rule cannot be
+walked around: the requester never decides, and the decider needs both
+``approval.decide`` and the action's own wallet permission.
+
+Approving runs the action through the wallet port in the same transaction, under the key
+``approval-<id>``: a failed action leaves the request pending, and a repeated approval
+cannot act twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from kefu import audit
+from kefu.approvals.errors import AlreadyDecided, ApprovalNotFound, OwnRequest
+from kefu.approvals.models import ApprovalRequest
+from kefu.cases import service as cases_service
+from kefu.db import utcnow
+from kefu.errors import InvalidInput, PermissionDenied
+from kefu.i18n import Lang, normalise_lang, translate
+from kefu.identity.models import StaffUser
+from kefu.identity.permissions import has_permission
+from kefu.sensitive import mask
+from kefu.wallet.errors import IdempotencyConflict
+from kefu.wallet.port import ActionContext, WalletGateway
+from kefu.wallet.schemas import RefundView
+
+PENDING, APPROVED, REJECTED = "pending", "approved", "rejected"
+REASON_MAX = 200
+
+# What each action needs of the person who approves it, besides ``approval.decide``.
+DECIDE_PERMISSION: dict[str, str] = {
+    "refund": "wallet.refund.decide_large",
+    "reverse_payment": "wallet.refund.decide_large",
+    "unfreeze": "wallet.unfreeze",
+    "dispute": "wallet.dispute.decide",
+}
+
+
+def actor_of(staff: StaffUser) -> audit.Actor:
+    return audit.Actor(name=f"staff:{staff.username}", role=staff.role)
+
+
+def clean_reason(text: str | None, *, field: str = "reason", required: bool = True) -> str | None:
+    """A person's reason for an action: one line, masked, at most 200 characters."""
+    cleaned = mask(" ".join((text or "").split()))
+    if not cleaned:
+        if required:
+            raise InvalidInput("give a reason", field=field)
+        return None
+    if len(cleaned) > REASON_MAX:
+        raise InvalidInput(f"a reason is at most {REASON_MAX} characters", field=field)
+    return cleaned
+
+
+def needs_approval(amount: Decimal, threshold: Decimal) -> bool:
+    """Money actions above ``KEFU_APPROVAL_AMOUNT_ABOVE`` wait for a second person."""
+    return amount > threshold
+
+
+@dataclass(frozen=True)
+class Told:
+    """What the customer reads on their case about an action: a catalogue key and its
+    values; ``what`` names a support action and is shown by its name in the case's
+    language."""
+
+    key: str
+    what: str = ""
+    amount: str = ""
+    reason: str = ""
+
+    def text(self, lang: Lang) -> str:
+        what = translate(f"support.action.{self.what}", lang) if self.what else ""
+        return translate(self.key, lang, what=what, amount=self.amount, reason=self.reason)
+
+
+def note_on_case(
+    db: Session,
+    *,
+    case_reference: str | None,
+    customer_id: int | None,
+    action: str,
+    detail: dict[str, Any],
+    actor: audit.Actor,
+    told: Told | None = None,
+) -> None:
+    """A timeline entry on the case the action was done for, if any: for staff only, or
+    with ``told`` also a line the customer reads on their case."""
+    if case_reference is None or customer_id is None:
+        return
+    case = cases_service.get_customer_case(db, customer_id=customer_id, reference=case_reference)
+    public_text = told.text(normalise_lang(case.language) or "zh-CN") if told else None
+    cases_service.record_action(
+        db, case, action=action, detail=detail, actor=actor, public_text=public_text
+    )
+
+
+def _summary(request: ApprovalRequest) -> dict[str, Any]:
+    return {
+        "approval": request.id,
+        "action": request.action,
+        "target": request.target_id,
+        "wallet_account_id": request.wallet_account_id,
+        "amount": request.amount,
+        "status": request.status,
+    }
+
+
+def _by_key(db: Session, key: str) -> ApprovalRequest | None:
+    query = select(ApprovalRequest).where(ApprovalRequest.request_key == key)
+    return db.scalar(query.execution_options(populate_existing=True))
+
+
+def pending_for(db: Session, *, action: str, target_id: str) -> ApprovalRequest | None:
+    return db.scalar(
+        select(ApprovalRequest).where(
+            ApprovalRequest.action == action,
+            ApprovalRequest.target_id == target_id,
+            ApprovalRequest.status == PENDING,
+        )
+    )
+
+
+def submit(
+    db: Session,
+    *,
+    key: str,
+    action: str,
+    wallet_account_id: str,
+    target_id: str,
+    amount: Decimal | None,
+    reason: str,
+    requester: StaffUser,
+    customer_id: int | None,
+    case_reference: str | None,
+) -> ApprovalRequest:
+    """File a request, once per key; a second request for an action already waiting on
+    the same target joins the first instead of queueing it twice."""
+    if action not in DECIDE_PERMISSION:
+        raise InvalidInput(f"unknown action {action!r}", field="action")
+    cleaned = clean_reason(reason)
+    assert cleaned is not None
+    if (existing := _by_key(db, key)) is not None:
+        if (existing.action, existing.target_id) != (action, target_id):
+            raise IdempotencyConflict("this key filed another request", idempotency_key=key)
+        return existing
+    if (waiting := pending_for(db, action=action, target_id=target_id)) is not None:
+        return waiting
+    request = ApprovalRequest(
+        request_key=key,
+        action=action,
+        wallet_account_id=wallet_account_id,
+        target_id=target_id,
+        amount=f"{amount:.2f}" if amount is not None else None,
+        reason=cleaned,
+        customer_id=customer_id,
+        case_reference=case_reference,
+        status=PENDING,
+        requested_by_id=requester.id,
+        created_at=utcnow(),
+    )
+    try:
+        with db.begin_nested():
+            db.add(request)
+            db.flush()
+    except IntegrityError:  # the same key's concurrent twin got in first
+        twin = _by_key(db, key)
+        if twin is None:
+            raise
+        return twin
+    actor = actor_of(requester)
+    audit.record(
+        db,
+        actor=actor,
+        action="approval.requested",
+        customer_id=customer_id,
+        case_reference=case_reference,
+        after={**_summary(request), "reason": cleaned},
+    )
+    note_on_case(
+        db,
+        case_reference=case_reference,
+        customer_id=customer_id,
+        action="approval.requested",
+        detail={"approval": request.id, "wallet_action": action, "amount": request.amount},
+        actor=actor,
+        told=Told("support.told.pending", what=action),
+    )
+    return request
+
+
+def file_refund_review(
+    db: Session,
+    *,
+    refund: RefundView,
+    key: str,
+    requester: StaffUser,
+    reason: str,
+    customer_id: int | None,
+    case_reference: str | None,
+    threshold: Decimal,
+) -> ApprovalRequest | None:
+    """A refund just requested in the wallet waits for a supervisor when the core says so
+    or its amount is above ``threshold``; returns the request, or None when the requester
+    may decide it themselves."""
+    if refund.status != "requested" or not (
+        refund.needs_supervisor or needs_approval(refund.amount, threshold)
+    ):
+        return None
+    return submit(
+        db,
+        key=key,
+        action="refund",
+        wallet_account_id=refund.account_id,
+        target_id=refund.id,
+        amount=refund.amount,
+        reason=reason,
+        requester=requester,
+        customer_id=customer_id,
+        case_reference=case_reference,
+    )
+
+
+def get(db: Session, approval_id: int, *, for_update: bool = False) -> ApprovalRequest:
+    query = select(ApprovalRequest).where(ApprovalRequest.id == approval_id)
+    if for_update:
+        query = query.with_for_update()
+    request = db.scalar(query.execution_options(populate_existing=True))
+    if request is None:
+        raise ApprovalNotFound(f"no approval request {approval_id}")
+    return request
+
+
+def _approve_refund(wallet: WalletGateway, request: ApprovalRequest, ctx: ActionContext) -> str:
+    return wallet.decide_refund(request.target_id, approve=True, reason=None, ctx=ctx).id
+
+
+def _reverse(wallet: WalletGateway, request: ApprovalRequest, ctx: ActionContext) -> str:
+    return wallet.reverse_payment(request.target_id, ctx=ctx).id
+
+
+def _unfreeze(wallet: WalletGateway, request: ApprovalRequest, ctx: ActionContext) -> str:
+    return wallet.unfreeze(request.target_id, ctx=ctx).account_id
+
+
+def _dispute(wallet: WalletGateway, request: ApprovalRequest, ctx: ActionContext) -> str:
+    return wallet.open_dispute(request.target_id, reason=request.reason, ctx=ctx).id
+
+
+_RUN: dict[str, Callable[[WalletGateway, ApprovalRequest, ActionContext], str]] = {
+    "refund": _approve_refund,
+    "reverse_payment": _reverse,
+    "unfreeze": _unfreeze,
+    "dispute": _dispute,
+}
+_AUDIT_ACTION = {True: "approval.approved", False: "approval.rejected"}
+
+
+def decide(
+    db: Session,
+    *,
+    approval_id: int,
+    approve: bool,
+    reason: str | None,
+    decider: StaffUser,
+    wallet: WalletGateway,
+    now: datetime | None = None,
+) -> ApprovalRequest:
+    """Approve (the action runs now, as the decider) or reject (a reason is required; a
+    refund waiting in the wallet is rejected there too, so the customer hears why)."""
+    decision_reason = clean_reason(reason, required=not approve)
+    with db.begin_nested():  # an action the wallet refuses leaves the request pending
+        return _decide(db, approval_id, approve, decision_reason, decider, wallet, now)
+
+
+def _decide(
+    db: Session,
+    approval_id: int,
+    approve: bool,
+    decision_reason: str | None,
+    decider: StaffUser,
+    wallet: WalletGateway,
+    now: datetime | None,
+) -> ApprovalRequest:
+    request = get(db, approval_id, for_update=True)
+    target = APPROVED if approve else REJECTED
+    if request.status != PENDING:
+        if request.status == target and request.decided_by_id == decider.id:
+            return request  # the same person's repeated click
+        raise AlreadyDecided(f"approval {request.id} is {request.status}", status=request.status)
+    if decider.id == request.requested_by_id:
+        raise OwnRequest("the requester cannot decide their own request")
+    for permission in ("approval.decide", DECIDE_PERMISSION[request.action]):
+        if not has_permission(decider.role, permission):
+            raise PermissionDenied(f"deciding needs {permission}")
+    actor = actor_of(decider)
+    ctx = ActionContext(
+        key=f"approval-{request.id}",
+        actor=actor,
+        case_reference=request.case_reference,
+        customer_id=request.customer_id,
+        # the audit row of the action keeps why it was asked for and why it was approved
+        reason=" / ".join(filter(None, (request.reason, decision_reason))),
+    )
+    if approve:
+        request.result_ref = _RUN[request.action](wallet, request, ctx)
+    elif request.action == "refund" and wallet.get_refund(request.target_id).status == "requested":
+        wallet.decide_refund(request.target_id, approve=False, reason=decision_reason, ctx=ctx)
+    before = _summary(request)
+    request.status = target
+    request.decided_by_id = decider.id
+    request.decided_at = now or utcnow()
+    request.decision_reason = decision_reason
+    db.flush()
+    audit.record(
+        db,
+        actor=actor,
+        action=_AUDIT_ACTION[approve],
+        customer_id=request.customer_id,
+        case_reference=request.case_reference,
+        before=before,
+        after={
+            **_summary(request),
+            "requested_by_id": request.requested_by_id,
+            "reason": decision_reason,
+            "result": request.result_ref,
+        },
+    )
+    note_on_case(
+        db,
+        case_reference=request.case_reference,
+        customer_id=request.customer_id,
+        action=_AUDIT_ACTION[approve],
+        detail={"approval": request.id, "wallet_action": request.action},
+        actor=actor,
+        told=Told(
+            f"support.told.{request.action}" if approve else "support.told.rejected",
+            what=request.action,
+            amount=request.amount or "",
+            reason=decision_reason or "",
+        ),
+    )
+    return request
+
+
+@dataclass(frozen=True)
+class ApprovalRead:
+    """A request as the queue and the customer view show it, with people's names."""
+
+    request: ApprovalRequest
+    requested_by: str
+    decided_by: str | None
+
+
+def _with_names(db: Session, rows: list[ApprovalRequest]) -> list[ApprovalRead]:
+    ids = {r.requested_by_id for r in rows} | {r.decided_by_id for r in rows if r.decided_by_id}
+    names = {
+        staff.id: staff.display_name
+        for staff in db.scalars(select(StaffUser).where(StaffUser.id.in_(ids)))
+    }
+    return [
+        ApprovalRead(
+            request=row,
+            requested_by=names.get(row.requested_by_id, "?"),
+            decided_by=names.get(row.decided_by_id) if row.decided_by_id else None,
+        )
+        for row in rows
+    ]
+
+
+def pending(db: Session, *, limit: int = 100) -> list[ApprovalRead]:
+    """Oldest first: the queue is worked in the order customers have waited."""
+    rows = db.scalars(
+        select(ApprovalRequest)
+        .where(ApprovalRequest.status == PENDING)
+        .order_by(ApprovalRequest.created_at, ApprovalRequest.id)
+        .limit(limit)
+    ).all()
+    return _with_names(db, list(rows))
+
+
+def recently_decided(db: Session, *, limit: int = 30) -> list[ApprovalRead]:
+    rows = db.scalars(
+        select(ApprovalRequest)
+        .where(ApprovalRequest.status != PENDING)
+        .order_by(ApprovalRequest.decided_at.desc(), ApprovalRequest.id.desc())
+        .limit(limit)
+    ).all()
+    return _with_names(db, list(rows))
+
+
+def of_customer(db: Session, *, customer_id: int, limit: int = 20) -> list[ApprovalRead]:
+    rows = db.scalars(
+        select(ApprovalRequest)
+        .where(ApprovalRequest.customer_id == customer_id)
+        .order_by(ApprovalRequest.created_at.desc(), ApprovalRequest.id.desc())
+        .limit(limit)
+    ).all()
+    return _with_names(db, list(rows))

@@ -1,0 +1,157 @@
+"""The assistant's API: ``POST /api/v1/bot/messages`` (the contract in issue 5) and a start
+that opens with the likely question for a signed-in customer."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel, Field
+
+from kefu import ratelimit
+from kefu.bot import service
+from kefu.chat import service as chat
+from kefu.chat.models import ChatMessage, Conversation
+from kefu.db import DbSession
+from kefu.deps import LangDep, SettingsDep, _bearer, current_customer
+from kefu.errors import NotFound
+from kefu.i18n import normalise_lang
+
+router = APIRouter(prefix="/bot", tags=["assistant"])
+
+
+def optional_customer_id(request: Request, db: DbSession) -> int | None:
+    """The signed-in customer, if the request carries a customer token (a wrong one is 401)."""
+    if _bearer(request) is None:
+        return None
+    return current_customer(request, db).customer.id
+
+
+CustomerId = Annotated[int | None, Depends(optional_customer_id)]
+
+
+class MessageIn(BaseModel):
+    conversation_id: str | None = Field(default=None, min_length=8, max_length=32)
+    text: str = Field(max_length=service.MAX_TEXT * 4)
+    lang: str | None = Field(default=None, max_length=10)
+    client_msg_id: str | None = Field(default=None, min_length=1, max_length=64)
+
+
+class StartIn(BaseModel):
+    lang: str | None = Field(default=None, max_length=10)
+    channel: str = Field(default="web", max_length=16)
+
+
+class QuickReplyOut(BaseModel):
+    label: str
+    value: str
+
+
+class MessageOut(BaseModel):
+    seq: int
+    sender: str
+    text: str
+
+
+class TurnOut(BaseModel):
+    conversation_id: str
+    intent: str
+    confidence: float
+    reply: str
+    handoff: bool
+    quick_replies: list[QuickReplyOut]
+    input: str
+    case_reference: str | None
+    status: str
+    messages: list[MessageOut]
+
+
+def _messages(messages: list[ChatMessage]) -> list[MessageOut]:
+    return [MessageOut(seq=m.seq, sender=m.sender, text=m.text) for m in messages]
+
+
+def _limit(request: Request, db: DbSession, settings: SettingsDep) -> None:
+    ratelimit.hit(
+        db,
+        bucket="bot.messages",
+        key=request.client.host if request.client else "unknown",
+        limit=settings.bot_messages_per_minute,
+        window_seconds=60,
+        secret=settings.secret_key,
+    )
+
+
+def _conversation(db: DbSession, public_id: str, customer_id: int | None) -> Conversation:
+    conversation = chat.by_public_id(db, public_id)
+    if customer_id is not None and conversation.customer_id not in (None, customer_id):
+        raise NotFound("conversation not found")  # another customer's: as if unknown
+    return conversation
+
+
+@router.post("/messages", response_model=TurnOut, dependencies=[Depends(_limit)])
+def post_message(
+    body: MessageIn, db: DbSession, settings: SettingsDep, lang: LangDep, customer_id: CustomerId
+) -> TurnOut:
+    if body.conversation_id:
+        conversation = _conversation(db, body.conversation_id, customer_id)
+        if customer_id is not None and conversation.customer_id is None:
+            conversation.customer_id = customer_id
+        if normalise_lang(body.lang):
+            conversation.language = normalise_lang(body.lang) or lang
+    else:
+        conversation = chat.start(
+            db, channel="web", language=normalise_lang(body.lang) or lang, customer_id=customer_id
+        )
+    turn = service.respond(
+        db, conversation, body.text, settings=settings, client_msg_id=body.client_msg_id
+    )
+    db.commit()
+    return TurnOut(
+        conversation_id=conversation.public_id,
+        intent=turn.intent,
+        confidence=turn.confidence,
+        reply=turn.reply,
+        handoff=turn.handoff,
+        quick_replies=[QuickReplyOut(label=q.label, value=q.value) for q in turn.quick_replies],
+        input=turn.input,
+        case_reference=turn.case_reference,
+        status=conversation.status,
+        messages=_messages(turn.messages),
+    )
+
+
+@router.post(
+    "/conversations", response_model=TurnOut, status_code=201, dependencies=[Depends(_limit)]
+)
+def start(
+    body: StartIn, db: DbSession, settings: SettingsDep, lang: LangDep, customer_id: CustomerId
+) -> TurnOut:
+    conversation, messages = service.start_conversation(
+        db,
+        settings=settings,
+        channel=body.channel,
+        language=normalise_lang(body.lang) or lang,
+        customer_id=customer_id,
+    )
+    db.commit()
+    first = messages[0]
+    return TurnOut(
+        conversation_id=conversation.public_id,
+        intent=str(first.data.get("intent", "greeting")),
+        confidence=1.0,
+        reply=first.text,
+        handoff=False,
+        quick_replies=[QuickReplyOut(**q) for q in first.data.get("quick_replies", [])],
+        input=str(first.data.get("input", "text")),
+        case_reference=None,
+        status=conversation.status,
+        messages=_messages(messages),
+    )
+
+
+@router.get("/conversations/{conversation_id}/messages", response_model=list[MessageOut])
+def get_messages(
+    conversation_id: str, db: DbSession, customer_id: CustomerId, after: int = 0
+) -> list[MessageOut]:
+    conversation = _conversation(db, conversation_id, customer_id)
+    return _messages(chat.messages(db, conversation, after_seq=max(0, after)))

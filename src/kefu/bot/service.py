@@ -1,0 +1,489 @@
+"""One turn of the assistant (智能客服): store what the customer wrote, understand it,
+continue or start a guided flow, answer from the FAQ, or hand over to a person.
+
+Order of precedence in a turn, so the customer is never acted on by a guess:
+1. a scam signal in the message: warn at once, offer to freeze, flag for a specialist;
+2. a flow waiting for an answer (amount, code, yes/no, a choice) takes the message if it fits;
+3. "person please" (or two misses in a row) hands over, "cancel" drops the flow;
+4. otherwise the message is classified: confident → that intent's flow or answer; unsure →
+   the closest topics to pick from; lost → say so and offer a person.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from kefu.bot import actions, flows, identity_step
+from kefu.bot.dialog import Dialog, QuickReply, Reply
+from kefu.bot.nlu.intents import INTENTS
+from kefu.channels.senders import Senders, build_senders
+from kefu.chat import service as chat
+from kefu.chat.models import ChatMessage, Conversation
+from kefu.config import Settings
+from kefu.db import utcnow
+from kefu.errors import InvalidInput, KefuError, NotFound
+from kefu.i18n import normalise_lang
+from kefu.kb import service as kb
+
+log = logging.getLogger("kefu.bot")
+
+MAX_TEXT = 2000
+HANDOFF_INTENTS = frozenset({"human_agent", "escalate"})
+SMALL_TALK = frozenset({"greeting", "thanks_goodbye", "out_of_scope"})
+SOMETHING_ELSE = "something_else"
+_CANCEL_WORDS = {
+    "cancel",
+    "stop",
+    "never mind",
+    "nevermind",
+    "取消",
+    "算了",
+    "不用了",
+    "不办了",
+    "退出",
+}
+
+
+@dataclass
+class BotTurn:
+    conversation: Conversation
+    reply: str
+    intent: str
+    confidence: float
+    handoff: bool
+    quick_replies: list[QuickReply] = field(default_factory=list)
+    input: str = "text"
+    case_reference: str | None = None
+    messages: list[ChatMessage] = field(default_factory=list)
+
+
+def respond(
+    db: Session,
+    conversation: Conversation,
+    text: str,
+    *,
+    settings: Settings,
+    senders: Senders | None = None,
+    client_msg_id: str | None = None,
+    now: datetime | None = None,
+) -> BotTurn:
+    """Answer one customer message. The customer's message and the replies are stored on the
+    conversation; a message resent with the same ``client_msg_id`` is answered only once."""
+    now = now or utcnow()
+    text = _clean(text)
+    if client_msg_id is not None:
+        replayed = _replayed(db, conversation, client_msg_id)
+        if replayed is not None:
+            return replayed
+    state: dict[str, Any] = dict(conversation.bot_state or {})
+    d = Dialog(
+        db=db,
+        conversation=conversation,
+        settings=settings,
+        senders=senders or build_senders(settings),
+        text=text,
+        now=now,
+        state=state,
+    )
+    awaiting_code = d.step == identity_step.CODE and identity_step.typed_code(text) is not None
+    stored = chat.append(
+        db,
+        conversation,
+        sender="customer",
+        # a one-time code typed into the chat is never stored
+        text=d.t("bot.verify.code_hidden") if awaiting_code else text,
+        client_msg_id=client_msg_id,
+        now=now,
+    )
+    if conversation.status != "bot":
+        # a person has the conversation: the assistant only says where things stand
+        key = "bot.handoff.waiting" if conversation.status == "queued" else "bot.handoff.with_agent"
+        return BotTurn(
+            conversation,
+            d.t(key),
+            conversation.intent or "human_agent",
+            1.0,
+            True,
+            messages=[stored],
+        )
+    if not d.state.get("arrived"):
+        d.state["arrived"] = True
+        actions.record(d, "contact_arrived")
+    intent, confidence, replies = _turn(d)
+    if not any(reply.handoff for reply in replies) and not d.state.get("answered"):
+        d.state["answered"] = True
+        actions.record(d, "bot_answered")
+    conversation.intent = intent
+    conversation.bot_state = dict(d.state)  # a new dict, so the JSON column is written
+    sent = [
+        chat.append(
+            db,
+            conversation,
+            sender="bot",
+            text=reply.text,
+            data={
+                "intent": intent,
+                "confidence": confidence,
+                "quick_replies": [
+                    {"label": q.label, "value": q.value} for q in reply.quick_replies
+                ],
+                "input": reply.input,
+                "handoff": reply.handoff,
+                "in_reply_to": stored.seq,
+            },
+            now=now,
+        )
+        for reply in replies
+    ]
+    last = replies[-1]
+    return BotTurn(
+        conversation=conversation,
+        reply="\n\n".join(reply.text for reply in replies),
+        intent=intent,
+        confidence=confidence,
+        handoff=any(reply.handoff for reply in replies),
+        quick_replies=last.quick_replies,
+        input=last.input,
+        case_reference=next((r.case_reference for r in replies if r.case_reference), None),
+        messages=[stored, *sent],
+    )
+
+
+def _clean(text: str) -> str:
+    if not isinstance(text, str):
+        raise InvalidInput("text must be a string", field="text")
+    text = text.replace("\x00", " ").strip()
+    if not text:
+        raise InvalidInput("a message needs text", field="text")
+    return text[:MAX_TEXT]
+
+
+def _replayed(db: Session, conversation: Conversation, client_msg_id: str) -> BotTurn | None:
+    from sqlalchemy import select
+
+    original = db.scalar(
+        select(ChatMessage).where(
+            ChatMessage.conversation_id == conversation.id,
+            ChatMessage.client_msg_id == client_msg_id,
+        )
+    )
+    if original is None:
+        return None
+    answers = [
+        m
+        for m in chat.messages(db, conversation, after_seq=original.seq)
+        if m.sender == "bot" and m.data.get("in_reply_to") == original.seq
+    ]
+    last = answers[-1].data if answers else {}
+    return BotTurn(
+        conversation=conversation,
+        reply="\n\n".join(m.text for m in answers),
+        intent=str(last.get("intent", conversation.intent or "out_of_scope")),
+        confidence=float(last.get("confidence", 0.0)),
+        handoff=bool(last.get("handoff", False)),
+        quick_replies=[QuickReply(**q) for q in last.get("quick_replies", [])],
+        input=str(last.get("input", "text")),
+        messages=[original, *answers],
+    )
+
+
+def _turn(d: Dialog) -> tuple[str, float, list[Reply]]:
+    replies: list[Reply] = []
+    warning = _scam_warning(d)
+    if warning is not None:
+        replies.append(warning)
+    try:
+        intent, confidence, reply = _understand(d)
+    except KefuError as error:
+        log.info("assistant could not act: %s", error.code)
+        intent, confidence = d.flow or "out_of_scope", 1.0
+        reply = flows.explain_error(d, error)
+    if warning is None or intent != "scam_report":  # the warning already says it all
+        replies.append(reply)
+    return intent, confidence, replies
+
+
+def _scam_warning(d: Dialog) -> Reply | None:
+    """A scam pattern in the message: warn at once, flag the conversation (and its case) for
+    a specialist, and offer the freeze; the message is still answered after the warning."""
+    from kefu.antifraud import service as antifraud
+
+    signals = antifraud.detect_signals_with_links(d.db, d.text, lang=d.lang)
+    if not signals:
+        return None
+    conversation = d.conversation
+    conversation.scam_flagged = True
+    conversation.urgent = True
+    case = actions.current_case(d)
+    antifraud.flag(
+        d.db,
+        signals,
+        channel=conversation.channel,
+        actor=d.actor,
+        text=d.text,
+        customer_id=conversation.customer_id,
+        conversation_id=conversation.id,
+        case_reference=case.reference if case else None,
+        now=d.now,
+    )
+    return Reply(
+        antifraud.warning_text(signals, d.lang),
+        quick_replies=[
+            d.option("bot.choice.freeze_now", "account_stolen"),
+            d.option("bot.choice.person", "human_agent"),
+        ],
+    )
+
+
+def _understand(d: Dialog) -> tuple[str, float, Reply]:
+    value = d.text.strip()
+    lowered = value.lower()
+    # taps on quick replies carry an intent id or a control word
+    if lowered in _CANCEL_WORDS:
+        d.finish()
+        d.state.pop("verify", None)
+        return d.flow or "out_of_scope", 1.0, Reply(d.t("bot.cancelled"))
+    if value in INTENTS:
+        return value, 1.0, _start(d, value)
+    if value == SOMETHING_ELSE:
+        d.finish()
+        return "greeting", 1.0, Reply(d.t("bot.ask_what"), quick_replies=_top_topics(d))
+
+    if d.step in identity_step.STEPS:
+        reply, verified = identity_step.handle(d)
+        if verified:
+            d.state["misses"] = 0
+            flow = flows.FLOWS.get(d.flow or "")
+            if flow is not None and flow.verified is not None:
+                return d.flow or "out_of_scope", 1.0, flow.verified(d)
+            d.finish()
+            return d.flow or "out_of_scope", 1.0, Reply(d.t("bot.verify.done"))
+        if reply is not None:
+            return d.flow or "out_of_scope", 1.0, reply
+    elif d.flow and d.step:
+        step = flows.FLOWS[d.flow].steps.get(d.step) if d.flow in flows.FLOWS else None
+        if step is not None:
+            reply = step(d)
+            if reply is not None:
+                d.state["misses"] = 0
+                return d.flow, 1.0, reply
+
+    result = d.classification
+    intent, confidence = result.intent, result.confidence
+    if intent in HANDOFF_INTENTS and confidence >= d.settings.bot_unsure:
+        return intent, confidence, _hand_over(d, intent)
+    if confidence >= d.settings.bot_confident and intent == "out_of_scope":
+        return intent, confidence, _miss(d, _answer(d, intent))
+    if confidence >= d.settings.bot_confident:
+        d.state["misses"] = 0
+        if d.flow and intent == d.flow and d.step:
+            # the same problem said again while a step waits: ask that step's question again
+            return intent, confidence, _repeat_step(d)
+        return intent, confidence, _start(d, intent)
+    if d.flow and d.step:
+        return d.flow, confidence, _miss(d, _repeat_step(d))
+    if confidence >= d.settings.bot_unsure:
+        choices = [intent] + [other for other, _ in result.alternatives if other not in SMALL_TALK]
+        choices = [c for c in choices if c not in SMALL_TALK][:2]
+        if choices:
+            d.state["choices"] = choices
+            return (
+                intent,
+                confidence,
+                _miss(
+                    d,
+                    Reply(
+                        d.t("bot.unsure"),
+                        input="choice",
+                        quick_replies=[d.option(f"bot.topic.{c}", c) for c in choices]
+                        + [d.option("bot.choice.person", "human_agent")],
+                    ),
+                ),
+            )
+    return (
+        "out_of_scope" if confidence < d.settings.bot_unsure else intent,
+        confidence,
+        _miss(
+            d,
+            Reply(
+                d.t("bot.not_understood"),
+                quick_replies=[d.option("bot.choice.person", "human_agent")],
+            ),
+        ),
+    )
+
+
+def _miss(d: Dialog, reply: Reply) -> Reply:
+    """Two misses in a row: a person takes over rather than a third guess."""
+    misses = int(d.state.get("misses", 0)) + 1
+    d.state["misses"] = misses
+    if misses >= 2:
+        return _hand_over(d, "human_agent", reason="assistant_missed")
+    return reply
+
+
+def _repeat_step(d: Dialog) -> Reply:
+    if d.step in identity_step.STEPS:
+        key = "bot.verify.ask_contact" if d.step == identity_step.CONTACT else "bot.verify.ask_code"
+        return Reply(d.t(key), input="code" if d.step == identity_step.CODE else "text")
+    return Reply(d.t(f"bot.repeat.{d.step}"), input="text")
+
+
+def _hand_over(d: Dialog, intent: str, reason: str | None = None) -> Reply:
+    tier = "tier2" if intent == "escalate" else "tier1"
+    return actions.hand_over(
+        d, reason=reason or intent, tier=tier, urgent=d.conversation.scam_flagged
+    )
+
+
+def _start(d: Dialog, intent: str) -> Reply:
+    d.state.pop("choices", None)
+    if intent in HANDOFF_INTENTS:
+        return _hand_over(d, intent)
+    flow = flows.FLOWS.get(intent)
+    opener = d.state.pop("opener", None)
+    if flow is not None:
+        d.begin(intent)
+        if isinstance(opener, dict) and opener.get("intent") == intent:
+            d.slots.update(opener.get("slots") or {})  # what the tapped guess was about
+        return flow.start(d)
+    d.finish()
+    return _answer(d, intent)
+
+
+def _answer(d: Dialog, intent: str) -> Reply:
+    """Intents answered with words, not account look-ups."""
+    if intent == "greeting":
+        return opening(d) or Reply(d.t("bot.greeting"), quick_replies=_top_topics(d))
+    if intent == "thanks_goodbye":
+        return Reply(d.t("bot.goodbye"))
+    if intent == "out_of_scope":
+        return Reply(d.t("bot.out_of_scope"), quick_replies=_top_topics(d))
+    if intent in ("contact_channels", "call_fees"):
+        return _contact(d, intent)
+    if intent == "scam_report":
+        d.conversation.scam_flagged = True
+        d.conversation.urgent = True
+        return Reply(
+            d.t("bot.scam.report"),
+            quick_replies=[
+                d.option("bot.choice.freeze_now", "account_stolen"),
+                d.option("bot.choice.person", "human_agent"),
+            ],
+        )
+    return _faq(d, intent)
+
+
+def _faq(d: Dialog, intent: str) -> Reply:
+    try:
+        article = kb.get_article(d.db, slug=intent, lang=d.lang)
+    except NotFound:
+        return Reply(
+            d.t("bot.not_understood"), quick_replies=[d.option("bot.choice.person", "human_agent")]
+        )
+    return Reply(
+        f"{article.title}\n{article.body}",
+        quick_replies=[
+            d.option("bot.choice.helped", "thanks_goodbye"),
+            d.option("bot.choice.person", "human_agent"),
+        ],
+    )
+
+
+def _contact(d: Dialog, intent: str) -> Reply:
+    """From the official channel registry, so the assistant and the help center agree."""
+    from kefu.antifraud import service as antifraud
+
+    fees = intent == "call_fees"
+    lines = [
+        f"{channel.label(d.lang)}: {channel.value}"
+        + (f" ({notes})" if (notes := channel.notes(d.lang)) else "")
+        for channel in antifraud.contact_channels(d.db)
+        if not fees or channel.kind == "phone"
+    ]
+    if not lines:
+        return Reply(
+            d.t("bot.contact.none"), quick_replies=[d.option("bot.choice.person", "human_agent")]
+        )
+    key = "bot.contact.fees" if fees else "bot.contact.channels"
+    return Reply(d.t(key) + "\n" + "\n".join(lines))
+
+
+def _top_topics(d: Dialog) -> list[QuickReply]:
+    return [
+        d.option(f"bot.topic.{intent}", intent)
+        for intent in ("recharge_not_credited", "account_locked", "refund", "human_agent")
+    ]
+
+
+# --- 猜你想问: answering before the question -------------------------------------------
+def opening(d: Dialog) -> Reply | None:
+    """For a known customer, the likely question from the account's recent events, with one
+    tap to confirm; None when nothing stands out (or the customer is not known)."""
+    if d.conversation.customer_id is None:
+        return None
+    from kefu.bot import openers
+
+    try:
+        guess = openers.likely_question(d)
+    except KefuError as error:  # the wallet is down or does not know the account: just greet
+        log.warning("no opening question: %s", error.code)
+        return None
+    if guess is None:
+        return None
+    intent, text, slots = guess
+    d.state["opener"] = {"intent": intent, "slots": slots}
+    return Reply(
+        text,
+        quick_replies=[
+            QuickReply(label=d.t("bot.choice.yes_this"), value=intent),
+            d.option("bot.choice.something_else", SOMETHING_ELSE),
+        ],
+    )
+
+
+def start_conversation(
+    db: Session,
+    *,
+    settings: Settings,
+    channel: str = "web",
+    language: str | None = None,
+    customer_id: int | None = None,
+    now: datetime | None = None,
+) -> tuple[Conversation, list[ChatMessage]]:
+    """A new conversation with the assistant's first words (the likely question if the
+    customer is known, else a greeting)."""
+    now = now or utcnow()
+    lang = normalise_lang(language) or settings.default_language
+    conversation = chat.start(db, channel=channel, language=lang, customer_id=customer_id, now=now)
+    d = Dialog(
+        db=db,
+        conversation=conversation,
+        settings=settings,
+        senders=build_senders(settings),
+        text="",
+        now=now,
+        state={},
+    )
+    reply = opening(d) or Reply(d.t("bot.greeting"), quick_replies=_top_topics(d))
+    conversation.bot_state = dict(d.state)
+    message = chat.append(
+        db,
+        conversation,
+        sender="bot",
+        text=reply.text,
+        data={
+            "intent": "greeting",
+            "confidence": 1.0,
+            "quick_replies": [{"label": q.label, "value": q.value} for q in reply.quick_replies],
+            "input": reply.input,
+            "handoff": False,
+        },
+        now=now,
+    )
+    return conversation, [message]

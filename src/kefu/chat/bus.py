@@ -1,0 +1,337 @@
+"""The chat bus: publish/subscribe between the open websockets of live chat.
+
+The database is the record (every message has its per-conversation ``seq``); the bus only
+tells the sockets that something happened, so a message published while a socket was
+down is never lost — the socket notices the gap in ``seq`` and reads it back.
+
+- ``MemoryBus`` (one process, the default): subscriptions are asyncio queues.
+- ``RedisBus`` (``KEFU_REDIS_URL`` set, or ``KEFU_CHAT_BUS=redis``): every process
+  pattern-subscribes once to ``kefu:chat:*`` and hands messages to its local subscribers,
+  so any number of app processes serve one chat. Each process receives all chat traffic,
+  which is small next to what a Redis connection carries (the bench measures it).
+
+Services never publish directly: they call ``after_commit(db, channel, message)`` and the
+messages go out when the session commits, and are dropped if it rolls back — nobody is
+told about a message that was not stored.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import threading
+from typing import Any, Protocol
+
+import redis
+import redis.asyncio as aioredis
+from redis.asyncio.retry import Retry as AsyncRetry
+from redis.backoff import ExponentialBackoff
+from redis.retry import Retry
+from sqlalchemy import event
+from sqlalchemy.orm import Session, SessionTransaction
+
+from kefu.config import Settings, get_settings
+from kefu.errors import ConfigError
+
+log = logging.getLogger("kefu.chat.bus")
+
+Message = dict[str, Any]
+PREFIX = "kefu:chat:"
+BACKENDS = ("auto", "memory", "redis")
+_PENDING = "kefu.chat.bus.pending"
+QUEUE_LIMIT = 1000  # a subscriber this far behind is cut off and resyncs from the database
+
+
+class Subscription:
+    """The channels one consumer reads, on the event loop it subscribed from. Channels can
+    be added and dropped while it is open (an agent opens and closes chats)."""
+
+    def __init__(self, hub: _Hub, channels: tuple[str, ...]) -> None:
+        self.hub = hub
+        self.channels: set[str] = set(channels)
+        self.loop = asyncio.get_running_loop()
+        self.queue: asyncio.Queue[tuple[str, Message]] = asyncio.Queue()
+        self.overflowed = False
+
+    def _put(self, item: tuple[str, Message]) -> None:
+        if self.queue.qsize() >= QUEUE_LIMIT:
+            self.overflowed = True
+            return
+        self.queue.put_nowait(item)
+
+    def deliver(self, channel: str, message: Message) -> None:
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is self.loop:
+            self._put((channel, message))
+        elif not self.loop.is_closed():
+            self.loop.call_soon_threadsafe(self._put, (channel, message))
+
+    async def get(self) -> tuple[str, Message]:
+        return await self.queue.get()
+
+    def add(self, channel: str) -> None:
+        self.hub.join(self, channel)
+
+    def discard(self, channel: str) -> None:
+        self.hub.leave(self, channel)
+
+    def close(self) -> None:
+        for channel in list(self.channels):
+            self.hub.leave(self, channel)
+
+
+class _Hub:
+    """The subscribers of this process, by channel."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._subs: dict[str, set[Subscription]] = {}
+
+    def add(self, channels: tuple[str, ...]) -> Subscription:
+        sub = Subscription(self, ())
+        for channel in channels:
+            self.join(sub, channel)
+        return sub
+
+    def join(self, sub: Subscription, channel: str) -> None:
+        with self._lock:
+            sub.channels.add(channel)
+            self._subs.setdefault(channel, set()).add(sub)
+
+    def leave(self, sub: Subscription, channel: str) -> None:
+        with self._lock:
+            sub.channels.discard(channel)
+            members = self._subs.get(channel)
+            if members is not None:
+                members.discard(sub)
+                if not members:
+                    del self._subs[channel]
+
+    def deliver(self, channel: str, message: Message) -> None:
+        with self._lock:
+            members = list(self._subs.get(channel, ()))
+        for sub in members:
+            sub.deliver(channel, message)
+
+    def broadcast(self, message: Message) -> None:
+        """To every subscriber once (a resync after the bus lost messages)."""
+        with self._lock:
+            members = {sub for subs in self._subs.values() for sub in subs}
+        for sub in members:
+            sub.deliver("", message)
+
+    def count(self) -> int:
+        with self._lock:
+            return len({sub for subs in self._subs.values() for sub in subs})
+
+
+class Bus(Protocol):
+    async def subscribe(self, *channels: str) -> Subscription: ...
+
+    async def publish(self, channel: str, message: Message) -> None: ...
+
+    def publish_nowait(self, channel: str, message: Message) -> None:
+        """From any thread, without awaiting (used after a commit)."""
+        ...
+
+    async def close(self) -> None: ...
+
+
+class MemoryBus:
+    def __init__(self) -> None:
+        self.hub = _Hub()
+
+    async def subscribe(self, *channels: str) -> Subscription:
+        return self.hub.add(channels)
+
+    async def publish(self, channel: str, message: Message) -> None:
+        self.hub.deliver(channel, message)
+
+    def publish_nowait(self, channel: str, message: Message) -> None:
+        self.hub.deliver(channel, message)
+
+    async def close(self) -> None:
+        return None
+
+
+class RedisBus:
+    """Fan-out through Redis pub/sub; one pattern subscription per process."""
+
+    RECONNECT_DELAY = 0.5
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.hub = _Hub()
+        self._sync = redis.Redis.from_url(
+            url, retry=Retry(ExponentialBackoff(cap=1.0), 3), retry_on_error=[redis.ConnectionError]
+        )
+        self._async: aioredis.Redis | None = None
+        self._reader: asyncio.Task[None] | None = None
+        self._ready: asyncio.Event | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def _client(self) -> aioredis.Redis:
+        loop = asyncio.get_running_loop()
+        if self._async is None or self._loop is not loop:
+            self._loop = loop
+            self._async = aioredis.Redis.from_url(
+                self.url,
+                retry=AsyncRetry(ExponentialBackoff(cap=1.0), 3),
+                retry_on_error=[redis.ConnectionError],
+            )
+            self._ready = asyncio.Event()
+            self._reader = loop.create_task(self._read(), name="kefu-chat-bus-reader")
+        return self._async
+
+    async def _read(self) -> None:
+        """Hand Redis's messages to this process's subscribers. Each confirmation of the
+        subscription after the first means the connection was re-made (by redis-py or by
+        this loop): messages may have been missed meanwhile, so every socket is told to
+        read back from the database."""
+        assert self._ready is not None
+        confirmed = False
+        while True:
+            pubsub = None
+            try:
+                assert self._async is not None
+                pubsub = self._async.pubsub()
+                await pubsub.psubscribe(PREFIX + "*")
+                while True:
+                    raw = await pubsub.get_message(timeout=5.0)
+                    if raw is None:
+                        continue
+                    if raw.get("type") == "psubscribe":
+                        if confirmed:
+                            self.hub.broadcast({"type": "resync"})
+                        confirmed = True
+                        self._ready.set()
+                    elif raw.get("type") == "pmessage":
+                        channel = raw["channel"].decode()[len(PREFIX) :]
+                        self.hub.deliver(channel, json.loads(raw["data"]))
+            except asyncio.CancelledError:
+                raise
+            except (redis.RedisError, OSError) as exc:
+                log.warning("chat bus lost Redis (%s); reconnecting", exc)
+                await asyncio.sleep(self.RECONNECT_DELAY)
+            finally:
+                if pubsub is not None:
+                    with contextlib.suppress(redis.RedisError, OSError):
+                        await pubsub.aclose()  # type: ignore[no-untyped-call]
+
+    async def subscribe(self, *channels: str) -> Subscription:
+        self._client()
+        assert self._ready is not None
+        sub = self.hub.add(channels)
+        await self._ready.wait()
+        return sub
+
+    async def publish(self, channel: str, message: Message) -> None:
+        try:
+            await self._client().publish(PREFIX + channel, json.dumps(message, ensure_ascii=False))
+        except (redis.RedisError, OSError) as exc:
+            log.warning("chat bus could not publish to Redis: %s", exc)
+
+    def publish_nowait(self, channel: str, message: Message) -> None:
+        try:
+            self._sync.publish(PREFIX + channel, json.dumps(message, ensure_ascii=False))
+        except (redis.RedisError, OSError) as exc:
+            # the message is stored; subscribers catch up from the database on the next one
+            log.warning("chat bus could not publish to Redis: %s", exc)
+
+    async def close(self) -> None:
+        if self._reader is not None:
+            self._reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reader
+        if self._async is not None:
+            await self._async.aclose()
+        self._sync.close()
+
+
+def backend_of(settings: Settings) -> str:
+    """``auto`` means Redis when ``KEFU_REDIS_URL`` was set, memory otherwise."""
+    choice = settings.chat_bus
+    if choice not in BACKENDS:
+        raise ConfigError(f"KEFU_CHAT_BUS={choice!r}; expected one of {sorted(BACKENDS)}")
+    if choice == "auto":
+        return "redis" if "redis_url" in settings.model_fields_set else "memory"
+    return choice
+
+
+def build_bus(settings: Settings) -> Bus:
+    if backend_of(settings) == "redis":
+        return RedisBus(settings.redis_url)
+    return MemoryBus()
+
+
+_lock = threading.Lock()
+_current: list[Bus] = []
+
+
+def get_bus() -> Bus:
+    """This process's bus, built from the settings on first use."""
+    with _lock:
+        if not _current:
+            _current.append(build_bus(get_settings()))
+        return _current[0]
+
+
+def install(bus: Bus) -> None:
+    """Use ``bus`` in this process from now on (a tool that commits chat changes from a
+    process of its own, such as a test or a benchmark driver, joins the servers' Redis)."""
+    with _lock:
+        _current[:] = [bus]
+
+
+def reset_bus() -> None:
+    """Forget the bus (tests and the bench change settings between uses)."""
+    with _lock:
+        _current.clear()
+
+
+def after_commit(db: Session, channel: str, message: Message) -> None:
+    """Publish ``message`` once the session's transaction commits; drop it on rollback
+    (a rolled-back savepoint drops what was added inside it)."""
+    db.info.setdefault(_PENDING, []).append((channel, message, db.get_nested_transaction()))
+
+
+@event.listens_for(Session, "after_commit")
+def _publish_pending(session: Session) -> None:
+    """On the outermost commit only: a released savepoint fires this too, but its outer
+    transaction may still roll back."""
+    if session.get_nested_transaction() is not None:
+        return
+    pending = session.info.pop(_PENDING, None)
+    if not pending:
+        return
+    bus = get_bus()
+    for channel, message, _savepoint in pending:
+        bus.publish_nowait(channel, message)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _drop_pending(session: Session, previous: SessionTransaction) -> None:
+    if not previous.nested:
+        session.info.pop(_PENDING, None)
+        return
+    pending = session.info.get(_PENDING)
+    if pending:
+        inside = {id(t) for t in _descendants(session, previous)}
+        session.info[_PENDING] = [p for p in pending if p[2] is None or id(p[2]) not in inside]
+
+
+def _descendants(session: Session, savepoint: SessionTransaction) -> list[SessionTransaction]:
+    """The savepoint and those opened inside it that pending messages may name."""
+    found = [savepoint]
+    for _channel, _message, owner in session.info.get(_PENDING, ()):
+        chain = owner
+        while chain is not None and chain is not savepoint:
+            chain = chain.parent
+        if chain is savepoint and owner is not None:
+            found.append(owner)
+    return found

@@ -1,0 +1,288 @@
+"""Console pages of live chat (坐席工作台): presence, the inbox, a live chat, transfers,
+canned replies, and the supervisor's live view of queues and agents.
+
+Pages render on the server; a small script per page keeps them live over ``/ws/console``
+(new offers, messages, typing) and re-fetches the ``…/panel`` fragments when the queue
+changes. Forms carry the session's CSRF token (checked in ``kefu.deps.current_staff``).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Path, Query, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
+
+from kefu import audit
+from kefu.cases.models import Case
+from kefu.chat import attachments, canned, inbox, live, routing
+from kefu.chat import service as chat
+from kefu.chat.models import Conversation
+from kefu.chat.routes import StorageDep, file_response
+from kefu.db import DbSession, utcnow
+from kefu.deps import CSRF_FIELD, SettingsDep, StaffPrincipal, require
+from kefu.errors import InvalidInput, NotFound
+from kefu.i18n import LANGUAGES
+from kefu.identity import service as identity_service
+from kefu.identity.models import StaffUser
+from kefu.masking import mask_email, mask_phone
+from kefu.web.templating import render
+
+router = APIRouter(prefix="/console", include_in_schema=False)
+
+Agent = Annotated[StaffPrincipal, Depends(require("chat.work"))]
+Supervisor = Annotated[StaffPrincipal, Depends(require("routing.supervise"))]
+ItemId = Annotated[int, Path(ge=1)]
+ConversationKey = Annotated[int, Path(ge=1)]
+
+
+def _base(staff: StaffPrincipal, active: str) -> dict[str, object]:
+    return {
+        "staff": staff.user,
+        "csrf_token": staff.token.csrf_token,
+        "csrf_field": CSRF_FIELD,
+        "nav_active": active,
+        "may_supervise": staff.may("routing.supervise"),
+    }
+
+
+def _back(request: Request, fallback: str) -> RedirectResponse:
+    """Back to the console page the form was on (never elsewhere)."""
+    referer = request.headers.get("referer", "")
+    base = str(request.base_url).rstrip("/")
+    target = referer[len(base) :] if referer.startswith(base + "/console") else fallback
+    return RedirectResponse(target, status_code=303)
+
+
+# --- inbox ------------------------------------------------------------------------------
+
+
+@router.get("/inbox")
+def inbox_page(request: Request, staff: Agent, db: DbSession, settings: SettingsDep) -> Response:
+    view = inbox.build(db, staff.user, settings=settings)
+    db.commit()  # a first visit creates the agent's routing profile
+    return render(request, "chat/inbox.html", {**_base(staff, "inbox"), "inbox": view})
+
+
+@router.get("/inbox/panel")
+def inbox_panel(request: Request, staff: Agent, db: DbSession, settings: SettingsDep) -> Response:
+    view = inbox.build(db, staff.user, settings=settings)
+    return render(request, "chat/_inbox_panel.html", {**_base(staff, "inbox"), "inbox": view})
+
+
+@router.post("/presence")
+def presence(
+    request: Request,
+    staff: Agent,
+    db: DbSession,
+    settings: SettingsDep,
+    value: Annotated[str, Form(alias="presence", max_length=8)],
+) -> Response:
+    routing.set_presence(db, staff.user, value, settings=settings)
+    db.commit()
+    return _back(request, "/console/inbox")
+
+
+@router.post("/work/{item_id}/accept")
+def accept(item_id: ItemId, staff: Agent, db: DbSession, settings: SettingsDep) -> Response:
+    item = routing.get_item(db, item_id)
+    live.accept(db, item, staff.user, settings=settings)
+    db.commit()
+    if item.conversation_id is not None:
+        return RedirectResponse(f"/console/chats/{item.conversation_id}", status_code=303)
+    return RedirectResponse("/console/inbox", status_code=303)
+
+
+@router.post("/work/{item_id}/decline")
+def decline(item_id: ItemId, staff: Agent, db: DbSession, settings: SettingsDep) -> Response:
+    routing.decline(db, routing.get_item(db, item_id), staff.user, settings=settings)
+    db.commit()
+    return RedirectResponse("/console/inbox", status_code=303)
+
+
+# --- a live chat ------------------------------------------------------------------------
+
+
+def _customer_card(db: Session, conversation: Conversation) -> dict[str, object] | None:
+    if conversation.customer_id is None:
+        return None
+    customer = identity_service.get_customer(db, conversation.customer_id)
+    return {
+        "id": customer.id,
+        "name": customer.name,
+        "account": customer.wallet_account_id,
+        "phone": mask_phone(customer.phone),
+        "email": mask_email(customer.email),
+        "verified": conversation.verified_at is not None,
+        "verified_at": conversation.verified_at,
+    }
+
+
+def _case_reference(db: Session, conversation: Conversation) -> str | None:
+    if conversation.case_id is None:
+        return None
+    case = db.get(Case, conversation.case_id)
+    return case.reference if case is not None else None
+
+
+@router.get("/chats/{conversation_id}")
+def chat_page(
+    request: Request,
+    conversation_id: ConversationKey,
+    staff: Agent,
+    db: DbSession,
+    settings: SettingsDep,
+) -> Response:
+    conversation = live.conversation_for_staff(db, staff.user, conversation_id)
+    item = inbox.conversation_item(db, conversation)
+    history = chat.messages(db, conversation, include_internal=True, limit=1000)
+    return render(
+        request,
+        "chat/chat.html",
+        {
+            **_base(staff, "inbox"),
+            "conversation": conversation,
+            "item": item,
+            "events": routing.history(db, item) if item is not None else [],
+            "messages": history,
+            "last_seq": history[-1].seq if history else 0,
+            "customer": _customer_card(db, conversation),
+            "case_reference": _case_reference(db, conversation),
+            "holder": conversation.assigned_staff_id == staff.user.id
+            and conversation.status == "active",
+            "colleagues": [
+                s for s in identity_service.list_staff(db) if s.is_active and s.id != staff.user.id
+            ],
+            "tiers": routing.TIERS,
+            "timezone": settings.timezone,
+        },
+    )
+
+
+@router.post("/chats/{conversation_id}/transfer")
+def transfer(
+    conversation_id: ConversationKey,
+    staff: Agent,
+    db: DbSession,
+    settings: SettingsDep,
+    reason: Annotated[str, Form(max_length=routing.MAX_REASON)] = "",
+    to: Annotated[str, Form(max_length=80)] = "",
+) -> Response:
+    """``to`` is ``tier:<tier>`` or ``staff:<username>``."""
+    conversation = live.conversation_for_staff(db, staff.user, conversation_id)
+    kind, _, value = to.partition(":")
+    to_staff: StaffUser | None = None
+    to_tier = None
+    if kind == "tier":
+        to_tier = value
+    elif kind == "staff":
+        to_staff = identity_service.get_staff_by_username(db, value)
+        if to_staff is None:
+            raise InvalidInput("no such colleague", field="to")
+    else:
+        raise InvalidInput("transfer to an agent or to a tier", field="to")
+    live.transfer(
+        db,
+        conversation,
+        staff.user,
+        reason=reason,
+        to_staff=to_staff,
+        to_tier=to_tier,
+        settings=settings,
+    )
+    db.commit()
+    return RedirectResponse("/console/inbox", status_code=303)
+
+
+@router.post("/chats/{conversation_id}/end")
+def end_chat(
+    conversation_id: ConversationKey,
+    staff: Agent,
+    db: DbSession,
+    settings: SettingsDep,
+    outcome: Annotated[str, Form(max_length=10)] = "solved",
+) -> Response:
+    """``outcome``: ``solved`` (the case too), or ``open`` (the case goes on)."""
+    if outcome not in ("solved", "open"):
+        raise InvalidInput("unknown outcome", field="outcome")
+    conversation = live.conversation_for_staff(db, staff.user, conversation_id)
+    live.end_chat(db, conversation, staff.user, solved=outcome == "solved", settings=settings)
+    db.commit()
+    return RedirectResponse("/console/inbox", status_code=303)
+
+
+@router.get("/chats/{conversation_id}/canned")
+def canned_replies(
+    conversation_id: ConversationKey,
+    staff: Agent,
+    db: DbSession,
+    q: Annotated[str, Query(max_length=canned.MAX_QUERY)] = "",
+) -> Response:
+    conversation = live.conversation_for_staff(db, staff.user, conversation_id)
+    found = canned.suggest(db, conversation, staff.user, query=q)
+    return JSONResponse([{"source": c.source, "title": c.title, "text": c.text} for c in found])
+
+
+@router.get("/chats/{conversation_id}/attachments/{attachment_id}")
+def attachment(
+    conversation_id: ConversationKey,
+    attachment_id: Annotated[str, Path(max_length=32)],
+    staff: Agent,
+    db: DbSession,
+    store: StorageDep,
+) -> Response:
+    conversation = live.conversation_for_staff(db, staff.user, conversation_id)
+    return file_response(attachments.get(db, conversation, attachment_id), store)
+
+
+# --- supervisor -------------------------------------------------------------------------
+
+
+def _live_view(db: Session) -> dict[str, object]:
+    now = utcnow()
+    view = routing.snapshot(db, now)
+    return {
+        "snapshot": view,
+        "now": now,
+        "positions": {i.id: routing.position(db, i, now) for i in view.waiting},
+        "categories": routing.CATEGORIES,
+        "tiers": routing.TIERS,
+        "languages": LANGUAGES,
+    }
+
+
+@router.get("/queues")
+def queues_page(request: Request, staff: Supervisor, db: DbSession) -> Response:
+    return render(request, "chat/queues.html", {**_base(staff, "queues"), **_live_view(db)})
+
+
+@router.get("/queues/panel")
+def queues_panel(request: Request, staff: Supervisor, db: DbSession) -> Response:
+    return render(request, "chat/_queues_panel.html", {**_base(staff, "queues"), **_live_view(db)})
+
+
+@router.post("/agents/{staff_id}/skills")
+def agent_skills(
+    staff_id: Annotated[int, Path(ge=1)],
+    staff: Supervisor,
+    db: DbSession,
+    languages: Annotated[list[str] | None, Form()] = None,
+    categories: Annotated[list[str] | None, Form()] = None,
+    tiers: Annotated[list[str] | None, Form()] = None,
+    capacity: Annotated[int, Form(ge=1, le=routing.MAX_CAPACITY)] = 3,
+) -> Response:
+    agent = next((s for s in identity_service.list_staff(db) if s.id == staff_id), None)
+    if agent is None:
+        raise NotFound("no such staff member")
+    routing.set_skills(
+        db,
+        agent,
+        languages=languages or [],
+        categories=categories or [],
+        tiers=tiers or [],
+        capacity=capacity,
+        actor=audit.Actor(name=f"staff:{staff.user.username}", role=staff.user.role),
+    )
+    db.commit()
+    return RedirectResponse("/console/queues", status_code=303)

@@ -1,0 +1,926 @@
+"""Routing: queues of work for people, agent presence and skills, offers and transfers.
+
+Work items (chats handed over by the assistant, hotline calls, call-backs, e-mails) wait in
+queues keyed by tier, language and category. Urgent items (stolen account, scam) go ahead
+of everything else in every queue; otherwise the first to arrive is the first served.
+
+Two ways to hand out work (``KEFU_ROUTING_MODE``):
+
+- ``push`` (default): the item is *offered* to the online agent who has the skills (tier,
+  language, category), room under their concurrent capacity and the least load — ties go
+  to whoever has waited longest since their last assignment. An offer not accepted within
+  ``KEFU_ROUTING_OFFER_SECONDS`` lapses and goes to the next agent; an agent who misses
+  ``MISSED_OFFERS_BEFORE_AWAY`` offers in a row is set to *away* so customers stop waiting
+  on them.
+- ``pick``: agents pick items from the unassigned queue themselves.
+
+Every change commits with the caller's transaction; after the commit the agents and
+supervisors concerned are told over the chat bus (``kefu.chat.bus``).
+
+Several processes may route at once: ``dispatch`` first locks the online agents' profile
+rows (PostgreSQL ``FOR UPDATE``; SQLite serialises writers anyway), so two processes can
+never both fill the same agent's last free slot.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import Session
+
+from kefu import audit
+from kefu.cases.categories import Category, Tier
+from kefu.chat import bus
+from kefu.chat.models import Conversation
+from kefu.chat.routing_models import AgentProfile, WorkItem, WorkItemEvent
+from kefu.config import Settings, get_settings
+from kefu.db import utcnow
+from kefu.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from kefu.i18n import LANGUAGES
+from kefu.identity.models import StaffUser
+from kefu.identity.permissions import has_permission
+from kefu.quality import events as quality
+
+KINDS = ("chat", "call", "callback", "email")
+PRESENCES = ("online", "away", "offline")
+OPEN = ("waiting", "offered", "assigned")
+UNASSIGNED = ("waiting", "offered")
+TIERS = tuple(t.value for t in Tier)
+CATEGORIES = tuple(c.value for c in Category)
+MISSED_OFFERS_BEFORE_AWAY = 2
+# cancel reasons that mean the customer gave up waiting (a call-back is not giving up)
+ABANDON_REASONS = frozenset({"abandoned", "customer_left", "hung_up"})
+MAX_CAPACITY = 20
+MAX_REASON = 500
+# handle times used for the wait estimate: the latest finished items of the same tier
+HANDLE_TIME_SAMPLE = 50
+HANDLE_TIME_WINDOW = timedelta(days=7)
+# the tiers each role works by default, until a supervisor edits the agent's skills
+DEFAULT_TIERS: dict[str, list[str]] = {
+    "agent": ["tier1"],
+    "specialist": ["tier1", "tier2"],
+    "supervisor": ["tier1", "tier2", "supervisor"],
+    "admin": ["tier1", "tier2", "supervisor"],
+}
+
+QUEUES_CHANNEL = "queues"
+
+
+def agent_channel(staff_id: int) -> str:
+    return f"agent:{staff_id}"
+
+
+@dataclass(frozen=True)
+class QueuePosition:
+    """Where a waiting item stands: 1 is next. Both are 0 once an agent has it."""
+
+    position: int
+    estimated_wait_seconds: int
+
+
+def _choice(value: str, allowed: Sequence[str], field: str) -> str:
+    if value not in allowed:
+        raise InvalidInput(f"unknown {field} {value!r}", field=field)
+    return value
+
+
+def _event(
+    db: Session,
+    item: WorkItem,
+    kind: str,
+    now: datetime,
+    *,
+    staff_id: int | None = None,
+    reason: str | None = None,
+    data: dict[str, Any] | None = None,
+) -> None:
+    db.add(
+        WorkItemEvent(
+            item_id=item.id,
+            kind=kind,
+            staff_id=staff_id,
+            reason=reason,
+            data=data or {},
+            created_at=now,
+        )
+    )
+
+
+def channel_of(db: Session, item: WorkItem) -> str:
+    """The contact's channel in quality figures."""
+    if item.kind in ("call", "callback"):
+        return "phone"
+    if item.kind == "email":
+        return "email"
+    conversation = db.get(Conversation, item.conversation_id) if item.conversation_id else None
+    if conversation is not None and conversation.channel in quality.CHANNELS:
+        return conversation.channel
+    return "web"
+
+
+def _record(
+    db: Session,
+    kind: str,
+    item: WorkItem,
+    now: datetime,
+    *,
+    staff_id: int | None = None,
+    data: dict[str, Any] | None = None,
+) -> None:
+    quality.record(
+        db,
+        kind,
+        channel=channel_of(db, item),
+        at=now,
+        case_id=item.case_id,
+        conversation_id=item.conversation_id,
+        call_sid=item.call_sid,
+        work_item_id=item.id,
+        staff_id=staff_id,
+        customer_id=item.customer_id,
+        category=item.category,
+        data=data,
+    )
+
+
+def summary(item: WorkItem) -> dict[str, Any]:
+    """What a console needs to show an item in a list or an offer; no customer data
+    beyond the context the assistant collected (already masked)."""
+    return {
+        "id": item.id,
+        "kind": item.kind,
+        "status": item.status,
+        "language": item.language,
+        "category": item.category,
+        "tier": item.tier,
+        "urgent": item.urgent,
+        "conversation_id": item.conversation_id,
+        "case_id": item.case_id,
+        "enqueued_at": item.enqueued_at.isoformat(),
+        "offer_expires_at": item.offer_expires_at.isoformat() if item.offer_expires_at else None,
+        "offered_to_id": item.offered_to_id,
+        "assigned_staff_id": item.assigned_staff_id,
+        "context": item.context,
+    }
+
+
+def _tell(db: Session, item: WorkItem, change: str, *staff_ids: int | None) -> None:
+    payload = {"type": "work", "change": change, "item": summary(item)}
+    bus.after_commit(db, QUEUES_CHANNEL, payload)
+    for staff_id in {s for s in staff_ids if s is not None}:
+        bus.after_commit(db, agent_channel(staff_id), payload)
+
+
+# --- agents -------------------------------------------------------------------------
+
+
+def profile(db: Session, staff: StaffUser, *, lock: bool = False) -> AgentProfile:
+    """The staff member's routing profile, created with defaults on first use: their own
+    language, every category, the tiers of their role, the default capacity."""
+    query = select(AgentProfile).where(AgentProfile.staff_id == staff.id)
+    if lock:
+        query = query.with_for_update()
+    found = db.scalars(query).first()
+    if found is not None:
+        return found
+    now = utcnow()
+    created = AgentProfile(
+        staff_id=staff.id,
+        presence="offline",
+        languages=[staff.language],
+        categories=[],
+        tiers=list(DEFAULT_TIERS.get(staff.role, ["tier1"])),
+        capacity=get_settings().routing_default_capacity,
+        missed_offers=0,
+        presence_changed_at=now,
+        updated_at=now,
+    )
+    db.add(created)
+    db.flush()
+    return created
+
+
+def set_presence(
+    db: Session,
+    staff: StaffUser,
+    presence: str,
+    *,
+    settings: Settings | None = None,
+    now: datetime | None = None,
+) -> AgentProfile:
+    """Online agents receive work; away and offline agents keep what they hold but get
+    nothing new. Going offline hands back offers not yet accepted."""
+    _choice(presence, PRESENCES, "presence")
+    now = now or utcnow()
+    agent = profile(db, staff, lock=True)
+    if agent.presence != presence:
+        agent.presence = presence
+        agent.presence_changed_at = now
+    agent.missed_offers = 0
+    agent.updated_at = now
+    if presence != "online":
+        for item in db.scalars(
+            select(WorkItem)
+            .where(WorkItem.status == "offered", WorkItem.offered_to_id == staff.id)
+            .with_for_update()
+        ):
+            _withdraw_offer(db, item, now, kind="declined", reason=f"presence:{presence}")
+    bus.after_commit(
+        db, QUEUES_CHANNEL, {"type": "presence", "staff_id": staff.id, "presence": presence}
+    )
+    db.flush()
+    dispatch(db, settings=settings, now=now)
+    return agent
+
+
+def set_skills(
+    db: Session,
+    staff: StaffUser,
+    *,
+    languages: Sequence[str],
+    categories: Sequence[str],
+    tiers: Sequence[str],
+    capacity: int,
+    actor: audit.Actor | None = None,
+    now: datetime | None = None,
+) -> AgentProfile:
+    """Replace an agent's skills. An empty ``categories`` means every category. A change
+    made by someone (a supervisor) is audited."""
+    for value in languages:
+        _choice(value, LANGUAGES, "languages")
+    for value in categories:
+        _choice(value, CATEGORIES, "categories")
+    for value in tiers:
+        _choice(value, TIERS, "tiers")
+    if not languages:
+        raise InvalidInput("an agent needs at least one language", field="languages")
+    if not tiers:
+        raise InvalidInput("an agent needs at least one tier", field="tiers")
+    if not 1 <= capacity <= MAX_CAPACITY:
+        raise InvalidInput("capacity out of range", field="capacity", max=MAX_CAPACITY)
+    agent = profile(db, staff, lock=True)
+    before = _skills(agent)
+    agent.languages = sorted(set(languages))
+    agent.categories = sorted(set(categories))
+    agent.tiers = [t for t in TIERS if t in set(tiers)]
+    agent.capacity = capacity
+    agent.updated_at = now or utcnow()
+    if actor is not None:
+        audit.record(
+            db,
+            actor=actor,
+            action="routing.skills",
+            before={"staff": staff.username, **before},
+            after={"staff": staff.username, **_skills(agent)},
+        )
+    db.flush()
+    return agent
+
+
+def _skills(agent: AgentProfile) -> dict[str, Any]:
+    return {
+        "languages": list(agent.languages),
+        "categories": list(agent.categories),
+        "tiers": list(agent.tiers),
+        "capacity": agent.capacity,
+    }
+
+
+def loads(db: Session) -> dict[int, int]:
+    """Open items (offered or assigned) per agent."""
+    held = func.coalesce(WorkItem.assigned_staff_id, WorkItem.offered_to_id)
+    rows = db.execute(
+        select(held, func.count())
+        .where(WorkItem.status.in_(("offered", "assigned")))
+        .group_by(held)
+    )
+    return {int(staff_id): int(count) for staff_id, count in rows if staff_id is not None}
+
+
+def _on_call(db: Session) -> set[int]:
+    held = func.coalesce(WorkItem.assigned_staff_id, WorkItem.offered_to_id)
+    return {
+        int(staff_id)
+        for staff_id in db.scalars(
+            select(held).where(
+                WorkItem.kind == "call", WorkItem.status.in_(("offered", "assigned"))
+            )
+        )
+        if staff_id is not None
+    }
+
+
+def has_skill(agent: AgentProfile, item: WorkItem) -> bool:
+    return (
+        item.tier in agent.tiers
+        and item.language in agent.languages
+        and (not agent.categories or item.category in agent.categories)
+    )
+
+
+def _may_take(agent: AgentProfile, item: WorkItem, load: dict[int, int], on_call: set[int]) -> bool:
+    """Online, skilled, room under capacity; a call needs an agent not already on one."""
+    if agent.presence != "online" or load.get(agent.staff_id, 0) >= agent.capacity:
+        return False
+    if item.kind == "call" and agent.staff_id in on_call:
+        return False
+    if item.target_staff_id is not None:
+        return agent.staff_id == item.target_staff_id
+    return has_skill(agent, item)
+
+
+# --- the queue ----------------------------------------------------------------------
+
+
+def enqueue(
+    db: Session,
+    *,
+    kind: str,
+    language: str,
+    category: str,
+    tier: str = "tier1",
+    urgent: bool = False,
+    customer_id: int | None = None,
+    conversation_id: int | None = None,
+    case_id: int | None = None,
+    call_sid: str | None = None,
+    context: dict[str, Any] | None = None,
+    now: datetime | None = None,
+    settings: Settings | None = None,
+) -> WorkItem:
+    """Put work in the queue for a person. A conversation or call already waiting or
+    being handled is not queued twice: its open item is returned instead.
+
+    ``context`` is what the agent sees first (intent, facts collected, what was verified,
+    a transcript summary); it must already be masked.
+    """
+    _choice(kind, KINDS, "kind")
+    _choice(language, LANGUAGES, "language")
+    _choice(category, CATEGORIES, "category")
+    _choice(tier, TIERS, "tier")
+    now = now or utcnow()
+    existing = None
+    if conversation_id is not None:
+        existing = open_item(db, conversation_id=conversation_id)
+    elif call_sid is not None:
+        existing = open_item(db, call_sid=call_sid)
+    if existing is not None:
+        return existing
+    item = WorkItem(
+        kind=kind,
+        status="waiting",
+        language=language,
+        category=category,
+        tier=tier,
+        urgent=urgent,
+        customer_id=customer_id,
+        conversation_id=conversation_id,
+        case_id=case_id,
+        call_sid=call_sid,
+        context=dict(context or {}),
+        passed_by=[],
+        enqueued_at=now,
+        transfers=0,
+        updated_at=now,
+    )
+    db.add(item)
+    db.flush()
+    _event(db, item, "queued", now, data={"urgent": urgent})
+    _record(db, "queued", item, now, data={"urgent": urgent})
+    _tell(db, item, "queued")
+    dispatch(db, settings=settings, now=now)
+    return item
+
+
+def open_item(
+    db: Session,
+    *,
+    conversation_id: int | None = None,
+    call_sid: str | None = None,
+    lock: bool = False,
+) -> WorkItem | None:
+    """The item still waiting or being handled for a conversation or a call, if any."""
+    query = select(WorkItem).where(WorkItem.status.in_(OPEN))
+    if conversation_id is not None:
+        query = query.where(WorkItem.conversation_id == conversation_id)
+    elif call_sid is not None:
+        query = query.where(WorkItem.call_sid == call_sid)
+    else:
+        raise InvalidInput("give a conversation or a call")
+    if lock:
+        query = query.with_for_update()
+    return db.scalars(query.order_by(WorkItem.id.desc())).first()
+
+
+def get_item(db: Session, item_id: int, *, lock: bool = False) -> WorkItem:
+    query = select(WorkItem).where(WorkItem.id == item_id)
+    if lock:
+        query = query.with_for_update()
+    item = db.scalars(query).first()
+    if item is None:
+        raise NotFound("work item not found")
+    return item
+
+
+def _ahead_of(item: WorkItem) -> Any:
+    """Items served before ``item``: urgent first, then by arrival."""
+    earlier = or_(
+        WorkItem.enqueued_at < item.enqueued_at,
+        and_(WorkItem.enqueued_at == item.enqueued_at, WorkItem.id < item.id),
+    )
+    if item.urgent:
+        return and_(WorkItem.urgent.is_(True), earlier)
+    return or_(WorkItem.urgent.is_(True), earlier)
+
+
+def average_handle_seconds(
+    db: Session, *, tier: str, now: datetime, settings: Settings | None = None
+) -> float:
+    """Mean time from acceptance to finish of the latest finished items of a tier in the
+    last week; the configured default until there is any."""
+    settings = settings or get_settings()
+    rows = db.execute(
+        select(WorkItem.assigned_at, WorkItem.finished_at)
+        .where(
+            WorkItem.status == "finished",
+            WorkItem.tier == tier,
+            WorkItem.assigned_at.is_not(None),
+            WorkItem.finished_at >= now - HANDLE_TIME_WINDOW,
+        )
+        .order_by(WorkItem.finished_at.desc())
+        .limit(HANDLE_TIME_SAMPLE)
+    ).all()
+    durations = [
+        (finished - assigned).total_seconds()
+        for assigned, finished in rows
+        if assigned is not None and finished is not None
+    ]
+    if not durations:
+        return float(settings.routing_default_handle_seconds)
+    return max(1.0, sum(durations) / len(durations))
+
+
+def position(
+    db: Session, item: WorkItem, now: datetime | None = None, *, settings: Settings | None = None
+) -> QueuePosition:
+    """Where a waiting item stands in its queue and about how long it will wait.
+
+    The estimator: with ``S`` concurrent slots among the online agents who can take this
+    queue, ``F`` of them free now, and ``H`` the average handle time (above), the items up
+    to ``F`` are served at once and each further item waits for a slot to free up, which
+    happens ``S / H`` times a second: ``wait = max(0, position - F) * H / S``. When no one
+    with the skill is online, every agent with the skill counts (they come back), and one
+    slot if there is no such agent at all.
+    """
+    now = now or utcnow()
+    if item.status not in UNASSIGNED:
+        return QueuePosition(position=0, estimated_wait_seconds=0)
+    ahead = db.scalar(
+        select(func.count())
+        .select_from(WorkItem)
+        .where(
+            WorkItem.status.in_(UNASSIGNED),
+            WorkItem.tier == item.tier,
+            WorkItem.language == item.language,
+            WorkItem.category == item.category,
+            WorkItem.id != item.id,
+            _ahead_of(item),
+        )
+    )
+    place = int(ahead or 0) + 1
+    skilled = [a for a in db.scalars(select(AgentProfile)) if has_skill(a, item)]
+    online = [a for a in skilled if a.presence == "online"]
+    load = loads(db)
+    slots = sum(a.capacity for a in online) or sum(a.capacity for a in skilled) or 1
+    free = sum(max(0, a.capacity - load.get(a.staff_id, 0)) for a in online)
+    handle = average_handle_seconds(db, tier=item.tier, now=now, settings=settings)
+    wait = max(0, place - free) * handle / slots
+    return QueuePosition(position=place, estimated_wait_seconds=math.ceil(wait))
+
+
+def _offer(
+    db: Session, item: WorkItem, agent: AgentProfile, now: datetime, settings: Settings
+) -> None:
+    item.status = "offered"
+    item.offered_to_id = agent.staff_id
+    item.offered_at = now
+    item.offer_expires_at = now + timedelta(seconds=settings.routing_offer_seconds)
+    item.updated_at = now
+    _event(db, item, "offered", now, staff_id=agent.staff_id)
+    _tell(db, item, "offered", agent.staff_id)
+
+
+def _withdraw_offer(
+    db: Session, item: WorkItem, now: datetime, *, kind: str, reason: str | None = None
+) -> None:
+    """Back to waiting; the agent is passed over while someone else can take it, and a
+    transfer to them by name falls back to the tier's queue."""
+    staff_id = item.offered_to_id
+    item.status = "waiting"
+    item.offered_to_id = None
+    item.offered_at = None
+    item.offer_expires_at = None
+    if staff_id is not None:
+        item.passed_by = [*[s for s in item.passed_by if s != staff_id], staff_id]
+    item.target_staff_id = None
+    item.updated_at = now
+    _event(db, item, kind, now, staff_id=staff_id, reason=reason)
+    _tell(db, item, "withdrawn", staff_id)
+
+
+def expire_offers(
+    db: Session, *, settings: Settings | None = None, now: datetime | None = None
+) -> int:
+    """Offers not accepted in time go back to the queue (and on to the next agent)."""
+    settings = settings or get_settings()
+    now = now or utcnow()
+    lapsed = list(
+        db.scalars(
+            select(WorkItem)
+            .where(WorkItem.status == "offered", WorkItem.offer_expires_at <= now)
+            .order_by(WorkItem.id)
+            .with_for_update()
+        )
+    )
+    for item in lapsed:
+        staff_id = item.offered_to_id
+        _withdraw_offer(db, item, now, kind="missed")
+        agent = db.get(AgentProfile, staff_id) if staff_id is not None else None
+        if agent is not None:
+            agent.missed_offers += 1
+            if agent.missed_offers >= MISSED_OFFERS_BEFORE_AWAY and agent.presence == "online":
+                agent.presence = "away"
+                agent.presence_changed_at = now
+                bus.after_commit(
+                    db,
+                    QUEUES_CHANNEL,
+                    {"type": "presence", "staff_id": agent.staff_id, "presence": "away"},
+                )
+                bus.after_commit(
+                    db,
+                    agent_channel(agent.staff_id),
+                    {"type": "presence", "staff_id": agent.staff_id, "presence": "away"},
+                )
+    if lapsed:
+        db.flush()
+        dispatch(db, settings=settings, now=now, expire=False)
+    return len(lapsed)
+
+
+def dispatch(
+    db: Session,
+    *,
+    settings: Settings | None = None,
+    now: datetime | None = None,
+    expire: bool = True,
+) -> list[WorkItem]:
+    """Offer waiting items to agents (push mode; in pick mode only transfers to a named
+    agent are offered). Returns the items offered."""
+    settings = settings or get_settings()
+    now = now or utcnow()
+    if expire:
+        expire_offers(db, settings=settings, now=now)
+    agents = list(
+        db.scalars(
+            select(AgentProfile)
+            .join(StaffUser, StaffUser.id == AgentProfile.staff_id)
+            .where(AgentProfile.presence == "online", StaffUser.is_active.is_(True))
+            .order_by(AgentProfile.staff_id)
+            .with_for_update(of=AgentProfile)
+        )
+    )
+    if not agents:
+        return []
+    query = select(WorkItem).where(WorkItem.status == "waiting")
+    if settings.routing_mode == "pick":
+        query = query.where(WorkItem.target_staff_id.is_not(None))
+    waiting = list(
+        db.scalars(
+            query.order_by(WorkItem.urgent.desc(), WorkItem.enqueued_at, WorkItem.id)
+            .limit(500)
+            .with_for_update()
+        )
+    )
+    if not waiting:
+        return []
+    load = loads(db)
+    on_call = _on_call(db)
+    offered = []
+    for item in waiting:
+        able = [a for a in agents if _may_take(a, item, load, on_call)]
+        fresh = [a for a in able if a.staff_id not in item.passed_by]
+        if not fresh and able:
+            item.passed_by = []  # everyone had a chance: start the round again
+            fresh = able
+        if not fresh:
+            continue
+        chosen = min(
+            fresh,
+            key=lambda a: (
+                load.get(a.staff_id, 0),
+                a.last_assigned_at.timestamp() if a.last_assigned_at else 0.0,
+                a.staff_id,
+            ),
+        )
+        _offer(db, item, chosen, now, settings)
+        load[chosen.staff_id] = load.get(chosen.staff_id, 0) + 1
+        if item.kind == "call":
+            on_call.add(chosen.staff_id)
+        offered.append(item)
+    db.flush()
+    return offered
+
+
+def accept(
+    db: Session,
+    item: WorkItem,
+    staff: StaffUser,
+    *,
+    settings: Settings | None = None,
+    now: datetime | None = None,
+) -> WorkItem:
+    """The agent takes the item: an offer made to them, or (pick mode) an item waiting in a
+    queue they have the skills for and room to take."""
+    settings = settings or get_settings()
+    now = now or utcnow()
+    db.refresh(item, with_for_update=True)
+    agent = profile(db, staff, lock=True)
+    if item.status == "offered" and item.offered_to_id == staff.id:
+        pass
+    elif item.status == "waiting" and settings.routing_mode == "pick":
+        if not has_skill(agent, item) and item.target_staff_id != staff.id:
+            raise PermissionDenied("not skilled for this queue")
+        if loads(db).get(staff.id, 0) >= agent.capacity:
+            raise Conflict("at capacity", reason="capacity")
+    else:
+        raise Conflict("the item is no longer offered to you", reason="not_offered")
+    item.status = "assigned"
+    item.assigned_staff_id = staff.id
+    item.assigned_at = now
+    item.offered_to_id = None
+    item.offer_expires_at = None
+    item.target_staff_id = None
+    item.updated_at = now
+    agent.last_assigned_at = now
+    agent.missed_offers = 0
+    _event(db, item, "accepted", now, staff_id=staff.id)
+    _record(db, "answered_by_agent", item, now, staff_id=staff.id)
+    _tell(db, item, "assigned", staff.id)
+    db.flush()
+    return item
+
+
+def decline(
+    db: Session,
+    item: WorkItem,
+    staff: StaffUser,
+    *,
+    settings: Settings | None = None,
+    now: datetime | None = None,
+) -> WorkItem:
+    """The agent passes on an offer; it goes to the next agent at once."""
+    now = now or utcnow()
+    db.refresh(item, with_for_update=True)
+    if item.status != "offered" or item.offered_to_id != staff.id:
+        raise Conflict("the item is no longer offered to you", reason="not_offered")
+    _withdraw_offer(db, item, now, kind="declined")
+    db.flush()
+    dispatch(db, settings=settings, now=now, expire=False)
+    return item
+
+
+def transfer(
+    db: Session,
+    item: WorkItem,
+    *,
+    by: StaffUser,
+    reason: str,
+    to_staff: StaffUser | None = None,
+    to_tier: str | None = None,
+    settings: Settings | None = None,
+    now: datetime | None = None,
+) -> WorkItem:
+    """Hand an item to a named agent or to a tier's queue, with the reason the next agent
+    reads. Only the agent holding it (or a supervisor) may. The customer keeps their place:
+    the item keeps its arrival time."""
+    now = now or utcnow()
+    reason = reason.strip()
+    if not reason:
+        raise InvalidInput("a transfer needs a reason", field="reason")
+    if len(reason) > MAX_REASON:
+        raise InvalidInput("reason too long", field="reason", max=MAX_REASON)
+    if (to_staff is None) == (to_tier is None):
+        raise InvalidInput("transfer to an agent or to a tier", field="to")
+    if to_tier is not None:
+        _choice(to_tier, TIERS, "tier")
+    db.refresh(item, with_for_update=True)
+    if item.status not in OPEN:
+        raise Conflict("the item is finished", reason="finished")
+    holder = item.assigned_staff_id or item.offered_to_id
+    if holder != by.id and not has_permission(by.role, "routing.supervise"):
+        raise PermissionDenied("only the agent holding the item or a supervisor")
+    if to_staff is not None and (to_staff.id == holder or not to_staff.is_active):
+        raise InvalidInput("choose another active agent", field="to")
+    previous = holder
+    item.status = "waiting"
+    item.assigned_staff_id = None
+    item.assigned_at = None
+    item.offered_to_id = None
+    item.offered_at = None
+    item.offer_expires_at = None
+    item.target_staff_id = to_staff.id if to_staff is not None else None
+    if to_tier is not None:
+        item.tier = to_tier
+    item.passed_by = [previous] if previous is not None else []
+    item.transfers += 1
+    item.context = {**item.context, "transfer_reason": reason}
+    item.updated_at = now
+    _event(
+        db,
+        item,
+        "transferred",
+        now,
+        staff_id=by.id,
+        reason=reason,
+        data={
+            "from_staff_id": previous,
+            "to_staff_id": to_staff.id if to_staff is not None else None,
+            "to_tier": to_tier,
+        },
+    )
+    _record(db, "transferred", item, now, staff_id=previous, data={"reason": reason[:200]})
+    _record(db, "queued", item, now, data={"transfer": True})
+    _tell(db, item, "transferred", previous)
+    db.flush()
+    dispatch(db, settings=settings, now=now, expire=False)
+    return item
+
+
+def _close(db: Session, item: WorkItem, status: str, now: datetime) -> int | None:
+    holder = item.assigned_staff_id or item.offered_to_id
+    item.status = status
+    item.finished_at = now
+    item.offered_to_id = None
+    item.offer_expires_at = None
+    item.updated_at = now
+    return holder
+
+
+def cancel(
+    db: Session,
+    item: WorkItem,
+    *,
+    reason: str,
+    now: datetime | None = None,
+    settings: Settings | None = None,
+) -> WorkItem:
+    """The work went away before it was done: the customer abandoned or left, the caller
+    took a call-back instead. Cancelling a finished or cancelled item is a no-op."""
+    reason = reason.strip()
+    if not reason or len(reason) > 40:
+        raise InvalidInput("a short cancel reason is needed", field="reason")
+    now = now or utcnow()
+    db.refresh(item, with_for_update=True)
+    if item.status not in OPEN:
+        return item
+    was_assigned = item.status == "assigned"
+    holder = _close(db, item, "cancelled", now)
+    item.cancel_reason = reason
+    if not was_assigned and reason in ABANDON_REASONS:
+        _record(db, "abandoned", item, now, data={"reason": reason})
+    _event(db, item, "cancelled", now, staff_id=holder, reason=reason)
+    _tell(db, item, "cancelled", holder)
+    db.flush()
+    dispatch(db, settings=settings, now=now, expire=False)
+    return item
+
+
+def finish(
+    db: Session, item: WorkItem, now: datetime | None = None, *, settings: Settings | None = None
+) -> WorkItem:
+    """The agent is done with the item; their slot is free for the next one."""
+    now = now or utcnow()
+    db.refresh(item, with_for_update=True)
+    if item.status == "finished":
+        return item
+    if item.status != "assigned":
+        raise Conflict("only an accepted item can be finished", reason="not_assigned")
+    holder = _close(db, item, "finished", now)
+    _event(db, item, "finished", now, staff_id=holder)
+    _tell(db, item, "finished", holder)
+    db.flush()
+    dispatch(db, settings=settings, now=now, expire=False)
+    return item
+
+
+# --- views ---------------------------------------------------------------------------
+
+
+def items_of(db: Session, staff_id: int) -> list[WorkItem]:
+    """Items offered to or held by an agent, offers first."""
+    return list(
+        db.scalars(
+            select(WorkItem)
+            .where(
+                WorkItem.status.in_(("offered", "assigned")),
+                or_(WorkItem.assigned_staff_id == staff_id, WorkItem.offered_to_id == staff_id),
+            )
+            .order_by(WorkItem.status.desc(), WorkItem.urgent.desc(), WorkItem.enqueued_at)
+        )
+    )
+
+
+def waiting(db: Session, *, limit: int = 200) -> list[WorkItem]:
+    """The unassigned queue, in the order it is served."""
+    return list(
+        db.scalars(
+            select(WorkItem)
+            .where(WorkItem.status.in_(UNASSIGNED))
+            .order_by(WorkItem.urgent.desc(), WorkItem.enqueued_at, WorkItem.id)
+            .limit(limit)
+        )
+    )
+
+
+def history(db: Session, item: WorkItem) -> list[WorkItemEvent]:
+    return list(
+        db.scalars(
+            select(WorkItemEvent).where(WorkItemEvent.item_id == item.id).order_by(WorkItemEvent.id)
+        )
+    )
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    tier: str
+    language: str
+    category: str
+    waiting: int
+    urgent: int
+    oldest_wait_seconds: int
+
+
+@dataclass(frozen=True)
+class AgentRow:
+    staff_id: int
+    username: str
+    display_name: str
+    presence: str
+    load: int
+    capacity: int
+    languages: list[str]
+    categories: list[str]
+    tiers: list[str]
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    queues: list[QueueRow]
+    agents: list[AgentRow]
+    waiting: list[WorkItem]
+
+
+def snapshot(db: Session, now: datetime | None = None) -> Snapshot:
+    """The supervisor's live view: queues, the customers waiting, agents and their load."""
+    now = now or utcnow()
+    items = waiting(db, limit=500)
+    grouped: dict[tuple[str, str, str], list[WorkItem]] = {}
+    for item in items:
+        grouped.setdefault((item.tier, item.language, item.category), []).append(item)
+    queues = [
+        QueueRow(
+            tier=key[0],
+            language=key[1],
+            category=key[2],
+            waiting=len(members),
+            urgent=sum(1 for m in members if m.urgent),
+            oldest_wait_seconds=int(max((now - m.enqueued_at).total_seconds() for m in members)),
+        )
+        for key, members in sorted(grouped.items())
+    ]
+    load = loads(db)
+    agents = [
+        AgentRow(
+            staff_id=agent.staff_id,
+            username=user.username,
+            display_name=user.display_name,
+            presence=agent.presence,
+            load=load.get(agent.staff_id, 0),
+            capacity=agent.capacity,
+            languages=list(agent.languages),
+            categories=list(agent.categories),
+            tiers=list(agent.tiers),
+        )
+        for agent, user in db.execute(
+            select(AgentProfile, StaffUser)
+            .join(StaffUser, StaffUser.id == AgentProfile.staff_id)
+            .where(StaffUser.is_active.is_(True))
+            .order_by(AgentProfile.presence.desc(), StaffUser.username)
+        )
+    ]
+    return Snapshot(queues=queues, agents=agents, waiting=items)

@@ -1,0 +1,716 @@
+"""Websockets of live chat: ``/ws/chat`` for the customer's widget, ``/ws/console`` for
+the agent console.
+
+The database holds the conversation; a socket is only a view of it. Each message has its
+per-conversation ``seq``: a client says the last one it has (``after_seq``) when it
+connects, gets everything after that from the database, then live messages from the bus.
+A socket keeps the highest ``seq`` it has passed on, drops anything at or below it (no
+duplicates) and, when the bus skips a number, reads the gap back from the database (no
+losses). A client's own messages carry a ``client_msg_id`` so a resend after a dropped
+connection is stored once.
+
+Database work runs in worker threads, never on the event loop (see ``kefu.deps``), with a
+session per operation: a socket can stay open for an hour and must not hold a connection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+from anyio import CapacityLimiter, to_thread
+from fastapi import APIRouter, FastAPI, WebSocket, WebSocketDisconnect
+from sqlalchemy.orm import Session
+
+from kefu.chat import bus, live, routing
+from kefu.chat import service as chat
+from kefu.chat.models import Conversation
+from kefu.config import Settings
+from kefu.db import get_db
+from kefu.deps import SESSION_COOKIE
+from kefu.errors import KefuError, NotFound
+from kefu.i18n import Lang, normalise_lang, translate
+from kefu.identity import service as identity_service
+from kefu.identity.models import StaffUser
+from kefu.identity.permissions import has_permission
+
+log = logging.getLogger("kefu.chat.ws")
+router = APIRouter()
+
+T = TypeVar("T")
+MAX_FRAME = 32 * 1024
+HELLO_TIMEOUT = 15.0
+# a socket may send this many messages in a burst, refilled at RATE_REFILL per second
+RATE_BURST = 10
+RATE_REFILL = 1.0
+TYPING_EVERY = 2.0  # seconds between forwarded typing signals
+POSITION_EVERY = 10.0  # seconds between queue position updates while waiting
+# close codes (4000-4999 are the application's own)
+CLOSE_NOT_FOUND = 4404
+CLOSE_NOT_AUTHENTICATED = 4401
+CLOSE_BAD_REQUEST = 4400
+
+
+@contextmanager
+def session_for(app: FastAPI) -> Iterator[Session]:
+    """A session for one operation, from the same ``get_db`` the HTTP routes use (so a
+    test or deployment that overrides it is honoured)."""
+    provider = app.dependency_overrides.get(get_db, get_db)
+    produced = provider()
+    session: Session = next(produced)
+    try:
+        yield session
+    finally:
+        produced.close()
+
+
+def _settings(websocket: WebSocket) -> Settings:
+    settings: Settings = websocket.app.state.settings
+    return settings
+
+
+def _limiter(app: FastAPI) -> CapacityLimiter | None:
+    """How many socket operations may touch the database at once in this process.
+
+    SQLite has one writer at a time and makes the others wait by sleeping and retrying
+    (``busy_timeout``), up to 100 ms a turn; with dozens of threads queueing for the lock
+    those sleeps become the latency. So on SQLite this process's chat sockets take turns
+    on one thread — no sleeping, each operation a few milliseconds. PostgreSQL has row
+    locks: the shared thread pool is used as is.
+    """
+    settings: Settings = app.state.settings
+    if not settings.database_url.startswith("sqlite"):
+        return None
+    limiter: CapacityLimiter | None = getattr(app.state, "chat_db_limiter", None)
+    if limiter is None:
+        limiter = CapacityLimiter(1)
+        app.state.chat_db_limiter = limiter
+    return limiter
+
+
+async def in_thread(websocket: WebSocket, work: Callable[[Session], T]) -> T:
+    """Run ``work(db)`` in a worker thread with a fresh session."""
+    return await run_db(websocket.app, work)
+
+
+async def run_db(app: FastAPI, work: Callable[[Session], T]) -> T:
+    def run() -> T:
+        with session_for(app) as db:
+            return work(db)
+
+    return await to_thread.run_sync(run, limiter=_limiter(app))
+
+
+class _Bucket:
+    def __init__(self) -> None:
+        self.tokens = float(RATE_BURST)
+        self.at = time.monotonic()
+
+    def take(self) -> bool:
+        now = time.monotonic()
+        self.tokens = min(RATE_BURST, self.tokens + (now - self.at) * RATE_REFILL)
+        self.at = now
+        if self.tokens < 1:
+            return False
+        self.tokens -= 1
+        return True
+
+
+class _Peer:
+    """Shared plumbing of both sockets: one writer at a time, JSON frames, errors."""
+
+    def __init__(self, websocket: WebSocket, lang: Lang) -> None:
+        self.ws = websocket
+        self.lang = lang
+        self.send_lock = asyncio.Lock()
+        self.bucket = _Bucket()
+        self.last_typing = 0.0
+
+    async def send(self, payload: dict[str, Any]) -> None:
+        async with self.send_lock:
+            await self.ws.send_text(json.dumps(payload, ensure_ascii=False))
+
+    async def error(self, exc: KefuError, **extra: Any) -> None:
+        await self.send(
+            {
+                "type": "error",
+                "code": exc.code,
+                "message": translate(exc.message_key, self.lang, **exc.params),
+                **extra,
+            }
+        )
+
+    async def attempt(self, work: Callable[[Session], T], **extra: Any) -> T | None:
+        """Run a client's request; its error goes back to that client as a frame and the
+        socket stays open (a crash would only make the client resend the same thing)."""
+        try:
+            return await in_thread(self.ws, work)
+        except KefuError as exc:
+            await self.error(exc, **extra)
+        except Exception:
+            log.exception("chat request failed")
+            await self.send(
+                {
+                    "type": "error",
+                    "code": "internal_error",
+                    "message": translate("error.internal", self.lang),
+                    **extra,
+                }
+            )
+        return None
+
+    async def receive(self) -> dict[str, Any] | None:
+        """The next frame as a JSON object; None for garbage (answered with an error)."""
+        raw = await self.ws.receive_text()
+        if len(raw) > MAX_FRAME:
+            await self.ws.close(code=1009)
+            raise WebSocketDisconnect(code=1009)
+        try:
+            frame = json.loads(raw)
+        except ValueError:
+            frame = None
+        if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):
+            await self.send({"type": "error", "code": "bad_frame", "message": "bad frame"})
+            return None
+        return frame
+
+    def typing_allowed(self) -> bool:
+        now = time.monotonic()
+        if now - self.last_typing < TYPING_EVERY:
+            return False
+        self.last_typing = now
+        return True
+
+
+def _int(value: Any, default: int = 0) -> int:
+    return (
+        value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else default
+    )
+
+
+def _client_msg_id(frame: dict[str, Any]) -> str | None:
+    value = frame.get("client_msg_id")
+    if isinstance(value, str) and 0 < len(value) <= 64:
+        return value
+    return None
+
+
+class _Stream:
+    """One conversation seen through one socket: the highest ``seq`` passed on. The lock
+    keeps a catch-up from the database and live messages from interleaving."""
+
+    def __init__(self, conversation_id: int, last_seq: int, *, internal: bool) -> None:
+        self.conversation_id = conversation_id
+        self.last_seq = last_seq
+        self.internal = internal
+        self.lock = asyncio.Lock()
+        self.closed = False  # refused (not theirs to see): nothing more is passed on
+
+    def backlog(self, db: Session) -> list[dict[str, Any]]:
+        conversation = db.get(Conversation, self.conversation_id)
+        if conversation is None:
+            return []
+        payloads: list[dict[str, Any]] = []
+        after = self.last_seq
+        while True:
+            found = chat.messages(
+                db, conversation, after_seq=after, include_internal=self.internal, limit=500
+            )
+            payloads.extend(live.message_payload(m) for m in found)
+            if len(found) < 500:
+                return payloads
+            after = found[-1].seq
+
+    def fresh(self, payloads: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The payloads not passed on yet, in order; moves ``last_seq`` past them."""
+        out = []
+        for payload in payloads:
+            seq = _int(payload.get("seq"))
+            if seq <= self.last_seq:
+                continue
+            self.last_seq = seq
+            if payload.get("internal") and not self.internal:
+                continue
+            out.append(payload)
+        return out
+
+
+def _for_customer(payload: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in payload.items() if k not in ("conversation_id", "internal")}
+
+
+def _same(payload: dict[str, Any]) -> dict[str, Any]:
+    return payload
+
+
+# --- sweeping: lapsed offers and abandoned waits --------------------------------------
+
+
+_sweepers: dict[int, asyncio.Task[None]] = {}
+
+
+def _sweep_once(db: Session, settings: Settings) -> None:
+    live.sweep(db, settings=settings)
+    db.commit()
+
+
+async def _sweep_forever(app: FastAPI) -> None:
+    settings: Settings = app.state.settings
+    while True:
+        await asyncio.sleep(settings.routing_sweep_seconds)
+        try:
+            await run_db(app, lambda db: _sweep_once(db, settings))
+        except Exception:
+            log.exception("routing sweep failed")
+
+
+def ensure_sweeper(app: FastAPI) -> None:
+    """Offers lapse in seconds, which the minute-by-minute job cannot catch in time, so
+    each serving process sweeps every ``KEFU_ROUTING_SWEEP_SECONDS`` while it has live
+    chat sockets. Started by the first socket on this event loop."""
+    loop = asyncio.get_running_loop()
+    task = _sweepers.get(id(loop))
+    if task is None or task.done():
+        _sweepers[id(loop)] = loop.create_task(_sweep_forever(app), name="kefu-routing-sweep")
+
+
+# --- the customer's widget ------------------------------------------------------------
+
+
+class CustomerSocket(_Peer):
+    def __init__(self, websocket: WebSocket, lang: Lang) -> None:
+        super().__init__(websocket, lang)
+        self.stream: _Stream | None = None
+        self.public_id = ""
+        self.status = ""
+        self.last_state: dict[str, Any] | None = None
+
+    async def hello(self) -> bool:
+        try:
+            frame = await asyncio.wait_for(self.receive(), HELLO_TIMEOUT)
+        except TimeoutError:
+            await self.ws.close(code=CLOSE_BAD_REQUEST)
+            return False
+        if (
+            not frame
+            or frame.get("type") != "hello"
+            or not isinstance(frame.get("conversation_id"), str)
+        ):
+            await self.ws.close(code=CLOSE_BAD_REQUEST)
+            return False
+        public_id = frame["conversation_id"][:40]
+        after = _int(frame.get("after_seq"))
+
+        def load(db: Session) -> tuple[int, str, str]:
+            conversation = chat.by_public_id(db, public_id)
+            live.customer_back(db, conversation)
+            db.commit()
+            return conversation.id, conversation.status, conversation.language
+
+        try:
+            conversation_id, self.status, language = await in_thread(self.ws, load)
+        except NotFound:
+            await self.ws.close(code=CLOSE_NOT_FOUND)
+            return False
+        self.public_id = public_id
+        self.lang = normalise_lang(language) or self.lang
+        self.stream = _Stream(conversation_id, after, internal=False)
+        return True
+
+    async def catch_up(self, message: dict[str, Any] | None = None) -> None:
+        stream = self.stream
+        assert stream is not None
+        await _deliver(self, stream, message, _for_customer)
+
+    def _wait_info(self, db: Session) -> live.WaitInfo:
+        assert self.stream is not None
+        conversation = db.get(Conversation, self.stream.conversation_id)
+        if conversation is None:
+            raise NotFound("conversation not found")
+        return live.wait_info(db, conversation)
+
+    async def start(self) -> None:
+        """What the widget needs on (re)connecting, in one database visit: the messages
+        after its last one and where the chat stands."""
+        stream = self.stream
+        assert stream is not None
+        async with stream.lock:
+            payloads, info = await in_thread(
+                self.ws, lambda db: (stream.backlog(db), self._wait_info(db))
+            )
+            for payload in stream.fresh(payloads):
+                await self.send(_for_customer(payload))
+        await self.show(info, force=True)
+
+    async def send_state(self) -> None:
+        await self.show(await in_thread(self.ws, self._wait_info))
+
+    async def show(self, info: live.WaitInfo, *, force: bool = False) -> None:
+        self.status = info.status
+        state = {
+            "type": "state",
+            "status": info.status,
+            "position": info.position,
+            "minutes": info.minutes,
+            "agent_name": info.agent_name,
+        }
+        if force or state != self.last_state:
+            self.last_state = state
+            await self.send(state)
+
+    async def on_bus(self, _channel: str, message: dict[str, Any]) -> None:
+        stream = self.stream
+        assert stream is not None
+        kind = message.get("type")
+        if kind == "message":
+            await self.catch_up(message)
+        elif kind == "status":
+            await self.send_state()
+        elif kind == "typing" and message.get("from") == "agent":
+            await self.send({"type": "typing", "from": "agent"})
+        elif kind == "resync":
+            await self.catch_up()
+            await self.send_state()
+
+    async def on_frame(self, frame: dict[str, Any]) -> None:
+        stream = self.stream
+        assert stream is not None
+        kind = frame["type"]
+        if kind == "ping":
+            await self.send({"type": "pong"})
+        elif kind == "typing":
+            if self.status in ("queued", "active") and self.typing_allowed():
+                await bus.get_bus().publish(
+                    live.channel(stream.conversation_id),
+                    {
+                        "type": "typing",
+                        "conversation_id": stream.conversation_id,
+                        "from": "customer",
+                    },
+                )
+        elif kind == "message":
+            await self.on_message(frame)
+        elif kind == "leave":
+
+            def leave(db: Session) -> None:
+                conversation = chat.by_public_id(db, self.public_id)
+                live.customer_leaves(db, conversation)
+                db.commit()
+
+            await self.attempt(leave)
+        elif kind == "state":
+            await self.show(await in_thread(self.ws, self._wait_info), force=True)
+        else:
+            await self.send({"type": "error", "code": "bad_frame", "message": "unknown type"})
+
+    async def on_message(self, frame: dict[str, Any]) -> None:
+        client_msg_id = _client_msg_id(frame)
+        text = frame.get("text")
+        if not self.bucket.take():
+            await self.send(
+                {
+                    "type": "error",
+                    "code": "too_many_requests",
+                    "message": translate("chat.error.slow_down", self.lang),
+                    "client_msg_id": client_msg_id,
+                }
+            )
+            return
+        settings = _settings(self.ws)
+
+        def say(db: Session) -> int:
+            conversation = chat.by_public_id(db, self.public_id)
+            stored = live.customer_says(
+                db,
+                conversation,
+                text if isinstance(text, str) else "",
+                settings=settings,
+                client_msg_id=client_msg_id,
+            )
+            db.commit()
+            return stored[0].seq if stored else 0
+
+        seq = await self.attempt(say, client_msg_id=client_msg_id)
+        if seq is not None:
+            await self.send({"type": "ack", "client_msg_id": client_msg_id, "seq": seq})
+
+    async def gone(self) -> None:
+        if self.status != "queued":
+            return
+
+        def away(db: Session) -> None:
+            conversation = chat.by_public_id(db, self.public_id)
+            live.customer_gone(db, conversation)
+            db.commit()
+
+        await in_thread(self.ws, away)
+
+
+async def _deliver(
+    peer: _Peer,
+    stream: _Stream,
+    message: dict[str, Any] | None,
+    shape: Callable[[dict[str, Any]], dict[str, Any]],
+) -> None:
+    """Pass on a live message, or (no message, or a gap before it) whatever the database
+    has after the last one passed on."""
+    async with stream.lock:
+        if stream.closed:
+            return
+        seq = _int(message.get("seq")) if message is not None else 0
+        if message is not None and seq <= stream.last_seq:
+            return
+        if message is not None and seq == stream.last_seq + 1:
+            payloads = [message]
+        else:
+            payloads = await in_thread(peer.ws, stream.backlog)
+            if message is not None:
+                payloads.append(message)
+        for payload in stream.fresh(payloads):
+            await peer.send(shape(payload))
+
+
+async def _pump(sub: bus.Subscription, handle: Callable[[str, dict[str, Any]], Any]) -> None:
+    while True:
+        channel, message = await sub.get()
+        if sub.overflowed:
+            sub.overflowed = False
+            await handle("", {"type": "resync"})
+        await handle(channel, message)
+
+
+async def _read(peer: _Peer, handle: Callable[[dict[str, Any]], Any]) -> None:
+    while True:
+        frame = await peer.receive()
+        if frame is not None:
+            await handle(frame)
+
+
+async def _run(*tasks: Any) -> None:
+    """Run the socket's loops until one ends (the client left, or an error)."""
+    running = [asyncio.ensure_future(t) for t in tasks]
+    try:
+        done, _pending = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+        for task in done:
+            error = task.exception()
+            if error is not None and not isinstance(error, WebSocketDisconnect):
+                raise error
+    finally:
+        for task in running:
+            task.cancel()
+        for task in running:
+            with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect, Exception):
+                await task
+
+
+async def _every(seconds: float, action: Callable[[], Any]) -> None:
+    while True:
+        await asyncio.sleep(seconds)
+        await action()
+
+
+@router.websocket("/ws/chat")
+async def customer_socket(websocket: WebSocket) -> None:
+    """The widget: ``{"type": "hello", "conversation_id": ..., "after_seq": n}`` first, then
+    ``message`` / ``typing`` / ``leave`` / ``state`` / ``ping`` frames."""
+    settings = _settings(websocket)
+    await websocket.accept()
+    peer = CustomerSocket(websocket, settings.default_language)
+    if not await peer.hello():
+        return
+    stream = peer.stream
+    assert stream is not None
+    ensure_sweeper(websocket.app)
+    sub = await bus.get_bus().subscribe(live.channel(stream.conversation_id))
+    try:
+        await peer.start()
+
+        async def refresh() -> None:
+            if peer.status == "queued":
+                await peer.send_state()
+
+        await _run(
+            _read(peer, peer.on_frame),
+            _pump(sub, peer.on_bus),
+            _every(POSITION_EVERY, refresh),
+        )
+    finally:
+        sub.close()
+        try:
+            await peer.gone()
+        except Exception:
+            log.exception("could not record that the customer left")
+
+
+# --- the agent console -----------------------------------------------------------------
+
+
+def _same_origin(websocket: WebSocket) -> bool:
+    """Browsers send cookies with any page's websocket; only our own pages may use them."""
+    origin = websocket.headers.get("origin")
+    if origin is None:
+        return True
+    return urlsplit(origin).netloc == websocket.headers.get("host", "")
+
+
+class ConsoleSocket(_Peer):
+    def __init__(self, websocket: WebSocket, staff: StaffUser) -> None:
+        lang = normalise_lang(staff.language) or "zh-CN"
+        super().__init__(websocket, lang)
+        self.staff = staff
+        self.sub: bus.Subscription | None = None
+        self.streams: dict[int, _Stream] = {}
+
+    async def watch(self, conversation_id: int, after: int) -> None:
+        """Follow a chat: listen first, then one database visit checks the agent may see it
+        and reads what came after ``after`` (anything arriving meanwhile waits its turn on
+        the stream's lock, and duplicates are dropped by ``seq``)."""
+        assert self.sub is not None
+        staff = self.staff
+        if conversation_id in self.streams:
+            await _deliver(self, self.streams[conversation_id], None, _same)
+            return
+        stream = _Stream(conversation_id, after, internal=True)
+        async with stream.lock:
+            self.streams[conversation_id] = stream
+            self.sub.add(live.channel(conversation_id))
+
+            def check_and_read(db: Session) -> list[dict[str, Any]]:
+                live.conversation_for_staff(db, staff, conversation_id)
+                return stream.backlog(db)
+
+            payloads = await self.attempt(check_and_read, conversation_id=conversation_id)
+            if payloads is None:
+                stream.closed = True
+                del self.streams[conversation_id]
+                self.sub.discard(live.channel(conversation_id))
+                return
+            for payload in stream.fresh(payloads):
+                await self.send(payload)
+
+    async def on_bus(self, channel: str, message: dict[str, Any]) -> None:
+        kind = message.get("type")
+        conversation_id = message.get("conversation_id")
+        stream = self.streams.get(conversation_id) if isinstance(conversation_id, int) else None
+        if kind == "message" and stream is not None:
+            await _deliver(self, stream, message, _same)
+        elif kind == "typing" and stream is not None and message.get("from") == "customer":
+            await self.send(message)
+        elif kind == "resync":
+            for each in list(self.streams.values()):
+                await _deliver(self, each, None, _same)
+            await self.send({"type": "work", "change": "resync"})
+        elif kind == "work":
+            await self.on_work(channel, message)
+        elif kind in ("presence", "status"):
+            await self.send(message)
+
+    async def on_work(self, channel: str, message: dict[str, Any]) -> None:
+        """Work of this agent's (from their own channel) is ``mine``; the rest of the queue
+        is ``queue`` — the page refreshes at once for the first, now and then for the other."""
+        item = message.get("item") or {}
+        if channel == routing.QUEUES_CHANNEL:
+            if self.staff.id in (item.get("offered_to_id"), item.get("assigned_staff_id")):
+                return  # the copy on the agent's own channel says it
+            await self.send({**message, "scope": "queue"})
+        else:
+            await self.send({**message, "scope": "mine"})
+
+    async def on_frame(self, frame: dict[str, Any]) -> None:
+        kind = frame["type"]
+        conversation_id = frame.get("conversation_id")
+        if kind == "ping":
+            await self.send({"type": "pong"})
+        elif kind == "watch" and isinstance(conversation_id, int):
+            await self.watch(conversation_id, _int(frame.get("after_seq")))
+        elif kind == "unwatch" and isinstance(conversation_id, int):
+            if self.streams.pop(conversation_id, None) is not None and self.sub is not None:
+                self.sub.discard(live.channel(conversation_id))
+        elif kind == "typing" and conversation_id in self.streams:
+            if self.typing_allowed():
+                await bus.get_bus().publish(
+                    live.channel(conversation_id),
+                    {"type": "typing", "conversation_id": conversation_id, "from": "agent"},
+                )
+        elif kind == "message" and conversation_id in self.streams:
+            await self.on_message(frame, conversation_id)
+        else:
+            await self.send({"type": "error", "code": "bad_frame", "message": "unknown type"})
+
+    async def on_message(self, frame: dict[str, Any], conversation_id: int) -> None:
+        client_msg_id = _client_msg_id(frame)
+        text = frame.get("text")
+        internal = frame.get("internal") is True
+        staff = self.staff
+
+        def say(db: Session) -> int:
+            conversation = live.conversation_for_staff(db, staff, conversation_id)
+            message = live.agent_says(
+                db,
+                conversation,
+                staff,
+                text if isinstance(text, str) else "",
+                internal=internal,
+                client_msg_id=client_msg_id,
+            )
+            db.commit()
+            return message.seq
+
+        seq = await self.attempt(say, client_msg_id=client_msg_id, conversation_id=conversation_id)
+        if seq is None:
+            return
+        await self.send(
+            {
+                "type": "ack",
+                "client_msg_id": client_msg_id,
+                "conversation_id": conversation_id,
+                "seq": seq,
+            }
+        )
+
+
+def _staff_from_cookie(db: Session, token: str | None) -> StaffUser | None:
+    if not token:
+        return None
+    record = identity_service.resolve_token(db, token, kinds={"session", "api"})
+    if record is None or record.staff_user_id is None:
+        return None
+    staff = db.get(StaffUser, record.staff_user_id)
+    if staff is None or not staff.is_active or not has_permission(staff.role, "chat.work"):
+        return None
+    db.expunge(staff)
+    return staff
+
+
+@router.websocket("/ws/console")
+async def console_socket(websocket: WebSocket) -> None:
+    """The console: offers, queue changes and the chats it ``watch``es, for the signed-in
+    agent (session cookie, or an API token in ``Authorization: Bearer``)."""
+    header = websocket.headers.get("authorization", "")
+    scheme, _, bearer = header.partition(" ")
+    token = bearer.strip() if scheme.lower() == "bearer" else websocket.cookies.get(SESSION_COOKIE)
+    if not _same_origin(websocket):
+        await websocket.close(code=CLOSE_NOT_AUTHENTICATED)
+        return
+    staff = await in_thread(websocket, lambda db: _staff_from_cookie(db, token))
+    if staff is None:
+        await websocket.close(code=CLOSE_NOT_AUTHENTICATED)
+        return
+    await websocket.accept()
+    peer = ConsoleSocket(websocket, staff)
+    ensure_sweeper(websocket.app)
+    peer.sub = await bus.get_bus().subscribe(
+        routing.agent_channel(staff.id), routing.QUEUES_CHANNEL
+    )
+    try:
+        await peer.send({"type": "hello", "staff_id": staff.id})
+        await _run(_read(peer, peer.on_frame), _pump(peer.sub, peer.on_bus))
+    finally:
+        peer.sub.close()

@@ -1,0 +1,149 @@
+"""Contact events: the one record of what happened on every channel, that figures come from.
+
+Each domain calls ``record`` where the thing happens, in the same transaction as its own
+change (``record`` flushes, never commits). A contact is found by the most specific id the
+event carries — ``call_sid``, then ``conversation_id``, then ``work_item_id``, then
+``case_id`` — and created by the first event that names it. Passing several ids on one event
+ties them together: a queue item to its conversation, a conversation or call to the case
+opened from it. Once a case exists, pass its ``case_id`` on the conversation's or call's
+next event so the case's own events (resolved, reopened) count on that same contact.
+
+Kinds (past tense: each is a fact, not a command):
+
+==================== ========================================================================
+contact_arrived      a customer started a contact (a chat, a call, a case opened by e-mail or
+                     form); counts one contact
+bot_answered         the assistant answered (containment is measured from here)
+handed_over          the assistant handed the contact to people (转人工)
+queued               the contact entered the queue for a person (each transfer queues again)
+answered_by_agent    a person took the contact from the queue (``staff_id``); ends the wait
+first_reply          a person's first reply; later ones are ignored (``staff_id``)
+transferred          the person passed it on; their stretch ends here
+escalated            moved up a tier (``data.reason``: e.g. ``sla_breach``)
+action_done          an account action was done for the customer (``data.action``)
+resolved             the problem was solved (``data.within_sla``: committed time kept or not)
+reopened             a resolved problem came back
+contact_ended        the call hung up / the chat closed (``data.wrap_seconds``: after-call work)
+abandoned            the customer left the queue before a person answered
+callback_requested   the customer chose a call-back instead of waiting
+callback_done        the call-back was made
+survey_sent          a satisfaction survey was offered (recorded by ``kefu.quality.surveys``)
+survey_answered      the survey was answered (``data.score``, ``data.solved``)
+==================== ========================================================================
+
+Channels: web, app, wechat, weibo, sms, email, phone, cli, and console (a case an agent
+opened on the customer's behalf).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any, Final
+
+from sqlalchemy.orm import Session
+
+from kefu.cases.categories import Category
+from kefu.db import utcnow
+from kefu.errors import InvalidInput
+from kefu.quality import facts, surveys
+from kefu.quality.models import ContactEvent
+
+KINDS: Final = (
+    "contact_arrived",
+    "bot_answered",
+    "handed_over",
+    "queued",
+    "answered_by_agent",
+    "first_reply",
+    "transferred",
+    "escalated",
+    "action_done",
+    "resolved",
+    "reopened",
+    "contact_ended",
+    "abandoned",
+    "callback_requested",
+    "callback_done",
+    "survey_sent",
+    "survey_answered",
+)
+CHANNELS: Final = ("web", "app", "wechat", "weibo", "sms", "email", "phone", "cli", "console")
+# kinds that say a person acted, so they must name the person
+_NEEDS_STAFF: Final = frozenset({"answered_by_agent", "first_reply"})
+_MAX_DATA_BYTES = 4000
+
+
+def record(
+    db: Session,
+    kind: str,
+    *,
+    channel: str,
+    at: datetime | None = None,
+    case_id: int | None = None,
+    conversation_id: int | None = None,
+    call_sid: str | None = None,
+    work_item_id: int | None = None,
+    staff_id: int | None = None,
+    customer_id: int | None = None,
+    category: str | None = None,
+    data: dict[str, Any] | None = None,
+) -> ContactEvent:
+    """Record one fact about a contact and bring its figures up to date.
+
+    Raises ``InvalidInput`` for an unknown kind, channel or category, a naive time, an event
+    naming no contact, or ``data`` that is not small JSON.
+    """
+    if kind not in KINDS:
+        raise InvalidInput(f"unknown contact event kind {kind!r}", field="kind", value=kind)
+    if channel not in CHANNELS:
+        raise InvalidInput(f"unknown channel {channel!r}", field="channel", value=channel)
+    if at is not None and at.tzinfo is None:
+        raise InvalidInput("event time must carry a time zone", field="at")
+    if category is not None and category not in Category.__members__.values():
+        raise InvalidInput(f"unknown category {category!r}", field="category", value=category)
+    if call_sid is not None and not 0 < len(call_sid) <= 64:
+        raise InvalidInput("a call id is 1 to 64 characters", field="call_sid")
+    if kind in _NEEDS_STAFF and staff_id is None:
+        raise InvalidInput(f"{kind} needs the staff member", field="staff_id")
+    ids = facts.ContactIds(
+        call_sid=call_sid,
+        conversation_id=conversation_id,
+        work_item_id=work_item_id,
+        case_id=case_id,
+    )
+    if ids.empty:
+        raise InvalidInput("an event must name its contact", field="contact")
+    payload = _checked_data(data)
+    event = ContactEvent(
+        kind=kind,
+        channel=channel,
+        at=at or utcnow(),
+        case_id=case_id,
+        conversation_id=conversation_id,
+        call_sid=call_sid,
+        work_item_id=work_item_id,
+        staff_id=staff_id,
+        customer_id=customer_id,
+        category=category,
+        data=payload,
+        recorded_at=utcnow(),
+    )
+    contact = facts.record(db, ids, event)
+    if kind == "resolved":
+        surveys.schedule(db, contact, now=event.at)
+    elif kind == "reopened":
+        surveys.hold(db, contact)
+    return event
+
+
+def _checked_data(data: dict[str, Any] | None) -> dict[str, Any]:
+    if data is None:
+        return {}
+    try:
+        encoded = json.dumps(data, ensure_ascii=False, allow_nan=False)
+    except (TypeError, ValueError):
+        raise InvalidInput("event data must be JSON", field="data") from None
+    if len(encoded.encode()) > _MAX_DATA_BYTES:
+        raise InvalidInput("event data is too large", field="data")
+    return dict(data)

@@ -1,0 +1,454 @@
+"""Folding events into per-contact facts, and keeping the rollups in step.
+
+``apply`` takes the contact's contribution before the event, changes the contact, takes it
+again after, and adds the difference to the rollups. Events may arrive a little out of
+order (a channel reporting late): first times keep the earliest value, and a person's answer
+pairs with the latest queue entry before it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from kefu.config import get_settings
+from kefu.db import utcnow
+from kefu.quality import metrics, rollup
+from kefu.quality.models import ContactEvent, QualityContact, QualityContactRef, QualitySegment
+
+
+@dataclass(frozen=True)
+class ContactIds:
+    call_sid: str | None = None
+    conversation_id: int | None = None
+    work_item_id: int | None = None
+    case_id: int | None = None
+
+    @property
+    def live(self) -> list[str]:
+        """Refs of a conversation, call or queue item, most specific first."""
+        refs = []
+        if self.call_sid is not None:
+            refs.append(f"call:{self.call_sid}")
+        if self.conversation_id is not None:
+            refs.append(f"conv:{self.conversation_id}")
+        if self.work_item_id is not None:
+            refs.append(f"work:{self.work_item_id}")
+        return refs
+
+    @property
+    def case_ref(self) -> str | None:
+        return None if self.case_id is None else f"case:{self.case_id}"
+
+    @property
+    def empty(self) -> bool:
+        return not self.live and self.case_ref is None
+
+
+def _lookup(db: Session, ref: str) -> QualityContact | None:
+    contact_id = db.scalar(select(QualityContactRef.contact_id).where(QualityContactRef.ref == ref))
+    if contact_id is None:
+        return None
+    return db.scalar(
+        select(QualityContact).where(QualityContact.id == contact_id).with_for_update()
+    )
+
+
+def contact_for(db: Session, ids: ContactIds, event: ContactEvent) -> tuple[QualityContact, bool]:
+    """The contact an event belongs to, created by the first event that names it.
+
+    A conversation, call or queue item always is (or starts) a contact of its own; an event
+    naming only a case goes to the case's latest contact, or starts one for the case.
+    """
+    contact = None
+    for ref in ids.live:
+        contact = _lookup(db, ref)
+        if contact is not None:
+            break
+    if contact is None and not ids.live and ids.case_ref is not None:
+        contact = _lookup(db, ids.case_ref)
+    created = contact is None
+    if contact is None:
+        key = ids.live[0] if ids.live else ids.case_ref
+        assert key is not None  # ids are never empty here
+        contact, created = _create(db, key, event)
+    for ref in ids.live:
+        _point(db, ref, contact, replace=False)
+    if ids.case_ref is not None:
+        if ids.live:
+            _absorb_case_contact(db, ids.case_ref, contact)
+        if contact.case_id != ids.case_id:
+            contact.case_id = ids.case_id
+        _point(db, ids.case_ref, contact, replace=True)
+    return contact, created
+
+
+def _absorb_case_contact(db: Session, case_ref: str, live: QualityContact) -> None:
+    """A case opened during a conversation or call is part of that contact, not a second
+    one: once the two are tied, the case's own contact (started when it opened) is merged
+    into the conversation's or call's. A case opened before the contact began stays apart:
+    the customer came back about it."""
+    found = _lookup(db, case_ref)
+    if found is None or found.id == live.id or found.key != case_ref:
+        return
+    if found.started_at < live.started_at:
+        return
+    tz = get_settings().tz
+    rollup.apply(
+        db,
+        metrics.difference(
+            metrics.Contribution(), metrics.contribution(found, segments_of(db, found), tz)
+        ),
+    )
+    db.execute(
+        update(ContactEvent).where(ContactEvent.contact_id == found.id).values(contact_id=live.id)
+    )
+    db.execute(delete(QualitySegment).where(QualitySegment.contact_id == found.id))
+    db.execute(delete(QualityContactRef).where(QualityContactRef.contact_id == found.id))
+    db.delete(found)
+    db.flush()
+    refold(db, live)
+
+
+_DEFAULTS: dict[str, Any] = {
+    "arrived_at": None,
+    "bot_answered_at": None,
+    "handed_over_at": None,
+    "first_reply_at": None,
+    "first_resolved_at": None,
+    "resolved_at": None,
+    "ended_at": None,
+    "staff_id": None,
+    "escalations": 0,
+    "transfers": 0,
+    "reopens": 0,
+    "actions": 0,
+    "within_sla": None,
+    "survey_sent": False,
+    "survey_score": None,
+    "survey_solved": None,
+    "callbacks_requested": 0,
+    "callbacks_done": 0,
+    "handle_seconds": 0.0,
+}
+
+
+def reset(
+    db: Session, contact: QualityContact, history: list[ContactEvent]
+) -> list[QualitySegment]:
+    """Fold ``history`` (in time order) into a contact from scratch; its old segments must
+    be gone already. Returns the new segments."""
+    for name, value in _DEFAULTS.items():
+        setattr(contact, name, value)
+    segments: list[QualitySegment] = []
+    if history:
+        contact.started_at = history[0].at
+    for event in history:
+        _fold(db, contact, segments, event)
+    _sum_handle(contact, segments)
+    return segments
+
+
+def refold(db: Session, contact: QualityContact) -> None:
+    """Rebuild a contact's facts from its events, and move its rollup contribution."""
+    tz = get_settings().tz
+    before = metrics.contribution(contact, segments_of(db, contact), tz)
+    history = list(
+        db.scalars(
+            select(ContactEvent)
+            .where(ContactEvent.contact_id == contact.id)
+            .order_by(ContactEvent.at, ContactEvent.id)
+        )
+    )
+    db.execute(delete(QualitySegment).where(QualitySegment.contact_id == contact.id))
+    segments = reset(db, contact, history)
+    db.flush()
+    rollup.apply(db, metrics.difference(metrics.contribution(contact, segments, tz), before))
+    refresh_repeats(db, contact)
+
+
+def record(db: Session, ids: ContactIds, event: ContactEvent) -> QualityContact:
+    """Store a checked event on its contact and fold it in; ``events.record`` checks."""
+    contact, created = contact_for(db, ids, event)
+    record_on(db, contact, event, created=created)
+    return contact
+
+
+def record_on(
+    db: Session, contact: QualityContact, event: ContactEvent, *, created: bool = False
+) -> None:
+    """Store an event on a contact already known (quality's own events: surveys)."""
+    event.contact_id = contact.id
+    db.add(event)
+    apply(db, contact, event, created=created)
+
+
+def refs_of(db: Session, contact: QualityContact) -> list[str]:
+    return list(
+        db.scalars(select(QualityContactRef.ref).where(QualityContactRef.contact_id == contact.id))
+    )
+
+
+def _create(db: Session, key: str, event: ContactEvent) -> tuple[QualityContact, bool]:
+    contact = QualityContact(
+        key=key,
+        channel=event.channel,
+        customer_id=event.customer_id,
+        category=event.category,
+        case_id=event.case_id,
+        staff_id=None,
+        started_at=event.at,
+        escalations=0,
+        transfers=0,
+        reopens=0,
+        actions=0,
+        is_repeat=False,
+        followed_by_repeat=False,
+        survey_sent=False,
+        callbacks_requested=0,
+        callbacks_done=0,
+        handle_seconds=0.0,
+        updated_at=utcnow(),
+    )
+    try:
+        with db.begin_nested():
+            db.add(contact)
+            db.flush()
+    except IntegrityError:  # another writer created it in the same instant
+        found = db.scalar(select(QualityContact).where(QualityContact.key == key))
+        if found is None:
+            raise
+        return found, False
+    return contact, True
+
+
+def _point(db: Session, ref: str, contact: QualityContact, *, replace: bool) -> None:
+    existing = db.get(QualityContactRef, ref)
+    if existing is None:
+        db.add(QualityContactRef(ref=ref, contact_id=contact.id))
+    elif replace and existing.contact_id != contact.id:
+        existing.contact_id = contact.id
+
+
+def contact_by_ref(db: Session, ref: str) -> QualityContact | None:
+    return _lookup(db, ref)
+
+
+def segments_of(db: Session, contact: QualityContact) -> list[QualitySegment]:
+    return list(
+        db.scalars(
+            select(QualitySegment)
+            .where(QualitySegment.contact_id == contact.id)
+            .order_by(QualitySegment.id)
+        )
+    )
+
+
+def _earliest(current: datetime | None, at: datetime) -> datetime:
+    return at if current is None or at < current else current
+
+
+def _identity(contact: QualityContact) -> tuple[Any, ...]:
+    return (
+        contact.customer_id,
+        contact.category,
+        contact.case_id,
+        contact.started_at,
+        contact.first_resolved_at,
+    )
+
+
+def apply(
+    db: Session, contact: QualityContact, event: ContactEvent, *, created: bool = False
+) -> None:
+    """Fold one event in; a contact the event just created had counted nothing before."""
+    tz = get_settings().tz
+    segments = [] if created else segments_of(db, contact)
+    before = metrics.Contribution() if created else metrics.contribution(contact, segments, tz)
+    identity = None if created else _identity(contact)
+    _fold(db, contact, segments, event)
+    _sum_handle(contact, segments)
+    contact.updated_at = utcnow()
+    db.flush()
+    rollup.apply(db, metrics.difference(metrics.contribution(contact, segments, tz), before))
+    if _identity(contact) != identity:
+        refresh_repeats(db, contact)
+
+
+def _sum_handle(contact: QualityContact, segments: list[QualitySegment]) -> None:
+    contact.handle_seconds = sum(metrics.handle_seconds(s) or 0.0 for s in segments)
+
+
+def _open_queued(segments: list[QualitySegment], at: datetime) -> QualitySegment | None:
+    waiting = [
+        s
+        for s in segments
+        if s.queued_at is not None
+        and s.queued_at <= at
+        and s.answered_at is None
+        and s.abandoned_at is None
+        and s.ended_at is None
+    ]
+    return max(waiting, key=lambda s: s.queued_at or at) if waiting else None
+
+
+def _open_answered(segments: list[QualitySegment]) -> QualitySegment | None:
+    talking = [s for s in segments if s.answered_at is not None and s.ended_at is None]
+    return talking[-1] if talking else None
+
+
+def _new_segment(
+    db: Session, contact: QualityContact, segments: list[QualitySegment], **values: Any
+) -> QualitySegment:
+    segment = QualitySegment(contact_id=contact.id, wrap_seconds=0.0, **values)
+    db.add(segment)
+    segments.append(segment)
+    return segment
+
+
+def _end_talk(segments: list[QualitySegment], event: ContactEvent) -> None:
+    segment = _open_answered(segments)
+    if segment is None:
+        return
+    segment.ended_at = max(event.at, segment.answered_at or event.at)
+    wrap = event.data.get("wrap_seconds")
+    if isinstance(wrap, int | float) and not isinstance(wrap, bool) and wrap > 0:
+        segment.wrap_seconds = float(wrap)
+
+
+def _fold(
+    db: Session, contact: QualityContact, segments: list[QualitySegment], event: ContactEvent
+) -> None:
+    at = event.at
+    if event.customer_id is not None and contact.customer_id is None:
+        contact.customer_id = event.customer_id
+    if event.category is not None:
+        contact.category = event.category  # an agent's correction wins over the first guess
+    reference = event.data.get("case_reference")
+    if isinstance(reference, str) and event.case_id is not None:
+        contact.case_reference = reference[:20]
+    if at < contact.started_at:
+        contact.started_at = at
+    kind = event.kind
+    if kind == "contact_arrived":
+        contact.arrived_at = _earliest(contact.arrived_at, at)
+        contact.started_at = min(contact.started_at, at)
+    elif kind == "bot_answered":
+        contact.bot_answered_at = _earliest(contact.bot_answered_at, at)
+    elif kind == "handed_over":
+        contact.handed_over_at = _earliest(contact.handed_over_at, at)
+    elif kind == "queued":
+        if _open_queued(segments, at) is None:
+            _new_segment(db, contact, segments, queued_at=at)
+    elif kind == "answered_by_agent":
+        segment = _open_queued(segments, at)
+        if segment is None:  # reached a person without a queue (direct call, call-back)
+            segment = _new_segment(db, contact, segments)
+        segment.answered_at = at
+        segment.wait_seconds = (
+            max((at - segment.queued_at).total_seconds(), 0.0) if segment.queued_at else None
+        )
+        segment.staff_id = event.staff_id
+        contact.staff_id = event.staff_id
+    elif kind == "first_reply":
+        if contact.first_reply_at is None or at < contact.first_reply_at:
+            contact.first_reply_at = at
+        contact.staff_id = event.staff_id
+    elif kind == "transferred":
+        contact.transfers += 1
+        _end_talk(segments, event)
+    elif kind == "escalated":
+        contact.escalations += 1
+        if event.data.get("reason") == "sla_breach":
+            contact.within_sla = False
+    elif kind == "action_done":
+        contact.actions += 1
+    elif kind == "resolved":
+        contact.resolved_at = at
+        contact.first_resolved_at = _earliest(contact.first_resolved_at, at)
+        if event.staff_id is not None:
+            contact.staff_id = event.staff_id
+        within_sla = event.data.get("within_sla")
+        if isinstance(within_sla, bool) and contact.within_sla is not False:
+            contact.within_sla = within_sla
+    elif kind == "reopened":
+        contact.reopens += 1
+        contact.resolved_at = None
+    elif kind == "contact_ended":
+        contact.ended_at = at
+        _end_talk(segments, event)
+        waiting = _open_queued(segments, at)
+        if waiting is not None:  # the customer left while still in the queue
+            waiting.abandoned_at = at
+    elif kind == "abandoned":
+        waiting = _open_queued(segments, at)
+        if waiting is None:
+            waiting = _new_segment(db, contact, segments)
+        waiting.abandoned_at = at
+    elif kind == "callback_requested":
+        contact.callbacks_requested += 1
+        waiting = _open_queued(segments, at)
+        if waiting is not None:  # left the queue for a call-back: neither answered nor lost
+            waiting.ended_at = at
+    elif kind == "callback_done":
+        contact.callbacks_done += 1
+    elif kind == "survey_sent":
+        contact.survey_sent = True
+    elif kind == "survey_answered":
+        contact.survey_sent = True
+        score = event.data.get("score")
+        if isinstance(score, int) and not isinstance(score, bool):
+            contact.survey_score = score
+        solved = event.data.get("solved")
+        if isinstance(solved, bool):
+            contact.survey_solved = solved
+
+
+def _same_problem(a: QualityContact, b: QualityContact) -> bool:
+    if a.case_id is not None and a.case_id == b.case_id:
+        return True
+    return a.category is not None and a.category != "other" and a.category == b.category
+
+
+def _repeats(earlier: QualityContact, later: QualityContact) -> bool:
+    """``later`` is a new contact on ``earlier``'s problem within the repeat window."""
+    window_end = (earlier.first_resolved_at or earlier.started_at) + metrics.REPEAT_WINDOW
+    return (
+        earlier.id != later.id
+        and earlier.started_at <= later.started_at <= window_end
+        and (earlier.started_at, earlier.id) < (later.started_at, later.id)
+        and _same_problem(earlier, later)
+    )
+
+
+def refresh_repeats(db: Session, contact: QualityContact) -> None:
+    """Recompute which of the customer's contacts are repeats or were followed by one.
+
+    Run when a contact's customer, problem, start or resolution changes. A customer has few
+    contacts, so all of them are compared; anonymous contacts cannot repeat.
+    """
+    if contact.customer_id is None:
+        return
+    tz = get_settings().tz
+    history = list(
+        db.scalars(
+            select(QualityContact)
+            .where(QualityContact.customer_id == contact.customer_id)
+            .order_by(QualityContact.started_at, QualityContact.id)
+        )
+    )
+    for item in history:
+        is_repeat = any(_repeats(other, item) for other in history)
+        followed = any(_repeats(item, other) for other in history)
+        if is_repeat == item.is_repeat and followed == item.followed_by_repeat:
+            continue
+        segments = segments_of(db, item)
+        before = metrics.contribution(item, segments, tz)
+        item.is_repeat, item.followed_by_repeat = is_repeat, followed
+        rollup.apply(db, metrics.difference(metrics.contribution(item, segments, tz), before))
+    db.flush()

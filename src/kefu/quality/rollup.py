@@ -1,0 +1,116 @@
+"""Keeping ``quality_rollup`` equal to the sum of contact contributions, and reading it.
+
+Changes are applied as deltas with one upsert per touched row (``INSERT … ON CONFLICT DO
+UPDATE SET x = x + delta``), so concurrent writers on PostgreSQL never lose an increment.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, delete, func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from kefu.quality.metrics import ALL, COUNTERS, SUMS, Contribution, Totals
+from kefu.quality.models import QualityRollup
+
+_KEY = ("grain", "period_start", "channel", "category", "staff_id")
+EACH = None
+"""A scope value: every concrete channel (or category) row, not the ``*`` row."""
+
+
+def _insert(db: Session, table: Any) -> Any:
+    dialect = db.get_bind().dialect.name
+    if dialect == "postgresql":
+        return postgresql.insert(table)
+    if dialect == "sqlite":
+        return sqlite.insert(table)
+    raise RuntimeError(f"rollups support SQLite and PostgreSQL, not {dialect}")
+
+
+def _typed(name: str, value: float) -> float | int:
+    return value if name in SUMS else round(value)
+
+
+def apply(db: Session, change: Contribution) -> None:
+    """Add a contribution (or a difference of two) to the rollup rows."""
+    table = QualityRollup.__table__
+    for key, values in change.counters.items():
+        if not values:
+            continue
+        typed = {name: _typed(name, value) for name, value in values.items()}
+        row: dict[str, Any] = dict(zip(_KEY, key, strict=True))
+        row.update(typed)
+        db.execute(
+            _insert(db, table)
+            .values(**row)
+            .on_conflict_do_update(
+                index_elements=list(_KEY),
+                set_={name: table.c[name] + value for name, value in typed.items()},
+            )
+        )
+
+
+def clear(db: Session) -> None:
+    db.execute(delete(QualityRollup))
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which rollup rows a question reads: a grain, a period range [start, end), and for
+    channel and category a value, ``ALL`` (the rows summing all of them) or ``EACH`` (one
+    row per value). ``staff_ids`` narrows to agents (a team is a set of agents)."""
+
+    grain: str
+    start: datetime
+    end: datetime
+    channel: str | None = ALL
+    category: str | None = ALL
+    staff_ids: tuple[int, ...] | None = None
+    channels: tuple[str, ...] | None = None  # with channel EACH: only these
+
+    def where(self, table: Any) -> ColumnElement[bool]:
+        terms = [
+            table.c.grain == self.grain,
+            table.c.period_start >= self.start,
+            table.c.period_start < self.end,
+        ]
+        for column, value in ((table.c.channel, self.channel), (table.c.category, self.category)):
+            terms.append(column != ALL if value is EACH else column == value)
+        if self.channels is not None:
+            terms.append(table.c.channel.in_(self.channels))
+        if self.staff_ids is not None:
+            terms.append(table.c.staff_id.in_(self.staff_ids))
+        return and_(*terms)
+
+
+GROUPS = ("period_start", "channel", "category", "staff_id")
+
+
+def totals_by(db: Session, scope: Scope, group: Sequence[str]) -> dict[tuple[Any, ...], Totals]:
+    """Summed counters per group value (``()`` groups everything into one row)."""
+    for name in group:
+        if name not in GROUPS:
+            raise ValueError(f"cannot group rollups by {name!r}")
+    table = QualityRollup.__table__
+    columns = [table.c[name] for name in group]
+    query: Select[Any] = select(
+        *columns, *(func.sum(table.c[name]).label(name) for name in COUNTERS)
+    ).where(scope.where(table))
+    if columns:
+        query = query.group_by(*columns)
+    counters: dict[tuple[Any, ...], dict[str, float]] = {}
+    width = len(group)
+    for row in db.execute(query):
+        sums = row[width:]
+        if not group and sums[0] is None:
+            continue  # no rows at all
+        # most histogram bins are empty: keep only what is not
+        counters[tuple(row[:width])] = {
+            name: float(value) for name, value in zip(COUNTERS, sums, strict=True) if value
+        }
+    return {key: Totals(counters=values) for key, values in counters.items()}

@@ -1,0 +1,150 @@
+"""The carrier's webhooks (``/voice/...``), answered with TwiML, and the prompt audio.
+
+Point a number's voice URL at ``POST /voice/incoming`` and its status callback at
+``POST /voice/status``; every other URL is handed to the carrier inside the TwiML. With
+``KEFU_VOICE_AUTH_TOKEN`` set, a request without a valid signature gets 403 and does
+nothing; in production the token is required.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.responses import FileResponse, Response
+from starlette.datastructures import ImmutableMultiDict
+from twilio.twiml.voice_response import VoiceResponse
+
+from kefu.channels.senders import Senders
+from kefu.config import Settings
+from kefu.db import DbSession, utcnow
+from kefu.deps import SettingsDep
+from kefu.errors import InvalidInput
+from kefu.voice import flow, prompts
+from kefu.voice.errors import SignatureInvalid
+from kefu.voice.signatures import CarrierRequest, build_verifier, public_base
+
+log = logging.getLogger("kefu.voice")
+router = APIRouter(prefix="/voice", tags=["voice webhooks"])
+XML = "application/xml"
+
+
+async def carrier_request(request: Request, settings: SettingsDep) -> CarrierRequest:
+    """The posted form and the public URL it was sent to, signature checked.
+
+    The form is read here (it needs ``await``) so the database work in the route runs
+    in the thread pool, off the event loop.
+    """
+    form = await request.form()
+    pairs = [(name, value) for name, value in form.multi_items() if isinstance(value, str)]
+    query = f"?{request.url.query}" if request.url.query else ""
+    carrier = CarrierRequest(
+        url=public_base(settings) + request.url.path + query,
+        form=ImmutableMultiDict(pairs),
+        headers=request.headers,
+    )
+    verifier = build_verifier(settings)
+    if verifier is None:
+        if settings.env == "production":
+            raise SignatureInvalid("KEFU_VOICE_AUTH_TOKEN is required in production")
+        return carrier
+    if not verifier.verify(carrier):
+        log.warning("voice webhook refused: bad or missing signature on %s", request.url.path)
+        raise SignatureInvalid("bad or missing carrier signature")
+    return carrier
+
+
+Carrier = Annotated[CarrierRequest, Depends(carrier_request)]
+Seq = Annotated[int | None, Query(alias="s", ge=0, le=10_000_000)]
+
+
+def senders(request: Request) -> Senders:
+    built: Senders = request.app.state.senders
+    return built
+
+
+SendersDep = Annotated[Senders, Depends(senders)]
+
+
+def _answer(db: DbSession, settings: Settings, work: Callable[[datetime], str]) -> Response:
+    """Run one webhook's work and commit; a bug costs the caller an apology, not silence."""
+    try:
+        xml = work(utcnow())
+        db.commit()
+    except InvalidInput:
+        db.rollback()
+        raise
+    except Exception:
+        log.exception("voice webhook failed")
+        db.rollback()
+        xml = flow.sorry(settings)
+    return Response(xml, media_type=XML)
+
+
+@router.post("/incoming")
+def incoming(
+    carrier: Carrier, db: DbSession, settings: SettingsDep, senders: SendersDep
+) -> Response:
+    return _answer(db, settings, lambda now: flow.incoming(db, settings, senders, carrier, now))
+
+
+@router.post("/input")
+def keys_pressed(
+    carrier: Carrier, seq: Seq, db: DbSession, settings: SettingsDep, senders: SendersDep
+) -> Response:
+    return _answer(
+        db, settings, lambda now: flow.keys_pressed(db, settings, senders, carrier, seq, now)
+    )
+
+
+@router.post("/queue/wait")
+def queue_wait(
+    carrier: Carrier, db: DbSession, settings: SettingsDep, senders: SendersDep
+) -> Response:
+    return _answer(db, settings, lambda now: flow.queue_wait(db, settings, senders, carrier, now))
+
+
+@router.post("/queue/input")
+def queue_keys(
+    carrier: Carrier, seq: Seq, db: DbSession, settings: SettingsDep, senders: SendersDep
+) -> Response:
+    return _answer(
+        db,
+        settings,
+        lambda now: flow.keys_pressed(db, settings, senders, carrier, seq, now, waiting=True),
+    )
+
+
+@router.post("/queue/done")
+def queue_done(
+    carrier: Carrier, db: DbSession, settings: SettingsDep, senders: SendersDep
+) -> Response:
+    return _answer(db, settings, lambda now: flow.queue_left(db, settings, senders, carrier, now))
+
+
+@router.post("/dial/done")
+def dial_done(
+    carrier: Carrier, db: DbSession, settings: SettingsDep, senders: SendersDep
+) -> Response:
+    return _answer(db, settings, lambda now: flow.dial_done(db, settings, senders, carrier, now))
+
+
+@router.post("/status")
+def status(carrier: Carrier, db: DbSession, settings: SettingsDep, senders: SendersDep) -> Response:
+    def work(now: datetime) -> str:
+        flow.status_changed(db, settings, senders, carrier, now)
+        return str(VoiceResponse())
+
+    return _answer(db, settings, work)
+
+
+@router.get("/prompts/{key}.wav")
+def prompt_audio(
+    key: Annotated[str, Path(pattern=r"^[0-9a-f]{40}$")], db: DbSession, settings: SettingsDep
+) -> FileResponse:
+    """A prompt's audio for ``<Play>``, rendered by espeak-ng on first request."""
+    path = prompts.audio(db, settings, key)
+    return FileResponse(path, media_type="audio/wav", headers={"Cache-Control": "max-age=86400"})

@@ -1,0 +1,109 @@
+"""Is this webhook really from our carrier? A small verifier interface per carrier.
+
+Twilio signs each request with HMAC (the auth token as key) over the full URL it called
+plus the sorted form parameters, in ``X-Twilio-Signature``; the ``twilio`` package's
+``RequestValidator`` checks it. SignalWire's compatibility API signs the same way with its
+signing key, in ``X-SignalWire-Signature``. The URL is the one the carrier called, so
+behind a proxy it comes from ``KEFU_VOICE_PUBLIC_URL``, never from the Host header.
+
+Adding a carrier is one class with ``verify``, and one entry in ``_BACKENDS``. Telnyx, for
+one, signs ``<timestamp>|<raw body>`` with Ed25519 (headers ``telnyx-signature-ed25519``
+and ``telnyx-timestamp``): its verifier needs the account's public key and a clock check,
+and everything after the signature is the same markup.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Protocol
+
+from starlette.datastructures import ImmutableMultiDict
+from twilio.request_validator import (
+    SIGNATURE_SETTINGS_HEADER,
+    RequestValidator,
+    get_signature_algorithm,
+)
+
+from kefu.config import Settings
+from kefu.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class CarrierRequest:
+    """A webhook as the carrier sent it: the public URL it called and the form it posted
+    (a multi-dict, as the validator reads repeated fields with ``getlist``)."""
+
+    url: str
+    form: ImmutableMultiDict[str, str]
+    headers: Mapping[str, str]
+
+    def value(self, name: str) -> str:
+        return self.form.get(name) or ""
+
+
+class Verifier(Protocol):
+    name: str
+
+    def verify(self, request: CarrierRequest) -> bool: ...
+
+
+class TwilioVerifier:
+    name = "twilio"
+    header = "x-twilio-signature"
+
+    def __init__(self, token: str) -> None:
+        self._validator = RequestValidator(token)
+
+    def _signature(self, request: CarrierRequest) -> str:
+        return request.headers.get(self.header, "")
+
+    def verify(self, request: CarrierRequest) -> bool:
+        signature = self._signature(request)
+        if not signature:
+            return False
+        algorithm = get_signature_algorithm(
+            request.headers.get(SIGNATURE_SETTINGS_HEADER.lower(), "")
+        )
+        return bool(self._validator.validate(request.url, request.form, signature, algorithm))
+
+
+class SignalWireVerifier(TwilioVerifier):
+    """Same algorithm as Twilio, keyed with the SignalWire signing key."""
+
+    name = "signalwire"
+    header = "x-signalwire-signature"
+
+    def _signature(self, request: CarrierRequest) -> str:
+        return request.headers.get(self.header) or request.headers.get(TwilioVerifier.header, "")
+
+
+_BACKENDS: dict[str, Callable[[str], Verifier]] = {
+    "twilio": TwilioVerifier,
+    "signalwire": SignalWireVerifier,
+}
+
+
+def check_provider(settings: Settings) -> None:
+    if settings.voice_provider not in _BACKENDS:
+        raise ConfigError(
+            f"KEFU_VOICE_PROVIDER={settings.voice_provider!r}; expected one of {sorted(_BACKENDS)}"
+        )
+
+
+def build_verifier(settings: Settings) -> Verifier | None:
+    """The configured carrier's verifier; None when no auth token is set (development)."""
+    check_provider(settings)
+    if not settings.voice_auth_token:
+        return None
+    return _BACKENDS[settings.voice_provider](settings.voice_auth_token)
+
+
+def public_base(settings: Settings) -> str:
+    return (settings.voice_public_url or settings.public_url).rstrip("/")
+
+
+def sign(token: str, url: str, form: Mapping[str, str]) -> str:
+    """The signature a Twilio-style carrier puts on a request: used by the phone simulator,
+    which acts as the carrier."""
+    return str(RequestValidator(token).compute_signature(url, dict(form)))

@@ -1,0 +1,92 @@
+"""The supervisors' approval queue (审批): risky support actions waiting for a second
+person, oldest first, and the latest decisions."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Form, Path, Query, Request
+from fastapi.responses import RedirectResponse, Response
+
+from kefu.approvals import service as approvals_service
+from kefu.db import DbSession
+from kefu.deps import CSRF_FIELD, SettingsDep, StaffPrincipal, require
+from kefu.errors import KefuError
+from kefu.i18n import translate
+from kefu.identity import service as identity_service
+from kefu.wallet.port import build_gateway
+from kefu.web.templating import render
+
+router = APIRouter(prefix="/console", include_in_schema=False)
+Decider = Annotated[StaffPrincipal, Depends(require("approval.decide"))]
+
+
+def _customers(db: DbSession, rows: list[approvals_service.ApprovalRead]) -> dict[int, Any]:
+    ids = {r.request.customer_id for r in rows if r.request.customer_id is not None}
+    return {cid: identity_service.get_customer(db, cid) for cid in ids}
+
+
+def _page(
+    request: Request,
+    db: DbSession,
+    staff: StaffPrincipal,
+    *,
+    decided: int | None = None,
+    error: str | None = None,
+    status_code: int = 200,
+) -> Response:
+    pending = approvals_service.pending(db)
+    recent = approvals_service.recently_decided(db, limit=20)
+    return render(
+        request,
+        "console/approvals.html",
+        {
+            "staff": staff.user,
+            "may": staff.may,
+            "csrf_token": staff.token.csrf_token,
+            "csrf_field": CSRF_FIELD,
+            "pending": pending,
+            "recent": recent,
+            "customers": _customers(db, pending + recent),
+            "decided": decided,
+            "error": error,
+        },
+        status_code=status_code,
+    )
+
+
+@router.get("/approvals")
+def queue(
+    request: Request,
+    staff: Decider,
+    db: DbSession,
+    decided: Annotated[int | None, Query(ge=1)] = None,
+) -> Response:
+    return _page(request, db, staff, decided=decided)
+
+
+@router.post("/approvals/{approval_id}/decision")
+def decide(
+    request: Request,
+    staff: Decider,
+    db: DbSession,
+    settings: SettingsDep,
+    approval_id: Annotated[int, Path(ge=1)],
+    decision: Annotated[Literal["approve", "reject"], Form()],
+    reason: Annotated[str, Form(max_length=400)] = "",
+) -> Response:
+    try:
+        approvals_service.decide(
+            db,
+            approval_id=approval_id,
+            approve=decision == "approve",
+            reason=reason,
+            decider=staff.user,
+            wallet=build_gateway(settings, db),
+        )
+    except KefuError as exc:
+        db.rollback()
+        message = translate(exc.message_key, request.state.lang, **exc.params)
+        return _page(request, db, staff, error=message, status_code=exc.status)
+    db.commit()
+    return RedirectResponse(f"/console/approvals?decided={approval_id}", status_code=303)

@@ -1,0 +1,131 @@
+"""The public help center (帮助中心): FAQ search, top problems, articles, contact us from
+the official-channel registry, and "is this number really yours?".
+
+Pages work without JavaScript; ``static/help.js`` adds results as you type, voting and
+inline verification on top of the public APIs (``/api/v1/faq``, ``/api/v1/verify``).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import RedirectResponse, Response
+
+from kefu import ratelimit
+from kefu.antifraud import service as antifraud_service
+from kefu.config import Settings
+from kefu.db import DbSession
+from kefu.deps import LangDep, SettingsDep
+from kefu.errors import InvalidInput, NotFound
+from kefu.i18n import Lang
+from kefu.kb import service as kb_service
+from kefu.web.forms import render_help
+from kefu.web.help_view import channel_groups, excerpt, paragraphs
+
+router = APIRouter(prefix="/help", include_in_schema=False)
+HOME_CHANNEL_GROUPS = ("hotline", "online")  # the rest is one tap away on Contact us
+
+
+def _top_articles(db: DbSession, settings: Settings, lang: Lang) -> list[kb_service.ArticleText]:
+    found = []
+    for slug in filter(None, (part.strip() for part in settings.help_top_articles.split(","))):
+        try:
+            found.append(kb_service.get_article(db, slug=slug, lang=lang))
+        except NotFound:
+            continue  # an article an admin unpublished drops out of the list
+    return found
+
+
+def _client(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+@router.get("")
+def home(request: Request, db: DbSession, settings: SettingsDep, lang: LangDep) -> Response:
+    return render_help(
+        request,
+        "help/home.html",
+        {
+            "top": [(a, excerpt(a.body)) for a in _top_articles(db, settings, lang)],
+            "channels": [
+                group
+                for group in channel_groups(antifraud_service.contact_channels(db), lang)
+                if group[0] in HOME_CHANNEL_GROUPS
+            ],
+        },
+    )
+
+
+@router.get("/search")
+def search(
+    request: Request,
+    db: DbSession,
+    lang: LangDep,
+    q: Annotated[str, Query(max_length=200)] = "",
+) -> Response:
+    query = q.strip()
+    hits = kb_service.search(db, query=query, lang=lang, limit=10) if query else []
+    return render_help(
+        request,
+        "help/search.html",
+        {"query": query, "hits": [(a, excerpt(a.body)) for a in hits]},
+    )
+
+
+@router.get("/articles/{slug}")
+def article(
+    request: Request,
+    db: DbSession,
+    lang: LangDep,
+    slug: Annotated[str, Path(max_length=60)],
+) -> Response:
+    text = kb_service.get_article(db, slug=slug, lang=lang)
+    return render_help(
+        request,
+        "help/article.html",
+        {"article": text, "paragraphs": paragraphs(text.body)},
+    )
+
+
+@router.get("/contact")
+def contact(request: Request, db: DbSession, lang: LangDep) -> Response:
+    return render_help(
+        request,
+        "help/contact.html",
+        {"channels": channel_groups(antifraud_service.contact_channels(db), lang)},
+    )
+
+
+@router.get("/verify")
+def verify(
+    request: Request,
+    db: DbSession,
+    settings: SettingsDep,
+    lang: LangDep,
+    value: Annotated[str, Query(max_length=300)] = "",
+) -> Response:
+    """The answer without JavaScript: the same service, limit and counting as
+    ``GET /api/v1/verify``, so neither path gets around the other's limit."""
+    if not value.strip():
+        return RedirectResponse("/help#verify", status_code=303)
+    client = _client(request)
+    ratelimit.hit(
+        db,
+        bucket="antifraud.verify",
+        key=client,
+        limit=settings.antifraud_verify_per_minute,
+        window_seconds=60,
+        secret=settings.secret_key,
+    )
+    db.commit()  # the look-up counts against the limit even when the value is refused
+    try:
+        result = antifraud_service.verify(
+            db, value, lang=lang, client_key=f"ip:{client}", settings=settings
+        )
+    except InvalidInput:
+        return render_help(
+            request, "help/verify.html", {"value": value, "result": None}, status_code=422
+        )
+    db.commit()
+    return render_help(request, "help/verify.html", {"value": value, "result": result})

@@ -1,0 +1,93 @@
+"""How the help center lays out what other domains return: official channels grouped the
+way a customer looks for them, and article excerpts for lists."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from kefu.antifraud.schemas import ContactChannel
+from kefu.i18n import Lang
+
+# group id → which (kind, role) pairs it shows; a role of None takes any role
+GROUPS: tuple[tuple[str, tuple[tuple[str, str | None], ...]], ...] = (
+    ("hotline", (("phone", "hotline"),)),
+    ("online", (("email", "address"), ("wechat", None), ("weibo", None))),
+    ("web", (("domain", None), ("app", None), ("email", "domain"))),
+    ("ours", (("phone", "outbound"), ("phone", "sms"))),
+)
+
+
+@dataclass(frozen=True)
+class ChannelRow:
+    kind: str
+    label: str
+    value: str
+    href: str | None
+    notes: str
+
+
+def _href(channel: ContactChannel) -> str | None:
+    if channel.kind == "phone" and channel.role == "hotline":
+        return "tel:" + re.sub(r"[^0-9+]", "", channel.value)
+    if channel.kind == "email" and channel.role == "address":
+        return f"mailto:{channel.value}"
+    if channel.kind == "domain":
+        return f"https://{channel.normalised}"
+    if channel.kind == "app" and channel.value.startswith("https://"):
+        return channel.value
+    return None
+
+
+def channel_groups(
+    channels: list[ContactChannel], lang: Lang
+) -> list[tuple[str, list[ChannelRow]]]:
+    """Non-empty groups in display order; a channel of a kind no group names is left out
+    rather than shown without its context."""
+    groups = []
+    for group, members in GROUPS:
+        rows = [
+            ChannelRow(
+                kind=c.kind,
+                label=c.label(lang),
+                value=c.value,
+                href=_href(c),
+                notes=c.notes(lang),
+            )
+            for c in channels
+            if any(c.kind == kind and role in (None, c.role) for kind, role in members)
+        ]
+        if rows:
+            groups.append((group, rows))
+    return groups
+
+
+# A paragraph's lead-in label ("发生了什么：", "What to do:") or a list number ("1. ").
+_LEAD = re.compile(r"^(?:[^：:。.\n]{1,14}[：:]|\d+[.、)]\s*)\s*")
+
+
+def excerpt(body: str, length: int = 44) -> str:
+    """The first sentence worth reading in a list: lead-in labels and list numbers are
+    dropped, and the text is cut at a character boundary."""
+    for line in body.split("\n"):
+        text = _LEAD.sub("", line.strip()).strip()
+        if text:
+            text = text[:1].upper() + text[1:]  # a sentence start once the label is gone
+            return text if len(text) <= length else text[: length - 1].rstrip() + "…"
+    return ""
+
+
+_LABEL = re.compile(r"^([^：:。.\n]{1,14}[：:])\s*(.*)$", re.S)
+
+
+def paragraphs(body: str) -> list[tuple[str, str]]:
+    """An article's paragraphs as (lead-in label, text): FAQ answers are written as
+    "发生了什么：…", "怎么做：…", and the label reads better set apart."""
+    parts = []
+    for line in body.split("\n"):
+        line = line.strip()
+        if not line:
+            continue
+        match = _LABEL.match(line)
+        parts.append((match.group(1), match.group(2)) if match else ("", line))
+    return parts

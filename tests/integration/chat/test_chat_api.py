@@ -1,0 +1,430 @@
+"""The widget's HTTP side (start, identity, texts, screenshots, CORS) and the console's
+live-chat pages (inbox, presence, chat, transfer, canned replies, supervisor view)."""
+
+from __future__ import annotations
+
+import struct
+import time
+import zlib
+from collections.abc import Iterator
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from tests.factories import customer_token, make_customer, make_staff
+
+from kefu import audit
+from kefu.app import create_app
+from kefu.chat import app_token, live, routing
+from kefu.chat import service as chat
+from kefu.chat.models import ChatMessage, Conversation
+from kefu.chat.routing_models import WorkItemEvent
+from kefu.config import Settings, get_settings
+from kefu.db import get_db, utcnow
+from kefu.i18n import catalogue
+from kefu.identity import service as identity_service
+from kefu.identity.models import StaffUser
+
+SECRET = "wallet-backend-shared-secret-0123456789"
+
+
+def png(size: int = 1) -> bytes:
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(data))
+            + kind
+            + data
+            + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+        )
+
+    raw = b"".join(b"\x00" + b"\xff\x00\x00" * size for _ in range(size))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", size, size, 8, 2, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(raw))
+        + chunk(b"IEND", b"")
+    )
+
+
+@pytest.fixture
+def tuned(db: Session, settings: Settings, tmp_path: object) -> Iterator[TestClient]:
+    """A client whose app has app tokens on, a widget origin and a small start limit."""
+    custom = settings.model_copy(
+        update={
+            "app_token_secret": SECRET,
+            "chat_widget_origins": "https://wallet.example",
+            "chat_starts_per_client_per_hour": 3,
+            "storage_dir": str(tmp_path),
+        }
+    )
+    application: FastAPI = create_app(custom)
+    application.dependency_overrides[get_db] = lambda: db
+    application.dependency_overrides[get_settings] = lambda: custom
+    with TestClient(application, raise_server_exceptions=False) as test_client:
+        yield test_client
+
+
+# --- starting a chat, and who the customer is ---------------------------------------
+
+
+def test_anonymous_start_is_a_conversation_with_the_assistant(
+    client: TestClient, db: Session
+) -> None:
+    response = client.post("/api/v1/chat/conversations", json={"lang": "en"})
+    assert response.status_code == 201
+    body = response.json()
+    assert body["status"] == "bot" and body["language"] == "en"
+    assert body["known_customer"] is False
+    conversation = chat.by_public_id(db, body["conversation_id"])
+    assert conversation.customer_id is None and conversation.channel == "web"
+    assert [m.sender for m in chat.messages(db, conversation)] == ["bot"]
+
+
+def test_wallet_app_token_makes_the_customer_known(tuned: TestClient, db: Session) -> None:
+    customer = make_customer(db, language="en")
+    expires = int(time.time()) + 300
+    token = app_token.sign(SECRET, customer.wallet_account_id, expires)
+    response = tuned.post("/api/v1/chat/conversations", json={"app_token": token})
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert body["known_customer"] is True and body["language"] == "en"
+    conversation = chat.by_public_id(db, body["conversation_id"])
+    assert conversation.customer_id == customer.id and conversation.channel == "app"
+
+
+@pytest.mark.parametrize(
+    "forge",
+    [
+        lambda account, now: app_token.sign("another-secret", account, now + 300),
+        lambda account, now: app_token.sign(SECRET, account, now - 1),  # expired
+        lambda account, now: app_token.sign(SECRET, account, now + 7200),  # lives too long
+        lambda account, now: app_token.sign(SECRET, "NOBODY000", now + 300),
+        lambda account, now: app_token.sign(SECRET, account, now + 300)[:-2],
+        lambda account, now: "v2." + app_token.sign(SECRET, account, now + 300)[3:],
+        lambda account, now: "garbage",
+    ],
+)
+def test_bad_app_tokens_are_refused_alike(tuned: TestClient, db: Session, forge: object) -> None:
+    customer = make_customer(db)
+    token = forge(customer.wallet_account_id, int(time.time()))  # type: ignore[operator]
+    response = tuned.post("/api/v1/chat/conversations", json={"app_token": token})
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "app_token_refused"
+
+
+def test_app_tokens_are_off_without_a_secret(client: TestClient, db: Session) -> None:
+    customer = make_customer(db)
+    token = app_token.sign(SECRET, customer.wallet_account_id, int(time.time()) + 60)
+    response = client.post("/api/v1/chat/conversations", json={"app_token": token})
+    assert response.status_code == 401
+
+
+def test_a_verified_customer_token_also_makes_them_known(client: TestClient, db: Session) -> None:
+    customer = make_customer(db)
+    token = customer_token(db, customer)
+    response = client.post(
+        "/api/v1/chat/conversations",
+        json={},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert response.status_code == 201
+    conversation = chat.by_public_id(db, response.json()["conversation_id"])
+    assert conversation.customer_id == customer.id
+    wrong = client.post(
+        "/api/v1/chat/conversations", json={}, headers={"Authorization": "Bearer nope"}
+    )
+    assert wrong.status_code == 401
+
+
+def test_starting_chats_is_rate_limited_per_client(tuned: TestClient) -> None:
+    codes = [tuned.post("/api/v1/chat/conversations", json={}).status_code for _ in range(4)]
+    assert codes == [201, 201, 201, 429]
+
+
+def test_widget_texts_in_both_languages(client: TestClient) -> None:
+    zh = client.get("/api/v1/chat/widget-texts?lang=zh-CN").json()
+    en = client.get("/api/v1/chat/widget-texts?lang=en").json()
+    assert zh["lang"] == "zh-CN" and en["lang"] == "en"
+    assert set(zh["texts"]) == set(en["texts"]) and "queue" in zh["texts"]
+    assert "{position}" in zh["texts"]["queue"] and "{minutes}" in en["texts"]["queue"]
+    assert zh["texts"]["send"] != en["texts"]["send"]
+    assert set(zh["texts"]) == {
+        k.removeprefix("chat.widget.") for k in catalogue("zh-CN") if k.startswith("chat.widget.")
+    }
+
+
+def test_widget_cors_answers_listed_sites_only(tuned: TestClient, client: TestClient) -> None:
+    preflight = {
+        "Origin": "https://wallet.example",
+        "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "content-type",
+    }
+    allowed = tuned.options("/api/v1/chat/conversations", headers=preflight)
+    assert allowed.headers["access-control-allow-origin"] == "https://wallet.example"
+    other = tuned.options(
+        "/api/v1/chat/conversations", headers={**preflight, "Origin": "https://evil.example"}
+    )
+    assert "access-control-allow-origin" not in other.headers
+    staff_route = tuned.options("/api/v1/cases", headers=preflight)
+    assert "access-control-allow-origin" not in staff_route.headers
+    assert (
+        "access-control-allow-origin"
+        not in client.options("/api/v1/chat/conversations", headers=preflight).headers
+    )
+
+
+# --- screenshots -------------------------------------------------------------------------
+
+
+def test_screenshot_upload_posts_it_in_the_chat(tuned: TestClient, db: Session) -> None:
+    public_id = tuned.post("/api/v1/chat/conversations", json={}).json()["conversation_id"]
+    response = tuned.post(
+        f"/api/v1/chat/conversations/{public_id}/attachments",
+        files={"file": ("付款失败 验证码 123456.png", png(), "image/png")},
+        data={"client_msg_id": "u-1"},
+    )
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert body["content_type"] == "image/png" and "123456" not in body["filename"]
+    again = tuned.post(
+        f"/api/v1/chat/conversations/{public_id}/attachments",
+        files={"file": ("x.png", png(), "image/png")},
+        data={"client_msg_id": "u-1"},
+    )
+    assert again.json()["seq"] == body["seq"]  # a resend is one message
+    conversation = chat.by_public_id(db, public_id)
+    stored = db.scalars(
+        select(ChatMessage).where(
+            ChatMessage.conversation_id == conversation.id, ChatMessage.sender == "customer"
+        )
+    ).all()
+    assert len(stored) == 1 and stored[0].data["attachment"]["id"] == body["attachment_id"]
+    got = tuned.get(f"/api/v1/chat/conversations/{public_id}/attachments/{body['attachment_id']}")
+    assert got.status_code == 200 and got.content == png()
+    assert got.headers["content-disposition"].startswith("inline")
+    assert "sandbox" in got.headers["content-security-policy"]
+    other = tuned.post("/api/v1/chat/conversations", json={}).json()["conversation_id"]
+    assert (
+        tuned.get(
+            f"/api/v1/chat/conversations/{other}/attachments/{body['attachment_id']}"
+        ).status_code
+        == 404
+    )
+
+
+def test_screenshots_are_checked(client: TestClient, db: Session) -> None:
+    public_id = client.post("/api/v1/chat/conversations", json={}).json()["conversation_id"]
+    url = f"/api/v1/chat/conversations/{public_id}/attachments"
+    script = client.post(url, files={"file": ("a.png", b"<script>alert(1)</script>", "image/png")})
+    assert script.status_code == 415 or script.status_code == 400
+    empty = client.post(url, files={"file": ("a.png", b"", "image/png")})
+    assert empty.status_code in (400, 422)
+    huge = client.post(
+        url, files={"file": ("a.png", png() + b"0" * (11 * 1024 * 1024), "image/png")}
+    )
+    assert huge.status_code == 413
+    missing = client.post(
+        "/api/v1/chat/conversations/unknown-conversation/attachments",
+        files={"file": ("a.png", png(), "image/png")},
+    )
+    assert missing.status_code == 404
+
+
+# --- the console ---------------------------------------------------------------------
+
+
+def signed_in(client: TestClient, db: Session, role: str = "agent") -> tuple[StaffUser, str]:
+    user = make_staff(db, role)
+    issued = identity_service.issue_token(
+        db, kind="session", ttl_seconds=3600, staff_user_id=user.id
+    )
+    client.cookies.set("kefu_session", issued.token)
+    assert issued.csrf_token is not None
+    return user, issued.csrf_token
+
+
+def handed_over(db: Session, settings: Settings, *, customer: bool = True) -> Conversation:
+    conversation = chat.start(
+        db,
+        channel="web",
+        language="zh-CN",
+        customer_id=make_customer(db).id if customer else None,
+    )
+    chat.append(db, conversation, sender="customer", text="充值没到账")
+    conversation.status = "queued"
+    conversation.intent = "recharge_not_credited"
+    routing.enqueue(
+        db,
+        kind="chat",
+        language="zh-CN",
+        category="recharge_not_credited",
+        conversation_id=conversation.id,
+        customer_id=conversation.customer_id,
+        context={"intent": "recharge_not_credited", "reason": "human_agent", "facts": {}},
+        settings=settings,
+    )
+    db.flush()
+    return conversation
+
+
+def test_inbox_presence_accept_and_chat_page(
+    client: TestClient, db: Session, settings: Settings
+) -> None:
+    user, csrf = signed_in(client, db)
+    page = client.get("/console/inbox")
+    assert page.status_code == 200 and "收件箱" in page.text
+    refused = client.post("/console/presence", data={"presence": "online"})
+    assert refused.status_code == 403  # no CSRF token
+    online = client.post(
+        "/console/presence",
+        data={"presence": "online", "csrf_token": csrf},
+        follow_redirects=False,
+    )
+    assert online.status_code == 303
+    assert routing.profile(db, user).presence == "online"
+    conversation = handed_over(db, settings)
+    item = routing.open_item(db, conversation_id=conversation.id)
+    assert item is not None and item.offered_to_id == user.id
+    panel = client.get("/console/inbox/panel")
+    assert f"/console/work/{item.id}/accept" in panel.text
+    accepted = client.post(
+        f"/console/work/{item.id}/accept",
+        headers={"X-CSRF-Token": csrf},
+        follow_redirects=False,
+    )
+    assert accepted.headers["location"] == f"/console/chats/{conversation.id}"
+    chat_page = client.get(f"/console/chats/{conversation.id}")
+    assert chat_page.status_code == 200
+    assert "充值没到账" in chat_page.text and 'data-holder="true"' in chat_page.text
+    assert conversation.status == "active"
+
+
+def test_transfer_needs_a_reason_and_resolve_closes(
+    client: TestClient, db: Session, settings: Settings
+) -> None:
+    user, csrf = signed_in(client, db)
+    routing.set_presence(db, user, "online", settings=settings)
+    conversation = handed_over(db, settings)
+    item = routing.open_item(db, conversation_id=conversation.id)
+    assert item is not None
+    live.accept(db, item, user, settings=settings)
+    url = f"/console/chats/{conversation.id}/transfer"
+    no_reason = client.post(url, data={"to": "tier:tier2", "reason": "", "csrf_token": csrf})
+    assert no_reason.status_code == 400
+    moved = client.post(
+        url,
+        data={"to": "tier:tier2", "reason": "需要技术排查", "csrf_token": csrf},
+        follow_redirects=False,
+    )
+    assert moved.status_code == 303
+    assert conversation.status == "queued" and item.tier == "tier2"
+    event = db.scalars(
+        select(WorkItemEvent).where(
+            WorkItemEvent.item_id == item.id, WorkItemEvent.kind == "transferred"
+        )
+    ).one()
+    assert event.reason == "需要技术排查"
+    notes = [m for m in chat.messages(db, conversation, include_internal=True) if m.internal]
+    assert "需要技术排查" in notes[0].text
+    public = [m.text for m in chat.messages(db, conversation)]
+    assert not any("需要技术排查" in text for text in public)  # the reason stays inside
+    # the chat is no longer the transferring agent's
+    assert client.get(f"/console/chats/{conversation.id}").status_code == 404
+
+    specialist = make_staff(db, "specialist")
+    routing.set_presence(db, specialist, "online", settings=settings)
+    assert item.offered_to_id == specialist.id
+    live.accept(db, item, specialist, settings=settings)
+    live.end_chat(db, conversation, specialist, solved=True, settings=settings)
+    assert conversation.status == "closed" and item.status == "finished"
+
+
+def test_ending_a_chat_solved_resolves_its_case_and_open_keeps_it(
+    client: TestClient, db: Session, settings: Settings
+) -> None:
+    from tests.integration.cases.case_helpers import make_case
+
+    user, csrf = signed_in(client, db)
+    routing.set_presence(db, user, "online", settings=settings)
+    outcomes = {}
+    for outcome in ("open", "solved"):
+        conversation = handed_over(db, settings)
+        case = make_case(db, settings, customer_id=conversation.customer_id, now=utcnow())
+        conversation.case_id = case.id
+        item = routing.open_item(db, conversation_id=conversation.id)
+        assert item is not None
+        live.accept(db, item, user, settings=settings)
+        page = client.get(f"/console/chats/{conversation.id}")
+        assert case.reference in page.text
+        ended = client.post(
+            f"/console/chats/{conversation.id}/end",
+            data={"outcome": outcome, "csrf_token": csrf},
+            follow_redirects=False,
+        )
+        assert ended.status_code == 303
+        assert conversation.status == "closed" and item.status == "finished"
+        outcomes[outcome] = case.status
+        last = chat.messages(db, conversation)[-1]
+        assert last.data["key"] == (
+            "chat.system.resolved" if outcome == "solved" else "chat.system.ended_open"
+        )
+    assert outcomes == {"open": "new", "solved": "resolved"}
+
+
+def test_canned_replies_fill_placeholders(
+    client: TestClient, db: Session, settings: Settings
+) -> None:
+    from kefu.kb import service as kb
+
+    kb.load_shipped_articles(db)
+    user, _csrf = signed_in(client, db)
+    routing.set_presence(db, user, "online", settings=settings)
+    conversation = handed_over(db, settings)
+    item = routing.open_item(db, conversation_id=conversation.id)
+    assert item is not None
+    live.accept(db, item, user, settings=settings)
+    found = client.get(f"/console/chats/{conversation.id}/canned").json()
+    greeting = next(c for c in found if c["source"] == "phrase")
+    customer = identity_service.get_customer(db, conversation.customer_id or 0)
+    assert customer.name in greeting["text"] and user.display_name in greeting["text"]
+    assert "{customer_name}" not in greeting["text"]
+    assert any(c["source"] == "faq" for c in found)  # the article for the chat's topic
+    searched = client.get(f"/console/chats/{conversation.id}/canned", params={"q": "退款"}).json()
+    assert any(c["source"] == "faq" for c in searched)
+    checking = next(c for c in found if "{case_reference}" in c["text"])
+    assert checking  # no case yet: left for the agent to fill
+
+
+def test_other_agents_cannot_see_a_chat_and_supervisors_see_the_queues(
+    client: TestClient, db: Session, settings: Settings
+) -> None:
+    holder = make_staff(db)
+    routing.set_presence(db, holder, "online", settings=settings)
+    conversation = handed_over(db, settings, customer=False)
+    _user, _csrf = signed_in(client, db)
+    assert client.get(f"/console/chats/{conversation.id}").status_code == 404
+    assert client.get("/console/queues").status_code == 403
+    supervisor, csrf = signed_in(client, db, "supervisor")
+    page = client.get("/console/queues")
+    assert page.status_code == 200 and holder.username in page.text
+    assert "1/3" in page.text or "1/" in page.text
+    saved = client.post(
+        f"/console/agents/{holder.id}/skills",
+        data={
+            "languages": ["zh-CN", "en"],
+            "tiers": ["tier1"],
+            "categories": ["refund"],
+            "capacity": "5",
+            "csrf_token": csrf,
+        },
+        follow_redirects=False,
+    )
+    assert saved.status_code == 303
+    profile = routing.profile(db, holder)
+    assert profile.capacity == 5 and profile.categories == ["refund"]
+    logged = audit.list_events(db, limit=1)[0]
+    assert logged.action == "routing.skills" and logged.actor == f"staff:{supervisor.username}"
+    assert client.get(f"/console/chats/{conversation.id}").status_code == 200
+    assert supervisor.id != holder.id

@@ -1,0 +1,64 @@
+"""Recording contact events: validation, finding the contact, and the rollups kept in step."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from tests.factories import make_customer, make_staff
+
+from kefu.errors import InvalidInput
+from kefu.quality import events
+from kefu.quality.models import ContactEvent, QualityContact, QualitySegment
+
+T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)  # 09:00 in Shanghai
+
+
+def at(seconds: float) -> datetime:
+    return T0 + timedelta(seconds=seconds)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"kind": "arrived"}, "kind"),
+        ({"channel": "fax"}, "channel"),
+        ({"category": "weather"}, "category"),
+        ({"at": datetime(2026, 3, 2, 9, 0)}, "at"),
+        ({"conversation_id": None}, "contact"),
+        ({"data": {"x": object()}}, "data"),
+        ({"data": {"x": "y" * 5000}}, "data"),
+        ({"kind": "answered_by_agent"}, "staff_id"),
+    ],
+)
+def test_bad_events_are_refused(db: Session, kwargs: dict[str, object], field: str) -> None:
+    call: dict[str, object] = {"kind": "contact_arrived", "channel": "web", "conversation_id": 1}
+    call.update(kwargs)
+    kind = call.pop("kind")
+    with pytest.raises(InvalidInput) as raised:
+        events.record(db, str(kind), **call)  # type: ignore[arg-type]
+    assert raised.value.params["field"] == field
+    assert db.scalar(select(func.count()).select_from(ContactEvent)) == 0
+
+
+def test_a_call_is_folded_into_one_contact_and_its_rollups(db: Session) -> None:
+    customer = make_customer(db)
+    agent = make_staff(db)
+    common = {"channel": "phone", "call_sid": "CA-fold-1"}
+    events.record(db, "contact_arrived", at=at(0), customer_id=customer.id, **common)
+    events.record(db, "queued", at=at(5), work_item_id=901, **common)
+    events.record(db, "answered_by_agent", at=at(35), staff_id=agent.id, work_item_id=901, **common)
+    events.record(db, "first_reply", at=at(40), staff_id=agent.id, **common)
+    events.record(db, "resolved", at=at(200), category="refund", **common)
+    events.record(db, "contact_ended", at=at(230), data={"wrap_seconds": 30}, **common)
+    contact = db.scalar(select(QualityContact).where(QualityContact.key == "call:CA-fold-1"))
+    assert contact is not None
+    assert contact.staff_id == agent.id and contact.category == "refund"
+    (segment,) = db.scalars(select(QualitySegment).where(QualitySegment.contact_id == contact.id))
+    assert segment.queued_at == at(5) and segment.answered_at == at(35)
+    assert segment.ended_at == at(230) and segment.wrap_seconds == 30
+    # the queue item's id finds the same contact
+    events.record(db, "action_done", work_item_id=901, channel="phone", at=at(210))
+    assert db.scalar(select(func.count()).select_from(QualityContact)) == 1

