@@ -63,6 +63,12 @@ class Tally:
             self.latency_ms.append((time.perf_counter() - self.sent[msg_id]) * 1000)
 
 
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time a process has used, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def rss_kib(pid: int) -> tuple[int, int]:
     """Resident set size now and at its peak, from /proc."""
     now = peak = 0
@@ -275,9 +281,18 @@ async def drive(
     await asyncio.sleep(3)  # backlogs read, sweepers started
     tally.measuring = True
     started = time.perf_counter()
+    cpu_before = [cpu_seconds(s.pid) for s in servers] + [cpu_seconds(os.getpid())]
     await asyncio.sleep(args.seconds)
     tally.measuring = False
     elapsed = time.perf_counter() - started
+    cpu = [
+        after - before
+        for before, after in zip(
+            cpu_before,
+            [cpu_seconds(s.pid) for s in servers] + [cpu_seconds(os.getpid())],
+            strict=True,
+        )
+    ]
     sent = len(tally.sent)
     drain_until = time.monotonic() + 30
     while len(tally.got) < sent and time.monotonic() < drain_until:
@@ -295,6 +310,8 @@ async def drive(
         "latency": tally.latency_ms,
         "errors": dict(tally.errors),
         "memory": memory,
+        "cpu": cpu,
+        "load": os.getloadavg()[0],
     }
 
 
@@ -315,6 +332,13 @@ def report(title: str, result: dict[str, Any], redis_kib: int | None = None) -> 
         print(
             f"   server {n + 1} memory: {now / 1024:.0f} MiB resident, peak {peak / 1024:.0f} MiB"
         )
+    sent = result["sent"] or 1
+    *servers, client = result["cpu"]
+    print(
+        f"   CPU: servers {' + '.join(f'{c:.1f}' for c in servers)} s "
+        f"({1000 * sum(servers) / sent:.2f} ms a message), this client {client:.1f} s; "
+        f"machine load average {result['load']:.1f} on {os.cpu_count()} CPUs"
+    )
     if redis_kib is not None:
         print(f"   redis memory: {redis_kib / 1024:.1f} MiB")
 
@@ -378,7 +402,10 @@ def run(mode: str, args: argparse.Namespace) -> None:
         if redis is not None:
             redis.terminate()
             redis.wait(timeout=10)
-        shutil.rmtree(workdir, ignore_errors=True)
+        if not os.environ.get("KEEP"):
+            shutil.rmtree(workdir, ignore_errors=True)
+        else:
+            print(workdir)
 
 
 def main() -> None:

@@ -181,7 +181,7 @@ class Generator:
 
         self.tz: ZoneInfo = get_settings().tz
         self.total = metrics.Contribution()
-        self.writer = Writer(engine)
+        self.writer = Writer(engine, self.now)
         staff_ids = self._staff(engine)
         customers = self.args.customers
         self.writer.customers(customers, self.now)
@@ -273,6 +273,15 @@ class Generator:
         return facts, segments
 
 
+def _case_status(f: Facts, now: datetime) -> str:
+    """As a real desk keeps them: resolved cases close after a week, and what is still
+    open is recent (older problems were closed one way or another)."""
+    age = now - f.started_at
+    if f.resolved_at is not None:
+        return "closed" if age > timedelta(days=7) else "resolved"
+    return "closed" if age > timedelta(days=30) else "open"
+
+
 def _stamp(moment: datetime | None) -> Any:
     return None if moment is None else moment.astimezone(UTC).replace(tzinfo=None)
 
@@ -280,8 +289,9 @@ def _stamp(moment: datetime | None) -> Any:
 class Writer:
     """Bulk writes through the driver (executemany / COPY): the generator's fast path."""
 
-    def __init__(self, engine: Any) -> None:
+    def __init__(self, engine: Any, now: datetime) -> None:
         self.engine = engine
+        self.now = now
         self.postgres = engine.dialect.name == "postgresql"
 
     def _put(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
@@ -344,7 +354,7 @@ class Writer:
         for contact_id, f, segs, customer in batch:
             opened = _stamp(f.started_at)
             due = _stamp(f.started_at + timedelta(hours=24))
-            status = "resolved" if f.resolved_at else "open"
+            status = _case_status(f, self.now)
             cases.append(
                 (
                     contact_id,

@@ -361,6 +361,10 @@ def _answer(d: Dialog, intent: str) -> Reply:
     if intent == "greeting":
         return opening(d) or Reply(d.t("bot.greeting"), quick_replies=_top_topics(d))
     if intent == "thanks_goodbye":
+        if d.state.get("answered") and not d.state.get("resolved"):
+            # solved without a person: the containment and first-contact figures count it
+            d.state["resolved"] = True
+            actions.record(d, "resolved")
         return Reply(d.t("bot.goodbye"))
     if intent == "out_of_scope":
         return Reply(d.t("bot.out_of_scope"), quick_replies=_top_topics(d))

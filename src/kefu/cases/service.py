@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, exists, func, or_, select
+from sqlalchemy import case as sql_case
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -304,19 +305,24 @@ def references(db: Session, case_ids: list[int]) -> dict[int, str]:
 
 
 def count_sla_at_risk(db: Session, *, now: datetime) -> tuple[int, int]:
-    """Unfinished cases (warned but not yet late, late) on first response or resolution."""
-    unfinished = Case.status.not_in([s.value for s in FINISHED])
-    late = or_(
-        Case.first_responded_at.is_(None) & (Case.first_response_due_at <= now),
-        Case.resolution_due_at <= now,
-    )
+    """Unfinished cases (warned but not yet late, late) on first response or resolution.
+
+    One pass over the unfinished cases, found by the status index; the conditions are
+    summed, not filtered on, because an OR across columns in the WHERE clause makes the
+    database scan every case ever opened.
+    """
+    waiting_reply = Case.first_responded_at.is_(None)
+    late = or_(waiting_reply & (Case.first_response_due_at <= now), Case.resolution_due_at <= now)
     warned = or_(
-        Case.first_responded_at.is_(None) & (Case.first_response_warn_at <= now),
-        Case.resolution_warn_at <= now,
+        waiting_reply & (Case.first_response_warn_at <= now), Case.resolution_warn_at <= now
     )
-    count_late = db.scalar(select(func.count()).select_from(Case).where(unfinished, late))
-    at_risk = db.scalar(select(func.count()).select_from(Case).where(unfinished, warned, ~late))
-    return int(at_risk or 0), int(count_late or 0)
+    counted = db.execute(
+        select(
+            func.sum(sql_case((late, 1), else_=0)),
+            func.sum(sql_case((warned & ~late, 1), else_=0)),
+        ).where(Case.status.in_([s.value for s in Status if s not in FINISHED]))
+    ).one()
+    return int(counted[1] or 0), int(counted[0] or 0)
 
 
 def count_open_for_owner(db: Session, owner_id: int) -> int:

@@ -52,24 +52,16 @@ class Subscription:
         self.hub = hub
         self.channels: set[str] = set(channels)
         self.loop = asyncio.get_running_loop()
+        self.thread = threading.get_ident()
         self.queue: asyncio.Queue[tuple[str, Message]] = asyncio.Queue()
         self.overflowed = False
 
-    def _put(self, item: tuple[str, Message]) -> None:
+    def put(self, item: tuple[str, Message]) -> None:
+        """On the subscriber's own loop only."""
         if self.queue.qsize() >= QUEUE_LIMIT:
             self.overflowed = True
             return
         self.queue.put_nowait(item)
-
-    def deliver(self, channel: str, message: Message) -> None:
-        try:
-            running = asyncio.get_running_loop()
-        except RuntimeError:
-            running = None
-        if running is self.loop:
-            self._put((channel, message))
-        elif not self.loop.is_closed():
-            self.loop.call_soon_threadsafe(self._put, (channel, message))
 
     async def get(self) -> tuple[str, Message]:
         return await self.queue.get()
@@ -112,22 +104,41 @@ class _Hub:
                 if not members:
                     del self._subs[channel]
 
-    def deliver(self, channel: str, message: Message) -> None:
+    def deliver(self, items: list[tuple[str, Message]]) -> None:
+        """Hand messages to their subscribers from any thread: directly on a subscriber's
+        own loop, else in one call per loop (one wake-up however many there are)."""
+        batches: dict[asyncio.AbstractEventLoop, list[tuple[Subscription, tuple[str, Message]]]]
+        batches = {}
         with self._lock:
-            members = list(self._subs.get(channel, ()))
-        for sub in members:
-            sub.deliver(channel, message)
+            for item in items:
+                for sub in self._subs.get(item[0], ()):
+                    batches.setdefault(sub.loop, []).append((sub, item))
+        here = threading.get_ident()
+        for loop, batch in batches.items():
+            if batch[0][0].thread == here:
+                _put_all(batch)
+            elif not loop.is_closed():
+                loop.call_soon_threadsafe(_put_all, batch)
 
     def broadcast(self, message: Message) -> None:
         """To every subscriber once (a resync after the bus lost messages)."""
         with self._lock:
             members = {sub for subs in self._subs.values() for sub in subs}
+        here = threading.get_ident()
         for sub in members:
-            sub.deliver("", message)
+            if sub.thread == here:
+                sub.put(("", message))
+            elif not sub.loop.is_closed():
+                sub.loop.call_soon_threadsafe(sub.put, ("", message))
 
     def count(self) -> int:
         with self._lock:
             return len({sub for subs in self._subs.values() for sub in subs})
+
+
+def _put_all(batch: list[tuple[Subscription, tuple[str, Message]]]) -> None:
+    for sub, item in batch:
+        sub.put(item)
 
 
 class Bus(Protocol):
@@ -135,8 +146,8 @@ class Bus(Protocol):
 
     async def publish(self, channel: str, message: Message) -> None: ...
 
-    def publish_nowait(self, channel: str, message: Message) -> None:
-        """From any thread, without awaiting (used after a commit)."""
+    def publish_nowait(self, items: list[tuple[str, Message]]) -> None:
+        """From any thread, without awaiting (what a commit announces, in order)."""
         ...
 
     async def close(self) -> None: ...
@@ -150,10 +161,10 @@ class MemoryBus:
         return self.hub.add(channels)
 
     async def publish(self, channel: str, message: Message) -> None:
-        self.hub.deliver(channel, message)
+        self.hub.deliver([(channel, message)])
 
-    def publish_nowait(self, channel: str, message: Message) -> None:
-        self.hub.deliver(channel, message)
+    def publish_nowait(self, items: list[tuple[str, Message]]) -> None:
+        self.hub.deliver(items)
 
     async def close(self) -> None:
         return None
@@ -212,7 +223,7 @@ class RedisBus:
                         self._ready.set()
                     elif raw.get("type") == "pmessage":
                         channel = raw["channel"].decode()[len(PREFIX) :]
-                        self.hub.deliver(channel, json.loads(raw["data"]))
+                        self.hub.deliver([(channel, json.loads(raw["data"]))])
             except asyncio.CancelledError:
                 raise
             except (redis.RedisError, OSError) as exc:
@@ -236,9 +247,12 @@ class RedisBus:
         except (redis.RedisError, OSError) as exc:
             log.warning("chat bus could not publish to Redis: %s", exc)
 
-    def publish_nowait(self, channel: str, message: Message) -> None:
+    def publish_nowait(self, items: list[tuple[str, Message]]) -> None:
         try:
-            self._sync.publish(PREFIX + channel, json.dumps(message, ensure_ascii=False))
+            pipe = self._sync.pipeline(transaction=False)
+            for channel, message in items:
+                pipe.publish(PREFIX + channel, json.dumps(message, ensure_ascii=False))
+            pipe.execute()
         except (redis.RedisError, OSError) as exc:
             # the message is stored; subscribers catch up from the database on the next one
             log.warning("chat bus could not publish to Redis: %s", exc)
@@ -309,9 +323,7 @@ def _publish_pending(session: Session) -> None:
     pending = session.info.pop(_PENDING, None)
     if not pending:
         return
-    bus = get_bus()
-    for channel, message, _savepoint in pending:
-        bus.publish_nowait(channel, message)
+    get_bus().publish_nowait([(channel, message) for channel, message, _savepoint in pending])
 
 
 @event.listens_for(Session, "after_soft_rollback")

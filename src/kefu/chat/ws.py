@@ -102,10 +102,20 @@ async def in_thread(websocket: WebSocket, work: Callable[[Session], T]) -> T:
 
 async def run_db(app: FastAPI, work: Callable[[Session], T]) -> T:
     def run() -> T:
+        t0 = time.perf_counter()
         with session_for(app) as db:
-            return work(db)
+            r = work(db)
+        dt = time.perf_counter() - t0
+        if dt > 0.05:
+            log.warning("DEBUGSLOW %.3f %s", dt, getattr(work, "__qualname__", work))
+        return r
 
-    return await to_thread.run_sync(run, limiter=_limiter(app))
+    q0 = time.perf_counter()
+    out = await to_thread.run_sync(run, limiter=_limiter(app))
+    qd = time.perf_counter() - q0
+    if qd > 0.2:
+        log.warning("DEBUGQUEUE %.3f", qd)
+    return out
 
 
 class _Bucket:
@@ -411,6 +421,8 @@ class CustomerSocket(_Peer):
             await self.send({"type": "error", "code": "bad_frame", "message": "unknown type"})
 
     async def on_message(self, frame: dict[str, Any]) -> None:
+        stream = self.stream
+        assert stream is not None
         client_msg_id = _client_msg_id(frame)
         text = frame.get("text")
         if not self.bucket.take():
@@ -426,7 +438,9 @@ class CustomerSocket(_Peer):
         settings = _settings(self.ws)
 
         def say(db: Session) -> int:
-            conversation = chat.by_public_id(db, self.public_id)
+            conversation = db.get(Conversation, stream.conversation_id)
+            if conversation is None:
+                raise NotFound("conversation not found")
             stored = live.customer_says(
                 db,
                 conversation,

@@ -46,7 +46,7 @@ from sqlalchemy.orm import Session
 from kefu.cases.categories import Category
 from kefu.db import utcnow
 from kefu.errors import InvalidInput
-from kefu.quality import facts, surveys
+from kefu.quality import facts, metrics, surveys
 from kefu.quality.models import ContactEvent
 
 KINDS: Final = (
@@ -68,7 +68,7 @@ KINDS: Final = (
     "survey_sent",
     "survey_answered",
 )
-CHANNELS: Final = ("web", "app", "wechat", "weibo", "sms", "email", "phone", "cli", "console")
+CHANNELS: Final = metrics.CHANNELS
 # kinds that say a person acted, so they must name the person
 _NEEDS_STAFF: Final = frozenset({"answered_by_agent", "first_reply"})
 _MAX_DATA_BYTES = 4000

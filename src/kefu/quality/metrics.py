@@ -18,6 +18,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Final, Protocol
 from zoneinfo import ZoneInfo
 
+from kefu.cases.categories import Category
+
 REPEAT_WINDOW: Final = timedelta(days=7)
 """A new contact on the same problem this soon after a contact (or after its resolution)
 makes that contact not resolved at first contact, and not contained by the assistant."""
@@ -58,6 +60,8 @@ BASE_COUNTERS: Final = (
 )
 SUMS: Final = frozenset({"wait_sum", "frt_sum", "handle_sum", "resolve_sum"})  # seconds
 GRAINS: Final = ("slot", "day", "agent")
+CHANNELS: Final = ("web", "app", "wechat", "weibo", "sms", "email", "phone", "cli", "console")
+CATEGORIES: Final = (*(c.value for c in Category), "")  # "": not known yet
 ALL: Final = "*"
 """The channel or category of a rollup row that sums every channel or category: each
 contact is counted under its own channel and category and under ``*`` for each, so a

@@ -173,8 +173,9 @@ class QualityRollup(Base):
             )
             for name in metrics.COUNTERS
         ),
+        # equalities first, then the period: a question is a few index ranges, never a scan
         UniqueConstraint(
-            "grain", "period_start", "channel", "category", "staff_id", name="uq_quality_rollup_key"
+            "grain", "channel", "category", "period_start", "staff_id", name="uq_quality_rollup_key"
         ),
     )
 

@@ -15,10 +15,11 @@ from sqlalchemy import ColumnElement, Select, and_, delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from kefu.quality.metrics import ALL, COUNTERS, SUMS, Contribution, Totals
+from kefu.quality.metrics import ALL, CATEGORIES, CHANNELS, COUNTERS, SUMS, Contribution, Totals
 from kefu.quality.models import QualityRollup
 
 _KEY = ("grain", "period_start", "channel", "category", "staff_id")
+_CONFLICT = ("grain", "channel", "category", "period_start", "staff_id")  # the unique index
 EACH = None
 """A scope value: every concrete channel (or category) row, not the ``*`` row."""
 
@@ -49,7 +50,7 @@ def apply(db: Session, change: Contribution) -> None:
             _insert(db, table)
             .values(**row)
             .on_conflict_do_update(
-                index_elements=list(_KEY),
+                index_elements=list(_CONFLICT),
                 set_={name: table.c[name] + value for name, value in typed.items()},
             )
         )
@@ -79,10 +80,12 @@ class Scope:
             table.c.period_start >= self.start,
             table.c.period_start < self.end,
         ]
-        for column, value in ((table.c.channel, self.channel), (table.c.category, self.category)):
-            terms.append(column != ALL if value is EACH else column == value)
-        if self.channels is not None:
-            terms.append(table.c.channel.in_(self.channels))
+        # every value listed, so the key index is searched, never scanned
+        for column, value, each in (
+            (table.c.channel, self.channel, self.channels or CHANNELS),
+            (table.c.category, self.category, CATEGORIES),
+        ):
+            terms.append(column.in_(each) if value is EACH else column == value)
         if self.staff_ids is not None:
             terms.append(table.c.staff_id.in_(self.staff_ids))
         return and_(*terms)

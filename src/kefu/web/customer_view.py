@@ -17,6 +17,7 @@ from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from kefu import audit
+from kefu.antifraud import service as antifraud_service
 from kefu.approvals import actions as support_actions
 from kefu.approvals import service as approvals_service
 from kefu.cases import service as cases_service
@@ -135,6 +136,7 @@ def _page(
         "open_cases": open_cases,
         "chosen_case": chosen_case,
         "conversations": chat_service.conversations_of(db, customer.id, limit=10),
+        "scam_flags": antifraud_service.flags_for(db, customer_id=customer.id),
         "verifications": [(v, otp.verification_status(v)) for v in verifications],
         "approvals": approvals_service.of_customer(db, customer_id=customer.id, limit=10),
         "audit_events": (

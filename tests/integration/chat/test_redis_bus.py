@@ -73,7 +73,7 @@ def test_two_buses_meet_through_redis_and_resync_after_it_restarts() -> None:
         one.RECONNECT_DELAY = 0.2
         sub = await one.subscribe("conv:1")
         await other.publish("conv:1", {"type": "message", "seq": 1, "text": "你好"})
-        other.publish_nowait("conv:1", {"type": "message", "seq": 2, "text": "from a thread"})
+        other.publish_nowait([("conv:1", {"type": "message", "seq": 2, "text": "from a thread"})])
         await other.publish("conv:2", {"type": "message", "seq": 1})  # not subscribed
         got = [await asyncio.wait_for(sub.get(), 5) for _ in range(2)]
         assert [m["seq"] for _c, m in got] == [1, 2] and got[0][1]["text"] == "你好"
@@ -81,7 +81,7 @@ def test_two_buses_meet_through_redis_and_resync_after_it_restarts() -> None:
 
         redis.terminate()
         redis.wait(timeout=10)
-        other.publish_nowait("conv:1", {"type": "message", "seq": 3})  # lost: Redis is down
+        other.publish_nowait([("conv:1", {"type": "message", "seq": 3})])  # lost: Redis is down
         redis = run_redis(port)
         _channel, note = await asyncio.wait_for(sub.get(), 15)
         assert note == {"type": "resync"}  # the socket reads the database after this

@@ -134,3 +134,22 @@ def test_a_chat_about_an_older_case_is_a_repeat(db: Session, settings: Settings)
         select(QualityContact).where(QualityContact.key == f"conv:{conversation.id}")
     )
     assert second is not None and second.is_repeat is True
+
+
+def test_cases_at_risk_and_late_for_the_live_view(db: Session, settings: Settings) -> None:
+    customer, agent = make_customer(db), make_staff(db)
+    before = cases_service.count_sla_at_risk(db, now=T0 + timedelta(days=400))
+    case = cases_service.open_case(
+        db,
+        new=cases_service.NewCase(
+            customer_id=customer.id, category="account_locked", channel="app", subject="锁了"
+        ),
+        actor=staff_actor(agent),
+        settings=settings,
+        now=T0 + timedelta(days=400),
+    )
+    assert case.first_response_warn_at is not None and case.first_response_due_at is not None
+    warned = cases_service.count_sla_at_risk(db, now=case.first_response_warn_at + MINUTE)
+    late = cases_service.count_sla_at_risk(db, now=case.first_response_due_at + MINUTE)
+    assert warned[0] - before[0] == 1 and warned[1] == before[1]
+    assert late[1] - before[1] == 1

@@ -137,7 +137,7 @@ def upgrade() -> None:
         sa.Column("frt_h38", sa.Integer(), server_default=sa.text("0"), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_quality_rollup")),
         sa.UniqueConstraint(
-            "grain", "period_start", "channel", "category", "staff_id", name="uq_quality_rollup_key"
+            "grain", "channel", "category", "period_start", "staff_id", name="uq_quality_rollup_key"
         ),
     )
     op.create_table(

@@ -129,7 +129,6 @@ def upgrade() -> None:
     with op.batch_alter_table("work_item_event", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_work_item_event_item_id"), ["item_id"], unique=False)
 
-
     op.create_table(
         "chat_attachment",
         sa.Column("id", sa.Integer(), nullable=False),
