@@ -3,18 +3,22 @@
 ``--chats`` conversations are open at once, each with a customer's widget socket and an
 agent's console socket (agents hold ``--per-agent`` chats each, as a console watches all
 its chats over one socket). Each side of each chat sends a message every ``--interval``
-seconds on average (Poisson arrivals). Reported:
+seconds on average (Poisson arrivals): the default 10 s makes 1,000 chats carry 200
+messages a second in all, one every 5 s per chat; ``--interval 5`` doubles that. Both
+sides also send the page's keep-alive ping every 25 s, as the widget and console do.
 
-- delivery: every message sent reaches the other side exactly once (must be 100 %);
-- latency: from the send on one side to the receipt on the other (one clock: both sides
-  live in this process), p50 / p99 / max;
-- memory: resident size of each server process (now and peak), and Redis's.
+Reported: delivery (every message sent reaches the other side exactly once: must be
+100 %), latency from the send on one side to the receipt on the other (one clock, both
+sides live in this process) p50 / p99 / max, the servers' CPU time per message, and
+memory (each server's resident size, and Redis's).
 
-Modes: ``one`` — one process on SQLite with the in-memory bus; ``two`` — two processes on
-the same database, the customers on one and the agents on the other, so every message
-crosses Redis. ``both`` (the default) runs one after the other.
+Modes: ``one`` — one process, in-memory bus, on SQLite (the embedded default); ``two`` —
+two processes, the customers on one and the agents on the other so every message crosses
+Redis, on PostgreSQL when ``KEFU_BENCH_POSTGRES_URL`` is set (the production set-up),
+else on the same SQLite file. ``both`` (the default) runs one after the other.
 
-    python bench/chat.py [--chats 1000] [--interval 5] [--seconds 60] [--mode both]
+    python bench/chat.py [--chats 1000] [--interval 10] [--seconds 60] [--mode both]
+        [--database auto|sqlite|postgres]
 """
 
 from __future__ import annotations
@@ -31,15 +35,21 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Callable, Coroutine, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import websockets
 from _harness import free_port, pct
 
 KEFU = [sys.executable, "-m", "kefu"]
+# like a browser: no protocol-level pings from the client; the page pings (``keepalive``)
+CLIENT: dict[str, Any] = {"max_queue": None, "open_timeout": 60, "ping_interval": None}
+PAGE_PING_SECONDS = 25.0
+POSTGRES_URL = os.environ.get("KEFU_BENCH_POSTGRES_URL", "")
+T = TypeVar("T")
 PASSWORD = "bench-agent-password"  # noqa: S105 - throwaway agents in a temporary database
 
 
@@ -80,10 +90,9 @@ def rss_kib(pid: int) -> tuple[int, int]:
     return now, peak
 
 
-def prepare(workdir: Path, chats: int, per_agent: int) -> tuple[str, list[tuple[str, int]], dict]:
-    """A migrated SQLite database with the agents and the open chats; returns its URL, the
-    chats (public id, row id) and each agent's session cookie with the chats it holds."""
-    url = f"sqlite:///{workdir / 'chat.db'}"
+def prepare(url: str, chats: int, per_agent: int) -> tuple[list[tuple[str, int]], dict]:
+    """Migrate the database and add the agents and the open chats; returns the chats
+    (public id, row id) and each agent's session cookie with the chats it holds."""
     env = {**os.environ, "KEFU_DATABASE_URL": url}
     subprocess.run([*KEFU, "db", "upgrade"], env=env, check=True, capture_output=True)
     os.environ["KEFU_DATABASE_URL"] = url
@@ -125,7 +134,29 @@ def prepare(workdir: Path, chats: int, per_agent: int) -> tuple[str, list[tuple[
             if n % 100 == 99:
                 db.commit()
         db.commit()
-    return url, found, agents
+    return found, agents
+
+
+@contextlib.contextmanager
+def database(kind: str, workdir: Path) -> Iterator[str]:
+    """A fresh database: a SQLite file, or a new PostgreSQL database (dropped after)."""
+    if kind == "sqlite":
+        yield f"sqlite:///{workdir / 'chat.db'}"
+        return
+    import psycopg
+    from sqlalchemy import make_url
+
+    admin = make_url(POSTGRES_URL)
+    name = f"kefu_bench_{os.getpid()}"
+    dsn = admin.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield admin.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def serve(
@@ -159,7 +190,7 @@ async def customer(
     base: str, public_id: str, tally: Tally, stop: asyncio.Event, interval: float, ready: list
 ) -> None:
     ws_url = base.replace("http", "ws") + "/ws/chat"
-    async with websockets.connect(ws_url, max_queue=None, open_timeout=60) as ws:
+    async with websockets.connect(ws_url, **CLIENT) as ws:
         await ws.send(json.dumps({"type": "hello", "conversation_id": public_id, "after_seq": 1}))
         ready.append(1)
 
@@ -172,6 +203,7 @@ async def customer(
                     tally.errors[frame.get("code", "?")] += 1
 
         reader = asyncio.create_task(read())
+        pinger = asyncio.create_task(keepalive(ws, stop))
         n = 0
         while not stop.is_set():
             await asyncio.sleep(random.expovariate(1 / interval))
@@ -183,8 +215,16 @@ async def customer(
             await ws.send(
                 json.dumps({"type": "message", "text": f"客户消息 {n}", "client_msg_id": msg_id})
             )
-        await asyncio.sleep(0)
         await stop_reading(reader)
+        await stop_reading(pinger)
+
+
+async def keepalive(ws: Any, stop: asyncio.Event) -> None:
+    """What the widget and the console pages send: a ping frame every 25 s."""
+    await asyncio.sleep(random.uniform(0, PAGE_PING_SECONDS))
+    while not stop.is_set():
+        await ws.send('{"type": "ping"}')
+        await asyncio.sleep(PAGE_PING_SECONDS)
 
 
 async def stop_reading(reader: asyncio.Task[None]) -> None:
@@ -204,10 +244,7 @@ async def agent(
 ) -> None:
     ws_url = base.replace("http", "ws") + "/ws/console"
     async with websockets.connect(
-        ws_url,
-        additional_headers={"Cookie": f"kefu_session={cookie}"},
-        max_queue=None,
-        open_timeout=60,
+        ws_url, additional_headers={"Cookie": f"kefu_session={cookie}"}, **CLIENT
     ) as ws:
         for conversation_id in conversations:
             await ws.send(
@@ -244,8 +281,10 @@ async def agent(
                 )
 
         reader = asyncio.create_task(read())
+        pinger = asyncio.create_task(keepalive(ws, stop))
         await asyncio.gather(*(talk(c) for c in conversations))
         await stop_reading(reader)
+        await stop_reading(pinger)
 
 
 async def drive(
@@ -343,69 +382,71 @@ def report(title: str, result: dict[str, Any], redis_kib: int | None = None) -> 
         print(f"   redis memory: {redis_kib / 1024:.1f} MiB")
 
 
-def run(mode: str, args: argparse.Namespace) -> None:
+def run(mode: str, kind: str, args: argparse.Namespace) -> None:
     workdir = Path(tempfile.mkdtemp(prefix=f"kefu-bench-chat-{mode}-"))
     redis = None
     servers: list[subprocess.Popen[bytes]] = []
     try:
-        url, chats, agents = prepare(workdir, args.chats, args.per_agent)
-        redis_url = None
-        if mode == "two":
-            binary = shutil.which("redis-server")
-            if binary is None:
-                print("-- two processes with Redis: skipped (redis-server not installed)")
-                return
-            port = free_port()
-            redis = subprocess.Popen(
-                [
-                    binary,
-                    "--port",
-                    str(port),
-                    "--bind",
-                    "127.0.0.1",
-                    "--save",
-                    "",
-                    "--appendonly",
-                    "no",
-                ],
-                stdout=subprocess.DEVNULL,
+        with database(kind, workdir) as url:
+            chats, agents = prepare(url, args.chats, args.per_agent)
+            redis_url = None
+            if mode == "two":
+                binary = shutil.which("redis-server")
+                if binary is None:
+                    print("-- two processes with Redis: skipped (redis-server not installed)")
+                    return
+                port = free_port()
+                redis = subprocess.Popen(
+                    [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", ""],
+                    stdout=subprocess.DEVNULL,
+                )
+                redis_url = f"redis://127.0.0.1:{port}/0"
+                time.sleep(0.5)
+            first, first_base = serve(url, workdir, "server1", redis_url)
+            servers.append(first)
+            agent_base = first_base
+            if mode == "two":
+                second, agent_base = serve(url, workdir, "server2", redis_url)
+                servers.append(second)
+            result = loop_runner()(drive(first_base, agent_base, chats, agents, args, servers))
+            for server in servers:
+                server.terminate()
+                server.wait(timeout=30)
+            redis_kib = None
+            if redis_url is not None:
+                import redis as redis_client
+
+                info = redis_client.Redis.from_url(redis_url).info("memory")
+                redis_kib = int(info["used_memory"]) // 1024
+            where = "SQLite" if kind == "sqlite" else "PostgreSQL"
+            how = (
+                "one process, in-memory bus"
+                if mode == "one"
+                else "two processes (customers on one, agents on the other) through Redis"
             )
-            redis_url = f"redis://127.0.0.1:{port}/0"
-            time.sleep(0.5)
-        first, first_base = serve(url, workdir, "server1", redis_url)
-        servers.append(first)
-        agent_base = first_base
-        if mode == "two":
-            second, agent_base = serve(url, workdir, "server2", redis_url)
-            servers.append(second)
-        try:
-            import uvloop
-
-            runner = uvloop.run
-        except ImportError:
-            runner = asyncio.run
-        result = runner(drive(first_base, agent_base, chats, agents, args, servers))
-        redis_kib = None
-        if redis_url is not None:
-            import redis as redis_client
-
-            info = redis_client.Redis.from_url(redis_url).info("memory")
-            redis_kib = int(info["used_memory"]) // 1024
-        title = f"{args.chats} chats, each side every {args.interval:g} s, {args.seconds:g} s: " + (
-            "one process, in-memory bus" if mode == "one" else "two processes through Redis"
-        )
-        report(title, result, redis_kib)
+            report(
+                f"{args.chats} chats, each side every {args.interval:g} s, for "
+                f"{args.seconds:g} s: {how}, {where}",
+                result,
+                redis_kib,
+            )
     finally:
         for server in servers:
-            server.terminate()
-            server.wait(timeout=30)
+            if server.poll() is None:
+                server.terminate()
+                server.wait(timeout=30)
         if redis is not None:
             redis.terminate()
             redis.wait(timeout=10)
-        if not os.environ.get("KEEP"):
-            shutil.rmtree(workdir, ignore_errors=True)
-        else:
-            print(workdir)
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def loop_runner() -> Callable[[Coroutine[Any, Any, T]], T]:
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run
+    return uvloop.run
 
 
 def main() -> None:
@@ -413,13 +454,25 @@ def main() -> None:
     parser.add_argument("--chats", type=int, default=1000)
     parser.add_argument("--per-agent", type=int, default=20, help="chats one agent holds")
     parser.add_argument(
-        "--interval", type=float, default=5.0, help="seconds between messages, per side"
+        "--interval", type=float, default=10.0, help="seconds between messages, per side"
     )
     parser.add_argument("--seconds", type=float, default=60.0, help="how long to measure")
     parser.add_argument("--mode", choices=("one", "two", "both"), default="both")
+    parser.add_argument(
+        "--database",
+        choices=("sqlite", "postgres", "auto"),
+        default="auto",
+        help="auto: one process on SQLite; two on PostgreSQL when KEFU_BENCH_POSTGRES_URL "
+        "is set (else SQLite)",
+    )
     args = parser.parse_args()
     for mode in ("one", "two") if args.mode == "both" else (args.mode,):
-        run(mode, args)
+        kind = args.database
+        if kind == "auto":
+            kind = "postgres" if mode == "two" and POSTGRES_URL else "sqlite"
+        if kind == "postgres" and not POSTGRES_URL:
+            raise SystemExit("--database postgres needs KEFU_BENCH_POSTGRES_URL")
+        run(mode, kind, args)
 
 
 if __name__ == "__main__":

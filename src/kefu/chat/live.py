@@ -311,10 +311,7 @@ def agent_says(
             raise PermissionDenied("only the agent holding the chat or a supervisor")
     elif not holder:
         raise Conflict("the chat is not yours to answer", reason="not_holder")
-    if client_msg_id is not None:
-        resent = chat.by_client_msg_id(db, conversation, client_msg_id)
-        if resent is not None:
-            return resent
+    known = conversation.last_seq
     first = (
         not internal
         and db.scalar(
@@ -339,7 +336,7 @@ def agent_says(
         client_msg_id=client_msg_id,
         now=now,
     )
-    if first:
+    if first and message.seq > known:  # not a resend of a message already stored
         item = routing.open_item(db, conversation_id=conversation.id)
         quality.record(
             db,

@@ -25,12 +25,12 @@ from contextlib import contextmanager
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from anyio import CapacityLimiter, to_thread
 from fastapi import APIRouter, FastAPI, WebSocket, WebSocketDisconnect
 from sqlalchemy.orm import Session
 
 from kefu.chat import bus, live, routing
 from kefu.chat import service as chat
+from kefu.chat.dbwork import DbWork
 from kefu.chat.models import Conversation
 from kefu.config import Settings
 from kefu.db import get_db
@@ -76,46 +76,18 @@ def _settings(websocket: WebSocket) -> Settings:
     return settings
 
 
-def _limiter(app: FastAPI) -> CapacityLimiter | None:
-    """How many socket operations may touch the database at once in this process.
-
-    SQLite has one writer at a time and makes the others wait by sleeping and retrying
-    (``busy_timeout``), up to 100 ms a turn; with dozens of threads queueing for the lock
-    those sleeps become the latency. So on SQLite this process's chat sockets take turns
-    on one thread — no sleeping, each operation a few milliseconds. PostgreSQL has row
-    locks: the shared thread pool is used as is.
-    """
-    settings: Settings = app.state.settings
-    if not settings.database_url.startswith("sqlite"):
-        return None
-    limiter: CapacityLimiter | None = getattr(app.state, "chat_db_limiter", None)
-    if limiter is None:
-        limiter = CapacityLimiter(1)
-        app.state.chat_db_limiter = limiter
-    return limiter
+def _db_work(app: FastAPI) -> DbWork:
+    work: DbWork | None = getattr(app.state, "chat_db_work", None)
+    if work is None:
+        settings: Settings = app.state.settings
+        work = DbWork(lambda: session_for(app), sqlite=settings.database_url.startswith("sqlite"))
+        app.state.chat_db_work = work
+    return work
 
 
 async def in_thread(websocket: WebSocket, work: Callable[[Session], T]) -> T:
-    """Run ``work(db)`` in a worker thread with a fresh session."""
-    return await run_db(websocket.app, work)
-
-
-async def run_db(app: FastAPI, work: Callable[[Session], T]) -> T:
-    def run() -> T:
-        t0 = time.perf_counter()
-        with session_for(app) as db:
-            r = work(db)
-        dt = time.perf_counter() - t0
-        if dt > 0.05:
-            log.warning("DEBUGSLOW %.3f %s", dt, getattr(work, "__qualname__", work))
-        return r
-
-    q0 = time.perf_counter()
-    out = await to_thread.run_sync(run, limiter=_limiter(app))
-    qd = time.perf_counter() - q0
-    if qd > 0.2:
-        log.warning("DEBUGQUEUE %.3f", qd)
-    return out
+    """Run ``work(db)`` off the event loop and commit (``kefu.chat.dbwork``)."""
+    return await _db_work(websocket.app).run(work)
 
 
 class _Bucket:
@@ -266,17 +238,12 @@ def _same(payload: dict[str, Any]) -> dict[str, Any]:
 _sweepers: dict[int, asyncio.Task[None]] = {}
 
 
-def _sweep_once(db: Session, settings: Settings) -> None:
-    live.sweep(db, settings=settings)
-    db.commit()
-
-
 async def _sweep_forever(app: FastAPI) -> None:
     settings: Settings = app.state.settings
     while True:
         await asyncio.sleep(settings.routing_sweep_seconds)
         try:
-            await run_db(app, lambda db: _sweep_once(db, settings))
+            await _db_work(app).run(lambda db: live.sweep(db, settings=settings))
         except Exception:
             log.exception("routing sweep failed")
 
@@ -321,7 +288,6 @@ class CustomerSocket(_Peer):
         def load(db: Session) -> tuple[int, str, str]:
             conversation = chat.by_public_id(db, public_id)
             live.customer_back(db, conversation)
-            db.commit()
             return conversation.id, conversation.status, conversation.language
 
         try:
@@ -412,7 +378,6 @@ class CustomerSocket(_Peer):
             def leave(db: Session) -> None:
                 conversation = chat.by_public_id(db, self.public_id)
                 live.customer_leaves(db, conversation)
-                db.commit()
 
             await self.attempt(leave)
         elif kind == "state":
@@ -448,7 +413,6 @@ class CustomerSocket(_Peer):
                 settings=settings,
                 client_msg_id=client_msg_id,
             )
-            db.commit()
             return stored[0].seq if stored else 0
 
         seq = await self.attempt(say, client_msg_id=client_msg_id)
@@ -462,7 +426,6 @@ class CustomerSocket(_Peer):
         def away(db: Session) -> None:
             conversation = chat.by_public_id(db, self.public_id)
             live.customer_gone(db, conversation)
-            db.commit()
 
         await in_thread(self.ws, away)
 
@@ -674,7 +637,6 @@ class ConsoleSocket(_Peer):
                 internal=internal,
                 client_msg_id=client_msg_id,
             )
-            db.commit()
             return message.seq
 
         seq = await self.attempt(say, client_msg_id=client_msg_id, conversation_id=conversation_id)

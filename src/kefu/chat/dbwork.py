@@ -1,0 +1,113 @@
+"""Where the chat sockets' database work runs, off the event loop.
+
+PostgreSQL: worker threads, one transaction per operation (row locks let them run side by
+side), at most ``PG_THREADS`` at once — fewer than the engine's pool of connections, so
+no connection is opened and closed again for a burst (each costs PostgreSQL a process).
+
+SQLite has one writer at a time and makes the others wait by sleeping and retrying
+(``busy_timeout``), up to 100 ms a turn; with dozens of threads queueing for the lock, those
+sleeps become the latency, and each commit costs the same whatever it carries. So on SQLite
+one thread per process runs the operations, and whatever queued up while it worked goes
+into the next transaction together (group commit): each operation in a savepoint of its
+own, so one that fails is undone alone and gets its own error, and one commit for all. The
+thread exits after a minute without work and starts again on demand.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import queue
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future
+from contextlib import AbstractContextManager
+from typing import Any, TypeVar
+
+from anyio import CapacityLimiter, to_thread
+from sqlalchemy.orm import Session
+
+T = TypeVar("T")
+Opener = Callable[[], AbstractContextManager[Session]]
+MAX_GROUP = 64
+PG_THREADS = 8
+IDLE_EXIT_SECONDS = 60.0
+
+_Job = tuple[Callable[[Session], Any], "Future[Any]"]
+
+
+class GroupCommitter:
+    def __init__(self, open_session: Opener) -> None:
+        self.open_session = open_session
+        self._jobs: queue.SimpleQueue[_Job] = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    def submit(self, work: Callable[[Session], T]) -> Future[T]:
+        future: Future[T] = Future()
+        self._jobs.put((work, future))
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="kefu-chat-db", daemon=True)
+                self._thread.start()
+        return future
+
+    def _run(self) -> None:
+        while True:
+            try:
+                first = self._jobs.get(timeout=IDLE_EXIT_SECONDS)
+            except queue.Empty:
+                with self._lock:
+                    if self._jobs.empty():
+                        self._thread = None
+                        return
+                continue
+            group = [first]
+            while len(group) < MAX_GROUP:
+                try:
+                    group.append(self._jobs.get_nowait())
+                except queue.Empty:
+                    break
+            self._run_group(group)
+
+    def _run_group(self, group: list[_Job]) -> None:
+        outcomes: list[tuple[Future[Any], Any, BaseException | None]] = []
+        try:
+            with self.open_session() as db:
+                for work, future in group:
+                    try:
+                        with db.begin_nested():
+                            outcomes.append((future, work(db), None))
+                    except Exception as exc:
+                        outcomes.append((future, None, exc))
+                db.commit()
+        except Exception as exc:  # the commit itself failed: nothing of the group stands
+            outcomes = [(future, None, error or exc) for future, _v, error in outcomes]
+            done = {id(future) for future, _v, _e in outcomes}
+            outcomes += [(f, None, exc) for _w, f in group if id(f) not in done]
+        for future, value, error in outcomes:
+            if error is not None:
+                future.set_exception(error)
+            else:
+                future.set_result(value)
+
+
+class DbWork:
+    """Runs ``work(db)`` for a socket and commits; see the module's description."""
+
+    def __init__(self, open_session: Opener, *, sqlite: bool) -> None:
+        self.open_session = open_session
+        self.group = GroupCommitter(open_session) if sqlite else None
+        self._limiter: CapacityLimiter | None = None
+
+    async def run(self, work: Callable[[Session], T]) -> T:
+        if self.group is not None:
+            return await asyncio.wrap_future(self.group.submit(work))
+        if self._limiter is None:
+            self._limiter = CapacityLimiter(PG_THREADS)
+        return await to_thread.run_sync(self._alone, work, limiter=self._limiter)
+
+    def _alone(self, work: Callable[[Session], T]) -> T:
+        with self.open_session() as db:
+            value = work(db)
+            db.commit()
+            return value
