@@ -1,5 +1,5 @@
-"""What the API benchmarks share: a free port, percentiles, and ``kefu serve`` on a
-throwaway SQLite database with the demo data loaded."""
+"""What the API benchmarks share: a free port, percentiles, a throwaway PostgreSQL
+database, and ``kefu serve`` on a throwaway database with the demo data loaded."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -25,6 +26,28 @@ def free_port() -> int:
 def pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+@contextmanager
+def postgres_database(server: str, name: str) -> Iterator[str]:
+    """A fresh database on the PostgreSQL server at ``server``, dropped afterwards; yields
+    its URL, or "" when no server is given (SQLite then)."""
+    if not server:
+        yield ""
+        return
+    import psycopg
+    from sqlalchemy import make_url
+
+    admin = make_url(server)
+    database = f"kefu_bench_{name}_{uuid.uuid4().hex[:8]}"
+    dsn = admin.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{database}"')
+    try:
+        yield admin.set(database=database).render_as_string(hide_password=False)
+    finally:
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
 
 
 @contextmanager

@@ -1,21 +1,29 @@
 """The assistant through its API: ``POST /api/v1/bot/messages`` latency with many clients.
 
-Starts ``kefu serve`` on a throwaway SQLite database (demo data loaded); each of N clients
-holds a conversation of several messages (FAQ questions, a flow that asks for an amount,
-small talk, junk), as fast as the server answers. Target: p95 < 50 ms at 50 clients.
+Starts ``kefu serve`` on a throwaway database with the demo data (SQLite, or PostgreSQL
+when ``KEFU_BENCH_POSTGRES_URL`` names a server); each of N clients holds a conversation
+of several messages (FAQ questions, a flow that asks for an amount, small talk, junk).
+Target: p95 < 50 ms at 50 clients.
 
-    python bench/bot.py [--clients 50] [--messages 20]
+Two runs. *Customers*: each client reads the reply and sends its next message after a
+pause drawn uniformly between 0.5 and 1.5 times ``--think`` seconds (1 s by default:
+faster than anyone types, so every client is nearly always waiting on the server or about
+to). *Flat out*: no pause at all, which measures throughput: with N clients always
+waiting, latency is N divided by throughput (Little's law), whatever the code does.
+
+    python bench/bot.py [--clients 50] [--messages 20] [--think 1.0]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import random
 import time
 
 import httpx
-from _harness import demo_server, pct
+from _harness import demo_server, pct, postgres_database
 
 MESSAGES = [
     "怎么绑定银行卡",
@@ -34,10 +42,16 @@ MESSAGES = [
 ]
 
 
-async def client(base: str, n: int, rng: random.Random, latencies: list[float]) -> None:
+async def client(
+    base: str, n: int, rng: random.Random, latencies: list[float], think: float = 0.0
+) -> None:
     async with httpx.AsyncClient(base_url=base, timeout=60) as http:
         conversation: str | None = None
+        if think:  # customers arrive one by one, not all in the same millisecond
+            await asyncio.sleep(rng.uniform(0.0, 1.5) * think)
         for _ in range(n):
+            if think:
+                await asyncio.sleep(rng.uniform(0.5, 1.5) * think)
             body: dict[str, str] = {"text": rng.choice(MESSAGES)}
             if conversation:
                 body["conversation_id"] = conversation
@@ -51,32 +65,48 @@ async def client(base: str, n: int, rng: random.Random, latencies: list[float]) 
             conversation = None if data["handoff"] else data["conversation_id"]
 
 
-async def run(base: str, clients: int, messages: int) -> tuple[list[float], float]:
+async def run(base: str, clients: int, messages: int, think: float) -> tuple[list[float], float]:
     latencies: list[float] = []
     rng = random.Random(11)
     started = time.perf_counter()
     await asyncio.gather(
-        *(client(base, messages, random.Random(rng.random()), latencies) for _ in range(clients))
+        *(
+            client(base, messages, random.Random(rng.random()), latencies, think)
+            for _ in range(clients)
+        )
     )
     return latencies, time.perf_counter() - started
+
+
+def show(title: str, latencies: list[float], wall: float) -> None:
+    print(f"  {title}: {len(latencies)} messages")
+    print(
+        f"    {len(latencies) / wall:8.1f} msg/s   p50 {pct(latencies, 0.5) * 1000:6.1f} ms"
+        f"   p95 {pct(latencies, 0.95) * 1000:6.1f} ms   p99 {pct(latencies, 0.99) * 1000:6.1f} ms"
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--messages", type=int, default=20)
+    parser.add_argument("--think", type=float, default=1.0, help="mean seconds between turns")
     args = parser.parse_args()
-    if args.clients < 1 or args.messages < 1:
-        parser.error("counts must be positive")
-    with demo_server("bot", {"KEFU_BOT_MESSAGES_PER_MINUTE": "1000000"}) as base:
-        httpx.post(f"{base}/api/v1/bot/messages", json={"text": "你好"}, timeout=60)  # warm up
-        latencies, wall = asyncio.run(run(base, args.clients, args.messages))
-    total = len(latencies)
-    print(f"POST /api/v1/bot/messages: {total} messages, {args.clients} concurrent clients")
-    print(
-        f"  {total / wall:8.1f} msg/s   p50 {pct(latencies, 0.5) * 1000:6.1f} ms"
-        f"   p95 {pct(latencies, 0.95) * 1000:6.1f} ms   p99 {pct(latencies, 0.99) * 1000:6.1f} ms"
-    )
+    if args.clients < 1 or args.messages < 1 or args.think <= 0:
+        parser.error("counts and --think must be positive")
+    server = os.environ.get("KEFU_BENCH_POSTGRES_URL", "")
+    with postgres_database(server, "bot") as url:
+        extra = {"KEFU_BOT_MESSAGES_PER_MINUTE": "1000000"}
+        if url:
+            extra["KEFU_DATABASE_URL"] = url
+        with demo_server("bot", extra) as base:
+            httpx.post(f"{base}/api/v1/bot/messages", json={"text": "你好"}, timeout=60)
+            customers = asyncio.run(run(base, args.clients, args.messages, args.think))
+            flat_out = asyncio.run(run(base, args.clients, args.messages, 0.0))
+    where = "PostgreSQL" if url else "SQLite"
+    print(f"POST /api/v1/bot/messages, {args.clients} concurrent clients, {where}")
+    show(f"customers (a pause of about {args.think:g} s between turns)", *customers)
+    show("flat out (no pause: throughput)", *flat_out)
 
 
 if __name__ == "__main__":

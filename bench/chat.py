@@ -42,7 +42,7 @@ from typing import Any, TypeVar
 
 import httpx
 import websockets
-from _harness import free_port, pct
+from _harness import free_port, pct, postgres_database
 
 KEFU = [sys.executable, "-m", "kefu"]
 # like a browser: no protocol-level pings from the client; the page pings (``keepalive``)
@@ -143,20 +143,8 @@ def database(kind: str, workdir: Path) -> Iterator[str]:
     if kind == "sqlite":
         yield f"sqlite:///{workdir / 'chat.db'}"
         return
-    import psycopg
-    from sqlalchemy import make_url
-
-    admin = make_url(POSTGRES_URL)
-    name = f"kefu_bench_{os.getpid()}"
-    dsn = admin.set(drivername="postgresql").render_as_string(hide_password=False)
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield admin.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with psycopg.connect(dsn, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with postgres_database(POSTGRES_URL, "chat") as url:
+        yield url
 
 
 def serve(

@@ -209,6 +209,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     check_provider(settings)  # a bad KEFU_VOICE_PROVIDER stops startup here
     check_tools(settings)  # KEFU_VOICE_PROMPTS=play without espeak-ng stops startup
     app.include_router(voice_router)
+    from kefu.channels.sms.routes import router as sms_router
+
+    app.include_router(sms_router)
     app.include_router(voice_staff_router, prefix="/api/v1")
     if settings.demo:
         from kefu.voice.simulator_routes import router as voice_simulator_router

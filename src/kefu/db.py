@@ -14,6 +14,7 @@ from typing import Annotated, Any
 from fastapi import Depends
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.pool import QueuePool
 from sqlalchemy.types import TypeDecorator
 
 from kefu.config import get_settings
@@ -86,8 +87,19 @@ def _configure_sqlite(engine: Engine) -> None:
 def make_engine(url: str) -> Engine:
     # Parameters can hold message texts with one-time codes; keep them out of SQL logs.
     if url.startswith("sqlite"):
+        # Every transaction takes SQLite's one write lock (BEGIN IMMEDIATE), so a process
+        # gains nothing from a second connection; with one, waiting threads queue in order
+        # on the pool and run as soon as it is free, instead of sleeping and retrying in
+        # SQLite's busy handler (up to 100 ms a turn, unfair: with 50 clients some waited
+        # 30 s). Other processes still queue on ``busy_timeout``.
         engine = create_engine(
-            url, connect_args={"check_same_thread": False, "timeout": 30}, hide_parameters=True
+            url,
+            connect_args={"check_same_thread": False, "timeout": 30},
+            hide_parameters=True,
+            poolclass=QueuePool,
+            pool_size=1,
+            max_overflow=0,
+            pool_timeout=30,
         )
         _configure_sqlite(engine)
         return engine

@@ -3,31 +3,59 @@ that opens with the likely question for a signed-in customer."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Callable
+from typing import TypeVar
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
 
 from kefu import ratelimit
 from kefu.bot import service
 from kefu.chat import service as chat
 from kefu.chat.models import ChatMessage, Conversation
+from kefu.config import Settings
 from kefu.db import DbSession
-from kefu.deps import LangDep, SettingsDep, _bearer, current_customer
+from kefu.deps import SettingsDep, _bearer, current_customer, request_lang
 from kefu.errors import NotFound
-from kefu.i18n import normalise_lang
+from kefu.i18n import Lang, normalise_lang
 
 router = APIRouter(prefix="/bot", tags=["assistant"])
+T = TypeVar("T")
 
 
-def optional_customer_id(request: Request, db: DbSession) -> int | None:
+def _customer_id(request: Request, db: Session) -> int | None:
     """The signed-in customer, if the request carries a customer token (a wrong one is 401)."""
     if _bearer(request) is None:
         return None
     return current_customer(request, db).customer.id
 
 
-CustomerId = Annotated[int | None, Depends(optional_customer_id)]
+async def _in_one_go(
+    request: Request, db: Session, settings: Settings, work: Callable[[int | None, Lang], T]
+) -> T:
+    """Rate limit, who is asking, and the work, in one worker thread and one transaction.
+
+    Split over dependencies, each runs in a thread of its own and the transaction stays
+    open between them; with every worker busy waiting for the database, the request
+    holding it would wait for a thread to finish in, and both would wait till timeout.
+    """
+    client = request.client.host if request.client else "unknown"
+
+    def run() -> T:
+        ratelimit.hit(
+            db,
+            bucket="bot.messages",
+            key=client,
+            limit=settings.bot_messages_per_minute,
+            window_seconds=60,
+            secret=settings.secret_key,
+        )
+        customer_id = _customer_id(request, db)
+        return work(customer_id, request_lang(request))
+
+    return await run_in_threadpool(run)
 
 
 class MessageIn(BaseModel):
@@ -70,88 +98,85 @@ def _messages(messages: list[ChatMessage]) -> list[MessageOut]:
     return [MessageOut(seq=m.seq, sender=m.sender, text=m.text) for m in messages]
 
 
-def _limit(request: Request, db: DbSession, settings: SettingsDep) -> None:
-    ratelimit.hit(
-        db,
-        bucket="bot.messages",
-        key=request.client.host if request.client else "unknown",
-        limit=settings.bot_messages_per_minute,
-        window_seconds=60,
-        secret=settings.secret_key,
-    )
-
-
-def _conversation(db: DbSession, public_id: str, customer_id: int | None) -> Conversation:
+def _conversation(db: Session, public_id: str, customer_id: int | None) -> Conversation:
     conversation = chat.by_public_id(db, public_id)
     if customer_id is not None and conversation.customer_id not in (None, customer_id):
         raise NotFound("conversation not found")  # another customer's: as if unknown
     return conversation
 
 
-@router.post("/messages", response_model=TurnOut, dependencies=[Depends(_limit)])
-def post_message(
-    body: MessageIn, db: DbSession, settings: SettingsDep, lang: LangDep, customer_id: CustomerId
+@router.post("/messages", response_model=TurnOut)
+async def post_message(
+    body: MessageIn, request: Request, db: DbSession, settings: SettingsDep
 ) -> TurnOut:
-    if body.conversation_id:
-        conversation = _conversation(db, body.conversation_id, customer_id)
-        if customer_id is not None and conversation.customer_id is None:
-            conversation.customer_id = customer_id
-        if normalise_lang(body.lang):
-            conversation.language = normalise_lang(body.lang) or lang
-    else:
-        conversation = chat.start(
-            db, channel="web", language=normalise_lang(body.lang) or lang, customer_id=customer_id
+    def work(customer_id: int | None, lang: Lang) -> TurnOut:
+        if body.conversation_id:
+            conversation = _conversation(db, body.conversation_id, customer_id)
+            if customer_id is not None and conversation.customer_id is None:
+                conversation.customer_id = customer_id
+            if normalise_lang(body.lang):
+                conversation.language = normalise_lang(body.lang) or lang
+        else:
+            conversation = chat.start(
+                db,
+                channel="web",
+                language=normalise_lang(body.lang) or lang,
+                customer_id=customer_id,
+            )
+        turn = service.respond(
+            db, conversation, body.text, settings=settings, client_msg_id=body.client_msg_id
         )
-    turn = service.respond(
-        db, conversation, body.text, settings=settings, client_msg_id=body.client_msg_id
-    )
-    db.commit()
-    return TurnOut(
-        conversation_id=conversation.public_id,
-        intent=turn.intent,
-        confidence=turn.confidence,
-        reply=turn.reply,
-        handoff=turn.handoff,
-        quick_replies=[QuickReplyOut(label=q.label, value=q.value) for q in turn.quick_replies],
-        input=turn.input,
-        case_reference=turn.case_reference,
-        status=conversation.status,
-        messages=_messages(turn.messages),
-    )
+        db.commit()
+        return TurnOut(
+            conversation_id=conversation.public_id,
+            intent=turn.intent,
+            confidence=turn.confidence,
+            reply=turn.reply,
+            handoff=turn.handoff,
+            quick_replies=[QuickReplyOut(label=q.label, value=q.value) for q in turn.quick_replies],
+            input=turn.input,
+            case_reference=turn.case_reference,
+            status=conversation.status,
+            messages=_messages(turn.messages),
+        )
+
+    return await _in_one_go(request, db, settings, work)
 
 
-@router.post(
-    "/conversations", response_model=TurnOut, status_code=201, dependencies=[Depends(_limit)]
-)
-def start(
-    body: StartIn, db: DbSession, settings: SettingsDep, lang: LangDep, customer_id: CustomerId
-) -> TurnOut:
-    conversation, messages = service.start_conversation(
-        db,
-        settings=settings,
-        channel=body.channel,
-        language=normalise_lang(body.lang) or lang,
-        customer_id=customer_id,
-    )
-    db.commit()
-    first = messages[0]
-    return TurnOut(
-        conversation_id=conversation.public_id,
-        intent=str(first.data.get("intent", "greeting")),
-        confidence=1.0,
-        reply=first.text,
-        handoff=False,
-        quick_replies=[QuickReplyOut(**q) for q in first.data.get("quick_replies", [])],
-        input=str(first.data.get("input", "text")),
-        case_reference=None,
-        status=conversation.status,
-        messages=_messages(messages),
-    )
+@router.post("/conversations", response_model=TurnOut, status_code=201)
+async def start(body: StartIn, request: Request, db: DbSession, settings: SettingsDep) -> TurnOut:
+    def work(customer_id: int | None, lang: Lang) -> TurnOut:
+        conversation, messages = service.start_conversation(
+            db,
+            settings=settings,
+            channel=body.channel,
+            language=normalise_lang(body.lang) or lang,
+            customer_id=customer_id,
+        )
+        db.commit()
+        first = messages[0]
+        return TurnOut(
+            conversation_id=conversation.public_id,
+            intent=str(first.data.get("intent", "greeting")),
+            confidence=1.0,
+            reply=first.text,
+            handoff=False,
+            quick_replies=[QuickReplyOut(**q) for q in first.data.get("quick_replies", [])],
+            input=str(first.data.get("input", "text")),
+            case_reference=None,
+            status=conversation.status,
+            messages=_messages(messages),
+        )
+
+    return await _in_one_go(request, db, settings, work)
 
 
 @router.get("/conversations/{conversation_id}/messages", response_model=list[MessageOut])
-def get_messages(
-    conversation_id: str, db: DbSession, customer_id: CustomerId, after: int = 0
+async def get_messages(
+    conversation_id: str, request: Request, db: DbSession, after: int = 0
 ) -> list[MessageOut]:
-    conversation = _conversation(db, conversation_id, customer_id)
-    return _messages(chat.messages(db, conversation, after_seq=max(0, after)))
+    def work() -> list[MessageOut]:
+        conversation = _conversation(db, conversation_id, _customer_id(request, db))
+        return _messages(chat.messages(db, conversation, after_seq=max(0, after)))
+
+    return await run_in_threadpool(work)

@@ -37,10 +37,17 @@ def _typed(name: str, value: float) -> float | int:
     return value if name in SUMS else round(value)
 
 
+def _lock_order(item: tuple[tuple[Any, ...], Any]) -> tuple[Any, ...]:
+    grain, period_start, channel, category, staff_id = item[0]
+    return grain, period_start, channel, category, -1 if staff_id is None else staff_id
+
+
 def apply(db: Session, change: Contribution) -> None:
     """Add a contribution (or a difference of two) to the rollup rows."""
     table = QualityRollup.__table__
-    for key, values in change.counters.items():
+    # Rows in one order everywhere: two transactions upserting overlapping rows in opposite
+    # orders would each hold a row the other waits for, and PostgreSQL aborts one.
+    for key, values in sorted(change.counters.items(), key=_lock_order):
         if not values:
             continue
         typed = {name: _typed(name, value) for name, value in values.items()}

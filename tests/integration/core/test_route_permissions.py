@@ -42,6 +42,7 @@ PUBLIC_ROUTES = {
     # the phone hotline: the carrier's webhooks, checked by its signature instead, and
     # the prompt audio it fetches (keyed hashes)
     ("POST", "/voice/incoming"),
+    ("POST", "/sms/incoming"),
     ("POST", "/voice/input"),
     ("POST", "/voice/queue/wait"),
     ("POST", "/voice/queue/input"),
