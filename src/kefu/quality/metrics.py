@@ -59,7 +59,7 @@ BASE_COUNTERS: Final = (
     "callbacks_done",
 )
 SUMS: Final = frozenset({"wait_sum", "frt_sum", "handle_sum", "resolve_sum"})  # seconds
-GRAINS: Final = ("slot", "day", "agent")
+GRAINS: Final = ("slot", "day", "agent", "month")
 CHANNELS: Final = ("web", "app", "wechat", "weibo", "sms", "email", "phone", "cli", "console")
 CATEGORIES: Final = (*(c.value for c in Category), "")  # "": not known yet
 ALL: Final = "*"
@@ -200,6 +200,17 @@ def day_start(moment: datetime, tz: ZoneInfo) -> datetime:
     return midnight.astimezone(UTC)
 
 
+def month_start(moment: datetime, tz: ZoneInfo) -> datetime:
+    """The start of the local month, as a UTC time."""
+    local = moment.astimezone(tz)
+    return datetime(local.year, local.month, 1, tzinfo=tz).astimezone(UTC)
+
+
+def next_month(start: datetime, tz: ZoneInfo) -> datetime:
+    """The start of the local month after the one starting at ``start``."""
+    return month_start(start.astimezone(tz) + timedelta(days=32), tz)
+
+
 def _seconds(later: datetime, earlier: datetime) -> float:
     return max((later - earlier).total_seconds(), 0.0)
 
@@ -212,6 +223,7 @@ def contribution(
     category = contact.category or ""
     slot = slot_start(contact.started_at)
     day = day_start(contact.started_at, tz)
+    month = month_start(contact.started_at, tz)
 
     cube = ((contact.channel, category), (contact.channel, ALL), (ALL, category), (ALL, ALL))
 
@@ -222,8 +234,9 @@ def contribution(
             for channel, cat in cube
         ]
         if staff_id:
-            found.append(("agent", day, contact.channel, category, staff_id))
-            found.append(("agent", day, ALL, ALL, staff_id))
+            for grain, period in (("agent", day), ("month", month)):
+                found.append((grain, period, contact.channel, category, staff_id))
+                found.append((grain, period, ALL, ALL, staff_id))
         return found
 
     own = keys(contact.staff_id)

@@ -145,7 +145,8 @@ class QualityRollup(Base):
     """Sums of contact facts per period, channel, category and agent (the figures' inputs).
 
     ``grain`` is ``slot`` (half an hour, all agents together), ``day`` (a local day, all
-    agents together) or ``agent`` (a local day, per agent). ``channel`` and ``category``
+    agents together), ``agent`` (a local day, per agent) or ``month`` (a local month, per
+    agent: a year by agent reads 12 rows an agent, not 365). ``channel`` and ``category``
     are ``*`` on the rows that sum every channel or category (``metrics.ALL``);
     ``category`` is ``""`` and ``staff_id`` ``0`` where none applies, so the key has no
     NULLs and upserts stay simple. The counters are ``metrics.COUNTERS``, histograms of

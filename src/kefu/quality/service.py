@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Final
 
@@ -168,6 +168,34 @@ def _dimension(value: str | None, broken_down: bool, detailed: bool) -> str | No
     return metrics.ALL
 
 
+def _totals(
+    db: Session, scope: rollup.Scope, group: tuple[str, ...], settings: Settings
+) -> dict[tuple[Any, ...], Totals]:
+    """Agent rows over whole local months come from the monthly rows, the days before the
+    first and after the last whole month from the daily ones (a year by agent reads 12
+    rows an agent, not 365); a question grouped by day reads days."""
+    if scope.grain != "agent" or "period_start" in group:
+        return rollup.totals_by(db, scope, group)
+    tz = settings.tz
+    first = metrics.month_start(scope.start, tz)
+    if first < scope.start:
+        first = metrics.next_month(first, tz)
+    last = metrics.month_start(scope.end, tz)
+    if first >= last:
+        return rollup.totals_by(db, scope, group)
+    parts = (
+        replace(scope, end=first),
+        replace(scope, grain="month", start=first, end=last),
+        replace(scope, start=last),
+    )
+    found: dict[tuple[Any, ...], list[Totals]] = defaultdict(list)
+    for part in parts:
+        if part.start < part.end:
+            for key, totals in rollup.totals_by(db, part, group).items():
+                found[key].append(totals)
+    return {key: merge(values) for key, values in found.items()}
+
+
 def merge(parts: Iterable[Totals]) -> Totals:
     counters: dict[str, float] = defaultdict(float)
     for part in parts:
@@ -213,7 +241,7 @@ def table(db: Session, query: Query, *, breakdown: str, settings: Settings, now:
         "agent": ("staff_id",),
         "team": ("staff_id",),
     }[breakdown]
-    grouped = rollup.totals_by(db, scope, group)
+    grouped = _totals(db, scope, group, settings)
     rows = _arrange(db, breakdown, grouped, query, settings)
     total = _row(None, "total", merge(g for g in grouped.values()), query)
     followups = tasks.on_time(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, timedelta
 
 import pytest
 from sqlalchemy.orm import Session
@@ -10,7 +10,7 @@ from tests.factories import make_staff
 from tests.integration.quality.history import at, build
 
 from kefu.config import Settings
-from kefu.quality import rebuild, service
+from kefu.quality import events, rebuild, service
 
 DAY = date(2026, 3, 2)
 
@@ -136,3 +136,48 @@ def test_the_staffing_plan_comes_from_the_same_weekday_in_past_weeks(
         == staffing.agents_needed(staffing.Inputs(contacts=10, aht_seconds=200)).agents
     )
     assert by_time["10:00"].contacts == 0 and by_time["10:00"].answer.agents == 0
+
+
+def test_long_ranges_by_agent_read_months_and_agree_with_the_days(
+    db: Session, settings: Settings
+) -> None:
+    """A contact answered by an agent on each of several days spread over four months: a
+    range cutting into the first and last month is read as days + whole months + days."""
+    agent = make_staff(db, "agent")
+    # local (Shanghai) days: edges of months, a month start at local midnight
+    days = [date(2026, 1, 20), date(2026, 1, 31), date(2026, 2, 1), date(2026, 3, 15)]
+    days += [date(2026, 3, 31), date(2026, 4, 1), date(2026, 4, 9), date(2026, 4, 10)]
+    for n, day in enumerate(days):
+        start = datetime(day.year, day.month, day.day, 0, 5, tzinfo=settings.tz)
+        ref = {"channel": "phone", "call_sid": f"CA-M{n}"}
+        events.record(db, "contact_arrived", at=start, category="refund", **ref)
+        events.record(db, "queued", at=start + timedelta(seconds=5), **ref)
+        events.record(
+            db, "answered_by_agent", at=start + timedelta(seconds=20), staff_id=agent.id, **ref
+        )
+        events.record(
+            db, "resolved", at=start + timedelta(seconds=20 + n), staff_id=agent.id, **ref
+        )
+
+    def by_agent(start: date, end: date) -> tuple[float, float]:
+        query = service.make_query(start=start, end=end, today=end, staff_id=agent.id)
+        table = service.table(db, query, breakdown="agent", settings=settings, now=at(0))
+        ((row),) = table.rows
+        return row.totals["contacts"], row.totals["resolve_sum"]
+
+    def by_day(start: date, end: date) -> tuple[float, float]:
+        query = service.make_query(start=start, end=end, today=end, staff_id=agent.id)
+        table = service.table(db, query, breakdown="day", settings=settings, now=at(0))
+        return (
+            sum(row.totals["contacts"] for row in table.rows),
+            sum(row.totals["resolve_sum"] for row in table.rows),
+        )
+
+    inside = [n for n, day in enumerate(days) if date(2026, 1, 25) <= day <= date(2026, 4, 9)]
+    expected = (len(inside), float(sum(20 + n for n in inside)))  # resolved 20 + n s in
+    assert by_agent(date(2026, 1, 25), date(2026, 4, 9)) == by_day(
+        date(2026, 1, 25), date(2026, 4, 9)
+    )
+    assert by_agent(date(2026, 1, 25), date(2026, 4, 9)) == expected
+    assert by_agent(date(2026, 2, 1), date(2026, 3, 31))[0] == 3  # whole months only
+    assert by_agent(date(2026, 1, 1), date(2026, 12, 31))[0] == len(days)

@@ -80,7 +80,7 @@ class Segment:
     extra: dict[str, str] = field(default_factory=dict)
 
 
-def test_one_contact_counts_in_its_slot_day_and_agent_rows() -> None:
+def test_one_contact_counts_in_its_slot_day_agent_and_month_rows() -> None:
     contact = Contact(
         resolved_at=T0 + timedelta(minutes=5), first_resolved_at=T0 + timedelta(minutes=5)
     )
@@ -90,7 +90,9 @@ def test_one_contact_counts_in_its_slot_day_and_agent_rows() -> None:
     cube = {("phone", "refund"), ("phone", "*"), ("*", "refund"), ("*", "*")}
     expected = {("slot", slot_start, c, k, 0) for c, k in cube}
     expected |= {("day", day_start, c, k, 0) for c, k in cube}
-    expected |= {("agent", day_start, "phone", "refund", 7), ("agent", day_start, "*", "*", 7)}
+    month_start = datetime(2026, 2, 28, 16, 0, tzinfo=UTC)  # 1 March in Shanghai
+    for grain, start in (("agent", day_start), ("month", month_start)):
+        expected |= {(grain, start, "phone", "refund", 7), (grain, start, "*", "*", 7)}
     assert set(out.counters) == expected
     wait_bin = metrics.hist_name("wait", metrics.bin_index(25))
     for key in expected:
