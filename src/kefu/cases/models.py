@@ -31,6 +31,7 @@ class Case(Base):
     __tablename__ = "case"
     __table_args__ = (
         Index("ix_case_status_resolution_warn_at", "status", "resolution_warn_at"),
+        Index("ix_case_status_first_response_warn_at", "status", "first_response_warn_at"),
         Index("ix_case_customer_id_created_at", "customer_id", "created_at"),
     )
 
