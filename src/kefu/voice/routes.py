@@ -38,6 +38,7 @@ async def carrier_request(request: Request, settings: SettingsDep) -> CarrierReq
     The form is read here (it needs ``await``) so the database work in the route runs
     in the thread pool, off the event loop.
     """
+    body = await request.body()  # kept as sent: some carriers sign the raw bytes
     form = await request.form()
     pairs = [(name, value) for name, value in form.multi_items() if isinstance(value, str)]
     query = f"?{request.url.query}" if request.url.query else ""
@@ -45,6 +46,7 @@ async def carrier_request(request: Request, settings: SettingsDep) -> CarrierReq
         url=public_base(settings) + request.url.path + query,
         form=ImmutableMultiDict(pairs),
         headers=request.headers,
+        body=body,
     )
     verifier = build_verifier(settings)
     if verifier is None:

@@ -6,18 +6,24 @@ plus the sorted form parameters, in ``X-Twilio-Signature``; the ``twilio`` packa
 signing key, in ``X-SignalWire-Signature``. The URL is the one the carrier called, so
 behind a proxy it comes from ``KEFU_VOICE_PUBLIC_URL``, never from the Host header.
 
-Adding a carrier is one class with ``verify``, and one entry in ``_BACKENDS``. Telnyx, for
-one, signs ``<timestamp>|<raw body>`` with Ed25519 (headers ``telnyx-signature-ed25519``
-and ``telnyx-timestamp``): its verifier needs the account's public key and a clock check,
-and everything after the signature is the same markup.
+Telnyx (TeXML) signs ``<timestamp>|<raw body>`` with Ed25519 (headers
+``telnyx-signature-ed25519`` and ``telnyx-timestamp``), checked with the account's public
+key (``cryptography``); a timestamp more than five minutes off is refused, so a captured
+request cannot be replayed later. Everything after the signature is the same markup.
+Adding a carrier is one class with ``verify``, and one entry in ``_BACKENDS``.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from starlette.datastructures import ImmutableMultiDict
 from twilio.request_validator import (
     SIGNATURE_SETTINGS_HEADER,
@@ -37,6 +43,7 @@ class CarrierRequest:
     url: str
     form: ImmutableMultiDict[str, str]
     headers: Mapping[str, str]
+    body: bytes = b""  # as sent: Telnyx signs the raw body
 
     def value(self, name: str) -> str:
         return self.form.get(name) or ""
@@ -78,17 +85,54 @@ class SignalWireVerifier(TwilioVerifier):
         return request.headers.get(self.header) or request.headers.get(TwilioVerifier.header, "")
 
 
+class TelnyxVerifier:
+    """Ed25519 over ``<timestamp>|<raw body>``; the key is the account's public key, in
+    base64 as the portal shows it."""
+
+    name = "telnyx"
+    tolerance_seconds = 300
+
+    def __init__(self, public_key: str, clock: Callable[[], float] = time.time) -> None:
+        try:
+            raw = base64.b64decode(public_key.strip(), validate=True)
+            self._key = Ed25519PublicKey.from_public_bytes(raw)
+        except (binascii.Error, ValueError) as exc:
+            raise ConfigError(
+                "KEFU_VOICE_AUTH_TOKEN must be the Telnyx account's public key (base64)"
+            ) from exc
+        self._clock = clock
+
+    def verify(self, request: CarrierRequest) -> bool:
+        stamp = request.headers.get("telnyx-timestamp", "")
+        signature = request.headers.get("telnyx-signature-ed25519", "")
+        if not stamp.isdigit() or not signature:
+            return False
+        if abs(self._clock() - int(stamp)) > self.tolerance_seconds:
+            return False
+        try:
+            self._key.verify(
+                base64.b64decode(signature, validate=True), stamp.encode() + b"|" + request.body
+            )
+        except (binascii.Error, ValueError, InvalidSignature):
+            return False
+        return True
+
+
 _BACKENDS: dict[str, Callable[[str], Verifier]] = {
     "twilio": TwilioVerifier,
     "signalwire": SignalWireVerifier,
+    "telnyx": TelnyxVerifier,
 }
 
 
 def check_provider(settings: Settings) -> None:
+    """Stop start-up on an unknown carrier or a key its verifier cannot use."""
     if settings.voice_provider not in _BACKENDS:
         raise ConfigError(
             f"KEFU_VOICE_PROVIDER={settings.voice_provider!r}; expected one of {sorted(_BACKENDS)}"
         )
+    if settings.voice_auth_token:
+        _BACKENDS[settings.voice_provider](settings.voice_auth_token)
 
 
 def build_verifier(settings: Settings) -> Verifier | None:

@@ -3,8 +3,14 @@ politely, with nothing done and nothing lost."""
 
 from __future__ import annotations
 
+import base64
+import time
 from collections.abc import Callable
+from urllib.parse import urlencode
 
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
@@ -12,7 +18,10 @@ from sqlalchemy.orm import Session
 from tests.integration.voice.carrier import CarrierCall
 from tests.integration.voice.conftest import BASE, STUCK_TOPUP, TOKEN, phone_of
 
+from kefu.app import create_app
 from kefu.config import Settings, get_settings
+from kefu.db import get_db
+from kefu.errors import ConfigError
 from kefu.voice.models import VoiceCall, VoiceCallEvent
 
 Ring = Callable[[str], CarrierCall]
@@ -112,3 +121,51 @@ def test_without_a_token_outside_production_requests_are_accepted(
         call = CarrierCall(client=client, token=TOKEN, base=BASE, caller=phone_of(STUCK_TOPUP))
         response = call.signed_post(f"{BASE}/voice/incoming", call.fields(), sign=False)
     assert response.status_code == 200
+
+
+def test_telnyx_requests_are_checked_with_the_account_public_key(
+    demo_db: Session, voice_settings: Settings
+) -> None:
+    """Telnyx signs ``<timestamp>|<raw body>`` with Ed25519: a good signature is served,
+    a wrong key, a changed body or an old timestamp gets 403 and does nothing."""
+    key = Ed25519PrivateKey.generate()
+    public = key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    settings = Settings(
+        **{
+            **voice_settings.model_dump(),
+            "voice_provider": "telnyx",
+            "voice_auth_token": base64.b64encode(public).decode(),
+        }
+    )
+    application = create_app(settings)
+    application.dependency_overrides[get_db] = lambda: demo_db
+    application.dependency_overrides[get_settings] = lambda: settings
+    fields = {"CallSid": "v3:telnyx-call-1", "From": phone_of(STUCK_TOPUP), "To": "+8695099"}
+    body = urlencode(fields).encode()
+
+    def post(signer: Ed25519PrivateKey, stamp: int, sent: bytes = body) -> int:
+        signature = signer.sign(str(stamp).encode() + b"|" + body)
+        headers = {
+            "content-type": "application/x-www-form-urlencoded",
+            "telnyx-timestamp": str(stamp),
+            "telnyx-signature-ed25519": base64.b64encode(signature).decode(),
+        }
+        with TestClient(application) as client:
+            return client.post("/voice/incoming", content=sent, headers=headers).status_code
+
+    before = calls_in(demo_db)
+    now = int(time.time())
+    assert post(Ed25519PrivateKey.generate(), now) == 403
+    assert post(key, now, sent=body.replace(b"telnyx-call-1", b"telnyx-call-2")) == 403
+    assert post(key, now - 3600) == 403
+    assert calls_in(demo_db) == before
+    assert post(key, now) == 200
+    assert calls_in(demo_db) == before + 1
+
+
+def test_a_telnyx_key_that_is_not_a_key_stops_start_up(voice_settings: Settings) -> None:
+    settings = Settings(
+        **{**voice_settings.model_dump(), "voice_provider": "telnyx", "voice_auth_token": "x"}
+    )
+    with pytest.raises(ConfigError):
+        create_app(settings)
