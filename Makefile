@@ -33,10 +33,10 @@ lint: $(STAMP)
 
 # Runs the suite on SQLite, then again on PostgreSQL when KEFU_TEST_POSTGRES_URL is set.
 test: lint $(NODE_STAMP)
-	$(BIN)/pytest -n 2 -q
+	$(BIN)/pytest -n 2 -q --durations=15
 	@if [ -n "$$KEFU_TEST_POSTGRES_URL" ]; then \
 		echo "== PostgreSQL =="; \
-		KEFU_TEST_DATABASE=postgres $(BIN)/pytest -n 2 -q; \
+		KEFU_TEST_DATABASE=postgres $(BIN)/pytest -n 2 -q --durations=15; \
 	else echo "KEFU_TEST_POSTGRES_URL not set: PostgreSQL run skipped"; fi
 
 # Train the intent model as the server does at first use: data counts, time, fingerprint.
