@@ -1,7 +1,8 @@
 """Keeping ``quality_rollup`` equal to the sum of contact contributions, and reading it.
 
-Changes are applied as deltas with one upsert per touched row (``INSERT … ON CONFLICT DO
-UPDATE SET x = x + delta``), so concurrent writers on PostgreSQL never lose an increment.
+Changes are applied as deltas, one upsert per touched row (``INSERT … ON CONFLICT DO UPDATE
+SET x = x + excluded.x``) in a single execute, so concurrent writers on PostgreSQL never lose
+an increment.
 """
 
 from __future__ import annotations
@@ -20,17 +21,32 @@ from kefu.quality.models import QualityRollup
 
 _KEY = ("grain", "period_start", "channel", "category", "staff_id")
 _CONFLICT = ("grain", "channel", "category", "period_start", "staff_id")  # the unique index
+_ZEROS: dict[str, Any] = dict.fromkeys(COUNTERS, 0)
 EACH = None
 """A scope value: every concrete channel (or category) row, not the ``*`` row."""
 
 
-def _insert(db: Session, table: Any) -> Any:
+_UPSERTS: dict[str, Any] = {}
+
+
+def _upsert(db: Session) -> Any:
+    """One statement for every row: all counters as bound parameters, each added to the
+    stored value (``excluded`` is the row that was to be inserted). Built once per
+    dialect, so it is compiled once and a batch of rows goes in one execute."""
     dialect = db.get_bind().dialect.name
-    if dialect == "postgresql":
-        return postgresql.insert(table)
-    if dialect == "sqlite":
-        return sqlite.insert(table)
-    raise RuntimeError(f"rollups support SQLite and PostgreSQL, not {dialect}")
+    if dialect not in _UPSERTS:
+        table = QualityRollup.__table__
+        if dialect == "postgresql":
+            insert: Any = postgresql.insert(table)
+        elif dialect == "sqlite":
+            insert = sqlite.insert(table)
+        else:
+            raise RuntimeError(f"rollups support SQLite and PostgreSQL, not {dialect}")
+        _UPSERTS[dialect] = insert.on_conflict_do_update(
+            index_elements=list(_CONFLICT),
+            set_={name: table.c[name] + insert.excluded[name] for name in COUNTERS},
+        )
+    return _UPSERTS[dialect]
 
 
 def _typed(name: str, value: float) -> float | int:
@@ -44,23 +60,16 @@ def _lock_order(item: tuple[tuple[Any, ...], Any]) -> tuple[Any, ...]:
 
 def apply(db: Session, change: Contribution) -> None:
     """Add a contribution (or a difference of two) to the rollup rows."""
-    table = QualityRollup.__table__
+    rows: list[dict[str, Any]] = []
     # Rows in one order everywhere: two transactions upserting overlapping rows in opposite
     # orders would each hold a row the other waits for, and PostgreSQL aborts one.
     for key, values in sorted(change.counters.items(), key=_lock_order):
-        if not values:
-            continue
-        typed = {name: _typed(name, value) for name, value in values.items()}
-        row: dict[str, Any] = dict(zip(_KEY, key, strict=True))
-        row.update(typed)
-        db.execute(
-            _insert(db, table)
-            .values(**row)
-            .on_conflict_do_update(
-                index_elements=list(_CONFLICT),
-                set_={name: table.c[name] + value for name, value in typed.items()},
-            )
-        )
+        if values:
+            row = {**_ZEROS, **dict(zip(_KEY, key, strict=True))}
+            row.update((name, _typed(name, value)) for name, value in values.items())
+            rows.append(row)
+    if rows:
+        db.execute(_upsert(db), rows)
 
 
 def clear(db: Session) -> None:
