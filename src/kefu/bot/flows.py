@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 
+from kefu.approvals import service as approvals
 from kefu.bot import actions, identity_step
 from kefu.bot.dialog import Dialog, QuickReply, Reply
 from kefu.cases import tracking
@@ -241,13 +242,13 @@ def _payment_lookup(d: Dialog) -> Reply:
     if deducted:
         tx = deducted[0]
         d.slots["transaction_id"] = tx.id
+        found = {"line": _line(d, tx), "reason": _reason(d, tx.status_reason) or "-"}
+        if approvals.needs_approval(tx.amount, d.settings.approval_amount_above):
+            # as for an agent: a return this large waits for a supervisor
+            return _offer_case_or_person(d, d.t("bot.payment.deducted_review", **found))
         d.goto("confirm_reverse")
         return Reply(
-            d.t(
-                "bot.payment.deducted",
-                line=_line(d, tx),
-                reason=_reason(d, tx.status_reason) or "-",
-            ),
+            d.t("bot.payment.deducted", **found),
             quick_replies=yes_no(d, "bot.choice.return_money"),
         )
     if failed:

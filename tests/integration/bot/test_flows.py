@@ -279,3 +279,20 @@ def test_verify_official_number_and_lookalike_site(chat: Chat) -> None:
     fake = f"{domain.value.split('.')[0]}-refund.com.cn.example.net"
     turn = chat.say(fake)
     assert antifraud.verify(chat.db, fake, lang="zh-CN").reason in turn.reply
+
+
+def test_a_large_deducted_payment_waits_for_a_supervisor(chat: Chat, settings: Settings) -> None:
+    """Above the approval amount the assistant returns nothing itself, as an agent could
+    not either: it offers a case (a person files the return, a supervisor approves)."""
+    chat.settings = Settings(**{**settings.model_dump(), "approval_amount_above": "50.00"})
+    wallet = build_gateway(settings, chat.db)
+    account = customer(chat.db, 4).wallet_account_id
+    before = wallet.get_account(account).balance
+    chat.say("付款失败了但是钱被扣了")
+    turn = chat.verify(4)
+    assert "¥88.00" in turn.reply and "主管复核" in turn.reply
+    assert [q.value for q in turn.quick_replies] == ["open_case", "human_agent"]
+    turn = chat.say("是")  # "yes" to the return it did not offer: a case, not money
+    assert turn.case_reference is not None
+    assert case_of(chat).category == "payment_failed"
+    assert wallet.get_account(account).balance == before
