@@ -316,9 +316,7 @@ def count_sla_at_risk(db: Session, *, now: datetime) -> tuple[int, int]:
     warned = (
         select(Case.id)
         .where(unfinished, Case.resolution_warn_at <= now)
-        .union(
-            select(Case.id).where(unfinished, Case.first_response_warn_at <= now, waiting_reply)
-        )
+        .union(select(Case.id).where(unfinished, Case.first_response_warn_at <= now, waiting_reply))
     )
     late = or_(waiting_reply & (Case.first_response_due_at <= now), Case.resolution_due_at <= now)
     counted = db.execute(
