@@ -201,6 +201,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(chat_pages_router)
     if settings.widget_origins:
         app.add_middleware(WidgetCors, origins=settings.widget_origins)
+    from kefu.voice.console import router as voice_console_router
     from kefu.voice.prompts import check_tools
     from kefu.voice.routes import router as voice_router
     from kefu.voice.signatures import check_provider
@@ -213,6 +214,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.include_router(sms_router)
     app.include_router(voice_staff_router, prefix="/api/v1")
+    app.include_router(voice_console_router)
     if settings.demo:
         from kefu.voice.simulator_routes import router as voice_simulator_router
         from kefu.web.dev import router as dev_router

@@ -11,20 +11,23 @@ import time
 import zlib
 from collections.abc import Iterator
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
 import uvicorn
-from playwright.sync_api import Browser, BrowserContext, Page, expect
-from sqlalchemy import Engine, select
+from playwright.sync_api import Browser, BrowserContext, Page, Route, expect
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 from tests.integration.chat.conftest import free_port
 from tests.web.conftest import screenshot
 
-from kefu import demo
+from kefu import audit, demo
 from kefu.app import create_app
+from kefu.audit import AuditEvent
 from kefu.bot.nlu.classify import classify
+from kefu.cases.models import Case
 from kefu.channels.models import OutboxMessage
 from kefu.channels.senders import build_senders
 from kefu.chat import live, routing
@@ -33,8 +36,10 @@ from kefu.config import Settings, get_settings
 from kefu.db import get_db, utcnow
 from kefu.identity import service as identity_service
 from kefu.quality import surveys
+from kefu.wallet import flows
+from kefu.wallet.port import ActionContext, build_gateway
 
-PHONE = "13800000001"  # 张伟, account locked (docs/demo.md)
+PHONE = "13800000004"  # 刘洋, a payment deducted but failed (docs/demo.md)
 
 
 class Site:
@@ -149,9 +154,37 @@ def conversation_of(site: Site) -> Conversation:
         return found
 
 
+def deducted_payment(site: Site) -> tuple[int, int]:
+    """A 1,288.00 payment the wallet took although the merchant's order failed: over the
+    approval amount, so returning it needs a supervisor. Returns its id and the balance."""
+    with site.sessions() as db:
+        customer = identity_service.find_customer_by_contact(db, PHONE)
+        assert customer is not None
+        payment = flows.pay(
+            db,
+            account_id=customer.wallet_account_id,
+            merchant="京东商城",
+            amount_fen=1288_00,
+            currency="CNY",
+            outcome="deducted_failed",
+            reason="merchant_timeout",
+            ctx=ActionContext(key="journey-payment", actor=audit.Actor("system:test", "system")),
+        )
+        db.commit()
+        wallet = build_gateway(site.settings, db)
+        return payment.id, wallet_fen(wallet.get_account(customer.wallet_account_id).balance)
+
+
+def wallet_fen(amount: Decimal) -> int:
+    return int(amount * 100)
+
+
 def test_customer_verifies_is_handed_over_and_chats_with_an_agent(
     site: Site, browser: Browser, tmp_path: Path
 ) -> None:
+    """The whole journey of issue 6: the assistant, a one-time code, the hand-over, a live
+    chat both ways, a refund a supervisor approves, the case resolved and rated."""
+    payment_id, balance_before = deducted_payment(site)
     customer_ctx, agent_ctx, boss_ctx = phone_context(browser), desk_context(browser), None
     try:
         customer = customer_ctx.new_page()
@@ -159,9 +192,9 @@ def test_customer_verifies_is_handed_over_and_chats_with_an_agent(
         expect(customer.get_by_text("您好，我是智能客服")).to_be_visible()
         screenshot(customer, "chat-widget-greeting")
 
-        customer.get_by_role("button", name="账户被锁定").click()
-        expect(customer.locator(".msg.from-customer").last).to_have_text("账户被锁定")
         box = customer.get_by_label("输入消息")
+        box.fill("支付失败但是钱被扣了")
+        box.press("Enter")
         expect(customer.locator(".msg.from-bot").nth(1)).to_be_visible()
         box.fill(PHONE)
         box.press("Enter")
@@ -173,6 +206,8 @@ def test_customer_verifies_is_handed_over_and_chats_with_an_agent(
         customer.get_by_role("button", name="提交验证码").click()
         expect(code_field).to_be_hidden()
         expect(customer.get_by_text("（已提交验证码）")).to_be_visible()
+        expect(customer.locator(".msg.from-bot").last).to_contain_text("1,288.00")
+        screenshot(customer, "chat-widget-payment-found")
 
         box.fill("转人工")
         box.press("Enter")
@@ -187,7 +222,7 @@ def test_customer_verifies_is_handed_over_and_chats_with_an_agent(
         sign_in(boss, site, "supervisor", "kefu-supervisor-demo")
         boss.goto(f"{site.url}/console/queues")
         expect(boss.get_by_role("heading", name="等待中的客户")).to_be_visible()
-        expect(boss.locator("#queues-panel")).to_contain_text("账户被锁定")
+        expect(boss.locator("#queues-panel")).to_contain_text("支付失败/扣款异常")
         screenshot(boss, "console-live-queues")
 
         agent = agent_ctx.new_page()
@@ -196,20 +231,20 @@ def test_customer_verifies_is_handed_over_and_chats_with_an_agent(
         agent.get_by_label("状态").select_option("online")
         agent.get_by_role("button", name="切换").click()
         offer = agent.locator(".item.offer")
-        expect(offer).to_contain_text("张伟")
+        expect(offer).to_contain_text("刘洋")
         screenshot(agent, "console-inbox-offer")
         offer.get_by_role("button", name="接入", exact=True).click()
-        expect(agent.get_by_role("heading", name="张伟")).to_be_visible()
+        expect(agent.get_by_role("heading", name="刘洋")).to_be_visible()
         expect(agent.locator(".facts").first).to_contain_text("已验证")
 
         expect(banner).to_contain_text("客服 张敏 正在为您服务")
         expect(customer.get_by_text("客服 张敏 已接入会话")).to_be_visible()
 
         reply = agent.get_by_label("回复", exact=True)
-        reply.fill("张先生您好，我来帮您处理账户锁定的问题。")
+        reply.fill("刘先生您好，我来帮您处理这笔扣款。")
         reply.press("Enter")
         from_agent = customer.locator(".msg.from-agent").last
-        expect(from_agent).to_contain_text("我来帮您处理账户锁定的问题")
+        expect(from_agent).to_contain_text("我来帮您处理这笔扣款")
         expect(from_agent.locator(".who")).to_have_text("客服 张敏")
 
         box.press_sequentially("好的", delay=50)
@@ -225,24 +260,73 @@ def test_customer_verifies_is_handed_over_and_chats_with_an_agent(
 
         agent.get_by_text("快捷回复（知识库）").click()
         agent.get_by_label("搜索快捷回复").fill("问候")
-        expect(agent.locator("#canned-results li").first).to_contain_text("张伟")
+        expect(agent.locator("#canned-results li").first).to_contain_text("刘洋")
         agent.locator("#canned-results").get_by_role("button", name="插入").first.click()
-        expect(reply).to_have_value(re.compile("张伟您好，我是客服 张敏"))
+        expect(reply).to_have_value(re.compile("刘洋您好，我是客服 张敏"))
         reply.press("Enter")
-        expect(customer.locator(".msg.from-agent").last).to_contain_text("张伟您好")
+        expect(customer.locator(".msg.from-agent").last).to_contain_text("刘洋您好")
 
         agent.get_by_label("作为内部备注（客户看不到）").check()
-        reply.fill("客户已验证，账户锁定原因：密码错误 5 次")
+        reply.fill("客户已验证，京东商城订单超时，需退回 1288 元")
         reply.press("Enter")
-        expect(agent.locator(".msg.internal").last).to_contain_text("密码错误 5 次")
+        expect(agent.locator(".msg.internal").last).to_contain_text("需退回 1288 元")
         agent.get_by_label("作为内部备注（客户看不到）").uncheck()
         screenshot(agent, "console-live-chat")
         screenshot(customer, "chat-widget-agent")
 
+        # the customer view, opened from the chat, returns the payment: a supervisor decides
+        with agent_ctx.expect_page() as opened:
+            agent.get_by_role("link", name="打开客户视图（账户与操作）").click()
+        view = opened.value
+        expect(view).to_have_url(re.compile(rf"\?case=KF-[\w-]+#tx-{payment_id}$"))
+        expect(view.get_by_role("heading", name="刘洋")).to_be_visible()
+        row = view.locator(f"#tx-{payment_id}")
+        expect(row).to_be_in_viewport()  # the row of the payment the assistant found
+        expect(row).to_contain_text("京东商城")
+        row.locator("summary", has_text="退款").click()
+        form = row.locator("form")
+        form.get_by_label("操作原因（必填，记入审计）").fill(
+            "商户超时，订单未成立，客户在线要求退回"
+        )
+        expect(form.get_by_label("关联工单")).not_to_have_value("")
+        screenshot(view, "console-chat-customer-refund")
+        form.get_by_role("button", name="确认退款").dblclick()
+        expect(view.get_by_role("status")).to_contain_text("主管批准后才会执行")
+
+        boss.get_by_role("link", name="审批队列").click()
+        request = boss.locator("article.approval").first
+        expect(request).to_contain_text("撤销扣款")
+        expect(request).to_contain_text("1288.00")
+        expect(request).to_contain_text("客服 张敏")
+        screenshot(boss, "console-chat-approval")
+        request.get_by_role("button", name="批准并执行").dblclick()
+        expect(boss.get_by_role("status")).to_contain_text("已处理")
+
+        view.reload()
+        expect(view.locator(f"#tx-{payment_id}")).to_contain_text("已退回")
+        screenshot(view, "console-chat-customer-refunded")
+        with site.sessions() as db:  # the wallet moved the money back once, for all the clicks
+            wallet = build_gateway(site.settings, db)
+            returned = wallet.get_transaction(str(payment_id))
+            balance = wallet_fen(wallet.get_account(returned.account_id).balance)
+            reversals = db.scalar(
+                select(func.count())
+                .select_from(AuditEvent)
+                .where(AuditEvent.action == "wallet.reverse_payment")
+            )
+        assert (returned.status, balance, reversals) == (
+            "reversed",
+            balance_before + 1288_00,
+            1,
+        )
+
+        reply.fill("1,288.00 元已退回您的钱包余额，请查收。")
+        reply.press("Enter")
+        expect(customer.locator(".msg.from-agent").last).to_contain_text("已退回您的钱包余额")
         agent.get_by_role("button", name="问题已解决，结束会话").click()
         expect(agent).to_have_url(re.compile(r"/console/inbox$"))
         expect(customer.get_by_text("会话已结束。")).to_be_visible()
-        expect(customer.get_by_text("密码错误 5 次")).to_have_count(0)
+        expect(customer.get_by_text("需退回 1288 元")).to_have_count(0)
 
         with site.sessions() as db:  # the quality service's periodic send, a little later
             surveys.send_due(
@@ -260,6 +344,9 @@ def test_customer_verifies_is_handed_over_and_chats_with_an_agent(
         with site.sessions() as db:
             conversation = db.scalars(select(Conversation).order_by(Conversation.id.desc())).first()
             assert conversation is not None and conversation.status == "closed"
+            assert conversation.case_id is not None
+            case = db.get(Case, conversation.case_id)
+            assert case is not None and case.status == "resolved"
             answered = surveys.for_conversation(db, conversation.id)
             assert answered is None  # answered: no card waiting any more
     finally:
@@ -379,6 +466,10 @@ def test_widget_and_console_basics_of_accessibility(site: Site, browser: Browser
         page.keyboard.type("你好")
         page.keyboard.press("Enter")
         expect(page.locator(".msg.from-customer").first).to_contain_text("你好")
+        page.evaluate("KefuChat.close()")  # the host page's own buttons (docs/chat.md)
+        expect(panel).to_be_hidden()
+        page.evaluate("KefuChat.open()")
+        expect(panel).to_be_visible()
 
         shadow = page.locator("#kefu-chat-widget")
         missing: list[Any] = shadow.evaluate(
@@ -388,6 +479,15 @@ def test_widget_and_console_basics_of_accessibility(site: Site, browser: Browser
         for selector in (".launcher", ".msg.from-customer .text", ".msg.from-bot .text", "h2"):
             ratio = page.locator(selector).first.evaluate(CONTRAST)
             assert ratio >= 4.5, (selector, ratio)
+        held: list[Route] = []  # the widget's texts, held back: the call comes before them
+        page.route("**/api/v1/chat/widget-texts*", lambda route: held.append(route))
+        page.goto(f"{site.url}/help", wait_until="domcontentloaded")
+        page.evaluate("KefuChat.open()")
+        while not held:
+            page.wait_for_timeout(20)
+        expect(panel).to_have_count(0)
+        held[0].continue_()
+        expect(panel).to_be_visible()
     finally:
         context.close()
 

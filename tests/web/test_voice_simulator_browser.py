@@ -1,6 +1,7 @@
 """Dial the hotline through the phone simulator in Chromium: the keypad drives the same
 signed webhooks a carrier would, through identity by SMS code, self-service, the queue and
-a call-back."""
+a call-back; then an agent works the call-back in the console and finds the call in the
+customer's view."""
 
 from __future__ import annotations
 
@@ -10,9 +11,11 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
+from tests.web.a11y import problems
 from tests.web.conftest import LiveServer, screenshot
 
 from kefu import demo
+from kefu.audit import AuditEvent
 from kefu.channels.models import OutboxMessage
 from kefu.config import get_settings
 from kefu.voice.models import VoiceCall, VoiceCallback
@@ -89,7 +92,50 @@ def test_dialling_through_the_simulator(signed: None, live_server: LiveServer, p
         assert call is not None and call.call_sid.startswith("CASIM")
         assert (call.status, call.outcome, call.identified_by) == ("ended", "callback", "caller_id")
         assert call.reference_told is not None
-        assert db.scalar(select(VoiceCallback).where(VoiceCallback.call_id == call.id))
+        callback = db.scalar(select(VoiceCallback).where(VoiceCallback.call_id == call.id))
+        assert callback is not None
+    call_back_in_the_console(page, live_server, callback.id, call.reference_told)
+
+
+def call_back_in_the_console(page: Page, server: LiveServer, callback_id: int, told: str) -> None:
+    """The agent reads the number (audited), records the call-back, and finds the call in
+    the customer's view."""
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(f"{server.url}/console/login")
+    page.get_by_label("用户名").fill("agent")
+    page.get_by_label("密码").fill("kefu-agent-demo")
+    page.get_by_label("密码").press("Enter")
+    page.get_by_role("navigation").get_by_role("link", name="回电").click()
+    card = page.locator(f"#callback-{callback_id}")
+    expect(card).to_contain_text("138****0002")
+    expect(card).to_contain_text(f"已告知来电人编号 {told}")
+    expect(page.get_by_text("+8613800000002")).to_have_count(0)
+    card.get_by_role("button", name="显示完整号码").click()
+    card = page.locator(f"#callback-{callback_id}")
+    expect(card.get_by_role("link", name="+8613800000002")).to_have_attribute(
+        "href", "tel:+8613800000002"
+    )
+    assert problems(page) == []
+    screenshot(page, "voice-console-callback-number")
+    card.get_by_label("回电结果").select_option(label="已接通")
+    card.get_by_label("备注（可选）").fill("已回电，余额问题已解答")
+    card.get_by_role("button", name="完成回电").click()
+    expect(page.get_by_role("status")).to_have_text(f"回电 #{callback_id} 已完成。")
+    done = page.locator(f"#done-{callback_id}")
+    expect(done).to_contain_text("客服 张敏")
+    done.get_by_role("link").click()
+    calls = page.get_by_role("region", name="来电记录")
+    expect(calls).to_contain_text("主菜单 › 充值、支付、转账和余额查询 › 查询余额")
+    expect(calls).to_contain_text("查询了余额")
+    expect(calls).to_contain_text("登记回电")
+    expect(calls).to_contain_text(told)
+    calls.scroll_into_view_if_needed()
+    screenshot(page, "voice-console-customer-calls")
+    with server.sessions() as db:
+        read = db.scalar(
+            select(AuditEvent).where(AuditEvent.action == "voice.callback.number_read")
+        )
+        assert read is not None and read.actor == "staff:agent"
 
 
 def test_the_simulator_in_english_on_a_phone_screen(

@@ -9,6 +9,7 @@ changes. Forms carry the session's CSRF token (checked in ``kefu.deps.current_st
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
@@ -20,6 +21,7 @@ from kefu.chat import attachments, canned, inbox, live, routing
 from kefu.chat import service as chat
 from kefu.chat.models import Conversation
 from kefu.chat.routes import StorageDep, file_response
+from kefu.chat.routing_models import WorkItem
 from kefu.db import DbSession, utcnow
 from kefu.deps import CSRF_FIELD, SettingsDep, StaffPrincipal, require
 from kefu.errors import InvalidInput, NotFound
@@ -43,6 +45,7 @@ def _base(staff: StaffPrincipal, active: str) -> dict[str, object]:
         "csrf_token": staff.token.csrf_token,
         "csrf_field": CSRF_FIELD,
         "nav_active": active,
+        "may": staff.may,
         "may_supervise": staff.may("routing.supervise"),
     }
 
@@ -126,6 +129,19 @@ def _case_reference(db: Session, conversation: Conversation) -> str | None:
     return case.reference if case is not None else None
 
 
+def _customer_view_url(customer_id: int, case_reference: str | None, item: WorkItem | None) -> str:
+    """The customer view with the chat's case chosen for its actions, scrolled to the
+    transaction the assistant found (``tx-<id>`` rows), if it found one."""
+    url = f"/console/customers/{customer_id}"
+    if case_reference:
+        url += "?" + urlencode({"case": case_reference})
+    facts = item.context.get("facts") if item is not None else None
+    transaction = facts.get("transaction_id") if isinstance(facts, dict) else None
+    if transaction:
+        url += "#" + quote(f"tx-{transaction}")
+    return url
+
+
 @router.get("/chats/{conversation_id}")
 def chat_page(
     request: Request,
@@ -137,6 +153,7 @@ def chat_page(
     conversation = live.conversation_for_staff(db, staff.user, conversation_id)
     item = inbox.conversation_item(db, conversation)
     history = chat.messages(db, conversation, include_internal=True, limit=1000)
+    case_reference = _case_reference(db, conversation)
     return render(
         request,
         "chat/chat.html",
@@ -148,7 +165,10 @@ def chat_page(
             "messages": history,
             "last_seq": history[-1].seq if history else 0,
             "customer": _customer_card(db, conversation),
-            "case_reference": _case_reference(db, conversation),
+            "customer_view_url": _customer_view_url(conversation.customer_id, case_reference, item)
+            if conversation.customer_id is not None
+            else None,
+            "case_reference": case_reference,
             "holder": conversation.assigned_staff_id == staff.user.id
             and conversation.status == "active",
             "colleagues": [

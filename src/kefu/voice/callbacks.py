@@ -168,6 +168,17 @@ def list_callbacks(
     return list(db.scalars(query.limit(limit)))
 
 
+def recently_done(db: Session, *, limit: int = 20) -> list[VoiceCallback]:
+    return list(
+        db.scalars(
+            select(VoiceCallback)
+            .where(VoiceCallback.status == "done")
+            .order_by(VoiceCallback.done_at.desc(), VoiceCallback.id.desc())
+            .limit(limit)
+        )
+    )
+
+
 def get(db: Session, callback_id: int, *, lock: bool = False) -> VoiceCallback:
     query = select(VoiceCallback).where(VoiceCallback.id == callback_id)
     if lock:

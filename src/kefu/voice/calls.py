@@ -14,9 +14,10 @@ import hmac
 import logging
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from kefu import audit
@@ -37,9 +38,11 @@ OUTCOMES = ("self_service", "agent", "callback", "abandoned", "hung_up", "failed
 MAX_NOTES = 4000
 
 
+@lru_cache(maxsize=4096)
 def caller_number(raw: str) -> str | None:
     """The caller's number in E.164, or None when withheld or not a phone number
-    (``anonymous``, ``client:alice``, a SIP address)."""
+    (``anonymous``, ``client:alice``, a SIP address). Every webhook of a call carries
+    it, so each is parsed once."""
     try:
         return normalise_phone(raw) if raw and raw[0] in "+0123456789" else None
     except InvalidInput:
@@ -198,15 +201,24 @@ class CallFilter:
     outcome: str | None = None
 
 
-def list_calls(db: Session, flt: CallFilter, *, limit: int = 50) -> list[VoiceCall]:
-    query = select(VoiceCall).order_by(VoiceCall.started_at.desc(), VoiceCall.id.desc())
+def _filtered(query: Select[Any], flt: CallFilter) -> Select[Any]:
     if flt.customer_id is not None:
         query = query.where(VoiceCall.customer_id == flt.customer_id)
     if flt.status:
         query = query.where(VoiceCall.status == flt.status)
     if flt.outcome:
         query = query.where(VoiceCall.outcome == flt.outcome)
-    return list(db.scalars(query.limit(limit)))
+    return query
+
+
+def list_calls(db: Session, flt: CallFilter, *, limit: int = 50) -> list[VoiceCall]:
+    """Newest first."""
+    query = select(VoiceCall).order_by(VoiceCall.started_at.desc(), VoiceCall.id.desc())
+    return list(db.scalars(_filtered(query, flt).limit(limit)))
+
+
+def count_calls(db: Session, flt: CallFilter) -> int:
+    return int(db.scalar(_filtered(select(func.count(VoiceCall.id)), flt)) or 0)
 
 
 def update_record(

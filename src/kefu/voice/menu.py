@@ -276,8 +276,11 @@ def live(db: Session) -> VoiceMenu:
     return ensure_default(db)
 
 
-def get(db: Session, version: int) -> MenuTree:
-    """A published version; only its digest is read when this process has parsed it."""
+def get(db: Session, version: int, *, digest: str | None = None) -> MenuTree:
+    """A published version; only its digest is read when this process has parsed it, and
+    not even that when the caller has it (``VoiceCall.menu_digest``)."""
+    if digest is not None and digest in _CACHE:
+        return _CACHE[digest]
     digest = db.scalar(select(VoiceMenu.digest).where(VoiceMenu.version == version))
     if digest is None:
         raise NotFound(f"no menu version {version}")

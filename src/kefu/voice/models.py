@@ -10,8 +10,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, select
+from sqlalchemy.orm import Mapped, column_property, mapped_column
 
 from kefu.db import Base, UtcDateTime, utcnow
 
@@ -85,6 +85,11 @@ class VoiceCall(Base):
     last_request_at: Mapped[datetime] = mapped_column(UtcDateTime)
     ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     duration_seconds: Mapped[int | None] = mapped_column(Integer)
+    # the digest of the call's menu version, read with the row: every webhook needs the
+    # tree, and a process that has parsed it then needs no second query
+    menu_digest: Mapped[str | None] = column_property(
+        select(VoiceMenu.digest).where(VoiceMenu.version == menu_version).scalar_subquery()
+    )
 
 
 class VoiceCallEvent(Base):

@@ -121,6 +121,7 @@ def home(
         "console/home.html",
         {
             "staff": staff.user,
+            "may": staff.may,
             "permissions": sorted(permissions_of(staff.user.role)),
             "csrf_token": staff.token.csrf_token,
             "csrf_field": CSRF_FIELD,

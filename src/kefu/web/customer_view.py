@@ -31,6 +31,7 @@ from kefu.identity import otp
 from kefu.identity import service as identity_service
 from kefu.identity.models import Customer
 from kefu.masking import mask_card, mask_email, mask_phone
+from kefu.voice import views as voice_views
 from kefu.wallet.errors import WalletNotFound
 from kefu.wallet.port import WalletGateway, build_gateway
 from kefu.wallet.schemas import TransactionFilter, TransactionView
@@ -151,6 +152,8 @@ def _page(
         "notice": notice,
         "error": error,
     }
+    if staff.may("voice.read"):
+        context["calls"] = voice_views.customer_calls(db, customer.id, request.state.lang)
     if staff.may("wallet.read"):
         context.update(_wallet_sections(build_gateway(settings, db), customer.wallet_account_id))
     return render(request, "console/customer.html", context, status_code=status_code)

@@ -5,6 +5,9 @@
              data-kefu-app-token="v1.…"        (optional: the wallet app's signed identity)
              data-kefu-open="true"></script>   (optional: open at once)
 
+   The host page opens and closes it with KefuChat.open() / KefuChat.close(), or marks its
+   own "contact us" links and buttons with data-open-chat (docs/chat.md).
+
    The widget lives in a shadow root so the host page's styles and ours never mix. The
    conversation id is kept in localStorage: a reload continues the same chat, and after a
    dropped connection the widget resumes after the last message it has (seq), resending
@@ -25,6 +28,16 @@
   var state = { id: null, lastSeq: 0, status: "bot", pending: {}, socket: null, retry: 0, lastTyping: 0 };
   var ui = {};
   var lastBot = null;          // the last assistant message: its quick replies and input kind
+
+  /* The host page's API (docs/chat.md): KefuChat.open() and KefuChat.close() exist as soon
+     as this script has run; while the widget still loads its texts the last call is kept
+     and decides whether it opens when ready. */
+  var ready = false;
+  var wanted = null;
+  function whenReady(action) {
+    return function () { if (ready) { action(); } else { wanted = action; } };
+  }
+  window.KefuChat = { open: whenReady(open), close: whenReady(close) };
 
   function load() {
     try { return JSON.parse(window.localStorage.getItem(storeKey) || "{}"); } catch (e) { return {}; }
@@ -418,10 +431,11 @@
           var opener = e.target && e.target.closest && e.target.closest("[data-open-chat]");
           if (opener) { e.preventDefault(); open(); }
         });
-        window.KefuChat = { open: open, close: close };
+        ready = true;
         setInterval(function () { send({ type: "ping" }); }, 25000);
         if (state.id) { connect(); }
-        if (script.dataset.kefuOpen === "true") { open(); }
+        /* an early KefuChat call overrides data-kefu-open; the panel starts closed */
+        if (wanted ? wanted === open : script.dataset.kefuOpen === "true") { open(); }
       });
   }
 
