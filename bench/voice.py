@@ -24,12 +24,10 @@ import asyncio
 import random
 import statistics
 import time
-import uuid
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Awaitable, Callable
 
 import httpx
-from _harness import demo_server, pct
+from _harness import demo_server, pct, postgres_database
 
 from kefu.voice.signatures import sign
 from kefu.voice.simulator import Phone, Said
@@ -134,27 +132,6 @@ async def run(calls: int, pace: str, base: str) -> tuple[dict[str, list[float]],
     return latencies, errors
 
 
-@contextmanager
-def database(server: str) -> Iterator[str]:
-    """A fresh database on the given PostgreSQL server, dropped afterwards; "" for SQLite."""
-    if not server:
-        yield ""
-        return
-    import psycopg
-    from sqlalchemy import make_url
-
-    admin = make_url(server)
-    name = f"kefu_bench_voice_{uuid.uuid4().hex[:8]}"
-    dsn = admin.set(drivername="postgresql").render_as_string(hide_password=False)
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield admin.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with psycopg.connect(dsn, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--calls", type=int, default=200)
@@ -175,7 +152,7 @@ def main() -> None:
         "KEFU_VOICE_PUBLIC_URL": PUBLIC,
         "KEFU_VOICE_QUEUE_REFRESH_SECONDS": "5",
     }
-    with database(args.postgres) as url:
+    with postgres_database(args.postgres, "voice") as url:
         if url:
             extra["KEFU_DATABASE_URL"] = url
         with demo_server("voice", extra) as base:
