@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from _harness import pct
+from _harness import pct, postgres_database
 
 CHANNELS = (("phone", 38), ("web", 27), ("app", 20), ("wechat", 8), ("email", 5), ("sms", 2))
 CATEGORIES = (
@@ -86,22 +86,13 @@ def _database(server_url: str, workdir: Path) -> Iterator[str]:
     if not server_url:
         yield f"sqlite:///{workdir / 'quality.db'}"
         return
-    import psycopg
-    from sqlalchemy import make_url
+    with postgres_database(server_url, "quality") as url:
+        try:
+            yield url
+        finally:
+            from kefu.db import get_engine
 
-    admin = make_url(server_url)
-    name = f"kefu_bench_{random.randrange(16**8):08x}"
-    dsn = admin.set(drivername="postgresql").render_as_string(hide_password=False)
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield admin.set(database=name).render_as_string(hide_password=False)
-    finally:
-        from kefu.db import get_engine
-
-        get_engine().dispose()
-        with psycopg.connect(dsn, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            get_engine().dispose()  # the benchmark's connections, before the drop
 
 
 def _run(args: argparse.Namespace, url: str, workdir: Path) -> None:
