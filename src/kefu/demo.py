@@ -32,11 +32,19 @@ def already_seeded(db: Session) -> bool:
     return db.scalar(select(StaffUser.id).where(StaffUser.username == "admin")) is not None
 
 
-def seed(db: Session, *, extra_customers: int = 0, console: Console | None = None) -> str:
+def seed(
+    db: Session,
+    *,
+    extra_customers: int = 0,
+    console: Console | None = None,
+    history: bool = True,
+) -> str:
     """Create the demo staff and the wallet's demo customers; commits in batches.
 
     The wallet decides which accounts exist and what is wrong with each; identity links a
     customer to every account so that one-time codes reach its phone and e-mail.
+    ``history`` adds two weeks of past contacts for the quality dashboard (most of the
+    time the seed takes; tests that do not look at the dashboard leave it out).
     """
     from kefu.wallet import demo as wallet_demo
 
@@ -65,6 +73,7 @@ def seed(db: Session, *, extra_customers: int = 0, console: Console | None = Non
     db.commit()
     voice_menu.ensure_default(db)  # the hotline's shipped menu, version 1
     db.commit()
-    quality_demo.seed_history(db, settings=get_settings(), now=utcnow())  # dashboard history
-    db.commit()
+    if history:
+        quality_demo.seed_history(db, settings=get_settings(), now=utcnow())
+        db.commit()
     return f"demo data loaded: {len(DEMO_STAFF)} staff users, {len(holders)} customers"

@@ -50,14 +50,18 @@ def hit(
     now = now or utcnow()
     since = now - timedelta(seconds=window_seconds)
     digest = _digest(secret, key)
-    db.execute(
-        delete(RateEvent).where(
-            RateEvent.bucket == bucket, RateEvent.key == digest, RateEvent.occurred_at < since
-        )
+    # Old events are cleared on the way, skipping rows another request is clearing: many
+    # customers behind one address would otherwise queue on each other's row locks for the
+    # whole of their requests (PostgreSQL; SQLite has one writer anyway).
+    expired = (
+        select(RateEvent.id)
+        .where(RateEvent.bucket == bucket, RateEvent.key == digest, RateEvent.occurred_at < since)
+        .with_for_update(skip_locked=True)
     )
+    db.execute(delete(RateEvent).where(RateEvent.id.in_(expired)))
     recent = db.execute(
         select(func.count(), func.min(RateEvent.occurred_at)).where(
-            RateEvent.bucket == bucket, RateEvent.key == digest
+            RateEvent.bucket == bucket, RateEvent.key == digest, RateEvent.occurred_at >= since
         )
     ).one()
     count, oldest = int(recent[0]), recent[1]

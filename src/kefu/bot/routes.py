@@ -20,6 +20,7 @@ from kefu.db import DbSession
 from kefu.deps import SettingsDep, _bearer, current_customer, request_lang
 from kefu.errors import NotFound
 from kefu.i18n import Lang, normalise_lang
+from kefu.quality import events as quality_events
 
 router = APIRouter(prefix="/bot", tags=["assistant"])
 T = TypeVar("T")
@@ -123,9 +124,10 @@ async def post_message(
                 language=normalise_lang(body.lang) or lang,
                 customer_id=customer_id,
             )
-        turn = service.respond(
-            db, conversation, body.text, settings=settings, client_msg_id=body.client_msg_id
-        )
+        with quality_events.batched(db):
+            turn = service.respond(
+                db, conversation, body.text, settings=settings, client_msg_id=body.client_msg_id
+            )
         db.commit()
         return TurnOut(
             conversation_id=conversation.public_id,

@@ -38,6 +38,8 @@ opened on the customer's behalf).
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, Final
 
@@ -46,7 +48,7 @@ from sqlalchemy.orm import Session
 from kefu.cases.categories import Category
 from kefu.db import utcnow
 from kefu.errors import InvalidInput
-from kefu.quality import facts, metrics, surveys
+from kefu.quality import facts, metrics, rollup, surveys
 from kefu.quality.models import ContactEvent
 
 KINDS: Final = (
@@ -72,6 +74,18 @@ CHANNELS: Final = metrics.CHANNELS
 # kinds that say a person acted, so they must name the person
 _NEEDS_STAFF: Final = frozenset({"answered_by_agent", "first_reply"})
 _MAX_DATA_BYTES = 4000
+
+
+@contextmanager
+def batched(db: Session) -> Iterator[None]:
+    """Events recorded inside are stored at once, but their figures go into the rollups
+    together when the block ends. Every contact of the same half hour and channel adds to
+    the same rollup rows, so on PostgreSQL a request that updated them early would hold
+    those rows locked, and every other request behind them, until it commits; a request
+    that ends with the block holds them only for its commit. Figures read inside the block
+    do not include its events yet."""
+    with rollup.deferred(db):
+        yield
 
 
 def record(

@@ -7,7 +7,8 @@ an increment.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -22,6 +23,7 @@ from kefu.quality.models import QualityRollup
 _KEY = ("grain", "period_start", "channel", "category", "staff_id")
 _CONFLICT = ("grain", "channel", "category", "period_start", "staff_id")  # the unique index
 _ZEROS: dict[str, Any] = dict.fromkeys(COUNTERS, 0)
+_DEFERRED = "kefu.quality.rollup.deferred"
 EACH = None
 """A scope value: every concrete channel (or category) row, not the ``*`` row."""
 
@@ -58,8 +60,24 @@ def _lock_order(item: tuple[tuple[Any, ...], Any]) -> tuple[Any, ...]:
     return grain, period_start, channel, category, -1 if staff_id is None else staff_id
 
 
+@contextmanager
+def deferred(db: Session) -> Iterator[None]:
+    """Collect the changes made inside and apply them, summed, when the block ends."""
+    total = Contribution()
+    db.info[_DEFERRED] = total
+    try:
+        yield
+    finally:
+        del db.info[_DEFERRED]
+    apply(db, total)
+
+
 def apply(db: Session, change: Contribution) -> None:
     """Add a contribution (or a difference of two) to the rollup rows."""
+    pending: Contribution | None = db.info.get(_DEFERRED)
+    if pending is not None:
+        pending.extend(change)
+        return
     rows: list[dict[str, Any]] = []
     # Rows in one order everywhere: two transactions upserting overlapping rows in opposite
     # orders would each hold a row the other waits for, and PostgreSQL aborts one.

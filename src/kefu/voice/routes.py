@@ -23,6 +23,7 @@ from kefu.config import Settings
 from kefu.db import DbSession, utcnow
 from kefu.deps import SettingsDep
 from kefu.errors import InvalidInput
+from kefu.quality import events as quality_events
 from kefu.voice import flow, prompts
 from kefu.voice.errors import SignatureInvalid
 from kefu.voice.signatures import CarrierRequest, build_verifier, public_base
@@ -74,7 +75,8 @@ SendersDep = Annotated[Senders, Depends(senders)]
 def _answer(db: DbSession, settings: Settings, work: Callable[[datetime], str]) -> Response:
     """Run one webhook's work and commit; a bug costs the caller an apology, not silence."""
     try:
-        xml = work(utcnow())
+        with quality_events.batched(db):
+            xml = work(utcnow())
         db.commit()
     except InvalidInput:
         db.rollback()

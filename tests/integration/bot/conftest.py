@@ -25,7 +25,7 @@ def demo_connection(engine: Engine) -> Iterator[object]:
     connection = engine.connect()
     outer = connection.begin()
     session = Session(bind=connection, join_transaction_mode="create_savepoint")
-    demo.seed(session)
+    demo.seed(session, history=False)
     session.close()
     try:
         yield connection
