@@ -205,18 +205,7 @@ def _recharge_lookup(d: Dialog) -> Reply:
     if chosen.status == "pending":
         waited = d.now - chosen.created_at
         if waited >= timedelta(minutes=d.settings.bot_topup_stuck_minutes):
-            case = actions.open_case(
-                d,
-                intent="recharge_not_credited",
-                subject=d.t("bot.case.subject", topic=d.t("bot.topic.recharge_not_credited")),
-                description=head,
-                links=(("transaction", chosen.id),),
-            )
-            d.finish()
-            return Reply(
-                head + " " + d.t("bot.recharge.traced") + " " + actions.committed(d, case),
-                case_reference=case.reference,
-            )
+            return _trace(d, "recharge_not_credited", head, chosen.id, "bot.recharge.traced")
         d.finish()
         return Reply(
             head + " " + d.t("bot.recharge.wait", minutes=d.settings.bot_topup_stuck_minutes)
@@ -229,6 +218,23 @@ def _recharge_lookup(d: Dialog) -> Reply:
         d.finish()
         return Reply(head + " " + d.t("bot.recharge.failed_advice"))
     return _offer_case_or_person(d, head + " " + d.t("bot.recharge.reversed_advice"))
+
+
+def _trace(d: Dialog, intent: str, found: str, transaction_id: str, traced_key: str) -> Reply:
+    """A money movement stuck longer than it should be: a case to trace it, with what was
+    found and the committed time told."""
+    case = actions.open_case(
+        d,
+        intent=intent,
+        subject=d.t("bot.case.subject", topic=d.t(f"bot.topic.{intent}")),
+        description=found,
+        links=(("transaction", transaction_id),),
+    )
+    d.finish()
+    return Reply(
+        found + " " + d.t(traced_key) + " " + actions.committed(d, case),
+        case_reference=case.reference,
+    )
 
 
 # --- payment failed / deducted ------------------------------------------------------------
@@ -303,18 +309,7 @@ def _transfer_lookup(d: Dialog) -> Reply:
         d.finish()
         return Reply(text + " " + d.t("bot.transfer.returned_advice"))
     if d.now - tx.created_at >= timedelta(hours=d.settings.bot_transfer_stuck_hours):
-        case = actions.open_case(
-            d,
-            intent="transfer_not_arrived",
-            subject=d.t("bot.case.subject", topic=d.t("bot.topic.transfer_not_arrived")),
-            description=text,
-            links=(("transaction", tx.id),),
-        )
-        d.finish()
-        return Reply(
-            text + " " + d.t("bot.transfer.traced") + " " + actions.committed(d, case),
-            case_reference=case.reference,
-        )
+        return _trace(d, "transfer_not_arrived", text, tx.id, "bot.transfer.traced")
     d.finish()
     return Reply(text + " " + d.t("bot.transfer.wait", hours=d.settings.bot_transfer_stuck_hours))
 
