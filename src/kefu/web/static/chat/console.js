@@ -32,8 +32,16 @@
 
   /* --- panels (inbox, supervisor view) re-fetched when the queue changes --- */
   var refreshTimer = null;
+  /* a press or a form being sent inside the panel: replacing the panel then would swallow
+     the click (an offer accepted between mouse down and up) or the submission */
+  var pressedUntil = 0;
+  if (panel) {
+    panel.addEventListener("pointerdown", function () { pressedUntil = Date.now() + 1000; }, true);
+    panel.addEventListener("submit", function () { pressedUntil = Date.now() + 15000; }, true);
+  }
   function panelBusy() {
     if (!panel) { return true; }
+    if (Date.now() < pressedUntil) { return true; }
     var active = document.activeElement;
     return !!panel.querySelector("details[open]") || (active && panel.contains(active) && active.tagName !== "BODY" && active.tagName !== "BUTTON");
   }
