@@ -196,6 +196,8 @@ def test_specialist_reviews_reports_and_handles_flags(
     expect(page.locator("body")).not_to_contain_text("663120")
     image = page.get_by_role("img", name="截图 1")
     expect(image).to_be_visible()
+    # the screenshot is served and decodes (wait for it to load: visible comes first)
+    page.wait_for_function("img => img.complete", arg=image.element_handle())
     assert image.evaluate("img => img.naturalWidth") == 360
     page.get_by_label("名称（中文）").fill("冒充客服办理退款")
     page.get_by_label("名称（英文）").fill("Fake refund agent")
