@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 import uvicorn
 from playwright.sync_api import Browser, BrowserContext, Page, Route, expect
+from playwright.sync_api import Error as PlaywrightError
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 from tests.integration.chat.conftest import free_port
@@ -441,6 +442,18 @@ CONTRAST = """
 }
 """
 
+
+def contrast(page: Any, selector: str) -> float:
+    """The first match's contrast ratio; the live widget may re-render the element while it
+    is read (a detached element has no computed colour), so it is read again then."""
+    for _ in range(3):
+        try:
+            return float(page.locator(selector).first.evaluate(CONTRAST))
+        except PlaywrightError:
+            page.wait_for_timeout(300)
+    return float(page.locator(selector).first.evaluate(CONTRAST))
+
+
 UNLABELLED = """
 (root) => Array.from(root.querySelectorAll("input:not([type=hidden]), textarea, select"))
   .filter(el => !(el.labels && el.labels.length) && !el.getAttribute("aria-label"))
@@ -477,7 +490,7 @@ def test_widget_and_console_basics_of_accessibility(site: Site, browser: Browser
         )
         assert missing == []
         for selector in (".launcher", ".msg.from-customer .text", ".msg.from-bot .text", "h2"):
-            ratio = page.locator(selector).first.evaluate(CONTRAST)
+            ratio = contrast(page, selector)
             assert ratio >= 4.5, (selector, ratio)
         held: list[Route] = []  # the widget's texts, held back: the call comes before them
         page.route("**/api/v1/chat/widget-texts*", lambda route: held.append(route))
@@ -499,7 +512,7 @@ def test_widget_and_console_basics_of_accessibility(site: Site, browser: Browser
             page.goto(site.url + path)
             assert page.evaluate("(" + UNLABELLED.strip() + ")(document)") == []
             for selector in ("h1, h2", ".muted", "button"):
-                ratio = page.locator(selector).first.evaluate(CONTRAST)
+                ratio = contrast(page, selector)
                 assert ratio >= 4.5, (path, selector, ratio)
         screenshot(page, "console-queues-empty")
     finally:
