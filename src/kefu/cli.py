@@ -5,7 +5,6 @@ A domain error or bad argument prints one line and exits 2; a failed check exits
 
 from __future__ import annotations
 
-import gc
 import sys
 from typing import Annotated
 
@@ -16,7 +15,7 @@ from rich.console import Console
 # Typer >= 0.26 vendors click; its usage errors live here.
 from typer._click.exceptions import ClickException, NoArgsIsHelpError
 
-from kefu import __version__
+from kefu import __version__, heap
 from kefu.antifraud import cli as antifraud_cli
 from kefu.bot.chat_cli import chat_command
 from kefu.bot.cli import nlu_app
@@ -97,12 +96,7 @@ def serve(
     from kefu.bot.nlu.model import get_model
 
     get_model()  # train the assistant's model now, not on the first customer's message
-    # What is alive after start-up (code, catalogues, the model) is frozen out of the
-    # collector's walks, and collections run less often: otherwise a full collection
-    # stalls every open chat socket for a few hundred milliseconds (bench/chat.py).
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(50_000, 50, 100)
+    heap.settle()
     # jobs and inbound mail run beside the web app unless production moved them out
     consumer = None
     if settings.jobs_inline:
