@@ -213,6 +213,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from kefu.channels.sms.routes import router as sms_router
 
     app.include_router(sms_router)
+    from kefu.channels.wechat import check_settings as check_wechat
+    from kefu.channels.wechat.routes import router as wechat_router
+
+    check_wechat(settings)  # KEFU_WECHAT_TOKEN without the AppID and secret stops startup
+    app.include_router(wechat_router)
     app.include_router(voice_staff_router, prefix="/api/v1")
     app.include_router(voice_console_router)
     if settings.demo:

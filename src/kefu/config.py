@@ -6,6 +6,8 @@ use, and ``get_settings.cache_clear()`` lets tests and the CLI change them.
 
 from __future__ import annotations
 
+import base64
+import binascii
 from datetime import date
 from decimal import Decimal
 from functools import lru_cache
@@ -146,6 +148,13 @@ class Settings(BaseSettings):
     chat_starts_per_client_per_hour: int = Field(default=30, ge=1)
     chat_widget_origins: str = ""  # comma-separated sites that embed the widget; empty: ours only
 
+    # WeChat official account (docs/wechat.md): without a token the channel is off
+    wechat_token: str = ""
+    wechat_app_id: str = ""
+    wechat_app_secret: str = ""
+    wechat_aes_key: str = ""  # EncodingAESKey (43 characters): safe mode; empty: plaintext
+    wechat_api_base_url: str = "https://api.weixin.qq.com/"
+
     @property
     def widget_origins(self) -> list[str]:
         return [o.strip().rstrip("/") for o in self.chat_widget_origins.split(",") if o.strip()]
@@ -185,6 +194,18 @@ class Settings(BaseSettings):
                 "KEFU_VOICE_AGENT_DIAL is client:, sip: or number: followed by a template "
                 "containing {username}"
             )
+        return value
+
+    @field_validator("wechat_aes_key")
+    @classmethod
+    def _usable_aes_key(cls, value: str) -> str:
+        if value:
+            try:
+                key = base64.b64decode(value + "=", validate=True)
+            except binascii.Error as exc:
+                raise ValueError("KEFU_WECHAT_AES_KEY is not an EncodingAESKey") from exc
+            if len(value) != 43 or len(key) != 32:
+                raise ValueError("KEFU_WECHAT_AES_KEY must be the 43-character EncodingAESKey")
         return value
 
     @field_validator("business_holidays")

@@ -21,6 +21,7 @@ from kefu.bot import service as bot_service
 from kefu.cases import service as cases_service
 from kefu.cases.models import Case
 from kefu.cases.transitions import FINISHED, Mover, Status
+from kefu.channels import delivery
 from kefu.chat import bus, routing
 from kefu.chat import service as chat
 from kefu.chat.models import ChatMessage, Conversation
@@ -92,7 +93,7 @@ def _system(
     internal: bool = False,
     **params: Any,
 ) -> ChatMessage:
-    return chat.append(
+    message = chat.append(
         db,
         conversation,
         sender="system",
@@ -101,6 +102,8 @@ def _system(
         internal=internal,
         now=now,
     )
+    delivery.relay(db, conversation, message)
+    return message
 
 
 def _text(text: str) -> str:
@@ -336,6 +339,8 @@ def agent_says(
         client_msg_id=client_msg_id,
         now=now,
     )
+    if message.seq > known:  # to the customer's channel, once
+        delivery.relay(db, conversation, message)
     if first and message.seq > known:  # not a resend of a message already stored
         item = routing.open_item(db, conversation_id=conversation.id)
         quality.record(

@@ -43,6 +43,8 @@ PUBLIC_ROUTES = {
     # the prompt audio it fetches (keyed hashes)
     ("POST", "/voice/incoming"),
     ("POST", "/sms/incoming"),
+    ("GET", "/wechat"),
+    ("POST", "/wechat"),
     ("POST", "/voice/input"),
     ("POST", "/voice/queue/wait"),
     ("POST", "/voice/queue/input"),
