@@ -307,6 +307,7 @@ async def drive(
         raise SystemExit(f"only {len(ready)} of {expected} sockets connected")
     await asyncio.sleep(3)  # backlogs read, sweepers started
     tally.measuring = True
+    print(f"   measuring for {args.seconds:g} s", file=sys.stderr, flush=True)
     started = time.perf_counter()
     cpu_before = [cpu_seconds(s.pid) for s in servers] + [cpu_seconds(os.getpid())]
     await asyncio.sleep(args.seconds)

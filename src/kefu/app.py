@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request, Response
@@ -139,12 +140,21 @@ def _install_middleware(app: FastAPI, settings: Settings) -> None:
         return response
 
 
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    yield
+    from kefu.chat.ws import close_db_work
+
+    await close_db_work(app)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     app = FastAPI(
         title="Kefu",
         version=__version__,
         description="Customer service for digital wallets (客服)",
+        lifespan=_lifespan,
     )
     app.state.settings = settings
     _install_middleware(app, settings)

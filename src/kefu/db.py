@@ -13,6 +13,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import QueuePool
 from sqlalchemy.types import TypeDecorator
@@ -105,6 +106,14 @@ def make_engine(url: str) -> Engine:
         return engine
     return create_engine(
         url, pool_pre_ping=True, pool_size=10, max_overflow=20, hide_parameters=True
+    )
+
+
+def make_async_engine(url: str) -> AsyncEngine:
+    """The same PostgreSQL database for code that waits on the event loop instead of a
+    thread (``kefu.chat.dbwork``). A smaller pool: it adds to the threads' connections."""
+    return create_async_engine(
+        url, pool_pre_ping=True, pool_size=8, max_overflow=8, hide_parameters=True
     )
 
 

@@ -49,10 +49,12 @@ def live_server(isolated_database: Engine) -> Iterator[LiveServer]:
             yield session
 
     app.dependency_overrides[get_db] = _db
+    # the chat sockets reach the same database from the event loop (PostgreSQL)
+    app.state.database_url = isolated_database.url.render_as_string(hide_password=False)
     app.dependency_overrides[get_settings] = lambda: settings
     port = _free_port()
     server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

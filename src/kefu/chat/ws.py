@@ -80,13 +80,30 @@ def _db_work(app: FastAPI) -> DbWork:
     work: DbWork | None = getattr(app.state, "chat_db_work", None)
     if work is None:
         settings: Settings = app.state.settings
-        work = DbWork(lambda: session_for(app), sqlite=settings.database_url.startswith("sqlite"))
+        # The event loop opens its own connections: to the configured database, or to the
+        # one an overridden ``get_db`` serves when the app was told its URL (a test server
+        # on a database of its own); a session handed in by a test stays in a thread.
+        url: str | None = getattr(app.state, "database_url", None)
+        if url is None and get_db not in app.dependency_overrides:
+            url = settings.database_url
+        work = DbWork(
+            lambda: session_for(app),
+            sqlite=settings.database_url.startswith("sqlite"),
+            database_url=url,
+        )
         app.state.chat_db_work = work
     return work
 
 
+async def close_db_work(app: FastAPI) -> None:
+    """At shutdown: the chat sockets' own database connections."""
+    work: DbWork | None = getattr(app.state, "chat_db_work", None)
+    if work is not None:
+        await work.close()
+
+
 async def in_thread(websocket: WebSocket, work: Callable[[Session], T]) -> T:
-    """Run ``work(db)`` off the event loop and commit (``kefu.chat.dbwork``)."""
+    """Run ``work(db)`` without blocking the event loop and commit (``kefu.chat.dbwork``)."""
     return await _db_work(websocket.app).run(work)
 
 
