@@ -48,7 +48,20 @@ def test_a_fold_drops_features_its_training_rows_never_saw() -> None:
     held = counts.weighted(np.array([2]), idf)
     assert held.nnz < counts.matrix[2].nnz  # 转人工 shares almost nothing with the others
     assert (idf[held.indices] > 0).all()
-    assert counts.vectorizer(idf).vector(texts[2])[0].size == held.nnz
+    columns, values = counts.vectorizer(idf).vector(texts[2])
+    assert columns.size == held.nnz
+    # the live reading renumbers the kept columns but gives the same weights
+    np.testing.assert_allclose(np.sort(values), np.sort(held.data), atol=1e-12)
+
+
+def test_features_the_model_never_saw_dilute_the_ones_it_knows() -> None:
+    texts = [prepare(text) for text in ("怎么充值", "怎么转账", "充值没到账")]
+    counts = Counts.of(texts)
+    vectorizer = counts.vectorizer(counts.idf(np.arange(len(texts))))
+    _, familiar = vectorizer.vector(prepare("怎么转账"))
+    _, diluted = vectorizer.vector(prepare("怎么做红烧肉"))
+    assert np.linalg.norm(familiar) == pytest.approx(np.sqrt(len(features.VIEWS)))
+    assert 0 < np.linalg.norm(diluted) < 1
 
 
 def test_each_view_has_unit_length() -> None:

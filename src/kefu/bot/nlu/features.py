@@ -18,9 +18,13 @@ and the model should not learn that 500 means recharge.
 
 Each view is weighted TF-IDF (sublinear term frequency, smoothed inverse document
 frequency) and scaled to unit length on its own, so a long message does not drown the
-views of a short one. Training weighs a count matrix (``Counts``) once per fold; a live
-message costs one dictionary look-up per feature and a few array operations
-(``Vectorizer``); a test holds the two to the same numbers.
+views of a short one. The length also counts the message's features that no training
+phrasing has: they score nothing, but a message made mostly of them ("怎么做红烧肉", where
+only 怎么 is familiar) should not rest its whole weight on the one familiar word.
+
+Training weighs a count matrix (``Counts``) once per fold; a live message costs one
+dictionary look-up per feature and a few array operations (``Vectorizer``); a test holds
+the two to the same numbers.
 """
 
 from __future__ import annotations
@@ -130,6 +134,13 @@ def analyse(prepared: str) -> list[Counter[str]]:
     return [Counter(view(prepared)) for view in VIEWS]
 
 
+def unseen_idf(idf: npt.NDArray[np.float64]) -> float:
+    """The IDF given to a feature none of the training rows has: that of a feature rarer
+    than the rarest one seen (the largest IDF, a feature in one row when there is one,
+    log((1 + n) / 2) + 1, plus log 2: what the smoothed formula gives for no row at all)."""
+    return float(idf.max()) + float(np.log(2.0))
+
+
 @dataclass(frozen=True)
 class Vectorizer:
     """Feature name → column (one mapping per view) and each column's inverse document
@@ -138,6 +149,7 @@ class Vectorizer:
 
     columns: tuple[dict[str, int], ...]
     idf: npt.NDArray[np.float64]
+    unseen: float  # the IDF a feature no training phrasing has would get
 
     @property
     def size(self) -> int:
@@ -173,13 +185,13 @@ class Vectorizer:
                 groups.extend(itertools.repeat(row * views + view, len(view_counts)))
         columns = np.asarray(found, dtype=np.int64)
         known = columns >= 0
-        columns = columns[known]
-        group = np.asarray(groups, dtype=np.int64)[known]
-        weights = (1.0 + np.log(np.asarray(counts, dtype=np.float64)[known])) * self.idf[columns]
+        group = np.asarray(groups, dtype=np.int64)
+        idf = np.where(known, self.idf[np.where(known, columns, 0)], self.unseen)
+        weights = (1.0 + np.log(np.asarray(counts, dtype=np.float64))) * idf
         norms = np.sqrt(
             np.bincount(group, weights=weights * weights, minlength=len(prepared) * views)
         )
-        return columns, weights / norms[group], group // views
+        return columns[known], (weights / norms[group])[known], group[known] // views
 
 
 @dataclass(frozen=True)
@@ -233,15 +245,19 @@ class Counts:
 
     def weighted(self, rows: npt.NDArray[np.int64], idf: npt.NDArray[np.float64]) -> csr_matrix:
         """Rows ``rows`` as the vectorizer would weigh them: sublinear TF times IDF, each
-        view scaled to unit length."""
+        view scaled to unit length, where the length also counts the features ``idf`` does
+        not know (at the IDF of an unseen feature) — they have no weight to score with, but
+        a message made mostly of them carries less evidence for any intent."""
         part = self.matrix[rows].tocsr()
         part.sort_indices()
-        values = (1.0 + np.log(part.data)) * idf[part.indices]
+        known = idf[part.indices] > 0
+        values = (1.0 + np.log(part.data)) * np.where(known, idf[part.indices], unseen_idf(idf))
         row_of_value = np.repeat(np.arange(part.shape[0]), np.diff(part.indptr))
         group = row_of_value * len(VIEWS) + self.view_of_column[part.indices]
         norms = np.sqrt(np.bincount(group, weights=values**2, minlength=part.shape[0] * len(VIEWS)))
         scale = np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0)
-        weighted = csr_matrix((values * scale[group], part.indices, part.indptr), shape=part.shape)
+        values = np.where(known, values * scale[group], 0.0)
+        weighted = csr_matrix((values, part.indices, part.indptr), shape=part.shape)
         weighted.eliminate_zeros()
         return weighted
 
@@ -254,4 +270,4 @@ class Counts:
             {token: int(renumber[column]) for token, column in mapping.items() if idf[column] > 0}
             for mapping in self.columns
         )
-        return Vectorizer(columns=columns, idf=idf[kept])
+        return Vectorizer(columns=columns, idf=idf[kept], unseen=unseen_idf(idf))
