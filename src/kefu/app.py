@@ -143,9 +143,9 @@ def _install_middleware(app: FastAPI, settings: Settings) -> None:
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     yield
-    from kefu.chat.ws import close_db_work
+    from kefu import dbwork
 
-    await close_db_work(app)
+    await dbwork.close_for_app(app)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -162,6 +162,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     from kefu.channels.senders import build_senders
     from kefu.health import router as health_router
+    from kefu.identity.question_routes import router as security_questions_router
     from kefu.identity.routes import router as identity_router
     from kefu.identity.verification_routes import router as verification_router
     from kefu.web.routes import mount_web
@@ -170,6 +171,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(identity_router, prefix="/api/v1")
     app.state.senders = build_senders(settings)  # a bad KEFU_*_BACKEND stops startup here
     app.include_router(verification_router, prefix="/api/v1")
+    app.include_router(security_questions_router, prefix="/api/v1")
     from kefu.wallet.port import check_backend
     from kefu.wallet.routes import router as wallet_router
 

@@ -7,11 +7,12 @@ through SQLAlchemy 2 with the same models and Alembic migrations.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Annotated, Any
 
-from fastapi import Depends
+from fastapi import Depends, FastAPI
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -111,7 +112,7 @@ def make_engine(url: str) -> Engine:
 
 def make_async_engine(url: str) -> AsyncEngine:
     """The same PostgreSQL database for code that waits on the event loop instead of a
-    thread (``kefu.chat.dbwork``). A smaller pool: it adds to the threads' connections."""
+    thread (``kefu.dbwork``). A smaller pool: it adds to the threads' connections."""
     return create_async_engine(
         url, pool_pre_ping=True, pool_size=8, max_overflow=8, hide_parameters=True
     )
@@ -141,6 +142,19 @@ def get_db() -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+@contextmanager
+def sessions_of(app: FastAPI) -> Iterator[Session]:
+    """A session for work outside a request (a socket's), from the same ``get_db`` the
+    HTTP routes use, so a test or deployment that overrides it is honoured."""
+    provider = app.dependency_overrides.get(get_db, get_db)
+    produced = provider()
+    session: Session = next(produced)
+    try:
+        yield session
+    finally:
+        produced.close()
 
 
 DbSession = Annotated[Session, Depends(get_db)]

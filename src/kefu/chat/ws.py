@@ -20,20 +20,18 @@ import contextlib
 import json
 import logging
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, FastAPI, WebSocket, WebSocketDisconnect
 from sqlalchemy.orm import Session
 
+from kefu import dbwork
 from kefu.chat import bus, live, routing
 from kefu.chat import service as chat
-from kefu.chat.dbwork import DbWork
 from kefu.chat.models import Conversation
 from kefu.config import Settings
-from kefu.db import get_db
 from kefu.deps import SESSION_COOKIE
 from kefu.errors import KefuError, NotFound
 from kefu.i18n import Lang, normalise_lang, translate
@@ -58,53 +56,14 @@ CLOSE_NOT_AUTHENTICATED = 4401
 CLOSE_BAD_REQUEST = 4400
 
 
-@contextmanager
-def session_for(app: FastAPI) -> Iterator[Session]:
-    """A session for one operation, from the same ``get_db`` the HTTP routes use (so a
-    test or deployment that overrides it is honoured)."""
-    provider = app.dependency_overrides.get(get_db, get_db)
-    produced = provider()
-    session: Session = next(produced)
-    try:
-        yield session
-    finally:
-        produced.close()
-
-
 def _settings(websocket: WebSocket) -> Settings:
     settings: Settings = websocket.app.state.settings
     return settings
 
 
-def _db_work(app: FastAPI) -> DbWork:
-    work: DbWork | None = getattr(app.state, "chat_db_work", None)
-    if work is None:
-        settings: Settings = app.state.settings
-        # The event loop opens its own connections: to the configured database, or to the
-        # one an overridden ``get_db`` serves when the app was told its URL (a test server
-        # on a database of its own); a session handed in by a test stays in a thread.
-        url: str | None = getattr(app.state, "database_url", None)
-        if url is None and get_db not in app.dependency_overrides:
-            url = settings.database_url
-        work = DbWork(
-            lambda: session_for(app),
-            sqlite=settings.database_url.startswith("sqlite"),
-            database_url=url,
-        )
-        app.state.chat_db_work = work
-    return work
-
-
-async def close_db_work(app: FastAPI) -> None:
-    """At shutdown: the chat sockets' own database connections."""
-    work: DbWork | None = getattr(app.state, "chat_db_work", None)
-    if work is not None:
-        await work.close()
-
-
 async def in_thread(websocket: WebSocket, work: Callable[[Session], T]) -> T:
-    """Run ``work(db)`` without blocking the event loop and commit (``kefu.chat.dbwork``)."""
-    return await _db_work(websocket.app).run(work)
+    """Run ``work(db)`` without blocking the event loop and commit (``kefu.dbwork``)."""
+    return await dbwork.for_app(websocket.app).run(work)
 
 
 class _Bucket:
@@ -260,7 +219,7 @@ async def _sweep_forever(app: FastAPI) -> None:
     while True:
         await asyncio.sleep(settings.routing_sweep_seconds)
         try:
-            await _db_work(app).run(lambda db: live.sweep(db, settings=settings))
+            await dbwork.for_app(app).run(lambda db: live.sweep(db, settings=settings))
         except Exception:
             log.exception("routing sweep failed")
 

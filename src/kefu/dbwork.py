@@ -1,4 +1,5 @@
-"""Where the chat sockets' database work runs, off the event loop.
+"""Where the database work of the chat sockets and the assistant's API runs without
+blocking the event loop.
 
 PostgreSQL: one transaction per operation (row locks let them run side by side), run on
 the event loop itself through SQLAlchemy's asyncio bridge: the operation is ordinary
@@ -6,7 +7,8 @@ synchronous ORM code, and each wait for the server hands the loop back
 (``AsyncSession.run_sync``, greenlets). Worker threads did the same before, but every reply
 from the server then had to win the interpreter lock back from the busy loop thread — a
 convoy that, with two processes carrying 1,000 chats on two cores, made the median message
-take 1.5 s instead of 0.17 s (bench/chat.py). Threads remain for sessions the app is given
+take 1.5 s instead of 0.17 s (bench/chat.py), and slowed the assistant's API the same way
+(bench/bot.py). Threads remain for sessions the app is given
 (``get_db`` overridden, as tests do with a session inside a rolled-back transaction):
 at most ``PG_THREADS`` at once, fewer than the engine's pool of connections, so no
 connection is opened and closed again for a burst (each costs PostgreSQL a process).
@@ -31,10 +33,12 @@ from contextlib import AbstractContextManager
 from typing import Any, TypeVar
 
 from anyio import CapacityLimiter, to_thread
+from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
-from kefu.db import make_async_engine
+from kefu.config import Settings
+from kefu.db import get_db, make_async_engine, sessions_of
 
 T = TypeVar("T")
 Opener = Callable[[], AbstractContextManager[Session]]
@@ -118,6 +122,11 @@ class DbWork:
         self._engine: AsyncEngine | None = None
         self._sessions: async_sessionmaker[AsyncSession] | None = None
 
+    @property
+    def on_loop(self) -> bool:
+        """Whether the work waits for the database on the event loop (PostgreSQL)."""
+        return self.database_url is not None
+
     async def run(self, work: Callable[[Session], T]) -> T:
         if self.group is not None:
             return await asyncio.wrap_future(self.group.submit(work))
@@ -151,3 +160,30 @@ class DbWork:
         if self._engine is not None and self._loop is asyncio.get_running_loop():
             await self._engine.dispose()
         self._engine = self._sessions = self._loop = None
+
+
+def for_app(app: FastAPI) -> DbWork:
+    """The app's ``DbWork``. The event loop opens its own connections: to the configured
+    database, or to the one an overridden ``get_db`` serves when the app was told its URL
+    (``app.state.database_url``: a test server on a database of its own); a session handed
+    in by a test stays in a thread."""
+    work: DbWork | None = getattr(app.state, "db_work", None)
+    if work is None:
+        settings: Settings = app.state.settings
+        url: str | None = getattr(app.state, "database_url", None)
+        if url is None and get_db not in app.dependency_overrides:
+            url = settings.database_url
+        work = DbWork(
+            lambda: sessions_of(app),
+            sqlite=settings.database_url.startswith("sqlite"),
+            database_url=url,
+        )
+        app.state.db_work = work
+    return work
+
+
+async def close_for_app(app: FastAPI) -> None:
+    """At shutdown: the event loop's own database connections."""
+    work: DbWork | None = getattr(app.state, "db_work", None)
+    if work is not None:
+        await work.close()
