@@ -1,5 +1,4 @@
-"""Where the database work of the chat sockets and the assistant's API runs without
-blocking the event loop.
+"""Where the chat sockets' database work runs without blocking the event loop.
 
 PostgreSQL: one transaction per operation (row locks let them run side by side), run on
 the event loop itself through SQLAlchemy's asyncio bridge: the operation is ordinary
@@ -7,11 +6,12 @@ synchronous ORM code, and each wait for the server hands the loop back
 (``AsyncSession.run_sync``, greenlets). Worker threads did the same before, but every reply
 from the server then had to win the interpreter lock back from the busy loop thread — a
 convoy that, with two processes carrying 1,000 chats on two cores, made the median message
-take 1.5 s instead of 0.17 s (bench/chat.py), and slowed the assistant's API the same way
-(bench/bot.py). Threads remain for sessions the app is given
-(``get_db`` overridden, as tests do with a session inside a rolled-back transaction):
-at most ``PG_THREADS`` at once, fewer than the engine's pool of connections, so no
-connection is opened and closed again for a burst (each costs PostgreSQL a process).
+take 1.5 s instead of 0.17 s (bench/chat.py). (The assistant's HTTP API stays in worker
+threads: its turns are mostly computation, and bench/bot.py showed no gain from the loop.)
+Threads remain for sessions the app is given (``get_db`` overridden, as tests do with a
+session inside a rolled-back transaction): at most ``PG_THREADS`` at once, fewer than the
+engine's pool of connections, so no connection is opened and closed again for a burst
+(each costs PostgreSQL a process).
 
 SQLite has one writer at a time and makes the others wait by sleeping and retrying
 (``busy_timeout``), up to 100 ms a turn; with dozens of threads queueing for the lock, those
@@ -121,11 +121,6 @@ class DbWork:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._engine: AsyncEngine | None = None
         self._sessions: async_sessionmaker[AsyncSession] | None = None
-
-    @property
-    def on_loop(self) -> bool:
-        """Whether the work waits for the database on the event loop (PostgreSQL)."""
-        return self.database_url is not None
 
     async def run(self, work: Callable[[Session], T]) -> T:
         if self.group is not None:

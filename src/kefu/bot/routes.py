@@ -11,7 +11,7 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
-from kefu import dbwork, ratelimit
+from kefu import ratelimit
 from kefu.bot import service
 from kefu.chat import service as chat
 from kefu.chat.models import ChatMessage, Conversation
@@ -34,37 +34,29 @@ def _customer_id(request: Request, db: Session) -> int | None:
 
 
 async def _in_one_go(
-    request: Request,
-    db: Session,
-    settings: Settings,
-    work: Callable[[Session, int | None, Lang], T],
+    request: Request, db: Session, settings: Settings, work: Callable[[int | None, Lang], T]
 ) -> T:
-    """Rate limit, who is asking, and the work, in one transaction and one hand-off: on
-    PostgreSQL waiting on the event loop (``kefu.dbwork``), on SQLite in one worker thread
-    with the request's session.
+    """Rate limit, who is asking, and the work, in one worker thread and one transaction.
 
-    Split over dependencies, each would run in a thread of its own and the transaction stay
+    Split over dependencies, each runs in a thread of its own and the transaction stays
     open between them; with every worker busy waiting for the database, the request
     holding it would wait for a thread to finish in, and both would wait till timeout.
     """
     client = request.client.host if request.client else "unknown"
 
-    def run(session: Session) -> T:
+    def run() -> T:
         ratelimit.hit(
-            session,
+            db,
             bucket="bot.messages",
             key=client,
             limit=settings.bot_messages_per_minute,
             window_seconds=60,
             secret=settings.secret_key,
         )
-        customer_id = _customer_id(request, session)
-        return work(session, customer_id, request_lang(request))
+        customer_id = _customer_id(request, db)
+        return work(customer_id, request_lang(request))
 
-    runner = dbwork.for_app(request.app)
-    if runner.on_loop:
-        return await runner.run(run)
-    return await run_in_threadpool(run, db)
+    return await run_in_threadpool(run)
 
 
 class MessageIn(BaseModel):
@@ -118,7 +110,7 @@ def _conversation(db: Session, public_id: str, customer_id: int | None) -> Conve
 async def post_message(
     body: MessageIn, request: Request, db: DbSession, settings: SettingsDep
 ) -> TurnOut:
-    def work(db: Session, customer_id: int | None, lang: Lang) -> TurnOut:
+    def work(customer_id: int | None, lang: Lang) -> TurnOut:
         if body.conversation_id:
             conversation = _conversation(db, body.conversation_id, customer_id)
             if customer_id is not None and conversation.customer_id is None:
@@ -155,7 +147,7 @@ async def post_message(
 
 @router.post("/conversations", response_model=TurnOut, status_code=201)
 async def start(body: StartIn, request: Request, db: DbSession, settings: SettingsDep) -> TurnOut:
-    def work(db: Session, customer_id: int | None, lang: Lang) -> TurnOut:
+    def work(customer_id: int | None, lang: Lang) -> TurnOut:
         conversation, messages = service.start_conversation(
             db,
             settings=settings,
