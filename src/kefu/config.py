@@ -49,6 +49,13 @@ class Settings(BaseSettings):
     otp_max_per_hour: int = Field(default=5, ge=1)
     otp_max_per_client_per_hour: int = Field(default=20, ge=1)
     verification_ttl_seconds: int = Field(default=30 * 60, ge=60)
+    # account number + security questions on the phone (安全问题), for callers without
+    # the registered phone: questions asked, wrong rounds before the lock, starts per
+    # caller per hour and per account per day
+    security_questions_asked: int = Field(default=2, ge=1, le=4)
+    security_questions_max_attempts: int = Field(default=3, ge=1)
+    security_questions_max_per_client_per_hour: int = Field(default=5, ge=1)
+    security_questions_max_per_account_per_day: int = Field(default=5, ge=1)
     # the assistant: a top-up pending this long, or a transfer processing this long, is
     # traced as a case instead of "please wait"
     bot_topup_stuck_minutes: int = Field(default=30, ge=1)

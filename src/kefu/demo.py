@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from kefu.antifraud import service as antifraud_service
 from kefu.config import get_settings
 from kefu.db import utcnow
+from kefu.identity import questions as security_questions
 from kefu.identity import service as identity_service
 from kefu.identity.models import StaffUser
 from kefu.kb import service as kb_service
@@ -26,6 +27,18 @@ DEMO_STAFF: tuple[tuple[str, str, str, str], ...] = (
     ("specialist", "specialist", "技术专员 王强", "kefu-specialist-demo"),
     ("agent", "agent", "客服 张敏", "kefu-agent-demo"),
 )
+
+# the demo's problem customers (13800000001 to 13800000011) answer security questions
+DEMO_WITH_ANSWERS = 11
+
+
+def demo_security_answers(index: int) -> dict[str, str]:
+    """Demo customer ``index``'s security answers, listed in docs/demo.md."""
+    return {
+        "birth_date": f"199003{index:02d}",
+        "id_last6": f"{index:05d}X",
+        "own_number": f"{index:02d}5858",
+    }
 
 
 def already_seeded(db: Session) -> bool:
@@ -56,7 +69,7 @@ def seed(
     db.commit()
     holders = wallet_demo.seed_accounts(db, extra_customers=extra_customers, console=console)
     for index, holder in enumerate(holders, start=1):
-        identity_service.create_customer(
+        customer = identity_service.create_customer(
             db,
             wallet_account_id=holder.account_id,
             name=holder.name,
@@ -64,6 +77,10 @@ def seed(
             email=holder.email,
             language=holder.language,
         )
+        if index <= DEMO_WITH_ANSWERS:
+            security_questions.seed_answers(
+                db, customer_id=customer.id, answers=demo_security_answers(index)
+            )
         if index % 5000 == 0:
             db.commit()
     db.commit()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kefu.db import Base, UtcDateTime, utcnow
@@ -93,6 +93,10 @@ class Verification(Base):
 
     ``method`` is what is being proven (``phone``, ``email``, ``security_questions``),
     ``channel`` where the customer is (``web``, ``chat``, ``voice``, ``email``, ``wechat``).
+    For security questions, ``questions`` names the ones asked (comma-separated ids, in
+    order) and ``round_marks`` whether each answer of the round under way matched (``y`` /
+    ``n``): the caller is told only once the whole round is answered, never which answer
+    was wrong (``identity/questions.py``).
     """
 
     __tablename__ = "verification"
@@ -111,3 +115,19 @@ class Verification(Base):
     verified_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     locked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    questions: Mapped[str | None] = mapped_column(String(120))
+    round_marks: Mapped[str | None] = mapped_column(String(8))
+
+
+class SecurityAnswer(Base):
+    """A customer's answer to one security question, only ever as an argon2 hash of the
+    normalised answer; kept until the customer sets it again."""
+
+    __tablename__ = "security_answer"
+    __table_args__ = (UniqueConstraint("customer_id", "question"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"), index=True)
+    question: Mapped[str] = mapped_column(String(24))
+    answer_hash: Mapped[str] = mapped_column(String(200))
+    set_at: Mapped[datetime] = mapped_column(UtcDateTime)

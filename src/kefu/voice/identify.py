@@ -8,6 +8,12 @@ channel: codes expire, are single-use and rate-limited, wrong codes lock the ver
 An account number that belongs to nobody is handled exactly like one that does (the
 caller is asked for a code that can never match), so the hotline does not reveal which
 accounts exist.
+
+A caller who no longer has the registered phone (lost, stolen, calling from another
+number) presses 9 at the code prompt, types the account number and answers the security
+questions they set (``identity.questions``), one per prompt. Such a verification is
+light: it allows the balance, a top-up's status, a case's progress and freezing, never an
+action that lifts a protection or moves money (``selfservice._acting``).
 """
 
 from __future__ import annotations
@@ -21,11 +27,12 @@ from kefu.errors import (
     CodeInvalid,
     CodeLimitReached,
     CodeResendTooSoon,
+    InvalidInput,
     TooManyRequests,
     VerificationExpired,
     VerificationLocked,
 )
-from kefu.identity import otp
+from kefu.identity import otp, questions
 from kefu.identity import service as identity_service
 from kefu.voice import speech
 from kefu.voice.engine import ACTIONS, Ctx, InvalidKey, goto, step, to_person
@@ -33,10 +40,12 @@ from kefu.voice.menu import ActionNode
 from kefu.voice.twiml import Turn
 
 if TYPE_CHECKING:
-    from kefu.identity.models import Customer
+    from kefu.identity.models import Customer, Verification
 
 ACCOUNT_TRIES_PER_HOUR = 10
 CODE_LENGTH = 6
+# at the code prompt: "no longer have this phone? press 9 for security questions"
+QUESTIONS_KEY = "9"
 
 
 def verified(ctx: Ctx) -> bool:
@@ -92,25 +101,34 @@ def _account_prompt(ctx: Ctx) -> Turn:
 
 @step("id.account", _account_prompt)
 def _account(ctx: Ctx, keys: str) -> Turn:
-    typed = keys.rstrip("#")
-    if not (typed.isascii() and typed.isdigit() and 4 <= len(typed) <= 20):
-        raise InvalidKey("voice.id.account_shape")
+    typed = _typed_account(keys)
     try:
-        ratelimit.hit(
-            ctx.db,
-            bucket="voice.account",
-            key=ctx.call.caller_key,
-            limit=ACCOUNT_TRIES_PER_HOUR,
-            window_seconds=3600,
-            secret=ctx.settings.secret_key,
-            now=ctx.now,
-        )
+        _count_account_try(ctx)
     except TooManyRequests:
         ctx.event("account_throttled")
         return to_person(ctx, ctx.line("voice.id.too_many"))
     customer = identity_service.find_customer_by_keypad_account(ctx.db, typed)
     ctx.event("account_typed", found=customer is not None)
     return _send_code(ctx, customer, method="account")
+
+
+def _typed_account(keys: str) -> str:
+    typed = keys.rstrip("#")
+    if not (typed.isascii() and typed.isdigit() and 4 <= len(typed) <= 20):
+        raise InvalidKey("voice.id.account_shape")
+    return typed
+
+
+def _count_account_try(ctx: Ctx) -> None:
+    ratelimit.hit(
+        ctx.db,
+        bucket="voice.account",
+        key=ctx.call.caller_key,
+        limit=ACCOUNT_TRIES_PER_HOUR,
+        window_seconds=3600,
+        secret=ctx.settings.secret_key,
+        now=ctx.now,
+    )
 
 
 def _send_code(ctx: Ctx, customer: Customer | None, *, method: str) -> Turn:
@@ -157,13 +175,23 @@ def _offer_or_account_prompt(ctx: Ctx) -> Turn:
 
 
 def _code_prompt(ctx: Ctx) -> Turn:
-    return ctx.ask(ctx.line("voice.id.code"), digits=CODE_LENGTH, finish="#", timeout=15)
+    return ctx.ask(
+        ctx.line("voice.id.code"),
+        ctx.line("voice.id.no_phone"),
+        digits=CODE_LENGTH,
+        finish="#",
+        timeout=15,
+    )
 
 
 @step("id.code", _code_prompt)
 def _code(ctx: Ctx, keys: str) -> Turn:
     if keys.startswith("*"):
         return _resend(ctx)
+    if keys.rstrip("#") == QUESTIONS_KEY:
+        ctx.event("questions_chosen")
+        goto(ctx, "id.q.account", verification=None)
+        return _questions_account_prompt(ctx)
     code = keys.rstrip("#")
     if not (code.isascii() and code.isdigit() and len(code) == CODE_LENGTH):
         raise InvalidKey("voice.id.code_shape")
@@ -190,13 +218,18 @@ def _code(ctx: Ctx, keys: str) -> Turn:
         return _code_prompt(ctx).before(ctx.line("voice.id.code_expired"))
     except VerificationExpired:
         return begin(ctx)
-    call = ctx.call
     method = str(ctx.call.state.get("method") or "account")
+    return _verified_by(ctx, verification, identified_by=method, method=f"{method}+sms_code")
+
+
+def _verified_by(ctx: Ctx, verification: Verification, *, identified_by: str, method: str) -> Turn:
+    """The caller proved who they are: note it on the call and resume the action."""
+    call = ctx.call
     call.verification_id = verification.id
     call.verified_at = ctx.now
     call.customer_id = verification.customer_id
-    call.identified_by = method
-    ctx.result("verified", method=f"{method}+sms_code", verification=verification.public_id)
+    call.identified_by = identified_by
+    ctx.result("verified", method=method, verification=verification.public_id)
     return _resume(ctx)
 
 
@@ -237,3 +270,84 @@ def _resend(ctx: Ctx) -> Turn:
         return begin(ctx)
     ctx.event("code_resent")
     return _code_prompt(ctx).before(ctx.line("voice.id.code_resent"))
+
+
+# --- no phone: account number and security questions -------------------------------------
+
+
+def _questions_account_prompt(ctx: Ctx) -> Turn:
+    return ctx.ask(ctx.line("voice.id.q.account"), digits=20, finish="#", timeout=15)
+
+
+@step("id.q.account", _questions_account_prompt)
+def _questions_account(ctx: Ctx, keys: str) -> Turn:
+    """Start a verification by security questions; an account that does not exist gets
+    the same questions (drawn from the whole list), which no answer can pass."""
+    typed = _typed_account(keys)
+    try:
+        _count_account_try(ctx)
+        challenge = questions.start_verification(
+            ctx.db,
+            account=typed,
+            channel="voice",
+            client_key=f"voice:{ctx.call.caller_key}",
+            settings=ctx.settings,
+            now=ctx.now,
+        )
+    except TooManyRequests:
+        ctx.event("questions_throttled")
+        return to_person(ctx, ctx.line("voice.id.too_many"))
+    public_id = challenge.verification.public_id
+    ctx.event("questions_started", verification=public_id)
+    goto(ctx, "id.q.answer", verification=public_id, question=challenge.questions[0])
+    count = speech.count(len(challenge.questions), ctx.lang)
+    return _question_prompt(ctx).before(ctx.line("voice.id.q.intro", count=count))
+
+
+def _question_prompt(ctx: Ctx) -> Turn:
+    asked = questions.question(str(ctx.call.state.get("question")))
+    return ctx.ask(
+        ctx.line(f"voice.id.q.ask.{asked.id}"), digits=asked.keys, finish="#", timeout=20
+    )
+
+
+@step("id.q.answer", _question_prompt)
+def _question_answer(ctx: Ctx, keys: str) -> Turn:
+    """One answer. Whether it matched is told only at the end of the round, and never
+    which one was wrong; the answer itself is neither kept on the call nor recorded."""
+    asked = questions.question(str(ctx.call.state.get("question")))
+    typed = keys.rstrip("#")
+    if len(typed) != asked.keys:
+        raise InvalidKey(f"voice.id.q.shape.{asked.id}")
+    public_id = str(ctx.call.state.get("verification"))
+    try:
+        progress = questions.answer(
+            ctx.db,
+            verification_public_id=public_id,
+            answer=typed,
+            settings=ctx.settings,
+            now=ctx.now,
+        )
+    except InvalidInput:
+        raise InvalidKey(f"voice.id.q.shape.{asked.id}") from None
+    except questions.AnswersWrong as exc:
+        ctx.event("answers_wrong")
+        first = questions.asked_questions(otp.get_verification(ctx.db, public_id))[0]
+        goto(ctx, "id.q.answer", question=first)
+        remaining = speech.number(int(exc.params.get("remaining", 0)), ctx.lang)
+        return _question_prompt(ctx).before(ctx.line("voice.id.q.wrong", remaining=remaining))
+    except VerificationLocked:
+        ctx.event("verification_locked")
+        return to_person(ctx, ctx.line("voice.id.q.locked"))
+    except VerificationExpired:
+        return begin(ctx)
+    ctx.event("question_answered")
+    if progress.next_question is not None:
+        goto(ctx, "id.q.answer", question=progress.next_question)
+        return _question_prompt(ctx)
+    return _verified_by(
+        ctx,
+        progress.verification,
+        identified_by="questions",
+        method="account+security_questions",
+    )

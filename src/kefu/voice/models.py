@@ -52,7 +52,8 @@ class VoiceCall(Base):
     caller_key: Mapped[str] = mapped_column(String(64), index=True)
     dialled: Mapped[str] = mapped_column(String(32))
     customer_id: Mapped[int | None] = mapped_column(ForeignKey("customer.id"), index=True)
-    # how the customer was found: "caller_id" (registered phone) or "account" (typed)
+    # how the customer was found: "caller_id" (registered phone), "account" (typed, then
+    # an SMS code) or "questions" (typed, then security questions)
     identified_by: Mapped[str | None] = mapped_column(String(16))
     verification_id: Mapped[int | None] = mapped_column(ForeignKey("verification.id"))
     verified_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

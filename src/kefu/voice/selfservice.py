@@ -17,6 +17,7 @@ from kefu.cases.errors import CaseNotFound
 from kefu.cases.refs import ReferenceInvalid, ReferenceMistyped
 from kefu.errors import InvalidInput, KefuError, PermissionDenied
 from kefu.i18n import catalogue
+from kefu.identity import questions
 from kefu.identity import service as identity_service
 from kefu.identity.permissions import ASSISTANT, has_permission
 from kefu.voice import calls, casework, identify, speech
@@ -47,6 +48,9 @@ def _acting(ctx: Ctx, name: str) -> ActionContext:
     if not identify.verified(ctx):
         raise PermissionDenied("the hotline acts only after a verification in this call")
     call = ctx.call
+    # security questions allow freezing, never an action that lifts a protection or
+    # moves money
+    questions.require_allowed(ctx.db, call.verification_id, name)
     return ActionContext(
         key=f"voice:{call.call_sid}:{name}:{call.verification_id}",
         actor=casework.ivr_actor(ctx),

@@ -95,6 +95,13 @@ def number(value: int, lang: Lang) -> str:
     return english_number(value)
 
 
+def count(value: int, lang: Lang) -> str:
+    """A count before a measure word: 两个, not 二个 / two."""
+    if lang == "zh-CN" and value == 2:
+        return "两"
+    return number(value, lang)
+
+
 def money(amount: Decimal, lang: Lang) -> str:
     """Yuan and fen as they are said: 五百元, 三千元零五分, five hundred yuan."""
     fen_total = int((amount * 100).to_integral_value())
