@@ -254,8 +254,13 @@ def may_watch(staff: StaffUser, conversation: Conversation, item: WorkItem | Non
     return has_permission(staff.role, "routing.supervise")
 
 
-def conversation_for_staff(db: Session, staff: StaffUser, conversation_id: int) -> Conversation:
-    conversation = db.get(Conversation, conversation_id)
+def conversation_for_staff(
+    db: Session, staff: StaffUser, conversation_id: int, *, lock: bool = False
+) -> Conversation:
+    """The conversation if this agent may see it; ``lock`` to write to it (``chat.locked``)."""
+    conversation = (
+        chat.locked(db, conversation_id) if lock else db.get(Conversation, conversation_id)
+    )
     if conversation is None:
         raise NotFound("conversation not found")
     if conversation.assigned_staff_id == staff.id:

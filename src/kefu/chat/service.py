@@ -6,8 +6,8 @@ import secrets
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session, SessionTransaction
 
 from kefu.chat.models import ChatMessage, Conversation
 from kefu.db import utcnow
@@ -17,6 +17,7 @@ from kefu.sensitive import mask
 CHANNELS = ("web", "app", "wechat", "sms", "cli", "email", "phone")
 SENDERS = ("customer", "bot", "agent", "system")
 MAX_TEXT = 4000
+_LOCKED = "kefu.chat.locked"  # ids of the conversations this transaction holds locked
 
 
 def start(
@@ -56,6 +57,23 @@ def by_public_id(db: Session, public_id: str, *, lock: bool = False) -> Conversa
     return conversation
 
 
+def locked(db: Session, conversation_id: int) -> Conversation | None:
+    """The conversation read afresh with its row locked till the transaction ends, for a
+    change that appends to it: ``append`` then need not lock and read it again."""
+    conversation = db.get(
+        Conversation, conversation_id, with_for_update=True, populate_existing=True
+    )
+    if conversation is not None:
+        db.info.setdefault(_LOCKED, set()).add(conversation.id)
+    return conversation
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_locks(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(_LOCKED, None)
+
+
 def by_client_msg_id(
     db: Session, conversation: Conversation, client_msg_id: str
 ) -> ChatMessage | None:
@@ -89,8 +107,9 @@ def append(
         if existing is not None:
             return existing
     now = now or utcnow()
-    db.flush()  # pending changes to the conversation must survive the locking re-read
-    db.refresh(conversation, with_for_update=True)
+    if conversation.id not in db.info.get(_LOCKED, ()):
+        db.flush()  # pending changes to the conversation must survive the locking re-read
+        db.refresh(conversation, with_for_update=True)
     conversation.last_seq += 1
     conversation.updated_at = now
     message = ChatMessage(

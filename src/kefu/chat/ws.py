@@ -379,7 +379,7 @@ class CustomerSocket(_Peer):
         settings = _settings(self.ws)
 
         def say(db: Session) -> int:
-            conversation = db.get(Conversation, stream.conversation_id)
+            conversation = chat.locked(db, stream.conversation_id)
             if conversation is None:
                 raise NotFound("conversation not found")
             stored = live.customer_says(
@@ -604,7 +604,7 @@ class ConsoleSocket(_Peer):
         staff = self.staff
 
         def say(db: Session) -> int:
-            conversation = live.conversation_for_staff(db, staff, conversation_id)
+            conversation = live.conversation_for_staff(db, staff, conversation_id, lock=True)
             message = live.agent_says(
                 db,
                 conversation,
