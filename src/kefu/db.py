@@ -106,7 +106,7 @@ def make_engine(url: str) -> Engine:
         _configure_sqlite(engine)
         return engine
     return create_engine(
-        url, pool_pre_ping=True, pool_size=10, max_overflow=20, hide_parameters=True
+        url, pool_pre_ping=True, pool_size=20, max_overflow=0, pool_timeout=30, hide_parameters=True
     )
 
 
