@@ -26,8 +26,10 @@ import math
 import re
 import secrets
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import NoReturn
 
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
@@ -43,6 +45,7 @@ from kefu.errors import (
     CodeLimitReached,
     CodeResendTooSoon,
     InvalidInput,
+    KefuError,
     NotFound,
     VerificationExpired,
     VerificationLocked,
@@ -314,23 +317,15 @@ def confirm_code(
     # Hash-check strangers' codes too, so both take the same time; theirs never match.
     matches = kefu_secrets.verify_code(latest.code_hash, code)
     if not (matches and verification.customer_id is not None):
-        verification.failed_attempts += 1
-        remaining = settings.otp_max_attempts - verification.failed_attempts
-        if remaining > 0:
-            db.flush()
-            raise CodeInvalid("wrong code", remaining=remaining)
-        verification.status = "locked"
-        verification.locked_at = now
-        db.flush()
-        audit.record(
+        count_failure(
             db,
-            actor=PUBLIC,
-            action="verification.locked",
-            customer_id=verification.customer_id,
-            after=_summary(verification),
+            verification,
+            max_attempts=settings.otp_max_attempts,
+            now=now,
+            wrong=lambda remaining: CodeInvalid("wrong code", remaining=remaining),
+            summary=_summary,
+            what="codes",
         )
-        log.info("verification %s locked after wrong codes", verification.public_id)
-        raise VerificationLocked("too many wrong codes")
     latest.used_at = now
     verification.status = "verified"
     verification.verified_at = now
@@ -373,6 +368,37 @@ def list_verifications(db: Session, customer_id: int, *, limit: int = 50) -> lis
             .limit(limit)
         )
     )
+
+
+def count_failure(
+    db: Session,
+    verification: Verification,
+    *,
+    max_attempts: int,
+    now: datetime,
+    wrong: Callable[[int], KefuError],
+    summary: Callable[[Verification], dict[str, str]],
+    what: str,
+) -> NoReturn:
+    """One more wrong try (a code, a round of answers): ``wrong(remaining)`` while tries
+    remain; the last one locks the verification, not the conversation or call, audited."""
+    verification.failed_attempts += 1
+    remaining = max_attempts - verification.failed_attempts
+    if remaining > 0:
+        db.flush()
+        raise wrong(remaining)
+    verification.status = "locked"
+    verification.locked_at = now
+    db.flush()
+    audit.record(
+        db,
+        actor=PUBLIC,
+        action="verification.locked",
+        customer_id=verification.customer_id,
+        after=summary(verification),
+    )
+    log.info("verification %s locked after wrong %s", verification.public_id, what)
+    raise VerificationLocked(f"too many wrong {what}")
 
 
 def _summary(verification: Verification) -> dict[str, str]:

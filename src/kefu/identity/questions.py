@@ -35,6 +35,7 @@ import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import NoReturn
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -50,6 +51,7 @@ from kefu.errors import (
     VerificationExpired,
     VerificationLocked,
 )
+from kefu.identity import otp
 from kefu.identity import secrets as kefu_secrets
 from kefu.identity import service as identity_service
 from kefu.identity.models import SecurityAnswer, Verification
@@ -65,7 +67,7 @@ LIGHT_ACTIONS = frozenset({"read", "freeze"})
 FRESH = timedelta(minutes=10)
 # the questions of a verification must be answered within this time of its start
 ANSWER_WITHIN = timedelta(minutes=10)
-PUBLIC = audit.Actor(name="public", role="unverified")
+PUBLIC = otp.PUBLIC
 
 
 class AnswersWrong(KefuError):
@@ -427,24 +429,16 @@ def answer(
 
 def _count_wrong_round(
     db: Session, verification: Verification, settings: Settings, now: datetime
-) -> None:
-    verification.failed_attempts += 1
-    remaining = settings.security_questions_max_attempts - verification.failed_attempts
-    if remaining > 0:
-        db.flush()
-        raise AnswersWrong("wrong answers", remaining=remaining)
-    verification.status = "locked"
-    verification.locked_at = now
-    db.flush()
-    audit.record(
+) -> NoReturn:
+    otp.count_failure(
         db,
-        actor=PUBLIC,
-        action="verification.locked",
-        customer_id=verification.customer_id,
-        after=_summary(verification),
+        verification,
+        max_attempts=settings.security_questions_max_attempts,
+        now=now,
+        wrong=lambda remaining: AnswersWrong("wrong answers", remaining=remaining),
+        summary=_summary,
+        what="answers",
     )
-    log.info("verification %s locked after wrong answers", verification.public_id)
-    raise VerificationLocked("too many wrong answers")
 
 
 # --- what a verification allows -----------------------------------------------------------
