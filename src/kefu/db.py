@@ -112,10 +112,12 @@ def make_engine(url: str) -> Engine:
 
 def make_async_engine(url: str) -> AsyncEngine:
     """The same PostgreSQL database for code that waits on the event loop instead of a
-    thread (``kefu.dbwork``). A smaller pool, and no overflow: a burst waits for a pooled
-    connection instead of opening and closing extra ones (each a server process)."""
+    thread (``kefu.dbwork``, which retries work whose connection the server had closed, so
+    connections are not pinged before use). A smaller pool, and no overflow: a burst waits
+    for a pooled connection instead of opening and closing extra ones (each a server
+    process)."""
     return create_async_engine(
-        url, pool_pre_ping=True, pool_size=12, max_overflow=0, pool_timeout=30, hide_parameters=True
+        url, pool_size=12, max_overflow=0, pool_timeout=30, hide_parameters=True
     )
 
 

@@ -34,6 +34,7 @@ from typing import Any, TypeVar
 
 from anyio import CapacityLimiter, to_thread
 from fastapi import FastAPI
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
@@ -126,10 +127,7 @@ class DbWork:
         if self.group is not None:
             return await asyncio.wrap_future(self.group.submit(work))
         if self.database_url is not None:
-            async with self._async_sessions()() as session:
-                value = await session.run_sync(work)
-                await session.commit()
-                return value
+            return await self._on_loop(work)
         if self._limiter is None:
             self._limiter = CapacityLimiter(PG_THREADS)
         return await to_thread.run_sync(self._alone, work, limiter=self._limiter)
@@ -139,6 +137,21 @@ class DbWork:
             value = work(db)
             db.commit()
             return value
+
+    async def _on_loop(self, work: Callable[[Session], T], *, again: bool = False) -> T:
+        """Connections are not tested before use (a round trip per operation): when the
+        server has closed one (restarted, or idle too long), the work fails before its
+        commit, so nothing was done and it runs once more on a new connection."""
+        async with self._async_sessions()() as session:
+            try:
+                value = await session.run_sync(work)
+            except DBAPIError as exc:
+                if again or not exc.connection_invalidated:
+                    raise
+            else:
+                await session.commit()
+                return value
+        return await self._on_loop(work, again=True)
 
     def _async_sessions(self) -> async_sessionmaker[AsyncSession]:
         # an async connection belongs to the loop that opened it
