@@ -206,16 +206,14 @@ class _Work:
             raise WalletNotFound("no such transaction", what="transaction", ref=tid)
         return view
 
-    def file(
-        self, action: str, target_id: str, amount: TransactionView | RefundView | None
-    ) -> ApprovalRequest:
+    def file(self, action: str, target_id: str, amount: TransactionView) -> ApprovalRequest:
         return service.submit(
             self.db,
             key=self.request.key,
             action=action,
             wallet_account_id=self.account_id,
             target_id=target_id,
-            amount=amount.amount if amount is not None else None,
+            amount=amount.amount,
             reason=self.ctx.reason or "",
             requester=self.staff,
             customer_id=self.customer.id,
@@ -254,15 +252,17 @@ def _freeze(w: _Work) -> _Result:
 
 def _unfreeze(w: _Work) -> _Result:
     """Always four eyes: the person who asks is never the one who unfreezes."""
-    account = w.wallet.get_account(w.account_id)
-    if account.status != "frozen":
-        raise IllegalTransition(
-            f"account is {account.status}",
-            subject="account",
-            current=account.status,
-            target="active",
-        )
-    return _Result(approval=w.file("unfreeze", account.account_id, None))
+    approval = service.request_unfreeze(
+        w.db,
+        w.wallet,
+        account_id=w.account_id,
+        key=w.request.key,
+        reason=w.ctx.reason or "",
+        requester=w.staff,
+        customer_id=w.customer.id,
+        case_reference=w.request.case_reference,
+    )
+    return _Result(approval=approval)
 
 
 def _refund(w: _Work) -> _Result:

@@ -32,10 +32,11 @@ from kefu.cases import service as cases_service
 from kefu.db import utcnow
 from kefu.errors import InvalidInput, PermissionDenied
 from kefu.i18n import Lang, normalise_lang, translate
+from kefu.identity import service as identity_service
 from kefu.identity.models import StaffUser
 from kefu.identity.permissions import has_permission
 from kefu.sensitive import mask
-from kefu.wallet.errors import IdempotencyConflict
+from kefu.wallet.errors import IdempotencyConflict, IllegalTransition
 from kefu.wallet.port import ActionContext, WalletGateway
 from kefu.wallet.schemas import RefundView
 
@@ -235,6 +236,50 @@ def file_refund_review(
     )
 
 
+def request_unfreeze(
+    db: Session,
+    wallet: WalletGateway,
+    *,
+    account_id: str,
+    key: str,
+    reason: str,
+    requester: StaffUser,
+    customer_id: int | None,
+    case_reference: str | None,
+) -> ApprovalRequest:
+    """The only way to ask for an unfreeze, from the console or the staff API: freezing
+    only protects, so lifting it never happens at once. It becomes a request that runs
+    when another person approves it (``decide``: never the requester, and only with
+    ``approval.decide`` and ``wallet.unfreeze``). The request is tied to the account's
+    holder; a ``customer_id`` that is not the holder is refused."""
+    if not has_permission(requester.role, "wallet.act"):
+        raise PermissionDenied("asking for an unfreeze needs wallet.act")
+    holder = identity_service.find_customer_by_account(db, account_id)
+    if customer_id is not None and (holder is None or holder.id != customer_id):
+        raise InvalidInput("this customer does not hold the account", field="customer_id")
+    if _by_key(db, key) is None:  # a retried request is answered with what it filed
+        account = wallet.get_account(account_id)
+        if account.status != "frozen":
+            raise IllegalTransition(
+                f"account is {account.status}",
+                subject="account",
+                current=account.status,
+                target="active",
+            )
+    return submit(
+        db,
+        key=key,
+        action="unfreeze",
+        wallet_account_id=account_id,
+        target_id=account_id,
+        amount=None,
+        reason=reason,
+        requester=requester,
+        customer_id=holder.id if holder is not None else None,
+        case_reference=case_reference,
+    )
+
+
 def get(db: Session, approval_id: int, *, for_update: bool = False) -> ApprovalRequest:
     query = select(ApprovalRequest).where(ApprovalRequest.id == approval_id)
     if for_update:
@@ -285,6 +330,37 @@ def decide(
     decision_reason = clean_reason(reason, required=not approve)
     with db.begin_nested():  # an action the wallet refuses leaves the request pending
         return _decide(db, approval_id, approve, decision_reason, decider, wallet, now)
+
+
+def decide_latest(
+    db: Session,
+    *,
+    action: str,
+    target_id: str,
+    approve: bool,
+    reason: str | None,
+    decider: StaffUser,
+    wallet: WalletGateway,
+) -> ApprovalRequest:
+    """``decide`` for the staff API, which names what the request is about (the account
+    to unfreeze) rather than the request: the newest request for it, which is the one
+    waiting if any, so the approver's retried call is answered instead of refused."""
+    latest = db.scalar(
+        select(ApprovalRequest)
+        .where(ApprovalRequest.action == action, ApprovalRequest.target_id == target_id)
+        .order_by(ApprovalRequest.id.desc())
+        .limit(1)
+    )
+    if latest is None:
+        raise ApprovalNotFound(f"no {action} request for {target_id}")
+    return decide(
+        db,
+        approval_id=latest.id,
+        approve=approve,
+        reason=reason,
+        decider=decider,
+        wallet=wallet,
+    )
 
 
 def _decide(

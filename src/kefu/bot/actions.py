@@ -3,7 +3,8 @@
 Every wallet action carries an ``ActionContext`` like an agent's: the assistant's own actor
 (role ``assistant``, checked against the permission table), an idempotency key made from
 the conversation, the action, its target and the verification that allowed it (a repeated
-"yes" never acts twice), the case and the customer for the audit row.
+"yes" never acts twice), the case and the customer for the audit row. The verification
+must be strong enough for the action (``kefu.identity.questions.require_allowed``).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from kefu.cases.categories import category_for_intent
 from kefu.cases.models import Case
 from kefu.chat import service as chat
 from kefu.errors import PermissionDenied
+from kefu.identity import questions
 from kefu.identity import service as identity_service
 from kefu.identity.permissions import ASSISTANT, has_permission
 from kefu.wallet.idempotency import ActionContext
@@ -29,6 +31,9 @@ def context(d: Dialog, action: str, target: str, permission: str = "wallet.act")
         raise PermissionDenied(f"the assistant may not {permission}")
     if not d.verified:
         raise PermissionDenied("the assistant acts only after a fresh verification")
+    # a verification by security questions allows freezing, never an action that lifts a
+    # protection or moves money (the hotline's rule, kefu.voice.selfservice)
+    questions.require_allowed(d.db, d.conversation.verification_id, action)
     case = current_case(d)
     return ActionContext(
         key=f"bot:{d.conversation.public_id}:{action}:{target}:{d.conversation.verification_id}",

@@ -3,6 +3,11 @@
 Every POST that changes something needs an ``Idempotency-Key`` header, so a retried
 request (a double click, a flaky network) never acts twice. ``case`` and ``customer_id``
 query parameters tie the audit row to the case and customer being served.
+
+An unfreeze is never done at once: ``…/unfreeze`` files a request in the approval queue
+the console uses, and ``…/unfreeze/decision`` decides it under the same four-eyes rule
+(``kefu.approvals.service``). A decision needs no key: a request is decided once, and the
+same person's repeated decision is answered without acting again.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from fastapi import APIRouter, Depends, Header, Query
 
 from kefu import audit
 from kefu.approvals import service as approvals_service
+from kefu.approvals.schemas import ApprovalView
 from kefu.db import DbSession
 from kefu.deps import SettingsDep, StaffPrincipal, require
 from kefu.errors import PermissionDenied
@@ -35,6 +41,8 @@ from kefu.wallet.schemas import (
     RefundView,
     TransactionFilter,
     TransactionView,
+    UnfreezeDecisionIn,
+    UnfreezeIn,
 )
 
 router = APIRouter(prefix="/wallet", tags=["wallet"])
@@ -168,16 +176,49 @@ def freeze(
     return view
 
 
-@router.post("/accounts/{account_id}/unfreeze", response_model=AccountView)
-def unfreeze(
+@router.post("/accounts/{account_id}/unfreeze", response_model=ApprovalView, status_code=202)
+def request_unfreeze(
     account_id: str,
+    body: UnfreezeIn,
     wallet: WalletDep,
     db: DbSession,
-    ctx: Annotated[ActionContext, Depends(acting("wallet.unfreeze"))],
-) -> AccountView:
-    view = wallet.unfreeze(account_id, ctx=ctx)
+    ctx: Acting,
+    staff: Annotated[StaffPrincipal, Depends(require("wallet.act"))],
+) -> ApprovalView:
+    """Files the request; the account stays frozen until another person approves it."""
+    request = approvals_service.request_unfreeze(
+        db,
+        wallet,
+        account_id=account_id,
+        key=ctx.key,
+        reason=body.reason,
+        requester=staff.user,
+        customer_id=ctx.customer_id,
+        case_reference=ctx.case_reference,
+    )
     db.commit()
-    return view
+    return ApprovalView.model_validate(request)
+
+
+@router.post("/accounts/{account_id}/unfreeze/decision", response_model=AccountView)
+def decide_unfreeze(
+    account_id: str,
+    body: UnfreezeDecisionIn,
+    wallet: WalletDep,
+    db: DbSession,
+    staff: Annotated[StaffPrincipal, Depends(require("wallet.unfreeze"))],
+) -> AccountView:
+    approvals_service.decide_latest(
+        db,
+        action="unfreeze",
+        target_id=account_id,
+        approve=body.approve,
+        reason=body.reason,
+        decider=staff.user,
+        wallet=wallet,
+    )
+    db.commit()
+    return wallet.get_account(account_id)
 
 
 @router.post("/accounts/{account_id}/password-reset", response_model=AccountView)

@@ -142,6 +142,15 @@ class RefundDecisionIn(BaseModel):
     reason: Reason | None = None
 
 
+class UnfreezeIn(BaseModel):
+    reason: Reason
+
+
+class UnfreezeDecisionIn(RefundDecisionIn):
+    """Approve or reject the unfreeze request waiting for the account; a rejection needs
+    a reason."""
+
+
 class DisputeIn(BaseModel):
     transaction_id: str
     reason: Reason

@@ -26,21 +26,22 @@ from kefu.config import Settings
 from kefu.db import DbSession, utcnow
 from kefu.deps import SettingsDep
 from kefu.errors import (
-    CodeExpired,
-    CodeInvalid,
     InvalidInput,
     KefuError,
-    NotFound,
     TooManyRequests,
-    VerificationExpired,
-    VerificationLocked,
 )
 from kefu.i18n import Lang, translate
 from kefu.identity import otp
 from kefu.identity.otp import CodeSent
 from kefu.storage import Storage
 from kefu.web.forms import CaseViewer, HelpCustomer, MaybeCustomer, check_csrf, render_help
-from kefu.web.help_track import CsrfField, code_page, error_text, send_code, sign_in
+from kefu.web.help_track import (
+    CsrfField,
+    code_page,
+    confirm_and_sign_in,
+    error_text,
+    send_code,
+)
 from kefu.web.help_view import ChannelRow, channel_groups
 
 router = APIRouter(prefix="/help", include_in_schema=False)
@@ -417,22 +418,21 @@ def confirm_code(
     code: Annotated[str, Form(max_length=32)] = "",
 ) -> Response:
     check_csrf(request, csrf_token)
-    lang = _lang(request)
-    try:
-        verification = otp.confirm_code(
-            db, verification_public_id=verification_id, code=code, settings=settings
-        )
-    except (CodeInvalid, InvalidInput) as exc:
-        db.commit()  # a wrong try counts towards the lock
-        return _code_page(
+    return confirm_and_sign_in(
+        request,
+        db,
+        settings,
+        _lang(request),
+        verification_id=verification_id,
+        code=code,
+        to=CALLS_PATH,
+        retry=lambda error, status: _code_page(
             request,
             settings,
             verification_id=verification_id,
             destination=destination,
-            error=error_text(exc, lang),
-            status_code=exc.status,
-        )
-    except (VerificationLocked, VerificationExpired, CodeExpired, NotFound) as exc:
-        db.commit()
-        return _start_page(request, db, error=error_text(exc, lang), status_code=exc.status)
-    return sign_in(request, db, settings, verification, CALLS_PATH)
+            error=error,
+            status_code=status,
+        ),
+        restart=lambda error, status: _start_page(request, db, error=error, status_code=status),
+    )

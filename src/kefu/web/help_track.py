@@ -9,6 +9,7 @@ verified customer's own.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Query, Request
@@ -187,6 +188,36 @@ def sign_in(
     return response
 
 
+def confirm_and_sign_in(
+    request: Request,
+    db: DbSession,
+    settings: Settings,
+    lang: Lang,
+    *,
+    verification_id: str,
+    code: str,
+    to: str,
+    retry: Callable[[str, int], Response],
+    restart: Callable[[str, int], Response],
+) -> Response:
+    """The "confirm the code" step of any help-center flow: on a right code, the verified
+    customer's cookie and on to ``to``. A wrong or malformed code counts towards the lock
+    and shows the code page again (``retry``); a locked or expired verification, or an
+    unknown one, sends the person back to the flow's first page (``restart``). Both get
+    the error's text in ``lang`` and its HTTP status."""
+    try:
+        verification = otp.confirm_code(
+            db, verification_public_id=verification_id, code=code, settings=settings
+        )
+    except (CodeInvalid, InvalidInput) as exc:
+        db.commit()  # a wrong try counts towards the lock
+        return retry(error_text(exc, lang), exc.status)
+    except (VerificationLocked, VerificationExpired, CodeExpired, NotFound) as exc:
+        db.commit()
+        return restart(error_text(exc, lang), exc.status)
+    return sign_in(request, db, settings, verification, to)
+
+
 @router.get("/track")
 def track_form(
     request: Request,
@@ -305,30 +336,24 @@ def confirm_code(
     code: Annotated[str, Form(max_length=32)] = "",
 ) -> Response:
     check_csrf(request, csrf_token)
-    try:
-        verification = otp.confirm_code(
-            db, verification_public_id=verification_id, code=code, settings=settings
-        )
-    except (CodeInvalid, InvalidInput) as exc:
-        db.commit()  # a wrong try counts towards the lock
-        return _code_page(
+    return confirm_and_sign_in(
+        request,
+        db,
+        settings,
+        lang,
+        verification_id=verification_id,
+        code=code,
+        to=f"/help/cases/{reference}",
+        retry=lambda error, status: _code_page(
             request,
             settings,
             reference=reference,
             verification_id=verification_id,
             destination=destination,
-            error=error_text(exc, lang),
-            status_code=exc.status,
-        )
-    except (VerificationLocked, VerificationExpired, CodeExpired, NotFound) as exc:
-        db.commit()
-        return track_page(
-            request,
-            db,
-            found,
-            lang,
-            reference=reference,
-            error=error_text(exc, lang),
-            status_code=exc.status,
-        )
-    return sign_in(request, db, settings, verification, f"/help/cases/{reference}")
+            error=error,
+            status_code=status,
+        ),
+        restart=lambda error, status: track_page(
+            request, db, found, lang, reference=reference, error=error, status_code=status
+        ),
+    )

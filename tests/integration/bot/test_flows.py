@@ -12,8 +12,11 @@ from sqlalchemy.orm import Session
 
 from kefu.audit import AuditEvent
 from kefu.cases.models import Case
+from kefu.chat import service as chat_service
 from kefu.chat.models import ChatMessage
 from kefu.config import Settings
+from kefu.demo import demo_security_answers
+from kefu.identity import questions
 from kefu.identity.models import Customer
 from kefu.wallet.port import build_gateway
 
@@ -296,3 +299,74 @@ def test_a_large_deducted_payment_waits_for_a_supervisor(chat: Chat, settings: S
     assert turn.case_reference is not None
     assert case_of(chat).category == "payment_failed"
     assert wallet.get_account(account).balance == before
+
+
+def verified_by_security_questions(chat: Chat, index: int) -> Chat:
+    """Demo customer ``index``'s conversation, verified by account number and security
+    questions (the hotline's light check) instead of a one-time code."""
+    holder = customer(chat.db, index)
+    challenge = questions.start_verification(
+        chat.db,
+        account=holder.wallet_account_id.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ"),
+        channel="voice",
+        client_key=f"bot-test-{index}",
+        settings=chat.settings,
+        now=chat.now,
+    )
+    answers = demo_security_answers(index)
+    for asked in challenge.questions:
+        progress = questions.answer(
+            chat.db,
+            verification_public_id=challenge.verification.public_id,
+            answer=answers[asked],
+            settings=chat.settings,
+            now=chat.now,
+        )
+    assert progress.verification.status == "verified"
+    assert questions.strength(progress.verification) == questions.LIGHT
+    conversation = chat_service.start(
+        chat.db, channel="web", language=chat.lang, customer_id=holder.id, now=chat.now
+    )
+    conversation.verification_id = progress.verification.id
+    conversation.verified_at = chat.now
+    return Chat(db=chat.db, settings=chat.settings, conversation=conversation, now=chat.now)
+
+
+def test_security_questions_never_let_the_assistant_lift_a_protection_or_move_money(
+    chat: Chat, settings: Settings
+) -> None:
+    wallet = build_gateway(settings, chat.db)
+    locked = verified_by_security_questions(chat, 1)
+    turn = locked.say("我的账户被锁定了，登录不了")
+    assert "多次输错密码" in turn.reply
+    turn = locked.say("是")  # unlock: refused, a person is offered
+    assert "没能完成" in turn.reply
+    assert [q.value for q in turn.quick_replies] == ["human_agent"]
+    assert account_status(chat.db, settings, 1) == "locked"
+
+    deducted = verified_by_security_questions(chat, 4)
+    account = customer(chat.db, 4).wallet_account_id
+    before = wallet.get_account(account).balance
+    turn = deducted.say("付款失败了但是钱被扣了")
+    assert "¥88.00" in turn.reply
+    turn = deducted.say("是")
+    assert "没能完成" in turn.reply
+    assert wallet.get_account(account).balance == before
+    acted = chat.db.scalars(
+        select(AuditEvent.action).where(
+            AuditEvent.actor_role == "assistant", AuditEvent.action.like("wallet.%")
+        )
+    ).all()
+    assert acted == []
+
+
+def test_security_questions_still_let_the_assistant_freeze(chat: Chat, settings: Settings) -> None:
+    light = verified_by_security_questions(chat, 8)
+    turn = light.say("有一笔消费不是我本人操作的，我没买过这个")
+    pick = next(q for q in turn.quick_replies if "¥1,999.00" in q.label)
+    light.say(pick.value)
+    turn = light.say("是")
+    assert account_status(chat.db, settings, 8) == "frozen"  # freezing only protects
+    assert "没能完成" in turn.reply  # the dispute moves money: it needs a one-time code
+    wallet = build_gateway(settings, chat.db)
+    assert wallet.list_disputes(customer(chat.db, 8).wallet_account_id) == []
