@@ -253,3 +253,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     mount_vendor(app, settings)
     mount_web(app, settings)
     return app
+
+
+def create_served_app() -> FastAPI:
+    """The app as each ``kefu serve`` process runs it: the assistant's model trained before
+    the first customer's message, and what start-up left alive frozen out of the garbage
+    collector's walks (``kefu.heap``)."""
+    from kefu import heap
+    from kefu.bot.nlu.model import get_model
+
+    application = create_app()
+    get_model()
+    heap.settle()
+    return application

@@ -15,7 +15,7 @@ from rich.console import Console
 # Typer >= 0.26 vendors click; its usage errors live here.
 from typer._click.exceptions import ClickException, NoArgsIsHelpError
 
-from kefu import __version__, heap
+from kefu import __version__
 from kefu.antifraud import cli as antifraud_cli
 from kefu.bot.chat_cli import chat_command
 from kefu.bot.cli import nlu_app
@@ -83,21 +83,34 @@ def root(
 def serve(
     host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
     port: Annotated[int | None, typer.Option(min=1, max=65535, help="Port.")] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            min=1, max=64, help="Web processes on the one port; more than one needs Redis."
+        ),
+    ] = None,
 ) -> None:
     """Serve the web app and API."""
     import uvicorn
+    from fastapi import FastAPI
 
-    from kefu.app import create_app
+    from kefu.app import create_app, create_served_app
+    from kefu.chat.bus import backend_of
     from kefu.config import get_settings
     from kefu.logging_config import server_log_config
 
     settings = get_settings()
-    application = create_app(settings)
-    from kefu.bot.nlu.model import get_model
-
-    get_model()  # train the assistant's model now, not on the first customer's message
-    heap.settle()
-    # jobs and inbound mail run beside the web app unless production moved them out
+    processes = workers or settings.serve_workers
+    if processes > 1 and backend_of(settings) != "redis":
+        # each process would only see the chats of the sockets it holds itself
+        raise fail("several web processes share live chat through Redis: set KEFU_REDIS_URL")
+    if processes > 1:
+        create_app(settings)  # a bad setting stops start-up here once, not in every process
+        application: FastAPI | str = "kefu.app:create_served_app"
+    else:
+        application = create_served_app()
+    # jobs and inbound mail run beside the web app unless production moved them out; with
+    # several web processes they run once, in this one
     consumer = None
     if settings.jobs_inline:
         from kefu import jobs
@@ -112,6 +125,8 @@ def serve(
     try:
         uvicorn.run(
             application,
+            factory=processes > 1,
+            workers=processes,
             host=host or settings.host,
             port=port or settings.port,
             log_level=settings.log_level.lower(),

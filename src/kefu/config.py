@@ -30,6 +30,7 @@ class Settings(BaseSettings):
     secret_key: str = PLACEHOLDER_SECRET
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
+    serve_workers: int = Field(default=1, ge=1, le=64)
     public_url: str = "http://127.0.0.1:8000"
     default_language: Literal["zh-CN", "en"] = "zh-CN"
     timezone: str = "Asia/Shanghai"

@@ -100,7 +100,7 @@ def test_two_buses_meet_through_redis_and_resync_after_it_restarts() -> None:
 
 
 def serve(
-    engine: Engine, tmp_path: Path, redis_url: str, name: str
+    engine: Engine, tmp_path: Path, redis_url: str, name: str, *args: str
 ) -> tuple[ChatServer, subprocess.Popen[bytes]]:
     port = free_port()
     env = kefu_env(
@@ -113,7 +113,9 @@ def serve(
     )
     (tmp_path / name).mkdir(parents=True, exist_ok=True)
     process = start(
-        ["serve", "--host", "127.0.0.1", "--port", str(port)], env, tmp_path / f"{name}.log"
+        ["serve", "--host", "127.0.0.1", "--port", str(port), *args],
+        env,
+        tmp_path / f"{name}.log",
     )
     wait_for(lambda: port_open(port), seconds=60, what=f"kefu serve ({name})")
     server = ChatServer(
@@ -125,6 +127,43 @@ def serve(
     return server, process
 
 
+def chat_both_ways(customers: ChatServer, agents: ChatServer) -> None:
+    """A customer's widget on ``customers`` and an agent's console on ``agents`` meet in
+    one chat: offer, accept, typing and five messages each way, in order, none twice."""
+    agent = make_agent(agents)
+    console = open_console(agents, agent)
+    public_id, conversation_id = queued_chat(customers)
+    widget = open_widget(customers, public_id)
+    widget.until(message("state"))
+    offer = console.until(message("work", change="offered"))
+    assert offer["item"]["conversation_id"] == conversation_id
+    accept_chat(agents, conversation_id, agent)
+    assert agent.user.display_name in widget.until(message(sender="system"))["text"]
+
+    console.send({"type": "watch", "conversation_id": conversation_id, "after_seq": 0})
+    console.until(message(sender="system"))  # watching now: the backlog is in
+    widget.send({"type": "typing"})
+    assert console.until(message("typing"))["from"] == "customer"
+    for n in range(5):
+        widget.send({"type": "message", "text": f"客户{n}", "client_msg_id": f"c{n}"})
+        console.send(
+            {
+                "type": "message",
+                "conversation_id": conversation_id,
+                "text": f"客服{n}",
+                "client_msg_id": f"a{n}",
+            }
+        )
+    to_agent = [console.until(message(sender="customer"))["text"] for _ in range(5)]
+    to_customer = [widget.until(message(sender="agent"))["text"] for _ in range(5)]
+    assert to_agent == [f"客户{n}" for n in range(5)]
+    assert to_customer == [f"客服{n}" for n in range(5)]
+    seqs = [f["seq"] for f in widget.seen if f.get("type") == "message"]
+    assert seqs == sorted(set(seqs))
+    widget.close()
+    console.close()
+
+
 def test_customer_on_one_process_and_agent_on_another(
     isolated_database: Engine, tmp_path: Path, redis_url: str, settings: Settings
 ) -> None:
@@ -133,39 +172,31 @@ def test_customer_on_one_process_and_agent_on_another(
     first, first_process = serve(isolated_database, tmp_path, redis_url, "a")
     second, second_process = serve(isolated_database, tmp_path, redis_url, "b")
     try:
-        agent = make_agent(second)
-        console = open_console(second, agent)  # the agent's console on process b
-        public_id, conversation_id = queued_chat(first)
-        widget = open_widget(first, public_id)  # the customer's widget on process a
-        widget.until(message("state"))
-        offer = console.until(message("work", change="offered"))  # from a's commit
-        assert offer["item"]["conversation_id"] == conversation_id
-        accept_chat(second, conversation_id, agent)
-        assert agent.user.display_name in widget.until(message(sender="system"))["text"]
-
-        console.send({"type": "watch", "conversation_id": conversation_id, "after_seq": 0})
-        console.until(message(sender="system"))  # watching now: the backlog is in
-        widget.send({"type": "typing"})
-        assert console.until(message("typing"))["from"] == "customer"
-        for n in range(5):
-            widget.send({"type": "message", "text": f"客户{n}", "client_msg_id": f"c{n}"})
-            console.send(
-                {
-                    "type": "message",
-                    "conversation_id": conversation_id,
-                    "text": f"客服{n}",
-                    "client_msg_id": f"a{n}",
-                }
-            )
-        to_agent = [console.until(message(sender="customer"))["text"] for _ in range(5)]
-        to_customer = [widget.until(message(sender="agent"))["text"] for _ in range(5)]
-        assert to_agent == [f"客户{n}" for n in range(5)]
-        assert to_customer == [f"客服{n}" for n in range(5)]
-        seqs = [f["seq"] for f in widget.seen if f.get("type") == "message"]
-        assert seqs == sorted(set(seqs))  # in order, none twice
-        widget.close()
-        console.close()
+        chat_both_ways(customers=first, agents=second)
     finally:
         stop(first_process)
         stop(second_process)
         bus.reset_bus()
+
+
+def web_processes(parent: int) -> list[int]:
+    """The processes ``kefu serve --workers`` started to serve requests (its other child
+    is multiprocessing's resource tracker)."""
+    children = Path(f"/proc/{parent}/task/{parent}/children").read_text().split()
+    return [
+        int(pid) for pid in children if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    ]
+
+
+def test_several_web_processes_on_one_port(
+    isolated_database: Engine, tmp_path: Path, redis_url: str, settings: Settings
+) -> None:
+    bus.install(RedisBus(redis_url))
+    server, process = serve(isolated_database, tmp_path, redis_url, "w", "--workers", "3")
+    try:
+        wait_for(lambda: len(web_processes(process.pid)) == 3, what="three web processes")
+        chat_both_ways(customers=server, agents=server)
+    finally:
+        stop(process)
+        bus.reset_bus()
+    assert process.returncode == 0

@@ -48,6 +48,21 @@ def test_bad_option_value_exits_2() -> None:
     assert len(result.stderr.strip().splitlines()) == 1
 
 
+def test_several_web_processes_need_redis(sqlite_env: dict[str, str]) -> None:
+    env = {k: v for k, v in os.environ.items() if k not in ("KEFU_REDIS_URL", "KEFU_CHAT_BUS")}
+    result = subprocess.run(
+        [sys.executable, "-m", "kefu", "serve", "--workers", "2"],
+        capture_output=True,
+        text=True,
+        env={**env, **sqlite_env},
+        timeout=120,
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "kefu: several web processes share live chat through Redis: set KEFU_REDIS_URL"
+    ]
+
+
 def test_bad_setting_exits_2(sqlite_env: dict[str, str]) -> None:
     result = kefu("db", "upgrade", env={**sqlite_env, "KEFU_TIMEZONE": "Mars/Olympus"})
     assert result.returncode == 2
