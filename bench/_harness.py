@@ -1,9 +1,11 @@
 """What the API benchmarks share: a free port, percentiles, a throwaway PostgreSQL
-database, and ``kefu serve`` on a throwaway database with the demo data loaded."""
+database, a throwaway Redis, and ``kefu serve`` on a throwaway database with the demo data
+loaded."""
 
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -48,6 +50,31 @@ def postgres_database(server: str, name: str) -> Iterator[str]:
     finally:
         with psycopg.connect(dsn, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+
+
+@contextmanager
+def redis_server() -> Iterator[str]:
+    """A Redis server of its own on a free loopback port, stopped afterwards; yields its URL,
+    or "" when redis-server is not installed."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        yield ""
+        return
+    port = free_port()
+    process = subprocess.Popen(
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", ""],
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        for _ in range(100):
+            with socket.socket() as probe:
+                if probe.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            time.sleep(0.05)
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
 
 
 @contextmanager

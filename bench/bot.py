@@ -11,19 +11,23 @@ faster than anyone types, so every client is nearly always waiting on the server
 to). *Flat out*: no pause at all, which measures throughput: with N clients always
 waiting, latency is N divided by throughput (Little's law), whatever the code does.
 
-    python bench/bot.py [--clients 50] [--messages 20] [--think 1.0]
+``--workers N`` serves with N web processes on the one port (``kefu serve --workers``,
+through a Redis of the benchmark's own).
+
+    python bench/bot.py [--clients 50] [--messages 20] [--think 1.0] [--workers 1]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import random
 import time
 
 import httpx
-from _harness import demo_server, pct, postgres_database
+from _harness import demo_server, pct, postgres_database, redis_server
 
 MESSAGES = [
     "怎么绑定银行卡",
@@ -91,20 +95,34 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--messages", type=int, default=20)
     parser.add_argument("--think", type=float, default=1.0, help="mean seconds between turns")
+    parser.add_argument("--workers", type=int, default=1, help="web processes")
     args = parser.parse_args()
-    if args.clients < 1 or args.messages < 1 or args.think <= 0:
+    if args.clients < 1 or args.messages < 1 or args.think <= 0 or args.workers < 1:
         parser.error("counts and --think must be positive")
     server = os.environ.get("KEFU_BENCH_POSTGRES_URL", "")
-    with postgres_database(server, "bot") as url:
-        extra = {"KEFU_BOT_MESSAGES_PER_MINUTE": "1000000"}
+    with (
+        postgres_database(server, "bot") as url,
+        redis_server() if args.workers > 1 else contextlib.nullcontext("") as redis_url,
+    ):
+        if args.workers > 1 and not redis_url:
+            parser.error("--workers above 1 needs redis-server installed")
+        extra = {
+            "KEFU_BOT_MESSAGES_PER_MINUTE": "1000000",
+            "KEFU_SERVE_WORKERS": str(args.workers),
+        }
         if url:
             extra["KEFU_DATABASE_URL"] = url
+        if redis_url:
+            extra["KEFU_REDIS_URL"] = redis_url
         with demo_server("bot", extra) as base:
+            if args.workers > 1:
+                time.sleep(15)  # the first process answers while the others still train
             httpx.post(f"{base}/api/v1/bot/messages", json={"text": "你好"}, timeout=60)
             customers = asyncio.run(run(base, args.clients, args.messages, args.think))
             flat_out = asyncio.run(run(base, args.clients, args.messages, 0.0))
     where = "PostgreSQL" if url else "SQLite"
-    print(f"POST /api/v1/bot/messages, {args.clients} concurrent clients, {where}")
+    processes = f", {args.workers} web processes" if args.workers > 1 else ""
+    print(f"POST /api/v1/bot/messages, {args.clients} concurrent clients, {where}{processes}")
     show(f"customers (a pause of about {args.think:g} s between turns)", *customers)
     show("flat out (no pause: throughput)", *flat_out)
 

@@ -42,7 +42,7 @@ from typing import Any, TypeVar
 
 import httpx
 import websockets
-from _harness import free_port, pct, postgres_database
+from _harness import free_port, pct, postgres_database, redis_server
 
 KEFU = [sys.executable, "-m", "kefu"]
 # like a browser: no protocol-level pings from the client; the page pings (``keepalive``)
@@ -373,24 +373,16 @@ def report(title: str, result: dict[str, Any], redis_kib: int | None = None) -> 
 
 def run(mode: str, kind: str, args: argparse.Namespace) -> None:
     workdir = Path(tempfile.mkdtemp(prefix=f"kefu-bench-chat-{mode}-"))
-    redis = None
     servers: list[subprocess.Popen[bytes]] = []
     try:
-        with database(kind, workdir) as url:
+        with (
+            database(kind, workdir) as url,
+            redis_server() if mode == "two" else contextlib.nullcontext("") as redis_url,
+        ):
+            if mode == "two" and not redis_url:
+                print("-- two processes with Redis: skipped (redis-server not installed)")
+                return
             chats, agents = prepare(url, args.chats, args.per_agent)
-            redis_url = None
-            if mode == "two":
-                binary = shutil.which("redis-server")
-                if binary is None:
-                    print("-- two processes with Redis: skipped (redis-server not installed)")
-                    return
-                port = free_port()
-                redis = subprocess.Popen(
-                    [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", ""],
-                    stdout=subprocess.DEVNULL,
-                )
-                redis_url = f"redis://127.0.0.1:{port}/0"
-                time.sleep(0.5)
             first, first_base = serve(url, workdir, "server1", redis_url)
             servers.append(first)
             agent_base = first_base
@@ -402,7 +394,7 @@ def run(mode: str, kind: str, args: argparse.Namespace) -> None:
                 server.terminate()
                 server.wait(timeout=30)
             redis_kib = None
-            if redis_url is not None:
+            if redis_url:
                 import redis as redis_client
 
                 info = redis_client.Redis.from_url(redis_url).info("memory")
@@ -424,9 +416,6 @@ def run(mode: str, kind: str, args: argparse.Namespace) -> None:
             if server.poll() is None:
                 server.terminate()
                 server.wait(timeout=30)
-        if redis is not None:
-            redis.terminate()
-            redis.wait(timeout=10)
         shutil.rmtree(workdir, ignore_errors=True)
 
 

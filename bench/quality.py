@@ -207,7 +207,7 @@ class Generator:
         sizes = {"customers": customers, "staff": len(staff_ids)}
         sizes.update(self._contacts(staff_ids, customers))
         sizes.update(self.writer.rollups(self.total))
-        self.writer.analyze()
+        self.writer.finish()
         return sizes
 
     def _staff(self, engine: Any) -> list[int]:
@@ -601,10 +601,29 @@ class Writer:
         )
         return {"rollup rows": len(rows)}
 
-    def analyze(self) -> None:
+    def finish(self) -> None:
+        """Move PostgreSQL's id sequences past the ids COPY wrote (SQLite takes the next
+        rowid by itself), then gather the planner's statistics."""
         from sqlalchemy import text
 
         with self.engine.begin() as conn:
+            if self.postgres:
+                tables = conn.execute(
+                    text(
+                        "SELECT table_name FROM information_schema.columns"
+                        " WHERE table_schema = current_schema() AND column_name = 'id'"
+                        " AND (column_default LIKE 'nextval%' OR is_identity = 'YES')"
+                    )
+                ).scalars()
+                for table in tables:
+                    highest = f'SELECT max(id) FROM "{table}"'  # noqa: S608 - the catalogue's names
+                    conn.execute(
+                        text(
+                            "SELECT setval(pg_get_serial_sequence(:quoted, 'id'),"
+                            f" COALESCE(({highest}), 0) + 1, false)"
+                        ),
+                        {"quoted": f'"{table}"'},
+                    )
             conn.execute(text("ANALYZE"))
 
 
