@@ -122,6 +122,7 @@ def test_review_and_follow_up_forms(client: TestClient, db: Session) -> None:
     assert sample.status_code == 303  # all of the day: test_reviews checks the odds
     listing = client.get("/console/quality/reviews?status=sampled&lang=en")
     assert listing.status_code == 200 and "Low CSAT" in listing.text
+    assert history.agent_a.display_name in listing.text  # the sample holds the agents' contacts
     no_csrf = client.post(
         "/console/quality/reviews/sample", data={"from": "2026-03-02", "to": "2026-03-02"}
     )
@@ -131,7 +132,6 @@ def test_review_and_follow_up_forms(client: TestClient, db: Session) -> None:
         data={"csrf_token": csrf, "from": "2026-03-09", "to": "2026-03-02"},
     )
     assert bad.status_code == 400
-    assert history.agent_a.username  # the sample holds the agents' contacts
     assert client.get("/console/quality/reviews.csv").status_code == 200
     tasks = client.get("/console/quality/tasks?lang=en")
     assert tasks.status_code == 200
