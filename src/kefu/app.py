@@ -54,9 +54,11 @@ def _wants_page(request: Request) -> bool:
 def _page_error(request: Request, status: int, message: str) -> Response:
     from kefu.web.templating import render
 
-    if status == 401 and request.url.path.startswith("/console"):
+    in_console = request.url.path.startswith("/console")
+    if status == 401 and in_console:
         return RedirectResponse("/console/login", status_code=303)
-    return render(request, "error.html", {"message": message}, status_code=status)
+    context = {"message": message, "status": status, "back": "/console" if in_console else "/help"}
+    return render(request, "error.html", context, status_code=status)
 
 
 def _install_error_handlers(app: FastAPI) -> None:

@@ -20,13 +20,18 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey, crontab
 from huey.consumer import Consumer
+from huey.signals import SIGNAL_ERROR
+from sqlalchemy import Boolean, String, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from kefu.config import Settings, get_settings
+from kefu.db import Base, UtcDateTime, get_sessionmaker, utcnow
 from kefu.errors import ConfigError
 
 log = logging.getLogger("kefu.jobs")
@@ -52,6 +57,51 @@ class _Spec:
 
 
 _SPECS: dict[str, _Spec] = {}
+ERROR_TEXT_MAX = 300
+
+
+class JobFailure(Base):
+    """A job run that raised, kept so the admin's home shows failures from every worker
+    process; ``gave_up`` when no retry was left. The error is the exception's class and
+    first line only: jobs carry ids, never message texts, so it holds nothing sensitive."""
+
+    __tablename__ = "job_failure"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    job_name: Mapped[str] = mapped_column(String(80))
+    error: Mapped[str] = mapped_column(String(ERROR_TEXT_MAX))
+    gave_up: Mapped[bool] = mapped_column(Boolean)
+    failed_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+
+
+def _record_failure(signal: str, task: Any, exc: BaseException | None = None) -> None:
+    first_line = str(exc).splitlines()[0] if exc is not None and str(exc) else ""
+    error = f"{type(exc).__name__}: {first_line}" if exc is not None else signal
+    try:
+        with get_sessionmaker()() as db:
+            db.add(
+                JobFailure(
+                    job_name=str(task.name)[:80],
+                    error=error[:ERROR_TEXT_MAX],
+                    gave_up=not task.retries,
+                    failed_at=utcnow(),
+                )
+            )
+            db.commit()
+    except Exception:  # the failure is logged by huey already; never fail the worker
+        log.exception("could not record the failure of job %s", task.name)
+
+
+def failures_since(db: Session, since: datetime, *, limit: int = 200) -> list[JobFailure]:
+    """Newest first."""
+    return list(
+        db.scalars(
+            select(JobFailure)
+            .where(JobFailure.failed_at >= since)
+            .order_by(JobFailure.failed_at.desc(), JobFailure.id.desc())
+            .limit(limit)
+        )
+    )
 
 
 def _record(spec: _Spec) -> None:
@@ -113,6 +163,7 @@ def build_queue(settings: Settings) -> Queue:
         huey = MemoryHuey(QUEUE_NAME, immediate=True, results=False)
     else:
         raise ConfigError(f"KEFU_JOBS_BACKEND={backend!r}; expected one of {sorted(BACKENDS)}")
+    huey.signal(SIGNAL_ERROR)(_record_failure)
     for module in _JOB_MODULES:
         importlib.import_module(module)
     tasks: dict[str, Any] = {}

@@ -304,7 +304,9 @@ def references(db: Session, case_ids: list[int]) -> dict[int, str]:
     return {row.id: row.reference for row in rows}
 
 
-def count_sla_at_risk(db: Session, *, now: datetime) -> tuple[int, int]:
+def count_sla_at_risk(
+    db: Session, *, now: datetime, owner_id: int | None = None
+) -> tuple[int, int]:
     """Unfinished cases (warned but not yet late, late) on first response or resolution.
 
     Every late case was warned first, so only warned cases are looked at: found through
@@ -319,11 +321,45 @@ def count_sla_at_risk(db: Session, *, now: datetime) -> tuple[int, int]:
         .union(select(Case.id).where(unfinished, Case.first_response_warn_at <= now, waiting_reply))
     )
     late = or_(waiting_reply & (Case.first_response_due_at <= now), Case.resolution_due_at <= now)
-    counted = db.execute(
-        select(func.count(), func.sum(sql_case((late, 1), else_=0))).where(Case.id.in_(warned))
-    ).one()
+    query = select(func.count(), func.sum(sql_case((late, 1), else_=0))).where(Case.id.in_(warned))
+    if owner_id is not None:
+        query = query.where(Case.owner_id == owner_id)
+    counted = db.execute(query).one()
     total, late_count = int(counted[0] or 0), int(counted[1] or 0)
     return total - late_count, late_count
+
+
+def at_risk(db: Session, *, now: datetime, limit: int = 10) -> list[Case]:
+    """The unfinished cases warned of their SLA (late ones included), soonest due first:
+    the same warned cases ``count_sla_at_risk`` counts, through the same indexes."""
+    unfinished = Case.status.in_([s.value for s in Status if s not in FINISHED])
+    warned = (
+        select(Case.id)
+        .where(unfinished, Case.resolution_warn_at <= now)
+        .union(
+            select(Case.id).where(
+                unfinished, Case.first_response_warn_at <= now, Case.first_responded_at.is_(None)
+            )
+        )
+    )
+    due = sql_case(
+        (Case.first_responded_at.is_(None), Case.first_response_due_at),
+        else_=Case.resolution_due_at,
+    )
+    query = select(Case).where(Case.id.in_(warned)).order_by(due, Case.id).limit(limit)
+    return list(db.scalars(query))
+
+
+def count_unfinished(
+    db: Session, *, owner_id: int | None = None, unassigned: bool = False
+) -> dict[str, int]:
+    """Unfinished cases per status: an agent's own, or the unassigned ones."""
+    query = select(Case.status, func.count()).where(Case.status.not_in([s.value for s in FINISHED]))
+    if owner_id is not None:
+        query = query.where(Case.owner_id == owner_id)
+    if unassigned:
+        query = query.where(Case.owner_id.is_(None))
+    return {str(status): int(count) for status, count in db.execute(query.group_by(Case.status))}
 
 
 def count_open_for_owner(db: Session, owner_id: int) -> int:

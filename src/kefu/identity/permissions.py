@@ -29,6 +29,8 @@ LOWEST_ROLE_FOR: dict[str, Role] = {
     "audit.read": Role.SUPERVISOR,
     "staff.read": Role.SUPERVISOR,
     "staff.manage": Role.ADMIN,
+    "system.health": Role.ADMIN,
+    "settings.read": Role.ADMIN,
     "wallet.read": Role.AGENT,
     "wallet.act": Role.AGENT,
     "wallet.refund.decide": Role.AGENT,

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from kefu import audit
@@ -166,6 +166,16 @@ def list_callbacks(
     if status:
         query = query.where(VoiceCallback.status == status)
     return list(db.scalars(query.limit(limit)))
+
+
+def count_owed(db: Session) -> tuple[int, int]:
+    """Call-backs still to make: (all, urgent)."""
+    row = db.execute(
+        select(
+            func.count(VoiceCallback.id), func.count(VoiceCallback.id).filter(VoiceCallback.urgent)
+        ).where(VoiceCallback.status == "requested")
+    ).one()
+    return int(row[0] or 0), int(row[1] or 0)
 
 
 def recently_done(db: Session, *, limit: int = 20) -> list[VoiceCallback]:

@@ -1,4 +1,5 @@
-"""The staff console: sign-in with a session cookie, CSRF on every form, and the home page.
+"""The staff console: sign-in with a session cookie and CSRF on every form (the home page
+is ``kefu.web.home``).
 
 Sign-in forms get a double-submit CSRF token (cookie + hidden field) because there is no
 session yet; once signed in, forms carry the session's own CSRF token, checked by
@@ -10,17 +11,14 @@ from __future__ import annotations
 import hmac
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from kefu import audit
 from kefu.db import DbSession
-from kefu.deps import CSRF_FIELD, SESSION_COOKIE, SettingsDep, StaffPrincipal, require
+from kefu.deps import SESSION_COOKIE, SettingsDep, StaffPrincipal, require
 from kefu.errors import CsrfFailed, TooManyRequests
 from kefu.identity import secrets as kefu_secrets
 from kefu.identity import service as identity_service
-from kefu.identity.permissions import permissions_of
-from kefu.masking import mask_email, mask_phone
 from kefu.web.templating import render
 
 router = APIRouter(prefix="/console", include_in_schema=False)
@@ -105,37 +103,3 @@ def logout(staff: ConsoleUser, db: DbSession) -> Response:
     response = RedirectResponse("/console/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
-
-
-@router.get("")
-def home(
-    request: Request,
-    staff: ConsoleUser,
-    db: DbSession,
-    q: Annotated[str | None, Query(max_length=100)] = None,
-) -> Response:
-    customers = identity_service.list_customers(db, query=q, limit=20) if q else []
-    recent_audit = audit.list_events(db, limit=15) if staff.may("audit.read") else []
-    return render(
-        request,
-        "console/home.html",
-        {
-            "staff": staff.user,
-            "may": staff.may,
-            "permissions": sorted(permissions_of(staff.user.role)),
-            "csrf_token": staff.token.csrf_token,
-            "csrf_field": CSRF_FIELD,
-            "query": q or "",
-            "customers": [
-                {
-                    "id": c.id,
-                    "name": c.name,
-                    "wallet_account_id": c.wallet_account_id,
-                    "phone": mask_phone(c.phone),
-                    "email": mask_email(c.email),
-                }
-                for c in customers
-            ],
-            "recent_audit": recent_audit,
-        },
-    )

@@ -15,12 +15,14 @@ from kefu.web.help import router as help_router
 from kefu.web.help_antifraud import router as help_antifraud_router
 from kefu.web.help_cases import router as help_cases_router
 from kefu.web.help_track import router as help_track_router
+from kefu.web.home import router as home_router
 from kefu.web.templating import STATIC_DIR
 
 
 def mount_web(app: FastAPI, settings: Settings) -> None:
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(console_router)
+    app.include_router(home_router)
     app.include_router(customer_view_router)
     app.include_router(approvals_router)
     app.include_router(antifraud_router)
