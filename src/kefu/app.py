@@ -192,8 +192,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.storage = build_storage(settings)  # a bad KEFU_STORAGE_BACKEND stops startup
     app.include_router(case_attachment_router, prefix="/api/v1")
     from kefu.bot.routes import router as bot_router
+    from kefu.bot.service import guess_intents
     from kefu.kb.routes import router as kb_router
 
+    app.state.guess_intents = guess_intents  # the help center's search reads the assistant
     app.include_router(kb_router, prefix="/api/v1")
     from kefu.antifraud.routes import router as antifraud_router
     from kefu.antifraud.staff_routes import router as antifraud_staff_router

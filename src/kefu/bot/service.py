@@ -20,7 +20,8 @@ from sqlalchemy.orm import Session
 
 from kefu.bot import actions, flows, identity_step
 from kefu.bot.dialog import Dialog, QuickReply, Reply
-from kefu.bot.nlu.intents import INTENTS
+from kefu.bot.nlu import classify
+from kefu.bot.nlu.intents import INTENTS, OUT_OF_SCOPE
 from kefu.channels.senders import Senders, build_senders
 from kefu.chat import service as chat
 from kefu.chat.models import ChatMessage, Conversation
@@ -152,6 +153,16 @@ def respond(
         case_reference=next((r.case_reference for r in replies if r.case_reference), None),
         messages=[stored, *sent],
     )
+
+
+def guess_intents(text: str) -> list[tuple[str, float]]:
+    """What the assistant understands ``text`` to be about, without answering it: intent ids
+    with their probabilities, best first (the help center ranks its articles by them).
+    ``out_of_scope`` is no topic: for 天气预报 the help center should find nothing rather
+    than the page about what we cover."""
+    understood = classify(text)
+    ranked = [(understood.intent, understood.confidence), *understood.alternatives]
+    return [(intent, probability) for intent, probability in ranked if intent != OUT_OF_SCOPE]
 
 
 def _clean(text: str) -> str:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
+from kefu.bot import service as bot_service
 from kefu.cases.models import Case
 from kefu.chat.models import Conversation
 from kefu.i18n import Lang, normalise_lang, translate
@@ -63,7 +64,9 @@ def suggest(
         if not query or query.lower() in (title + text).lower():
             found.append(CannedReply("phrase", title, fill(text, values)))
     if query:
-        articles = kb.search(db, query=query, lang=lang, limit=limit)
+        articles = kb.search(
+            db, query=query, lang=lang, limit=limit, intents=bot_service.guess_intents(query)
+        )
     else:
         articles = [a for a in kb.list_articles(db, lang=lang) if a.intent == conversation.intent]
     for article in articles[:limit]:

@@ -67,6 +67,7 @@ def _read(text: ArticleText) -> ArticleRead:
 
 @router.get("/faq", response_model=list[ArticleRead])
 def list_faq(
+    request: Request,
     db: DbSession,
     request_lang: LangDep,
     lang: Annotated[str | None, Query(max_length=8)] = None,
@@ -74,7 +75,9 @@ def list_faq(
 ) -> list[ArticleRead]:
     chosen = lang or request_lang
     if q is not None and q.strip():
-        return [_read(text) for text in service.search(db, query=q, lang=chosen, limit=10)]
+        guess: service.IntentGuesser = request.app.state.guess_intents
+        found = service.search(db, query=q, lang=chosen, limit=10, intents=guess(q))
+        return [_read(text) for text in found]
     return [_read(text) for text in service.list_articles(db, lang=chosen)]
 
 

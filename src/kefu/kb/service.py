@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from importlib import resources
@@ -29,7 +30,15 @@ SEARCH_KIND = "faq"
 PUBLISHED = "published"
 TITLE_MAX = 200
 BODY_MAX = 20_000
+TEXT_CANDIDATES = 10
+TEXT_WEIGHT = 0.5
+MIN_INTENT_PROBABILITY = 0.05
 SHIPPED_BY = "system"
+
+
+# The assistant's understanding of a query (``bot.service.guess_intents``), handed in by the
+# app so that this domain, which the assistant reads, does not import the assistant.
+IntentGuesser = Callable[[str], Sequence[tuple[str, float]]]
 
 
 @dataclass(frozen=True)
@@ -201,16 +210,58 @@ def history(db: Session, *, slug: str) -> list[FaqArticleVersion]:
     )
 
 
-def search(db: Session, *, query: str, lang: str, limit: int = 10) -> list[ArticleText]:
+def search(
+    db: Session,
+    *,
+    query: str,
+    lang: str,
+    limit: int = 10,
+    intents: Sequence[tuple[str, float]] = (),
+) -> list[ArticleText]:
+    """Published articles for a query, best first.
+
+    ``intents`` is what the assistant understood the query to be about (intent ids with
+    probabilities, from ``bot.service.guess_intents``). People search the way they talk
+    (退钱, "phone stolen"), in words an article may not contain, so the text index alone
+    misses them; the assistant was trained on such phrasings. Each article scores its
+    intent's probability plus, when the text index found it, ``TEXT_WEIGHT`` times its
+    share of the best text score: a confident understanding decides, and the words decide
+    among the topics the assistant was unsure between. Articles without an intent (an
+    admin's own) are found by their words alone.
+    """
     lang = _check_lang(lang)
-    refs = [
-        f"{slug}:{lang}"
-        for slug in db.scalars(select(FaqArticle.slug).where(FaqArticle.status == PUBLISHED))
-    ]
-    if not refs:
+    published: dict[str, str | None] = dict(
+        db.execute(
+            select(FaqArticle.slug, FaqArticle.intent).where(FaqArticle.status == PUBLISHED)
+        ).all()
+    )
+    if not published:
         return []
-    hits = search_service.search(db, kind=SEARCH_KIND, query=query, limit=limit, refs_within=refs)
-    return [get_article(db, slug=hit.ref.rsplit(":", 1)[0], lang=lang) for hit in hits]
+    hits = search_service.search(
+        db,
+        kind=SEARCH_KIND,
+        query=query,
+        limit=max(limit, TEXT_CANDIDATES),
+        refs_within=[f"{slug}:{lang}" for slug in published],
+    )
+    scores: dict[str, float] = {}
+    best_text = max((hit.score for hit in hits), default=0.0)
+    for hit in hits:
+        share = hit.score / best_text if best_text > 0 else 0.0
+        scores[hit.ref.rsplit(":", 1)[0]] = TEXT_WEIGHT * share
+    slug_of_intent = {intent: slug for slug, intent in published.items() if intent}
+    for intent, probability in intents:
+        article_slug = slug_of_intent.get(intent)
+        if article_slug is not None and probability >= MIN_INTENT_PROBABILITY:
+            scores[article_slug] = scores.get(article_slug, 0.0) + probability
+    ranked = sorted(scores, key=lambda slug: (-scores[slug], slug))[:limit]
+    found = []
+    for slug in ranked:
+        try:
+            found.append(get_article(db, slug=slug, lang=lang))
+        except NotFound:
+            continue  # published without a text in this language yet
+    return found
 
 
 def _client_hash(secret: str, client_key: str) -> str:

@@ -65,7 +65,12 @@ def search(
     q: Annotated[str, Query(max_length=200)] = "",
 ) -> Response:
     query = q.strip()
-    hits = kb_service.search(db, query=query, lang=lang, limit=10) if query else []
+    guess: kb_service.IntentGuesser = request.app.state.guess_intents
+    hits = (
+        kb_service.search(db, query=query, lang=lang, limit=10, intents=guess(query))
+        if query
+        else []
+    )
     return render_help(
         request,
         "help/search.html",
