@@ -9,10 +9,10 @@ pairs with the latest queue entry before it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
+from datetime import datetime, tzinfo
+from typing import Any, NamedTuple
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import ColumnElement, and_, delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -110,8 +110,11 @@ def _absorb_case_contact(db: Session, case_ref: str, live: QualityContact) -> No
     )
     db.execute(delete(QualitySegment).where(QualitySegment.contact_id == found.id))
     db.execute(delete(QualityContactRef).where(QualityContactRef.contact_id == found.id))
+    partners = _partners(db, _identity(found), marked=True)
     db.delete(found)
     db.flush()
+    for partner in partners:  # the marks the merged contact set may go with it
+        _recount(db, partner, tz)
     refold(db, live)
 
 
@@ -158,6 +161,7 @@ def refold(db: Session, contact: QualityContact) -> None:
     """Rebuild a contact's facts from its events, and move its rollup contribution."""
     tz = get_settings().tz
     before = metrics.contribution(contact, segments_of(db, contact), tz)
+    previous = _identity(contact)
     history = list(
         db.scalars(
             select(ContactEvent)
@@ -169,7 +173,7 @@ def refold(db: Session, contact: QualityContact) -> None:
     segments = reset(db, contact, history)
     db.flush()
     rollup.apply(db, metrics.difference(metrics.contribution(contact, segments, tz), before))
-    refresh_repeats(db, contact)
+    refresh_repeats(db, contact, previous=previous)
 
 
 def record(db: Session, ids: ContactIds, event: ContactEvent) -> QualityContact:
@@ -253,8 +257,20 @@ def _earliest(current: datetime | None, at: datetime) -> datetime:
     return at if current is None or at < current else current
 
 
-def _identity(contact: QualityContact) -> tuple[Any, ...]:
-    return (
+class Identity(NamedTuple):
+    """What decides whether a contact repeats another, or is repeated."""
+
+    id: int
+    customer_id: int | None
+    category: str | None
+    case_id: int | None
+    started_at: datetime
+    first_resolved_at: datetime | None
+
+
+def _identity(contact: QualityContact) -> Identity:
+    return Identity(
+        contact.id,
         contact.customer_id,
         contact.category,
         contact.case_id,
@@ -277,7 +293,7 @@ def apply(
     db.flush()
     rollup.apply(db, metrics.difference(metrics.contribution(contact, segments, tz), before))
     if _identity(contact) != identity:
-        refresh_repeats(db, contact)
+        refresh_repeats(db, contact, previous=identity)
 
 
 def _sum_handle(contact: QualityContact, segments: list[QualitySegment]) -> None:
@@ -409,46 +425,137 @@ def _fold(
             contact.survey_solved = solved
 
 
-def _same_problem(a: QualityContact, b: QualityContact) -> bool:
-    if a.case_id is not None and a.case_id == b.case_id:
-        return True
-    return a.category is not None and a.category != "other" and a.category == b.category
+def _same_problem(identity: Identity) -> ColumnElement[bool] | None:
+    """Contacts on the same problem as ``identity``: its case, or its category unless that
+    is "other"; None when nothing can be."""
+    alike: list[ColumnElement[bool]] = []
+    if identity.case_id is not None:
+        alike.append(QualityContact.case_id == identity.case_id)
+    if identity.category is not None and identity.category != "other":
+        alike.append(QualityContact.category == identity.category)
+    return or_(*alike) if alike else None
 
 
-def _repeats(earlier: QualityContact, later: QualityContact) -> bool:
-    """``later`` is a new contact on ``earlier``'s problem within the repeat window."""
-    window_end = (earlier.first_resolved_at or earlier.started_at) + metrics.REPEAT_WINDOW
-    return (
-        earlier.id != later.id
-        and earlier.started_at <= later.started_at <= window_end
-        and (earlier.started_at, earlier.id) < (later.started_at, later.id)
-        and _same_problem(earlier, later)
-    )
+def _repeated_by(identity: Identity) -> list[ColumnElement[bool]] | None:
+    """Conditions on the earlier contacts that ``identity`` repeats: the same customer and
+    problem, started before it, and it started within their repeat window."""
+    alike = _same_problem(identity)
+    if identity.customer_id is None or alike is None:
+        return None
+    return [
+        QualityContact.customer_id == identity.customer_id,
+        QualityContact.repeat_until >= identity.started_at,
+        QualityContact.started_at <= identity.started_at,
+        or_(
+            QualityContact.started_at < identity.started_at,
+            and_(
+                QualityContact.started_at == identity.started_at,
+                QualityContact.id < identity.id,
+            ),
+        ),
+        alike,
+    ]
 
 
-def refresh_repeats(db: Session, contact: QualityContact) -> None:
-    """Recompute which of the customer's contacts are repeats or were followed by one.
+def _repeating(identity: Identity) -> list[ColumnElement[bool]] | None:
+    """Conditions on the later contacts that repeat ``identity``."""
+    alike = _same_problem(identity)
+    if identity.customer_id is None or alike is None:
+        return None
+    return [
+        QualityContact.customer_id == identity.customer_id,
+        QualityContact.started_at >= identity.started_at,
+        QualityContact.started_at <= _repeat_until(identity),
+        or_(
+            QualityContact.started_at > identity.started_at,
+            and_(
+                QualityContact.started_at == identity.started_at,
+                QualityContact.id > identity.id,
+            ),
+        ),
+        alike,
+    ]
 
-    Run when a contact's customer, problem, start or resolution changes. A customer has few
-    contacts, so all of them are compared; anonymous contacts cannot repeat.
-    """
-    if contact.customer_id is None:
+
+def _repeat_until(identity: Identity) -> datetime:
+    return (identity.first_resolved_at or identity.started_at) + metrics.REPEAT_WINDOW
+
+
+def _any(db: Session, conditions: list[ColumnElement[bool]] | None) -> bool:
+    if conditions is None:
+        return False
+    return db.scalar(select(QualityContact.id).where(*conditions).limit(1)) is not None
+
+
+def _recount(db: Session, contact: QualityContact, tz: tzinfo) -> None:
+    """Set whether a contact repeats an earlier one and whether a later one repeats it,
+    moving its rollup contribution when either changes."""
+    identity = _identity(contact)
+    is_repeat = _any(db, _repeated_by(identity))
+    followed = _any(db, _repeating(identity))
+    if is_repeat == contact.is_repeat and followed == contact.followed_by_repeat:
         return
+    segments = segments_of(db, contact)
+    before = metrics.contribution(contact, segments, tz)
+    contact.is_repeat, contact.followed_by_repeat = is_repeat, followed
+    rollup.apply(db, metrics.difference(metrics.contribution(contact, segments, tz), before))
+
+
+def refresh_repeats(
+    db: Session, contact: QualityContact, *, previous: Identity | None = None
+) -> None:
+    """Recompute the repeat marks a change of ``contact`` can move: its own, and those of
+    the customer's contacts it repeats or that repeat it, before the change (``previous``,
+    None for a new contact) and after.
+
+    Run when a contact's customer, problem, start or resolution changes. Only contacts
+    whose mark can flip are read (a new relation can only set a mark that is off, a lost
+    one only clear a mark that is on), through indexes on the customer, so the cost does
+    not grow with the length of the customer's history.
+    """
+    tz = get_settings().tz
+    contact.repeat_until = _repeat_until(_identity(contact))
+    db.flush()
+    current = _identity(contact)
+    candidates = _partners(db, current, marked=False)
+    if previous is not None and previous != current:
+        candidates += _partners(db, previous, marked=True)
+    for item in {item.id: item for item in [contact, *candidates]}.values():
+        _recount(db, item, tz)
+    db.flush()
+
+
+def _partners(db: Session, identity: Identity, *, marked: bool) -> list[QualityContact]:
+    """The contacts ``identity`` repeats whose followed-by-repeat mark is ``marked``, and
+    those repeating it whose repeat mark is ``marked``."""
+    found: list[QualityContact] = []
+    searches = (
+        (_repeated_by(identity), QualityContact.followed_by_repeat.is_(marked)),
+        (_repeating(identity), QualityContact.is_repeat.is_(marked)),
+    )
+    for conditions, mark in searches:
+        if conditions is not None:
+            found += db.scalars(
+                select(QualityContact)
+                .where(*conditions, mark, QualityContact.id != identity.id)
+                .order_by(QualityContact.id)
+            )
+    return found
+
+
+def recount_customer(db: Session, customer_id: int) -> None:
+    """Set every repeat mark of one customer's contacts from scratch (a rebuild)."""
     tz = get_settings().tz
     history = list(
         db.scalars(
             select(QualityContact)
-            .where(QualityContact.customer_id == contact.customer_id)
+            .where(QualityContact.customer_id == customer_id)
             .order_by(QualityContact.started_at, QualityContact.id)
         )
     )
     for item in history:
-        is_repeat = any(_repeats(other, item) for other in history)
-        followed = any(_repeats(item, other) for other in history)
-        if is_repeat == item.is_repeat and followed == item.followed_by_repeat:
-            continue
-        segments = segments_of(db, item)
-        before = metrics.contribution(item, segments, tz)
-        item.is_repeat, item.followed_by_repeat = is_repeat, followed
-        rollup.apply(db, metrics.difference(metrics.contribution(item, segments, tz), before))
+        item.repeat_until = _repeat_until(_identity(item))
+    db.flush()
+    for item in history:
+        _recount(db, item, tz)
     db.flush()

@@ -74,6 +74,14 @@ class QualityContact(Base):
     __table_args__ = (
         Index("ix_quality_contact_customer_id_started_at", "customer_id", "started_at"),
         Index("ix_quality_contact_started_at", "started_at"),
+        # the repeat checks look only at a customer's contacts near one contact in time
+        Index(
+            "ix_quality_contact_customer_id_followed_by_repeat",
+            "customer_id",
+            "followed_by_repeat",
+            "repeat_until",
+        ),
+        Index("ix_quality_contact_customer_id_is_repeat", "customer_id", "is_repeat", "started_at"),
     )
 
     id: Mapped[int] = mapped_column(_BIGINT, primary_key=True)
@@ -101,6 +109,9 @@ class QualityContact(Base):
     within_sla: Mapped[bool | None] = mapped_column(Boolean)
     is_repeat: Mapped[bool] = mapped_column(Boolean, default=False)
     followed_by_repeat: Mapped[bool] = mapped_column(Boolean, default=False)
+    # the last start a later contact on the same problem counts as its repeat: the first
+    # resolution (else the start) plus the repeat window; kept by facts.refresh_repeats
+    repeat_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
     survey_sent: Mapped[bool] = mapped_column(Boolean, default=False)
     survey_score: Mapped[int | None] = mapped_column(Integer)
     survey_solved: Mapped[bool | None] = mapped_column(Boolean)

@@ -60,10 +60,6 @@ def rebuild_all(db: Session) -> RebuildReport:
         select(QualityContact.customer_id).where(QualityContact.customer_id.is_not(None)).distinct()
     ).all()
     for customer_id in customers:
-        first = db.scalar(
-            select(QualityContact).where(QualityContact.customer_id == customer_id).limit(1)
-        )
-        if first is not None:
-            facts.refresh_repeats(db, first)
+        facts.recount_customer(db, customer_id)
     db.flush()
     return RebuildReport(contacts=contacts, events=events)
