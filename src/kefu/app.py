@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
+from urllib.parse import parse_qs
 
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
+from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import cookie_parser
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kefu import __version__
 from kefu.config import Settings, get_settings
@@ -115,31 +119,65 @@ def _install_error_handlers(app: FastAPI) -> None:
         )
 
 
-def _install_middleware(app: FastAPI, settings: Settings) -> None:
-    @app.middleware("http")
-    async def _request_context(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        incoming = request.headers.get("x-request-id", "")
+class RequestContext:
+    """Every HTTP request's id (``X-Request-ID``, echoed or made) and language (``?lang=``,
+    then the language cookie, then ``Accept-Language``), and the headers every response
+    carries.
+
+    Plain ASGI rather than ``@app.middleware("http")``: Starlette's BaseHTTPMiddleware
+    runs the rest of the app in a task of its own behind a stream, which cost a request
+    with no work of its own (``/healthz``) half its rate."""
+
+    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+        self.app = app
+        self.default_language = settings.default_language
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        incoming = accept = cookie = ""
+        for name, value in scope["headers"]:
+            if name == b"x-request-id":
+                incoming = value.decode("latin-1")
+            elif name == b"accept-language":
+                accept = value.decode("latin-1")
+            elif name == b"cookie":
+                cookie = value.decode("latin-1")
         request_id = incoming if 0 < len(incoming) <= 64 and incoming.isascii() else None
         request_id = request_id or uuid.uuid4().hex
+        query = scope.get("query_string", b"")
+        chosen = normalise_lang(_query_value(query, "lang")) if b"lang=" in query else None
+        explicit = chosen
+        if explicit is None and LANG_COOKIE in cookie:
+            explicit = normalise_lang(cookie_parser(cookie).get(LANG_COOKIE))
+        state = scope.setdefault("state", {})
+        state["lang_explicit"] = explicit is not None
+        state["lang"] = explicit or negotiate(accept or None, self.default_language)
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers["X-Request-ID"] = request_id
+                if chosen is not None:  # a language picked on a page sticks for later pages
+                    headers.append(
+                        "set-cookie",
+                        f"{LANG_COOKIE}={chosen}; Max-Age={365 * 86400}; Path=/; SameSite=lax",
+                    )
+                headers.setdefault("X-Content-Type-Options", "nosniff")
+                headers.setdefault("Referrer-Policy", "same-origin")
+            await send(message)
+
         token = request_id_var.set(request_id)
-        chosen = normalise_lang(request.query_params.get("lang"))
-        explicit = chosen or normalise_lang(request.cookies.get(LANG_COOKIE))
-        request.state.lang_explicit = explicit is not None
-        request.state.lang = explicit or negotiate(
-            request.headers.get("accept-language"), settings.default_language
-        )
         try:
-            response = await call_next(request)
+            await self.app(scope, receive, send_with_headers)
         finally:
             request_id_var.reset(token)
-        response.headers["X-Request-ID"] = request_id
-        if chosen is not None:  # a language picked on a page sticks for later pages
-            response.set_cookie(LANG_COOKIE, chosen, max_age=365 * 86400, samesite="lax")
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        return response
+
+
+def _query_value(query: bytes, name: str) -> str | None:
+    values = parse_qs(query.decode("latin-1")).get(name)
+    return values[-1] if values else None
 
 
 @asynccontextmanager
@@ -159,7 +197,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=_lifespan,
     )
     app.state.settings = settings
-    _install_middleware(app, settings)
+    app.add_middleware(RequestContext, settings=settings)
     _install_error_handlers(app)
 
     from kefu.channels.senders import build_senders

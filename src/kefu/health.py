@@ -1,5 +1,10 @@
-"""Liveness that means something (the database answers), and the adapter health the admin's
-console home shows: each adapter the settings chose, whether it answers, and its backlog.
+"""Liveness, readiness, and the adapter health the admin's console home shows: each adapter
+the settings chose, whether it answers, and its backlog.
+
+``/healthz`` says the process answers, on the event loop and touching nothing else, so a
+load balancer's frequent probes cost next to nothing and never queue behind requests for
+a database connection. ``/readyz`` says the database answers too: route traffic to an
+instance only while it does.
 
 The kernel checks what it owns (database, Redis, the job queue); the channel domains add
 their own through their service modules (``kefu.channels.health``, ``kefu.voice.health``).
@@ -106,8 +111,13 @@ def job_queue(db: Session, settings: Settings, *, now: datetime) -> AdapterHealt
     return AdapterHealth("jobs", "warn" if failures else "ok", settings.jobs_backend, facts)
 
 
-@router.get("/healthz", response_model=None)
-def healthz(db: DbSession, lang: LangDep) -> dict[str, str] | JSONResponse:
+@router.get("/healthz")
+async def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get("/readyz", response_model=None)
+def readyz(db: DbSession, lang: LangDep) -> dict[str, str] | JSONResponse:
     if database(db).state == "down":
         return JSONResponse(
             {

@@ -9,8 +9,9 @@ pairs with the latest queue entry before it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, tzinfo
+from datetime import datetime
 from typing import Any, NamedTuple
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, and_, delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -487,7 +488,7 @@ def _any(db: Session, conditions: list[ColumnElement[bool]] | None) -> bool:
     return db.scalar(select(QualityContact.id).where(*conditions).limit(1)) is not None
 
 
-def _recount(db: Session, contact: QualityContact, tz: tzinfo) -> None:
+def _recount(db: Session, contact: QualityContact, tz: ZoneInfo) -> None:
     """Set whether a contact repeats an earlier one and whether a later one repeats it,
     moving its rollup contribution when either changes."""
     identity = _identity(contact)

@@ -60,6 +60,7 @@ def rebuild_all(db: Session) -> RebuildReport:
         select(QualityContact.customer_id).where(QualityContact.customer_id.is_not(None)).distinct()
     ).all()
     for customer_id in customers:
-        facts.recount_customer(db, customer_id)
+        if customer_id is not None:
+            facts.recount_customer(db, customer_id)
     db.flush()
     return RebuildReport(contacts=contacts, events=events)

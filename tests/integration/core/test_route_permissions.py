@@ -21,6 +21,7 @@ from kefu.identity.permissions import ROLE_ORDER, has_permission
 # Routes anyone may call. Everything else must declare who may call it.
 PUBLIC_ROUTES = {
     ("GET", "/healthz"),
+    ("GET", "/readyz"),
     ("GET", "/"),
     ("GET", "/openapi.json"),
     ("GET", "/docs"),

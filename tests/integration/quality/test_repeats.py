@@ -41,9 +41,7 @@ def _repeats(earlier: QualityContact, later: QualityContact) -> bool:
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3, 4])
-def test_marks_kept_event_by_event_equal_the_pairwise_definition(
-    db: Session, seed: int
-) -> None:
+def test_marks_kept_event_by_event_equal_the_pairwise_definition(db: Session, seed: int) -> None:
     rng = random.Random(seed)
     agent = make_staff(db, "agent")
     customers: list[int | None] = [make_customer(db).id for _ in range(3)] + [None]
