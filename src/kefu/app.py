@@ -218,12 +218,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     check_backend(settings)  # a bad KEFU_WALLET_BACKEND stops startup here
     app.include_router(wallet_router, prefix="/api/v1")
     from kefu.cases.customer_routes import router as case_customer_router
+    from kefu.cases.pages import router as case_pages_router
     from kefu.cases.routes import router as cases_router
     from kefu.cases.sla_routes import router as sla_router
 
     app.include_router(cases_router, prefix="/api/v1")
     app.include_router(case_customer_router, prefix="/api/v1")
     app.include_router(sla_router, prefix="/api/v1")
+    app.include_router(case_pages_router)
     from kefu.cases.attachment_routes import router as case_attachment_router
     from kefu.storage import build_storage
 

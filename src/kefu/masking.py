@@ -27,3 +27,13 @@ def mask_card(last4: str) -> str:
 
 def mask_destination(destination: str) -> str:
     return mask_email(destination) if "@" in destination else mask_phone(destination)
+
+
+def mask_name(name: str | None) -> str:
+    """``王小明`` → ``王*明``, ``Zhang Wei`` → ``Z*******i``: enough to tell two customers
+    apart in a list without showing who they are."""
+    if not name:
+        return ""
+    if len(name) <= 2:
+        return name[0] + "*"
+    return name[0] + "*" * (len(name) - 2) + name[-1]

@@ -85,7 +85,8 @@ DEFAULT_PRIORITY: dict[Category, Priority] = {
     Category.UNAUTHORIZED_TRANSACTION: Priority.HIGH,
 }
 
-LINK_KINDS = ("transaction", "topup", "refund", "dispute")
+# wallet items by their id in the wallet, calls by their id, other cases by reference
+LINK_KINDS = ("transaction", "topup", "refund", "dispute", "call", "case")
 
 
 def category_for_intent(intent: str) -> Category:

@@ -45,14 +45,23 @@ def staff_reply(
     senders: Senders | None = None,
     then: Status | None = None,
     now: datetime | None = None,
+    channel: str | None = None,
 ) -> Case:
-    """A public reply; ``then`` moves the case on in the same step (e.g. pending_customer)."""
+    """A public reply; ``then`` moves the case on in the same step (e.g. pending_customer);
+    ``channel`` says where it went (email, sms, app) for the timeline."""
     now = now or utcnow()
     body = _text(body)
     if Status(case.status) in FINISHED:
         raise CaseFinished(f"case {case.reference} is {case.status}", reference=case.reference)
     timeline.add_event(
-        db, case, kind="message", actor=actor, now=now, visibility=timeline.PUBLIC, body=body
+        db,
+        case,
+        kind="message",
+        actor=actor,
+        now=now,
+        visibility=timeline.PUBLIC,
+        body=body,
+        data={"channel": channel} if channel else None,
     )
     if case.first_responded_at is None:
         case.first_responded_at = now

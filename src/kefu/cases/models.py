@@ -33,6 +33,12 @@ class Case(Base):
         Index("ix_case_status_resolution_warn_at", "status", "resolution_warn_at"),
         Index("ix_case_status_first_response_warn_at", "status", "first_response_warn_at"),
         Index("ix_case_customer_id_created_at", "customer_id", "created_at"),
+        # the case views page through these orders (kefu.cases.views)
+        Index("ix_case_updated_at_id", "updated_at", "id"),
+        Index("ix_case_created_at_id", "created_at", "id"),
+        Index("ix_case_resolution_due_at_id", "resolution_due_at", "id"),
+        Index("ix_case_owner_id_updated_at_id", "owner_id", "updated_at", "id"),
+        Index("ix_case_status_updated_at_id", "status", "updated_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -47,6 +53,9 @@ class Case(Base):
     tier: Mapped[str] = mapped_column(String(16), index=True)
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"), index=True)
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("case.id"))
+    # a duplicate merged into another case: its reference leads there from then on
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("case.id"))
+    resolution_code: Mapped[str | None] = mapped_column(String(24))
     device_model: Mapped[str | None] = mapped_column(String(80))
     device_os: Mapped[str | None] = mapped_column(String(80))
     app_version: Mapped[str | None] = mapped_column(String(40))
@@ -177,3 +186,16 @@ class SlaPolicy(Base):
     progress_every_hours: Mapped[int | None] = mapped_column(Integer)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
     updated_by: Mapped[str] = mapped_column(String(120))
+
+
+class CaseSavedView(Base):
+    """An agent's named case list: the query string of the views page, filters and sort."""
+
+    __tablename__ = "case_saved_view"
+    __table_args__ = (UniqueConstraint("staff_user_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    staff_user_id: Mapped[int] = mapped_column(ForeignKey("staff_user.id"))
+    name: Mapped[str] = mapped_column(String(60))
+    query: Mapped[str] = mapped_column(String(1000))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

@@ -23,7 +23,7 @@ class DeviceIn(BaseModel):
 
 
 class LinkIn(BaseModel):
-    kind: Literal["transaction", "topup", "refund", "dispute"]
+    kind: Literal["transaction", "topup", "refund", "dispute", "call", "case"]
     external_id: str = Field(min_length=1, max_length=64)
 
 

@@ -206,7 +206,7 @@ def reindex(db: Session, case: Case) -> None:
 
 def get_case(db: Session, reference: str, *, for_update: bool = False) -> Case:
     """The case for a reference as typed; a typo raises ReferenceMistyped, no match
-    CaseNotFound."""
+    CaseNotFound. A duplicate merged into another case answers with that case."""
     canonical = refs.canonical(reference)
     query = select(Case).where(Case.reference == canonical)
     if for_update:
@@ -214,6 +214,11 @@ def get_case(db: Session, reference: str, *, for_update: bool = False) -> Case:
     case = db.scalar(query)
     if case is None:
         raise CaseNotFound(f"no case {canonical}", reference=canonical)
+    while case.merged_into_id is not None:  # a merged duplicate's reference leads on
+        survivor = db.get(Case, case.merged_into_id, with_for_update=for_update or None)
+        if survivor is None:
+            break
+        case = survivor
     return case
 
 
@@ -287,6 +292,12 @@ def list_cases(
         return [by_ref[hit.ref] for hit in hits if hit.ref in by_ref]
     query = _filtered(select(Case), flt, now).order_by(Case.created_at.desc(), Case.id.desc())
     return list(db.scalars(query.limit(limit).offset(offset)))
+
+
+def cases_by_reference(db: Session, references: list[str]) -> list[Case]:
+    if not references:
+        return []
+    return list(db.scalars(select(Case).where(Case.reference.in_(set(references)))))
 
 
 def staff_id(db: Session, username: str) -> int:
@@ -384,6 +395,10 @@ def link(
         raise UnknownValue(f"unknown link kind {kind!r}", field="kind", value=kind)
     if not external_id or len(external_id) > 64:
         raise InvalidInput("a linked id is 1 to 64 characters", field="external_id")
+    if kind == "case":  # another case: by its canonical reference, and it must exist
+        external_id = get_case(db, external_id).reference
+        if external_id == case.reference:
+            raise InvalidInput("a case cannot be linked to itself", field="external_id")
     found = db.scalar(
         select(CaseLink).where(
             CaseLink.case_id == case.id, CaseLink.kind == kind, CaseLink.external_id == external_id

@@ -33,6 +33,7 @@ EVENT_KINDS = (
     "notification",
     "update",
     "sla",
+    "merge",
 )
 
 

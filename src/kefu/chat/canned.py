@@ -1,5 +1,5 @@
 """Canned replies for agents: a few phrases of our own and the FAQ, with placeholders
-filled for the chat at hand.
+filled for the chat or case at hand.
 
 Placeholders: ``{customer_name}``, ``{agent_name}``, ``{case_reference}``. One the chat
 cannot fill (no case yet) stays as written, so the agent sees it and edits it before
@@ -54,8 +54,26 @@ def suggest(
 ) -> list[CannedReply]:
     """Our phrases matching the query (all of them without one), then FAQ answers: found
     by the query, or the article for the conversation's topic."""
-    lang: Lang = normalise_lang(conversation.language) or "zh-CN"
-    values = _values(db, conversation, staff)
+    return matching(
+        db,
+        lang=normalise_lang(conversation.language) or "zh-CN",
+        values=_values(db, conversation, staff),
+        query=query,
+        topic=conversation.intent,
+        limit=limit,
+    )
+
+
+def matching(
+    db: Session,
+    *,
+    lang: Lang,
+    values: dict[str, str],
+    query: str = "",
+    topic: str | None = None,
+    limit: int = 6,
+) -> list[CannedReply]:
+    """Canned replies in ``lang`` with ``values`` filled in, for a chat or a case page."""
     query = query.strip()[:MAX_QUERY]
     found: list[CannedReply] = []
     for phrase in PHRASES:
@@ -68,7 +86,7 @@ def suggest(
             db, query=query, lang=lang, limit=limit, intents=bot_service.guess_intents(query)
         )
     else:
-        articles = [a for a in kb.list_articles(db, lang=lang) if a.intent == conversation.intent]
+        articles = [a for a in kb.list_articles(db, lang=lang) if topic and a.intent == topic]
     for article in articles[:limit]:
         body = article.body if len(article.body) <= MAX_BODY else article.body[:MAX_BODY] + "…"
         found.append(CannedReply("faq", article.title, fill(body, values)))

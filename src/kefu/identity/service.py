@@ -243,6 +243,13 @@ def get_customer(db: Session, customer_id: int) -> Customer:
     return customer
 
 
+def customers_by_id(db: Session, customer_ids: set[int]) -> dict[int, Customer]:
+    """Customers for a list of rows, in one query."""
+    if not customer_ids:
+        return {}
+    return {c.id: c for c in db.scalars(select(Customer).where(Customer.id.in_(customer_ids)))}
+
+
 def find_customer_by_contact(db: Session, contact: str) -> Customer | None:
     """The customer registered with this phone number or e-mail address, if any."""
     if "@" in contact:

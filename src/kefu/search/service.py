@@ -14,9 +14,11 @@ from kefu.search import indexer
 from kefu.search.query import RefsWithin
 from kefu.search.query import search as _search
 from kefu.search.schemas import SearchHit, SearchText
+from kefu.search.snippet import highlight as _highlight
+from kefu.search.tokenize import plan_query
 from kefu.search.tokenize import tokenize as _tokenize
 
-__all__ = ["index_document", "index_many", "remove_document", "search", "tokenize"]
+__all__ = ["highlight", "index_document", "index_many", "remove_document", "search", "tokenize"]
 
 
 def tokenize(text: str) -> list[str]:
@@ -54,3 +56,9 @@ def search(
     (a case list's other filters); an empty or emoji-only query finds nothing, and one
     longer than 200 characters is InvalidInput."""
     return _search(db, kind=kind, query=query, limit=limit, offset=offset, refs_within=refs_within)
+
+
+def highlight(text: str, query: str) -> list[tuple[str, bool]]:
+    """``text`` in pieces, True where a piece matches a token of ``query``: hits' titles
+    and snippets shown with the words found marked."""
+    return _highlight(text, plan_query(query[:200]).tokens)

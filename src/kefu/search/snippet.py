@@ -56,3 +56,26 @@ def make_snippet(text: str, tokens: tuple[str, ...]) -> str:
     prefix = _ELLIPSIS if start > 0 else ""
     suffix = _ELLIPSIS if end < len(text) else ""
     return f"{prefix}{excerpt}{suffix}"
+
+
+def highlight(text: str, tokens: tuple[str, ...]) -> list[tuple[str, bool]]:
+    """``text`` cut into pieces, each marked True where it matches one of ``tokens``
+    (found in the normalised text, so 充值 marks 充値 and ＡＢＣ marks abc)."""
+    if not text:
+        return []
+    normalized, offsets = _normalized_with_offsets(text)
+    marked = [False] * len(text)
+    for token in tokens:
+        start = normalized.find(token)
+        while start >= 0 and token:
+            end = start + len(token)
+            for position in range(offsets[start], offsets[end - 1] + 1):
+                marked[position] = True
+            start = normalized.find(token, end)
+    pieces: list[tuple[str, bool]] = []
+    for char, hit in zip(text, marked, strict=True):
+        if pieces and pieces[-1][1] == hit:
+            pieces[-1] = (pieces[-1][0] + char, hit)
+        else:
+            pieces.append((char, hit))
+    return pieces

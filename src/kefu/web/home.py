@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from kefu import audit, health
 from kefu.approvals import service as approvals_service
+from kefu.cases import finder
 from kefu.cases import service as cases_service
 from kefu.channels import health as channels_health
 from kefu.chat import bus as chat_bus
@@ -155,6 +156,8 @@ def home(
             "now": now,
             "query": q or "",
             "customers": _customers(db, q),
+            # the one search box: a reference, a contact or words find cases too
+            "finding": finder.find(db, q, limit=10) if q and staff.may("case.read") else None,
             "work": my_work(db, staff, now=now),
             "queue": live_queue(db, now=now) if supervises else None,
             "risk": at_risk(db, now=now) if supervises else None,

@@ -1,0 +1,239 @@
+"""The agent's case workspace through the real app: views, the search box, the case page
+and its forms, stale edits, bad references."""
+
+from __future__ import annotations
+
+import re
+
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from tests.factories import make_customer, make_staff
+from tests.integration.cases.case_helpers import make_case
+from tests.integration.web.web_helpers import sign_in
+
+from kefu.audit import AuditEvent
+from kefu.cases import refs
+from kefu.cases.models import Case, CaseEvent, CaseNotification
+from kefu.config import Settings
+
+_VERSION = re.compile(r'name="version" value="([^"]+)"')
+_CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def _tokens(html: str) -> dict[str, str]:
+    version = _VERSION.search(html)
+    csrf = _CSRF.search(html)
+    assert version and csrf, html[:2000]
+    return {"version": version.group(1), "csrf_token": csrf.group(1)}
+
+
+def _signed_in(client: TestClient, db: Session, role: str = "agent") -> str:
+    user = make_staff(db, role)
+    db.commit()
+    sign_in(client, user.username)
+    return user.username
+
+
+def test_views_list_cases_with_counts_and_keyset_pages(
+    client: TestClient, db: Session, settings: Settings
+) -> None:
+    me = _signed_in(client, db)
+    customer = make_customer(db)
+    made = [make_case(db, settings, customer_id=customer.id) for _ in range(5)]
+    db.commit()
+    page = client.get("/console/cases?view=unassigned&limit=2")
+    assert page.status_code == 200
+    shown = re.findall(r'href="/console/cases/(KF-[^"]+)"', page.text)
+    assert len(dict.fromkeys(shown)) == 2
+    assert "下一页" in page.text
+    assert customer.name not in page.text  # masked in the list
+    next_url = re.search(r'href="(/console/cases\?[^"]*after=[^"]+)" rel="next"', page.text)
+    assert next_url
+    second = client.get(next_url.group(1).replace("&amp;", "&"))
+    shown_next = dict.fromkeys(re.findall(r'href="/console/cases/(KF-[^"]+)"', second.text))
+    assert not set(shown_next) & set(shown)
+    third = client.get("/console/cases?view=unassigned&limit=50")
+    listed = set(re.findall(r'href="/console/cases/(KF-[^"]+)"', third.text))
+    assert {c.reference for c in made} <= listed
+    counts = client.get("/console/cases/counts").json()
+    assert counts["unassigned"] >= 5 and counts["mine"] == 0
+    bad = client.get("/console/cases?view=nonsense")
+    assert bad.status_code == 400 and "alert" in bad.text
+    assert me
+
+
+def test_search_box_finds_by_reference_spelling_contact_and_words(
+    client: TestClient, db: Session, settings: Settings
+) -> None:
+    _signed_in(client, db)
+    customer = make_customer(db)
+    case = make_case(db, settings, customer_id=customer.id, description="余额提现一直没有到账")
+    db.commit()
+    compact = case.reference.replace("-", "").lower()
+    for typed in (case.reference, compact, refs.parse(case.reference).digits):
+        found = client.get("/console/cases", params={"q": typed})
+        assert f"/console/cases/{case.reference}" in found.text, typed
+    assert customer.phone is not None and customer.email is not None
+    by_phone = client.get("/console/cases", params={"q": customer.phone.removeprefix("+86")})
+    assert f"/console/cases/{case.reference}" in by_phone.text
+    by_mail = client.get("/console/cases", params={"q": customer.email.upper()})
+    assert f"/console/cases/{case.reference}" in by_mail.text
+    by_words = client.get("/console/cases", params={"q": "提现"})
+    assert f"/console/cases/{case.reference}" in by_words.text
+    assert "<mark>提现</mark>" in by_words.text
+    wrong = case.reference[:-1] + ("X" if case.reference[-1] != "X" else "Y")
+    mistyped = client.get("/console/cases", params={"q": wrong})
+    assert "校验" in mistyped.text or "核对" in mistyped.text
+
+
+def test_the_consoles_own_search_box_finds_a_case_by_reference(
+    client: TestClient, db: Session, settings: Settings
+) -> None:
+    _signed_in(client, db)
+    case = make_case(db, settings)
+    db.commit()
+    home = client.get("/console", params={"q": case.reference.replace("-", " ")})
+    assert f'href="/console/cases/{case.reference}"' in home.text
+    assert "没有找到匹配的客户" not in home.text
+
+
+def test_unknown_and_mistyped_references_answer_a_page_in_the_persons_language(
+    client: TestClient, db: Session, settings: Settings
+) -> None:
+    _signed_in(client, db)
+    unknown = client.get("/console/cases/KF-2611-00000-0")
+    assert unknown.status_code == 404
+    assert "找不到这个工单" in unknown.text
+    english = client.get("/console/cases/not-a-reference?lang=en")
+    assert english.status_code == 404 and "Case not found" in english.text
+
+
+def test_reply_note_with_mention_assign_and_stale_form(
+    client: TestClient, db: Session, settings: Settings
+) -> None:
+    me = _signed_in(client, db)
+    colleague = make_staff(db, "specialist")
+    case = make_case(db, settings)
+    db.commit()
+    url = f"/console/cases/{case.reference}"
+    page = client.get(url)
+    assert page.status_code == 200 and case.subject in page.text
+    tokens = _tokens(page.text)
+    sent = client.post(
+        f"{url}/reply",
+        data={**tokens, "body": "您好，我们正在核查这笔充值。", "via": "app"},
+        follow_redirects=False,
+    )
+    assert sent.status_code == 303, sent.text
+    # the form drawn before the reply is now stale: the note is kept, nothing saved
+    stale = client.post(f"{url}/note", data={**tokens, "body": f"请 @{colleague.username} 看一下"})
+    assert stale.status_code == 409
+    assert "其他人修改了这个工单" in stale.text
+    assert f"请 @{colleague.username} 看一下" in stale.text
+    fresh = _tokens(client.get(url).text)
+    noted = client.post(
+        f"{url}/note",
+        data={**fresh, "body": f"请 @{colleague.username} 看一下"},
+        follow_redirects=False,
+    )
+    assert noted.status_code == 303
+    told = db.scalars(
+        select(CaseNotification).where(
+            CaseNotification.staff_user_id == colleague.id, CaseNotification.kind == "mention"
+        )
+    ).all()
+    assert len(told) == 1
+    fresh = _tokens(client.get(url).text)
+    claimed = client.post(f"{url}/claim", data=fresh, follow_redirects=False)
+    assert claimed.status_code == 303
+    db.expire_all()
+    refreshed = db.scalar(select(Case).where(Case.reference == case.reference))
+    assert refreshed is not None and refreshed.first_responded_at is not None
+    assert refreshed.owner_id is not None
+    mine = client.get("/console/cases?view=mine")
+    assert case.reference in mine.text
+    assert me
+
+
+def test_too_long_reply_says_why_and_keeps_the_text(
+    client: TestClient, db: Session, settings: Settings
+) -> None:
+    _signed_in(client, db)
+    case = make_case(db, settings)
+    db.commit()
+    url = f"/console/cases/{case.reference}"
+    text = "长" * 20_001
+    refused = client.post(
+        f"{url}/reply", data={**_tokens(client.get(url).text), "body": text, "via": "app"}
+    )
+    assert refused.status_code == 400
+    assert "最多 20000 个字" in refused.text
+    assert text in refused.text
+    sms = client.post(
+        f"{url}/reply", data={**_tokens(client.get(url).text), "body": "短" * 501, "via": "sms"}
+    )
+    assert sms.status_code == 400 and "最多 500 个字" in sms.text
+
+
+def test_merge_keeps_both_timelines_and_one_reference(
+    client: TestClient, db: Session, settings: Settings
+) -> None:
+    _signed_in(client, db)
+    customer = make_customer(db)
+    kept = make_case(db, settings, customer_id=customer.id, description="第一次反映")
+    duplicate = make_case(db, settings, customer_id=customer.id, description="又来问同一件事")
+    stranger = make_case(db, settings, description="别人的工单")
+    db.commit()
+    url = f"/console/cases/{kept.reference}"
+    refused = client.post(
+        f"{url}/merge", data={**_tokens(client.get(url).text), "duplicate": stranger.reference}
+    )
+    assert refused.status_code == 409
+    merged = client.post(
+        f"{url}/merge",
+        data={**_tokens(client.get(url).text), "duplicate": duplicate.reference},
+        follow_redirects=False,
+    )
+    assert merged.status_code == 303
+    page = client.get(url)
+    assert "第一次反映" in page.text and "又来问同一件事" in page.text
+    old = client.get(f"/console/cases/{duplicate.reference}", follow_redirects=False)
+    assert old.status_code == 307 and old.headers["location"] == url
+    assert db.scalar(
+        select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "case.merge")
+    )
+    events = db.scalar(
+        select(func.count()).select_from(CaseEvent).where(CaseEvent.case_id == duplicate.id)
+    )
+    assert events == 0
+
+
+def test_bulk_changes_write_one_audit_row_per_case(
+    client: TestClient, db: Session, settings: Settings
+) -> None:
+    _signed_in(client, db)
+    cases = [make_case(db, settings) for _ in range(3)]
+    db.commit()
+    page = client.get("/console/cases?view=unassigned")
+    csrf = _CSRF.search(page.text)
+    assert csrf
+    before = db.scalar(
+        select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "case.update")
+    )
+    done = client.post(
+        "/console/cases/bulk",
+        data={
+            "csrf_token": csrf.group(1),
+            "change": "priority",
+            "priority": "urgent",
+            "cases": [c.reference for c in cases],
+            "back": "view=unassigned",
+        },
+        follow_redirects=False,
+    )
+    assert done.status_code == 303 and "done=3" in done.headers["location"]
+    after = db.scalar(
+        select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "case.update")
+    )
+    assert after == before + 3
