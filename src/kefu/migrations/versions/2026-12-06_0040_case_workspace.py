@@ -2,7 +2,7 @@
 case views page through (newest update, newest case, earliest due, per owner, per status)
 
 Revision ID: 0040
-Revises: 0080
+Revises: 0070
 Create Date: 2026-12-06 23:00:00
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 import kefu.db
 
 revision: str = "0040"
-down_revision: str | None = "0080"
+down_revision: str | None = "0070"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
