@@ -7,6 +7,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
+from pathlib import Path
 
 import typer
 
@@ -56,18 +57,20 @@ def classify_command() -> None:
 
 @nlu_app.command("train")
 def train_command() -> None:
-    """Train the intent model from the packaged phrasings as the server does at first use,
-    and print the data counts, the training time and the model's fingerprint (the same data
-    and settings always give the same fingerprint)."""
+    """Train the intent model from the packaged phrasings and store it where every server
+    process loads it from (KEFU_NLU_CACHE_DIR; a process that finds none trains and stores
+    it itself), and print the data counts, the training time and the model's fingerprint
+    (the same data and settings always give the same fingerprint)."""
     # Imported here, like in _flush: the model pulls in scikit-learn.
     from kefu.bot.nlu.data import load_examples
-    from kefu.bot.nlu.model import get_model
+    from kefu.bot.nlu.model import embedder, store_path, train_and_store
     from kefu.config import get_settings
 
     examples = load_examples()
     languages = Counter(example.lang for example in examples)
+    folder = Path(get_settings().nlu_cache_dir)
     started = time.perf_counter()
-    model = get_model()
+    model = train_and_store(examples, folder, embedder=embedder())
     elapsed = time.perf_counter() - started
     view = "with" if get_settings().nlu_semantic else "without"
     typer.echo(
@@ -75,3 +78,4 @@ def train_command() -> None:
         f"{len(model.intents)} intents, {view} the semantic view"
     )
     typer.echo(f"trained in {elapsed:.1f} s; fingerprint {model.fingerprint()}")
+    typer.echo(f"stored in {store_path(examples, folder, embedder())}")

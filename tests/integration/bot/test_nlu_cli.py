@@ -3,6 +3,7 @@ import os
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 
 def run(stdin: bytes) -> list[dict[str, object]]:
@@ -38,20 +39,24 @@ def test_bad_input_still_gets_a_line_each() -> None:
     assert lines[4]["intent"] == "refund"
 
 
-def test_train_reports_the_data_and_a_fingerprint() -> None:
+def test_train_reports_the_data_and_a_fingerprint(tmp_path: Path) -> None:
     done = subprocess.run(
         [sys.executable, "-m", "kefu", "nlu", "train"],
         capture_output=True,
         timeout=300,
         check=True,
-        env={**os.environ, "KEFU_NLU_SEMANTIC": "false"},
+        env={**os.environ, "KEFU_NLU_SEMANTIC": "false", "KEFU_NLU_CACHE_DIR": str(tmp_path)},
     )
-    counts, trained = done.stdout.decode("utf-8").splitlines()
+    counts, trained, stored = done.stdout.decode("utf-8").splitlines()
     assert re.fullmatch(
         r"\d+ phrasings \(\d+ zh, \d+ en\), 30 intents, without the semantic view", counts
     )
     fingerprint = re.fullmatch(r"trained in [\d.]+ s; fingerprint ([0-9a-f]{16})", trained)
     assert fingerprint is not None
-    from kefu.bot.nlu.model import get_model
+    from kefu.bot.nlu.model import get_model, load
 
     assert fingerprint.group(1) == get_model().fingerprint()  # another process, same model
+    [path] = tmp_path.glob("intent-*.npz")
+    assert stored == f"stored in {path}"
+    loaded = load(path)  # what the next server process loads instead of training
+    assert loaded is not None and loaded.fingerprint() == fingerprint.group(1)

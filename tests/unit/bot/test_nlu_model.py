@@ -9,7 +9,7 @@ import pytest
 from kefu.bot.nlu import features
 from kefu.bot.nlu.data import Example, load_examples
 from kefu.bot.nlu.features import Counts
-from kefu.bot.nlu.model import prepare, train
+from kefu.bot.nlu.model import load, prepare, stored_or_trained, train
 from kefu.bot.nlu.semantic import Embedder
 from kefu.errors import ConfigError
 
@@ -130,3 +130,38 @@ def test_semantic_view_adds_to_the_scores(tmp_path: Path) -> None:
     assert model.intents[int(single.argmax())] == examples[0].intent
     without = train(examples)
     assert not np.allclose(single, without.probability(texts[0]))
+
+
+def test_a_stored_model_loads_as_it_was_trained(tmp_path: Path) -> None:
+    examples = sample(6)
+    trained = stored_or_trained(examples, tmp_path)
+    [stored] = list(tmp_path.glob("intent-*.npz"))
+    loaded = load(stored)
+    assert loaded is not None and loaded.fingerprint() == trained.fingerprint()
+    messages = ["充值没到账", "how do I reset my payment password"]
+    np.testing.assert_array_equal(loaded.probabilities(messages), trained.probabilities(messages))
+    again = stored_or_trained(examples, tmp_path)  # the next process: loaded, not trained
+    assert again.fingerprint() == trained.fingerprint()
+    assert list(tmp_path.glob("intent-*.npz")) == [stored]
+    # other phrasings are another model, stored under another name; the old file goes
+    other = stored_or_trained(examples[:-1], tmp_path)
+    assert other.fingerprint() != trained.fingerprint()
+    assert not stored.exists() and len(list(tmp_path.glob("intent-*.npz"))) == 1
+
+
+def test_a_stored_model_that_does_not_match_its_fingerprint_is_trained_again(
+    tmp_path: Path,
+) -> None:
+    examples = sample(6)
+    trained = stored_or_trained(examples, tmp_path)
+    [stored] = list(tmp_path.glob("intent-*.npz"))
+    with np.load(stored) as arrays:
+        changed = {name: arrays[name] for name in arrays.files}
+    changed["bias"] = changed["bias"] + 0.5  # a changed or damaged file
+    with stored.open("wb") as handle:
+        np.savez(handle, **changed)
+    assert load(stored) is None
+    assert stored_or_trained(examples, tmp_path).fingerprint() == trained.fingerprint()
+    assert load(stored) is not None  # replaced by the retrained model
+    stored.write_bytes(b"not a model")
+    assert load(stored) is None

@@ -3,10 +3,17 @@ optionally, a sentence embedding), with its scores turned into probabilities tha
 they say.
 
 A linear model is the right size here: a few thousand phrasings, thirty intents, and a
-budget of a fraction of a millisecond a message on one core. It trains in seconds at first
-use, from the phrasings in the package, with fixed seeds and a deterministic solver, so
-every process that loads the same data builds the same model and nothing binary has to be
-shipped or trusted (``kefu nlu train`` prints a fingerprint to compare).
+budget of a fraction of a millisecond a message on one core. It trains in seconds, from the
+phrasings in the package, with fixed seeds and a deterministic solver, so every process
+that loads the same data builds the same model and nothing binary has to be shipped or
+trusted (``kefu nlu train`` prints a fingerprint to compare).
+
+**Stored once, loaded after.** Training takes most of a process's start and leaves the
+training libraries' memory behind, so the first process to need the model stores it in
+``KEFU_NLU_CACHE_DIR`` (plain arrays and JSON, never pickle), named by a digest of all that
+decides it: the phrasings, this package's model code, the settings and the solver's
+version. Later processes load it and recompute its fingerprint; a file that does not match
+its recorded fingerprint is trained again and replaced.
 
 **Reading a message** needs no machine-learning library: the weights are kept as a dense
 (features × intents) array, and a message's scores are its few hundred non-zero feature
@@ -22,23 +29,31 @@ and the dialog can decide when to ask back instead of acting.
 from __future__ import annotations
 
 import hashlib
+import json
+import logging
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from importlib import metadata, resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
-from scipy.optimize import minimize_scalar
 from scipy.sparse import csr_matrix, hstack
-from sklearn.model_selection import StratifiedKFold
-from sklearn.svm import LinearSVC
 
+from kefu import __version__
 from kefu.bot.nlu.data import Example, load_examples
 from kefu.bot.nlu.features import Counts, Vectorizer, mask_digits
 from kefu.bot.nlu.normalise import normalise
 from kefu.bot.nlu.semantic import Embedder
 from kefu.config import get_settings
+
+if TYPE_CHECKING:  # the training libraries are imported only when a model is trained
+    from sklearn.svm import LinearSVC
+
+logger = logging.getLogger(__name__)
 
 SEED = 20260101
 CALIBRATION_FOLDS = 3
@@ -99,6 +114,8 @@ def _fit(
     labels: Sequence[str],
     embeddings: Matrix | None,
 ) -> tuple[npt.NDArray[np.float64], LinearSVC]:
+    from sklearn.svm import LinearSVC
+
     idf = counts.idf(rows)
     features = counts.weighted(rows, idf)
     if embeddings is not None:
@@ -124,6 +141,7 @@ def _decide(
 
 def fit_temperature(scores: Matrix, truth: npt.NDArray[np.int64]) -> float:
     """The temperature that minimises the negative log-likelihood of the true labels."""
+    from scipy.optimize import minimize_scalar
 
     def loss(log_temperature: float) -> float:
         probabilities = softmax(scores, float(np.exp(log_temperature)))
@@ -160,7 +178,8 @@ class IntentModel:
                 digest.update(np.ascontiguousarray(part).tobytes())
         digest.update(repr((self.intents, self.temperature)).encode())
         for mapping in self.scorer.vectorizer.columns:
-            digest.update(repr(sorted(mapping.items())).encode("utf-8"))
+            ordered = sorted(mapping.items())
+            digest.update("\n".join(f"{name}\t{column}" for name, column in ordered).encode())
         return digest.hexdigest()[:16]
 
 
@@ -185,6 +204,8 @@ def train(
         embeddings = embed(texts)
     temperature = 1.0
     if calibrate:
+        from sklearn.model_selection import StratifiedKFold
+
         index = {label: position for position, label in enumerate(classes)}
         truth = np.array([index[label] for label in labels], dtype=np.int64)
         scores = np.zeros((len(labels), len(classes)))
@@ -211,16 +232,142 @@ def train(
     return IntentModel(intents=classes, scorer=scorer, temperature=temperature, embed=embed)
 
 
+def store_key(examples: Sequence[Example], *, embedder_version: str | None) -> str:
+    """A digest of everything that decides the trained model."""
+    digest = hashlib.sha256()
+    for example in examples:
+        digest.update(f"{example.intent}\t{example.text}\n".encode())
+    package = resources.files("kefu.bot.nlu")
+    for name in sorted(item.name for item in package.iterdir() if item.name.endswith(".py")):
+        digest.update(name.encode() + package.joinpath(name).read_bytes())
+    libraries = [metadata.version(name) for name in ("scikit-learn", "scipy", "numpy")]
+    digest.update(repr((__version__, libraries, embedder_version)).encode())
+    return digest.hexdigest()[:24]
+
+
+def save(model: IntentModel, path: Path) -> None:
+    """Write a model's arrays and mappings to ``path`` (atomically: a reader sees the old
+    file or the whole new one)."""
+    scorer = model.scorer
+    header = {
+        "intents": model.intents,
+        "temperature": model.temperature,
+        "unseen": scorer.vectorizer.unseen,
+        "columns": [
+            sorted(mapping.items(), key=lambda item: item[1])
+            for mapping in scorer.vectorizer.columns
+        ],
+        "fingerprint": model.fingerprint(),
+    }
+    arrays: dict[str, npt.NDArray[np.generic]] = {
+        "header": np.frombuffer(json.dumps(header, ensure_ascii=False).encode(), dtype=np.uint8),
+        "weights": scorer.weights,
+        "bias": scorer.bias,
+        "idf": scorer.vectorizer.idf,
+    }
+    if scorer.semantic is not None:
+        arrays["semantic"] = scorer.semantic
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    try:
+        with partial.open("wb") as handle:
+            np.savez(handle, allow_pickle=False, **arrays)
+        partial.replace(path)
+    finally:
+        partial.unlink(missing_ok=True)
+
+
+def load(path: Path, embed: Embed | None = None) -> IntentModel | None:
+    """The model stored at ``path``, or None when there is none or it does not match the
+    fingerprint recorded with it."""
+    try:
+        with np.load(path, allow_pickle=False) as stored:
+            header = json.loads(stored["header"].tobytes().decode())
+            vectorizer = Vectorizer(
+                columns=tuple(
+                    {str(token): int(column) for token, column in view}
+                    for view in header["columns"]
+                ),
+                idf=np.asarray(stored["idf"], dtype=np.float64),
+                unseen=float(header["unseen"]),
+            )
+            scorer = Scorer(
+                vectorizer=vectorizer,
+                weights=np.ascontiguousarray(stored["weights"], dtype=np.float64),
+                bias=np.asarray(stored["bias"], dtype=np.float64),
+                semantic=(
+                    np.ascontiguousarray(stored["semantic"], dtype=np.float64)
+                    if "semantic" in stored.files
+                    else None
+                ),
+            )
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        logger.warning(
+            "the stored intent model %s cannot be read (%s): training again", path, error
+        )
+        return None
+    model = IntentModel(
+        intents=[str(intent) for intent in header["intents"]],
+        scorer=scorer,
+        temperature=float(header["temperature"]),
+        embed=embed,
+    )
+    if model.fingerprint() != header.get("fingerprint"):
+        logger.warning(
+            "the stored intent model %s does not match its fingerprint: training again", path
+        )
+        return None
+    return model
+
+
+def store_path(examples: Sequence[Example], folder: Path, embedder: Embedder | None) -> Path:
+    key = store_key(examples, embedder_version=embedder.version if embedder else None)
+    return folder / f"intent-{key}.npz"
+
+
+def stored_or_trained(
+    examples: Sequence[Example], folder: Path, *, embedder: Embedder | None = None
+) -> IntentModel:
+    """The model for ``examples`` from ``folder`` when it was stored before, else trained
+    and stored there for the next process."""
+    model = load(
+        store_path(examples, folder, embedder), embedder.embed if embedder is not None else None
+    )
+    return model if model is not None else train_and_store(examples, folder, embedder=embedder)
+
+
+def train_and_store(
+    examples: Sequence[Example], folder: Path, *, embedder: Embedder | None = None
+) -> IntentModel:
+    """Train the model for ``examples`` and store it in ``folder``, replacing the models
+    of phrasings or code that changed since."""
+    if embedder is None:
+        model = train(examples)
+    else:
+        embeddings = embedder.embed_cached([example.text for example in examples], folder)
+        model = train(examples, embed=embedder.embed, embeddings=embeddings)
+    path = store_path(examples, folder, embedder)
+    try:
+        save(model, path)
+        for stale in folder.glob("intent-*.npz"):
+            if stale != path:
+                stale.unlink(missing_ok=True)
+    except OSError as error:
+        logger.warning("cannot store the intent model in %s: %s", folder, error)
+    return model
+
+
 @lru_cache(maxsize=1)
 def get_model() -> IntentModel:
-    """The model trained on the packaged phrasings, built once per process; with the
-    semantic view when ``KEFU_NLU_SEMANTIC`` is on."""
-    examples = load_examples()
+    """The model of the packaged phrasings, loaded once per process (trained and stored by
+    the first process that needs it); with the semantic view when ``KEFU_NLU_SEMANTIC`` is
+    on."""
     settings = get_settings()
-    if not settings.nlu_semantic:
-        return train(examples)
-    embedder = Embedder()
-    embeddings = embedder.embed_cached(
-        [example.text for example in examples], Path(settings.nlu_cache_dir)
-    )
-    return train(examples, embed=embedder.embed, embeddings=embeddings)
+    return stored_or_trained(load_examples(), Path(settings.nlu_cache_dir), embedder=embedder())
+
+
+def embedder() -> Embedder | None:
+    """The sentence embedder when ``KEFU_NLU_SEMANTIC`` is on."""
+    return Embedder() if get_settings().nlu_semantic else None
