@@ -221,7 +221,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from kefu.cases.pages import router as case_pages_router
     from kefu.cases.routes import router as cases_router
     from kefu.cases.sla_routes import router as sla_router
+    from kefu.cases.workspace_routes import router as case_workspace_router
 
+    app.include_router(case_workspace_router, prefix="/api/v1")  # before /cases/{reference}
     app.include_router(cases_router, prefix="/api/v1")
     app.include_router(case_customer_router, prefix="/api/v1")
     app.include_router(sla_router, prefix="/api/v1")

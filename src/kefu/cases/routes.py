@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query, Request
 
 from kefu import audit
-from kefu.cases import conversation, email_intake, escalation, service, timeline, tracking
+from kefu.cases import conversation, escalation, service, timeline, tracking, work
 from kefu.cases.models import Case
 from kefu.cases.schemas import (
     AssignIn,
@@ -18,7 +18,7 @@ from kefu.cases.schemas import (
     CaseUpdate,
     EscalateIn,
     EventRead,
-    LinkIn,
+    LinkAddIn,
     LinkRead,
     MessageIn,
     NoteIn,
@@ -151,7 +151,10 @@ def update_case(
     staff: Writer, reference: Reference, body: CaseUpdate, db: DbSession, settings: SettingsDep
 ) -> CaseDetail:
     case = service.get_case(db, reference, for_update=True)
-    changes: dict[str, Any] = body.model_dump(exclude_unset=True, exclude={"status", "reason"})
+    work.check_fresh(case, body.version)
+    changes: dict[str, Any] = body.model_dump(
+        exclude_unset=True, exclude={"status", "reason", "version"}
+    )
     changes = {key: value for key, value in changes.items() if value is not None}
     service.update(db, case, changes=changes, actor=actor_of(staff), settings=settings)
     if body.status is not None and body.status != case.status:
@@ -172,6 +175,7 @@ def update_case(
 @router.post("/cases/{reference}/assign", response_model=CaseRead)
 def assign_case(staff: Writer, reference: Reference, body: AssignIn, db: DbSession) -> CaseRead:
     case = service.get_case(db, reference, for_update=True)
+    work.check_fresh(case, body.version)
     service.assign(db, case, owner_username=body.owner, actor=actor_of(staff))
     db.commit()
     return CaseRead.model_validate(case)
@@ -182,6 +186,7 @@ def escalate_case(
     staff: Escalator, reference: Reference, body: EscalateIn, db: DbSession
 ) -> CaseRead:
     case = service.get_case(db, reference, for_update=True)
+    work.check_fresh(case, body.version)
     escalation.escalate(
         db,
         case,
@@ -197,7 +202,8 @@ def escalate_case(
 @router.post("/cases/{reference}/notes", response_model=CaseDetail, status_code=201)
 def add_note(staff: Writer, reference: Reference, body: NoteIn, db: DbSession) -> CaseDetail:
     case = service.get_case(db, reference, for_update=True)
-    service.add_note(db, case, body=body.body, actor=actor_of(staff))
+    work.check_fresh(case, body.version)
+    work.note(db, case, body=body.body, actor=actor_of(staff))
     db.commit()
     return detail(db, case)
 
@@ -211,27 +217,29 @@ def reply(
     settings: SettingsDep,
     senders: SendersDep,
 ) -> CaseDetail:
+    """By the case's channel unless ``via`` says otherwise: a mailed case gets the reply
+    itself in its mail thread, an SMS case by SMS, others a "you have a reply" notice."""
     case = service.get_case(db, reference, for_update=True)
-    # a mailed case gets the reply itself in its mail thread instead of a "you have a reply"
-    by_mail = case.channel == "email"
-    conversation.staff_reply(
+    work.check_fresh(case, body.version)
+    mailed = work.reply(
         db,
         case,
         body=body.body,
+        via=body.via or work.default_channel(case),
         actor=actor_of(staff),
         settings=settings,
-        senders=None if by_mail else senders,
+        senders=senders,
         then=Status(body.then) if body.then else None,
     )
-    mailed = email_intake.mail_reply(db, case, body=body.body, settings=settings) if by_mail else []
     db.commit()
     email_jobs.dispatch(mailed)
     return detail(db, case)
 
 
 @router.post("/cases/{reference}/links", response_model=list[LinkRead], status_code=201)
-def add_link(staff: Writer, reference: Reference, body: LinkIn, db: DbSession) -> list[LinkRead]:
+def add_link(staff: Writer, reference: Reference, body: LinkAddIn, db: DbSession) -> list[LinkRead]:
     case = service.get_case(db, reference, for_update=True)
+    work.check_fresh(case, body.version)
     service.link(
         db, case, kind=body.kind, external_id=body.external_id, actor=actor_of(staff), now=utcnow()
     )
@@ -249,8 +257,15 @@ def resolve_case(
     senders: SendersDep,
 ) -> CaseRead:
     case = service.get_case(db, reference, for_update=True)
-    conversation.resolve(
-        db, case, summary=body.summary, actor=actor_of(staff), settings=settings, senders=senders
+    work.check_fresh(case, body.version)
+    work.resolve(
+        db,
+        case,
+        code=body.resolution_code,
+        summary=body.summary,
+        actor=actor_of(staff),
+        settings=settings,
+        senders=senders,
     )
     db.commit()
     return CaseRead.model_validate(case)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 from kefu.cases import timeline
 from kefu.cases.categories import Category
@@ -14,6 +14,13 @@ from kefu.config import Settings
 from kefu.i18n import Lang, translate
 
 StatusName = Literal["new", "open", "pending_customer", "pending_third_party", "resolved", "closed"]
+
+
+class Versioned(BaseModel):
+    """``version`` is the case's ``version`` as last read: when given, a case changed since
+    answers 409 instead of taking a change made against an old state."""
+
+    version: str | None = Field(default=None, max_length=64)
 
 
 class DeviceIn(BaseModel):
@@ -25,6 +32,10 @@ class DeviceIn(BaseModel):
 class LinkIn(BaseModel):
     kind: Literal["transaction", "topup", "refund", "dispute", "call", "case"]
     external_id: str = Field(min_length=1, max_length=64)
+
+
+class LinkAddIn(LinkIn, Versioned):
+    pass
 
 
 class CaseCreate(BaseModel):
@@ -39,7 +50,7 @@ class CaseCreate(BaseModel):
     links: list[LinkIn] = Field(default_factory=list, max_length=20)
 
 
-class CaseUpdate(BaseModel):
+class CaseUpdate(Versioned):
     subject: str | None = Field(default=None, min_length=1, max_length=200)
     category: str | None = Field(default=None, max_length=40)
     priority: str | None = Field(default=None, max_length=10)
@@ -50,27 +61,67 @@ class CaseUpdate(BaseModel):
     reason: str | None = Field(default=None, max_length=2000)
 
 
-class AssignIn(BaseModel):
+class AssignIn(Versioned):
     owner: str | None = Field(max_length=64)
 
 
-class EscalateIn(BaseModel):
+class EscalateIn(Versioned):
     tier: Literal["tier2", "supervisor"]
     reason: str = Field(min_length=1, max_length=2000)
     owner: str | None = Field(default=None, max_length=64)
 
 
-class MessageIn(BaseModel):
-    body: str = Field(min_length=1, max_length=20_000)
+class MessageIn(Versioned):
+    # the length limit is checked by the service, so the API and the console say the same
+    body: str = Field(min_length=1, max_length=40_000)
     then: Literal["pending_customer", "pending_third_party"] | None = None
+    via: Literal["email", "sms", "app"] | None = None  # default: by the case's channel
 
 
-class NoteIn(BaseModel):
+class NoteIn(Versioned):
     body: str = Field(min_length=1, max_length=20_000)
 
 
-class ResolveIn(BaseModel):
+class ResolveIn(Versioned):
     summary: str = Field(min_length=1, max_length=20_000)
+    resolution_code: str | None = Field(default=None, max_length=24)
+
+
+class TransferIn(Versioned):
+    tier: Literal["tier1", "tier2", "supervisor"]
+    owner: str | None = Field(default=None, max_length=64)
+
+
+class MergeIn(Versioned):
+    duplicate: str = Field(min_length=1, max_length=64)
+
+
+class ReopenIn(Versioned):
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class BulkIn(BaseModel):
+    cases: list[str] = Field(min_length=1, max_length=200)
+    change: Literal["assign", "status", "priority"]
+    value: str | None = Field(default=None, max_length=64)
+
+
+class BulkOut(BaseModel):
+    changed: list[str]
+    refused: dict[str, str]
+
+
+class SavedViewIn(BaseModel):
+    name: str = Field(min_length=1, max_length=60)
+    query: str = Field(max_length=1000)
+
+
+class SavedViewRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    name: str
+    query: str
 
 
 class CustomerMessageIn(BaseModel):
@@ -138,6 +189,35 @@ class CaseRead(BaseModel):
     closed_at: datetime | None
     created_at: datetime
     updated_at: datetime
+    merged_into_id: int | None = None
+    resolution_code: str | None = None
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def version(self) -> str:
+        """Send it back with a change to refuse one made against an old state."""
+        return self.updated_at.isoformat()
+
+
+class CaseViewPage(BaseModel):
+    cases: list[CaseRead]
+    next_cursor: str | None
+
+
+class CaseFound(BaseModel):
+    reference: str
+    subject: str
+    status: str
+    matched: str  # reference | email | phone | account | text
+    # the text in pieces, true where the query's words were found (to mark them)
+    title: list[tuple[str, bool]]
+    snippet: list[tuple[str, bool]]
+
+
+class CaseFinding(BaseModel):
+    query: str
+    mistyped: bool
+    hits: list[CaseFound]
 
 
 class CaseDetail(CaseRead):

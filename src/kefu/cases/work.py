@@ -224,13 +224,15 @@ def resolve(
     db: Session,
     case: Case,
     *,
-    code: str,
+    code: str | None,
     summary: str,
     actor: audit.Actor,
     settings: Settings,
     senders: Senders | None,
 ) -> Case:
-    if code not in RESOLUTION_CODES:
+    """Resolve with the customer's summary; the code (how it was resolved) feeds the
+    figures. The staff API may leave it out, as it could before codes existed."""
+    if code is not None and code not in RESOLUTION_CODES:
         raise UnknownValue(f"unknown resolution code {code!r}", field="resolution_code", value=code)
     case.resolution_code = code
     return conversation.resolve(
