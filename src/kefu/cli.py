@@ -116,6 +116,12 @@ def serve(
         from kefu import jobs
 
         consumer = jobs.start_inline_consumer(jobs.get_queue(), workers=settings.jobs_workers)
+    processor = None
+    if settings.deferred_inline:
+        from kefu import deferred
+        from kefu.db import get_sessionmaker
+
+        processor = deferred.Processor(get_sessionmaker()).start()
     controller = None
     if settings.smtp_server_enabled:
         from kefu.channels.email.server import build_controller
@@ -138,20 +144,28 @@ def serve(
             controller.stop()
         if consumer is not None:
             consumer.stop(graceful=True)
+        if processor is not None:
+            processor.stop()
 
 
 @app.command()
 def worker(
     workers: Annotated[int | None, typer.Option(min=1, max=64, help="Worker threads.")] = None,
 ) -> None:
-    """Run background jobs (production: KEFU_JOBS_BACKEND=redis, KEFU_JOBS_INLINE=false)."""
-    from kefu import jobs
+    """Run background jobs and deferred work (production: KEFU_JOBS_BACKEND=redis,
+    KEFU_JOBS_INLINE=false)."""
+    from kefu import deferred, jobs
     from kefu.config import get_settings
+    from kefu.db import get_sessionmaker
 
     settings = get_settings()
     if settings.jobs_backend == "immediate":
         raise fail("KEFU_JOBS_BACKEND=immediate runs jobs as they are queued; no worker needed")
-    jobs.run_worker(jobs.get_queue(), workers=workers or settings.jobs_workers)
+    processor = deferred.Processor(get_sessionmaker()).start()
+    try:
+        jobs.run_worker(jobs.get_queue(), workers=workers or settings.jobs_workers)
+    finally:
+        processor.stop()
 
 
 @db_app.command("upgrade")

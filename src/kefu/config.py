@@ -122,6 +122,10 @@ class Settings(BaseSettings):
     jobs_backend: str = "sqlite"
     jobs_sqlite_path: str = ""  # empty: jobs.db next to a SQLite database, else var/jobs.db
     jobs_inline: bool = True
+    # kefu.deferred: "outbox" (rows done after the commit) or "at_once" (in the change's
+    # own session); unset: at once under KEFU_ENV=test, else the outbox
+    deferred_work: Literal["outbox", "at_once"] | None = None
+    deferred_inline: bool = True  # kefu serve does deferred work itself (kefu worker does too)
     jobs_workers: int = Field(default=2, ge=1, le=64)
     redis_url: str = "redis://127.0.0.1:6379/0"
 

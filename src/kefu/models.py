@@ -6,6 +6,7 @@ import importlib
 
 _MODEL_MODULES = (
     "kefu.audit",
+    "kefu.deferred",
     "kefu.jobs",
     "kefu.ratelimit",
     "kefu.identity.models",

@@ -83,7 +83,7 @@ def staff_reply(
             senders=senders,
             actor=audit.Actor.system(),
         )
-    service.reindex(db, case)
+    service.schedule_reindex(db, case)
     return case
 
 
@@ -149,7 +149,7 @@ def customer_message(
             now=now,
             reason=None,
         )
-    service.reindex(db, case)
+    service.schedule_reindex(db, case)
     return case
 
 

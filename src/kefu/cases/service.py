@@ -16,7 +16,7 @@ from sqlalchemy import case as sql_case
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from kefu import audit
+from kefu import audit, deferred
 from kefu.cases import notify, policies, refs, timeline
 from kefu.cases.categories import LINK_KINDS, Channel, Tier, default_priority
 from kefu.cases.errors import CaseNotFound, UnknownValue
@@ -182,9 +182,19 @@ def open_case(
         case_reference=case.reference,
         after={"category": case.category, "priority": case.priority, "channel": case.channel},
     )
-    quality_hooks.opened(db, case, now=now)
-    reindex(db, case)
+    # the quality figures and the text search follow after the commit (kefu.deferred)
+    deferred.defer(db, QUALITY_OPENED, {"case_id": case.id, "at": now.isoformat()})
+    schedule_reindex(db, case)
     return case
+
+
+QUALITY_OPENED = "case.quality_opened"
+REINDEX = "case.reindex"
+
+
+def schedule_reindex(db: Session, case: Case) -> None:
+    """Re-index the case's text after the commit."""
+    deferred.defer(db, REINDEX, {"case_id": case.id})
 
 
 def reindex(db: Session, case: Case) -> None:
@@ -529,7 +539,7 @@ def update(
         after=after,
     )
     if "subject" in after:
-        reindex(db, case)
+        schedule_reindex(db, case)
     return case
 
 

@@ -337,7 +337,7 @@ def merge(
         after={"merged_into": into.reference},
     )
     search_service.remove_document(db, kind=service.SEARCH_KIND, ref=duplicate.reference)
-    service.reindex(db, into)
+    service.schedule_reindex(db, into)
     return Merged(kept=into, duplicate=duplicate, events_moved=int(moved))
 
 

@@ -1,0 +1,203 @@
+"""Work a change leaves for later (search indexing, quality figures), kept in the change's
+own transaction so nothing is lost by not doing it on the request.
+
+``defer(db, kind, payload)`` adds a ``deferred_work`` row beside the change; it commits or
+rolls back with it. A processor (a thread in ``kefu serve`` unless
+``KEFU_DEFERRED_INLINE=false``, and in every ``kefu worker``) runs the rows in order, many
+in one transaction, and deletes each in the transaction that did its work, so a process
+killed at any moment leaves every row either done or still waiting. A row whose work fails
+stays, with the error and a later due time (backing off to ``MAX_DELAY``), and is tried
+again. A commit in this process wakes the processor at once; rows written by other
+processes are picked up within ``POLL_SECONDS``. Several processors may share one
+PostgreSQL database: each claims its rows with ``FOR UPDATE SKIP LOCKED``.
+
+``KEFU_DEFERRED_WORK=at_once`` (the default when ``KEFU_ENV=test``) runs the work at once
+in the caller's session instead, as if it had never been deferred.
+
+Handlers are declared in the domains with ``@handler(kind)``; the kernel imports the
+modules that hold them by name and knows none of them.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import threading
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Integer, String, Text, event, select
+from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
+
+from kefu.config import Settings, get_settings
+from kefu.db import Base, UtcDateTime, utcnow
+
+log = logging.getLogger("kefu.deferred")
+
+_HANDLER_MODULES = ("kefu.cases.deferred",)
+BATCH = 200
+POLL_SECONDS = 0.5
+MAX_DELAY = timedelta(minutes=10)
+
+Handler = Callable[[Session, dict[str, Any]], None]
+_HANDLERS: dict[str, Handler] = {}
+
+
+class DeferredWork(Base):
+    __tablename__ = "deferred_work"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    due_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+def handler(kind: str) -> Callable[[Handler], Handler]:
+    """Declare the function that does the work of ``kind`` in a session it must not
+    commit; raising leaves the work to be tried again."""
+
+    def register(func: Handler) -> Handler:
+        known = _HANDLERS.get(kind)
+        if known is not None and known is not func:
+            raise RuntimeError(f"two handlers for deferred work {kind!r}")
+        _HANDLERS[kind] = func
+        return func
+
+    return register
+
+
+def handlers() -> dict[str, Handler]:
+    for module in _HANDLER_MODULES:
+        importlib.import_module(module)
+    return _HANDLERS
+
+
+def at_once(settings: Settings) -> bool:
+    mode = settings.deferred_work or ("at_once" if settings.env == "test" else "outbox")
+    return mode == "at_once"
+
+
+def defer(db: Session, kind: str, payload: dict[str, Any]) -> None:
+    """Leave ``kind`` with ``payload`` (ids and times, JSON) to be done after the commit."""
+    work = handlers()[kind]  # an unknown kind fails here, in the change, not later
+    if at_once(get_settings()):
+        work(db, payload)
+        return
+    now = utcnow()
+    db.add(DeferredWork(kind=kind, payload=payload, created_at=now, due_at=now, attempts=0))
+    db.info[_WAKE] = True
+
+
+_WAKE = "kefu.deferred.wake"
+_pending = threading.Event()
+
+
+@event.listens_for(Session, "after_commit")
+def _wake(session: Session) -> None:
+    """A commit that deferred work wakes this process's processor."""
+    if session.info.pop(_WAKE, False):
+        _pending.set()
+
+
+def _retry_delay(attempts: int) -> timedelta:
+    return min(timedelta(seconds=2**attempts), MAX_DELAY)
+
+
+def _due(db: Session, limit: int) -> list[DeferredWork]:
+    query = (
+        select(DeferredWork)
+        .where(DeferredWork.due_at <= utcnow())
+        .order_by(DeferredWork.id)
+        .limit(limit)
+    )
+    if db.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    return list(db.scalars(query))
+
+
+def run_due(sessions: sessionmaker[Session], *, limit: int = BATCH) -> int:
+    """Do the work that is due, oldest first: a batch in one transaction, or, when one of
+    the batch fails, each row in a transaction of its own so only the failing ones wait
+    for a retry. Returns how many rows were done."""
+    work = handlers()
+    with sessions() as db:
+        rows = _due(db, limit)
+        if not rows:
+            return 0
+        try:
+            for row in rows:
+                work[row.kind](db, row.payload)
+                db.delete(row)
+            db.commit()
+            return len(rows)
+        except Exception:
+            db.rollback()
+        ids = [row.id for row in rows]
+    done = 0
+    for row_id in ids:
+        with sessions() as db:
+            query = select(DeferredWork).where(DeferredWork.id == row_id)
+            if db.get_bind().dialect.name == "postgresql":
+                query = query.with_for_update(skip_locked=True)
+            single = db.scalar(query)
+            if single is None:  # done meanwhile by another processor
+                continue
+            kind = single.kind
+            try:
+                work[kind](db, single.payload)
+                db.delete(single)
+                db.commit()
+                done += 1
+                continue
+            except Exception as error:
+                db.rollback()
+                log.exception("deferred %s #%s failed; will try again", kind, row_id)
+                message = f"{type(error).__name__}: {error}"[:1000]
+            failed = db.get(DeferredWork, row_id)
+            if failed is not None:
+                failed.attempts += 1
+                failed.last_error = message
+                failed.due_at = utcnow() + _retry_delay(failed.attempts)
+                db.commit()
+    return done
+
+
+def run_until_empty(sessions: sessionmaker[Session]) -> int:
+    done = 0
+    while True:
+        batch = run_due(sessions)
+        done += batch
+        if batch == 0:
+            return done
+
+
+class Processor:
+    """A thread that does deferred work as it arrives until ``stop``."""
+
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
+        self.sessions = sessions
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="kefu-deferred", daemon=True)
+
+    def start(self) -> Processor:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stopping.set()
+        _pending.set()
+        self._thread.join(timeout=30)
+
+    def _run(self) -> None:
+        while not self._stopping.is_set():
+            _pending.wait(POLL_SECONDS)
+            _pending.clear()
+            try:
+                run_until_empty(self.sessions)
+            except Exception:  # the database went away for a moment: try again later
+                log.exception("deferred work could not be read")
+                self._stopping.wait(POLL_SECONDS)

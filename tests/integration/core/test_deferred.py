@@ -1,0 +1,219 @@
+"""Deferred work (``kefu.deferred``): written in the change's transaction, done after it,
+retried when it fails, and never lost when the server is killed between the two."""
+
+from __future__ import annotations
+
+import signal
+import sqlite3
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session, sessionmaker
+from tests.factories import STAFF_PASSWORD, make_customer, make_staff
+from tests.integration.email.mail_processes import free_port, kefu_env, start, stop, wait_for
+
+from kefu import audit, deferred, migrate
+from kefu.cases import service as cases_service
+from kefu.config import get_settings
+from kefu.db import make_engine
+from kefu.deferred import DeferredWork
+from kefu.quality.models import QualityContact
+from kefu.search import service as search_service
+
+
+@pytest.fixture
+def outbox(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setenv("KEFU_DEFERRED_WORK", "outbox")
+    get_settings.cache_clear()
+    yield
+    monkeypatch.delenv("KEFU_DEFERRED_WORK")
+    get_settings.cache_clear()
+
+
+def _open_case(db: Session, customer_id: int, subject: str) -> str:
+    case = cases_service.open_case(
+        db,
+        new=cases_service.NewCase(
+            customer_id=customer_id,
+            category="recharge_not_credited",
+            channel="app",
+            subject=subject,
+            description=f"{subject}，请尽快处理",
+        ),
+        actor=audit.Actor.system(),
+        settings=get_settings(),
+    )
+    return case.reference
+
+
+def _found(db: Session, query: str) -> list[str]:
+    return [hit.ref for hit in search_service.search(db, kind="case", query=query)]
+
+
+def _contacts(db: Session) -> int:
+    return db.scalar(select(func.count()).select_from(QualityContact)) or 0
+
+
+def test_work_is_written_with_the_change_and_done_after_the_commit(
+    isolated_database: Engine, outbox: None
+) -> None:
+    sessions = sessionmaker(bind=isolated_database, expire_on_commit=False)
+    with sessions() as db:
+        customer = make_customer(db)
+        reference = _open_case(db, customer.id, "充值没到账 钱包余额")
+        db.rollback()  # a change rolled back leaves no work behind
+        assert db.scalar(select(func.count()).select_from(DeferredWork)) == 0
+        customer = make_customer(db)
+        reference = _open_case(db, customer.id, "充值没到账 钱包余额")
+        db.commit()
+        kinds = sorted(db.scalars(select(DeferredWork.kind)))
+        assert kinds == [cases_service.QUALITY_OPENED, cases_service.REINDEX]
+        assert _found(db, "钱包余额") == [] and _contacts(db) == 0
+    assert deferred.run_until_empty(sessions) == 2
+    with sessions() as db:
+        assert db.scalar(select(func.count()).select_from(DeferredWork)) == 0
+        assert _found(db, "钱包余额") == [reference]
+        contact = db.scalar(select(QualityContact))
+        assert contact is not None and contact.case_reference == reference
+
+
+_FLAKY_CALLS: list[int] = []
+
+
+@deferred.handler("test.flaky")
+def _flaky(db: Session, payload: dict[str, Any]) -> None:
+    _FLAKY_CALLS.append(payload["n"])
+    if payload["n"] == 2 and _FLAKY_CALLS.count(2) <= 2:  # in the batch, and alone
+        raise RuntimeError("the relay is down")
+
+
+def test_a_failing_row_waits_for_a_retry_and_the_others_are_done(
+    isolated_database: Engine, outbox: None
+) -> None:
+    sessions = sessionmaker(bind=isolated_database, expire_on_commit=False)
+    _FLAKY_CALLS.clear()
+    with sessions() as db:
+        for n in (1, 2, 3):
+            deferred.defer(db, "test.flaky", {"n": n})
+        db.commit()
+    assert deferred.run_until_empty(sessions) == 2
+    with sessions() as db:
+        [left] = db.scalars(select(DeferredWork))
+        assert left.payload == {"n": 2} and left.attempts == 1
+        assert left.last_error == "RuntimeError: the relay is down"
+        assert left.due_at > left.created_at  # not before its back-off
+        left.due_at = left.created_at  # time passes
+        db.commit()
+    assert deferred.run_until_empty(sessions) == 1
+    with sessions() as db:
+        assert db.scalar(select(func.count()).select_from(DeferredWork)) == 0
+    # the batch stopped at 2 and was rolled back; then each row alone; then 2 again
+    assert _FLAKY_CALLS == [1, 2, 1, 2, 3, 2]
+
+
+def test_an_unknown_kind_fails_in_the_change(db: Session) -> None:
+    with pytest.raises(KeyError):
+        deferred.defer(db, "no.such.work", {})
+
+
+def _serve(database: Path, tmp_path: Path, name: str, **extra: str) -> tuple[str, Any]:
+    port = free_port()
+    env = kefu_env(
+        f"sqlite:///{database}",
+        tmp_path,
+        KEFU_DEFERRED_WORK="outbox",
+        KEFU_JOBS_INLINE="false",
+        KEFU_SMTP_ENABLED="false",
+        KEFU_LOG_LEVEL="WARNING",
+        **extra,
+    )
+    process = start(["serve", "--host", "127.0.0.1", "--port", str(port)], env, tmp_path / name)
+    base = f"http://127.0.0.1:{port}"
+
+    def up() -> bool:
+        try:
+            return httpx.get(f"{base}/healthz", timeout=2).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    wait_for(up, seconds=180, what=f"kefu serve ({name})")
+    return base, process
+
+
+def test_a_server_killed_between_commit_and_processing_does_the_work_after_restart(
+    tmp_path: Path,
+) -> None:
+    database = tmp_path / "kefu.db"
+    engine = make_engine(f"sqlite:///{database}")
+    migrate.upgrade(engine)
+    with Session(engine) as db:
+        staff = make_staff(db, "agent")
+        customer = make_customer(db)
+        db.commit()
+        username, customer_id = staff.username, customer.id
+    engine.dispose()
+
+    # the first server does no deferred work itself (as when a worker is meant to)
+    base, first = _serve(database, tmp_path, "first.log", KEFU_DEFERRED_INLINE="false")
+    try:
+        token = httpx.post(
+            f"{base}/api/v1/auth/token",
+            json={"username": username, "password": STAFF_PASSWORD},
+        ).json()["access_token"]
+        headers = {"Authorization": f"Bearer {token}"}
+        created = httpx.post(
+            f"{base}/api/v1/cases",
+            headers=headers,
+            json={
+                "customer_id": customer_id,
+                "category": "recharge_not_credited",
+                "subject": "充值失败 钱包余额没变",
+                "description": "昨天充值了五百元，钱包余额没有变化",
+            },
+        )
+        assert created.status_code == 201, created.text
+        reference = created.json()["reference"]
+        with sqlite3.connect(database) as raw:
+            waiting = raw.execute("SELECT count(*) FROM deferred_work").fetchone()[0]
+        assert waiting == 2  # committed with the case, not yet done
+    finally:
+        first.send_signal(signal.SIGKILL)
+        first.wait(timeout=10)
+
+    base, second = _serve(database, tmp_path, "second.log")
+    try:
+        token = httpx.post(
+            f"{base}/api/v1/auth/token",
+            json={"username": username, "password": STAFF_PASSWORD},
+        ).json()["access_token"]
+        headers = {"Authorization": f"Bearer {token}"}
+
+        def searchable(text: str) -> list[str]:
+            hits = httpx.get(f"{base}/api/v1/cases", params={"text": text}, headers=headers).json()
+            return [case["reference"] for case in hits]
+
+        assert wait_for(lambda: searchable("钱包余额"), seconds=10) == [reference]
+        with sqlite3.connect(database) as raw:
+            assert raw.execute("SELECT count(*) FROM deferred_work").fetchone()[0] == 0
+            contacts = raw.execute("SELECT case_reference FROM quality_contact").fetchall()
+        assert contacts == [(reference,)]
+        # a case opened now is searchable within a second of its creation
+        started = time.monotonic()
+        again = httpx.post(
+            f"{base}/api/v1/cases",
+            headers=headers,
+            json={
+                "customer_id": customer_id,
+                "category": "recharge_not_credited",
+                "subject": "提现 银行卡 未到账",
+            },
+        ).json()["reference"]
+        assert wait_for(lambda: searchable("银行卡"), seconds=5) == [again]
+        assert time.monotonic() - started < 2  # 1 s goal, a second of slack for loaded CI
+    finally:
+        stop(second)
