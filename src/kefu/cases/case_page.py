@@ -156,7 +156,7 @@ def _describe(
             for key, value in after.items()
         ]
     if kind == "message" and data.get("channel"):
-        return [_label("cases.via", data["channel"], lang, "cases.kind.message")]
+        return [_label("cases.channel", data["channel"], lang, "cases.kind.message")]
     if kind == "notification":
         return [
             _label("cases.notification", data.get("notification"), lang, "cases.notification.other")

@@ -152,6 +152,8 @@ def note(
     now = now or utcnow()
     service.add_note(db, case, body=body, actor=actor, now=now)
     told = []
+    writer = identity_service.get_staff_by_username(db, actor.name.removeprefix("staff:"))
+    who = writer.display_name if writer is not None else actor.name.removeprefix("staff:")
     for staff_id, username, language in mentioned(db, body):
         if actor.name == f"staff:{username}":
             continue
@@ -165,7 +167,7 @@ def note(
                 "case.mentioned",
                 normalise_lang(language) or "zh-CN",
                 reference=case.reference,
-                who=actor.name.removeprefix("staff:"),
+                who=who,
             ),
             now=now,
             actor=actor,
