@@ -68,6 +68,8 @@ def _page_error(request: Request, status: int, message: str) -> Response:
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(KefuError)
     async def _kefu_error(request: Request, exc: KefuError) -> Response:
+        if exc.code == "two_factor_setup_required" and request.url.path.startswith("/console"):
+            return RedirectResponse("/console/two-factor", status_code=303)
         if _wants_page(request):
             message = translate(exc.message_key, _lang_of(request), **exc.params)
             return _page_error(request, exc.status, message)

@@ -42,6 +42,15 @@ class Settings(BaseSettings):
     cookie_secure: bool = False
     login_max_failures: int = Field(default=5, ge=1)
     login_failure_window_seconds: int = Field(default=15 * 60, ge=1)
+    # two-factor sign-in (TOTP) is required of this role and every higher one ("none": of
+    # nobody; unset: "supervisor" when KEFU_ENV=production, else "none"); a run of
+    # KEFU_OTP_MAX_ATTEMPTS wrong codes locks it until an admin unlocks
+    staff_two_factor_from: Literal["none", "agent", "specialist", "supervisor", "admin"] | None = (
+        None
+    )
+    # set-password links sent by e-mail: an invitation, a password reset
+    staff_invite_ttl_hours: int = Field(default=72, ge=1, le=24 * 14)
+    staff_reset_ttl_minutes: int = Field(default=60, ge=5, le=24 * 60)
 
     # one-time codes (验证码)
     otp_ttl_seconds: int = Field(default=300, ge=30)
@@ -242,6 +251,12 @@ class Settings(BaseSettings):
         if self.env == "production" and self.demo:
             raise ValueError("KEFU_DEMO=true is refused when KEFU_ENV=production")
         return self
+
+    @property
+    def two_factor_from(self) -> str:
+        if self.staff_two_factor_from is not None:
+            return self.staff_two_factor_from
+        return "supervisor" if self.env == "production" else "none"
 
     @property
     def smtp_server_enabled(self) -> bool:

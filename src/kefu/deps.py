@@ -15,6 +15,8 @@ from kefu.db import DbSession
 from kefu.errors import CsrfFailed, NotAuthenticated, PermissionDenied
 from kefu.i18n import Lang
 from kefu.identity import service as identity_service
+from kefu.identity import two_factor
+from kefu.identity.errors import TwoFactorSetupRequired
 from kefu.identity.models import AccessToken, Customer, StaffUser
 from kefu.identity.permissions import has_permission
 
@@ -22,6 +24,8 @@ SESSION_COOKIE = "kefu_session"
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
 _SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+# What a person whose role requires two-factor sign-in may reach before setting it up.
+TWO_FACTOR_SETUP_PATHS = ("/console/two-factor", "/console/logout")
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
@@ -74,6 +78,7 @@ async def sent_csrf_token(request: Request) -> str | None:
 def current_staff(
     request: Request,
     db: DbSession,
+    settings: SettingsDep,
     sent_csrf: Annotated[str | None, Depends(sent_csrf_token)],
 ) -> StaffPrincipal:
     """Staff from a bearer token (API) or the console session cookie.
@@ -100,6 +105,9 @@ def current_staff(
         if not sent_csrf or not expected or not hmac.compare_digest(sent_csrf, expected):
             raise CsrfFailed()
     request.state.lang = request.state.lang if request.state.lang_explicit else user.language
+    setting_up = request.url.path.startswith(TWO_FACTOR_SETUP_PATHS)
+    if not setting_up and two_factor.needs_setup(user, settings):
+        raise TwoFactorSetupRequired()
     return StaffPrincipal(user=user, token=record, via_cookie=via_cookie)
 
 
@@ -150,12 +158,13 @@ def staff_or_customer(permission: str) -> Callable[..., Any]:
     def dependency(
         request: Request,
         db: DbSession,
+        settings: SettingsDep,
         sent_csrf: Annotated[str | None, Depends(sent_csrf_token)],
     ) -> StaffPrincipal | CustomerPrincipal:
         token = _bearer(request)
         if token is not None and identity_service.resolve_token(db, token, kinds={"customer"}):
             return current_customer(request, db)
-        staff = current_staff(request, db, sent_csrf)
+        staff = current_staff(request, db, settings, sent_csrf)
         if not staff.may(permission):
             raise PermissionDenied()
         return staff

@@ -26,6 +26,11 @@ class Customer(Base):
 
 
 class StaffUser(Base):
+    """A member of staff. An invited one has no usable password until they follow their
+    set-password link. ``totp_secret`` is encrypted with a key derived from
+    ``KEFU_SECRET_KEY`` (``identity/two_factor.py``); ``version`` counts admin edits, so an
+    edit made on a stale copy is refused."""
+
     __tablename__ = "staff_user"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -37,6 +42,43 @@ class StaffUser(Base):
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    email: Mapped[str | None] = mapped_column(String(254), unique=True)  # lower-case
+    team: Mapped[str | None] = mapped_column(String(40))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    totp_secret: Mapped[str | None] = mapped_column(String(200))
+    totp_enabled_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    totp_failures: Mapped[int] = mapped_column(Integer, default=0)
+    totp_locked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    totp_last_step: Mapped[int | None] = mapped_column(Integer)  # the last code's time step
+
+
+class StaffRecoveryCode(Base):
+    """A single-use code that stands in for the authenticator app, shown once when two-factor
+    sign-in is set up; only its keyed hash is kept (the codes are random, so a fast hash
+    is enough)."""
+
+    __tablename__ = "staff_recovery_code"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    staff_user_id: Mapped[int] = mapped_column(ForeignKey("staff_user.id"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    used_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class StaffPasswordLink(Base):
+    """A set-password link sent by e-mail (an invitation or a reset): single use, expiring;
+    only the SHA-256 of its token is stored. A newer link for the same person retires
+    the older ones."""
+
+    __tablename__ = "staff_password_link"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    staff_user_id: Mapped[int] = mapped_column(ForeignKey("staff_user.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    purpose: Mapped[str] = mapped_column(String(8))  # invite | reset
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class AccessToken(Base):

@@ -10,7 +10,13 @@ from kefu import audit
 from kefu.db import DbSession
 from kefu.deps import CurrentStaff, SettingsDep, StaffPrincipal, require
 from kefu.errors import InvalidCredentials
-from kefu.identity import service
+from kefu.identity import service, two_factor
+from kefu.identity.errors import (
+    TwoFactorLocked,
+    TwoFactorNeeded,
+    TwoFactorSetupRequired,
+    TwoFactorWrong,
+)
 from kefu.identity.permissions import permissions_of
 from kefu.identity.schemas import (
     AuditRead,
@@ -44,6 +50,16 @@ def issue_token(
     if user is None:
         db.commit()  # keep the failed attempt: it counts towards the throttle
         raise InvalidCredentials()
+    if two_factor.needs_setup(user, settings):
+        raise TwoFactorSetupRequired()
+    if two_factor.enabled(user):
+        if not body.code:
+            raise TwoFactorNeeded()
+        try:
+            two_factor.check_code(db, user, code=body.code, settings=settings)
+        except (TwoFactorWrong, TwoFactorLocked):
+            db.commit()  # the wrong code counts
+            raise
     issued = service.issue_token(
         db, kind="api", ttl_seconds=settings.token_ttl_seconds, staff_user_id=user.id
     )

@@ -14,6 +14,8 @@ from kefu.masking import mask_email, mask_phone
 class TokenRequest(BaseModel):
     username: str = Field(min_length=1, max_length=64)
     password: str = Field(min_length=1, max_length=256)
+    # the authenticator app's code (or a recovery code), for staff with two-factor sign-in
+    code: str | None = Field(default=None, max_length=20)
 
 
 class TokenResponse(BaseModel):

@@ -6,7 +6,10 @@ from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
+from kefu.chat.skills_pages import router as skills_router
 from kefu.config import Settings
+from kefu.identity.pages import router as staff_router
+from kefu.identity.two_factor_pages import router as two_factor_router
 from kefu.web.antifraud import router as antifraud_router
 from kefu.web.approvals import router as approvals_router
 from kefu.web.console import router as console_router
@@ -23,6 +26,9 @@ def mount_web(app: FastAPI, settings: Settings) -> None:
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(console_router)
     app.include_router(home_router)
+    app.include_router(staff_router)
+    app.include_router(skills_router)
+    app.include_router(two_factor_router)
     app.include_router(customer_view_router)
     app.include_router(approvals_router)
     app.include_router(antifraud_router)

@@ -30,6 +30,12 @@ PUBLIC_ROUTES = {
     ("POST", "/api/v1/auth/token"),
     ("GET", "/console/login"),
     ("POST", "/console/login"),
+    # the sign-in's second step (its own short-lived token) and the set-password link
+    # mailed to invited staff (the link's token is the capability)
+    ("GET", "/console/login/code"),
+    ("POST", "/console/login/code"),
+    ("GET", "/console/set-password/{token}"),
+    ("POST", "/console/set-password/{token}"),
     ("POST", "/api/v1/verifications"),
     ("POST", "/api/v1/verifications/{verification_id}/resend"),
     ("POST", "/api/v1/verifications/{verification_id}/confirm"),
@@ -124,6 +130,12 @@ def _routes(app: FastAPI) -> list[tuple[str, str, APIRoute]]:
             for method in sorted(route.methods - {"HEAD"}):
                 found.append((method, context.path, route))
     return found
+
+
+def test_the_walk_sees_every_route(app: FastAPI) -> None:
+    paths = {path for _method, path, _route in _routes(app)}
+    assert len(paths) > 150
+    assert {"/api/v1/cases/{reference}", "/console/staff/{staff_id}", "/help/track"} <= paths
 
 
 def _url(path: str) -> str:
