@@ -100,6 +100,8 @@ class GroupCommitter:
             done = {id(future) for future, _v, _e in outcomes}
             outcomes += [(f, None, exc) for _w, f in group if id(f) not in done]
         for future, value, error in outcomes:
+            if future.cancelled():  # its socket closed meanwhile: nobody waits for it
+                continue
             if error is not None:
                 future.set_exception(error)
             else:

@@ -8,7 +8,9 @@ The code the customer types is never stored: the message is kept as a placeholde
 
 from __future__ import annotations
 
+import math
 import re
+from datetime import timedelta
 
 from kefu.bot.dialog import Dialog, Reply
 from kefu.errors import (
@@ -74,10 +76,19 @@ def _send(d: Dialog, contact: str) -> Reply:
         d.goto(CONTACT)
         return Reply(d.t("bot.verify.bad_contact"))
     except TooManyRequests as error:
-        d.goto(None)
+        # the step stays: the same number (or another) typed after the wait carries on
+        d.goto(CONTACT)
+        wait = max(1, error.retry_after)
         return Reply(
-            d.t("bot.verify.too_many", minutes=max(1, error.retry_after // 60)),
-            quick_replies=[d.option("bot.choice.person", "human_agent")],
+            d.t(
+                "bot.verify.too_many",
+                at=d.when(d.now + timedelta(seconds=wait)),
+                minutes=math.ceil(wait / 60),
+            ),
+            quick_replies=[
+                d.option("bot.choice.person", "human_agent"),
+                d.option("bot.choice.cancel", "cancel"),
+            ],
         )
     d.state["verify"]["id"] = sent.verification.public_id
     d.goto(CODE)

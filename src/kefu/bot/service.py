@@ -135,6 +135,7 @@ def respond(
                 ],
                 "input": reply.input,
                 "handoff": reply.handoff,
+                "case_reference": reply.case_reference,
                 "in_reply_to": stored.seq,
             },
             now=now,
@@ -194,25 +195,32 @@ def _replayed(db: Session, conversation: Conversation, client_msg_id: str) -> Bo
     return BotTurn(
         conversation=conversation,
         reply="\n\n".join(m.text for m in answers),
-        intent=str(last.get("intent", conversation.intent or "out_of_scope")),
+        intent=str(last.get("intent") or conversation.intent or "out_of_scope"),
         confidence=float(last.get("confidence", 0.0)),
-        handoff=bool(last.get("handoff", False)),
+        handoff=any(m.data.get("handoff") for m in answers),
         quick_replies=[QuickReply(**q) for q in last.get("quick_replies", [])],
         input=str(last.get("input", "text")),
+        case_reference=next(
+            (str(m.data["case_reference"]) for m in answers if m.data.get("case_reference")),
+            None,
+        ),
         messages=[original, *answers],
     )
 
 
 def _turn(d: Dialog) -> tuple[str, float, list[Reply]]:
     replies: list[Reply] = []
+    # the flow this message arrived in: a step that finishes the flow (or hands over) clears
+    # it, yet the turn is still about that flow
+    ongoing = d.flow
     warning = _scam_warning(d)
     if warning is not None:
         replies.append(warning)
     try:
-        intent, confidence, reply = _understand(d)
+        intent, confidence, reply = _understand(d, ongoing)
     except KefuError as error:
         log.info("assistant could not act: %s", error.code)
-        intent, confidence = d.flow or "out_of_scope", 1.0
+        intent, confidence = d.flow or ongoing or "out_of_scope", 1.0
         reply = flows.explain_error(d, error)
     if warning is None or intent != "scam_report":  # the warning already says it all
         replies.append(reply)
@@ -251,14 +259,15 @@ def _scam_warning(d: Dialog) -> Reply | None:
     )
 
 
-def _understand(d: Dialog) -> tuple[str, float, Reply]:
+def _understand(d: Dialog, ongoing: str | None) -> tuple[str, float, Reply]:
     value = d.text.strip()
     lowered = value.lower()
+    about = ongoing or "out_of_scope"
     # taps on quick replies carry an intent id or a control word
     if lowered in _CANCEL_WORDS:
         d.finish()
         d.state.pop("verify", None)
-        return d.flow or "out_of_scope", 1.0, Reply(d.t("bot.cancelled"))
+        return about, 1.0, Reply(d.t("bot.cancelled"))
     if value in INTENTS:
         return value, 1.0, _start(d, value)
     if value == SOMETHING_ELSE:
@@ -269,20 +278,20 @@ def _understand(d: Dialog) -> tuple[str, float, Reply]:
         reply, verified = identity_step.handle(d)
         if verified:
             d.state["misses"] = 0
-            flow = flows.FLOWS.get(d.flow or "")
+            flow = flows.FLOWS.get(about)
             if flow is not None and flow.verified is not None:
-                return d.flow or "out_of_scope", 1.0, flow.verified(d)
+                return about, 1.0, flow.verified(d)
             d.finish()
-            return d.flow or "out_of_scope", 1.0, Reply(d.t("bot.verify.done"))
+            return about, 1.0, Reply(d.t("bot.verify.done"))
         if reply is not None:
-            return d.flow or "out_of_scope", 1.0, reply
-    elif d.flow and d.step:
-        step = flows.FLOWS[d.flow].steps.get(d.step) if d.flow in flows.FLOWS else None
+            return about, 1.0, reply
+    elif ongoing and d.step:
+        step = flows.FLOWS[ongoing].steps.get(d.step) if ongoing in flows.FLOWS else None
         if step is not None:
             reply = step(d)
             if reply is not None:
                 d.state["misses"] = 0
-                return d.flow, 1.0, reply
+                return ongoing, 1.0, reply
 
     result = d.classification
     intent, confidence = result.intent, result.confidence

@@ -10,17 +10,27 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 from rich.console import Console
 from rich.progress import Progress
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kefu import audit
 from kefu.db import utcnow
 from kefu.wallet import accounts, demo_history, flows, refunds
 from kefu.wallet.idempotency import ActionContext
-from kefu.wallet.models import BankCard, Movement
+from kefu.wallet.models import (
+    BankCard,
+    JournalTransaction,
+    LoginEvent,
+    Movement,
+    Refund,
+    StateChange,
+    WalletAccount,
+)
 
 SEED = 20261123
 BASE_ORDINARY = 20
@@ -169,20 +179,89 @@ def _refund_not_arrived(db: Session, a: str) -> None:
     )
 
 
-# phone suffix, name, language, problem, how the problem is made
-PROBLEMS: tuple[tuple[str, str, str, Callable[[Session, str], None]], ...] = (
-    ("张伟", "zh-CN", "account locked after 5 wrong passwords", _locked),
-    ("李娜", "zh-CN", "top-up of 500.00 stuck pending at the bank", _stuck_top_up),
-    ("王芳", "zh-CN", "top-up of 19,000.00 failed: over the limit", _failed_top_up),
-    ("刘洋", "zh-CN", "payment of 88.00 deducted but failed", _deducted),
-    ("陈静", "zh-CN", "transfer of 1,200.00 delayed (processing)", _delayed_transfer),
-    ("杨磊", "zh-CN", "withdrawal of 300.00 returned: card closed", _returned_withdrawal),
-    ("赵敏", "zh-CN", "refund of 259.00 rejected", _rejected_refund),
-    ("黄强", "zh-CN", "unauthorised payment of 1,999.00 after a login in 昆明", _unauthorised),
-    ("周婷", "zh-CN", "suspicious login from 乌鲁木齐 on a new device", _suspicious_login),
-    ("吴斌", "zh-CN", "account frozen: reported stolen", _frozen),
-    ("Emily Chen", "en", "refund of 120.00 approved, not yet arrived", _refund_not_arrived),
+# phone suffix, name, language, problem, how the problem is made, and how long ago: each
+# problem is back-dated so that a customer asking right after the seed meets the branch
+# the problem is there to show (a top-up pending past KEFU_BOT_TOPUP_STUCK_MINUTES is
+# traced, a transfer processing past KEFU_BOT_TRANSFER_STUCK_HOURS too; docs/demo.md)
+PROBLEMS: tuple[tuple[str, str, str, Callable[[Session, str], None], timedelta], ...] = (
+    ("张伟", "zh-CN", "account locked after 5 wrong passwords", _locked, timedelta(minutes=20)),
+    (
+        "李娜",
+        "zh-CN",
+        "top-up of 500.00 stuck pending at the bank",
+        _stuck_top_up,
+        timedelta(hours=2),
+    ),
+    (
+        "王芳",
+        "zh-CN",
+        "top-up of 19,000.00 failed: over the limit",
+        _failed_top_up,
+        timedelta(hours=5),
+    ),
+    ("刘洋", "zh-CN", "payment of 88.00 deducted but failed", _deducted, timedelta(hours=3)),
+    (
+        "陈静",
+        "zh-CN",
+        "transfer of 1,200.00 delayed (processing)",
+        _delayed_transfer,
+        timedelta(hours=6),
+    ),
+    (
+        "杨磊",
+        "zh-CN",
+        "withdrawal of 300.00 returned: card closed",
+        _returned_withdrawal,
+        timedelta(days=2),
+    ),
+    ("赵敏", "zh-CN", "refund of 259.00 rejected", _rejected_refund, timedelta(days=3)),
+    (
+        "黄强",
+        "zh-CN",
+        "unauthorised payment of 1,999.00 after a login in 昆明",
+        _unauthorised,
+        timedelta(hours=8),
+    ),
+    (
+        "周婷",
+        "zh-CN",
+        "suspicious login from 乌鲁木齐 on a new device",
+        _suspicious_login,
+        timedelta(hours=1),
+    ),
+    ("吴斌", "zh-CN", "account frozen: reported stolen", _frozen, timedelta(days=1)),
+    (
+        "Emily Chen",
+        "en",
+        "refund of 120.00 approved, not yet arrived",
+        _refund_not_arrived,
+        timedelta(days=2),
+    ),
 )
+
+
+def _back_date(db: Session, account_id: str, since: datetime, age: timedelta) -> None:
+    """Move what the services wrote from ``since`` on (the problem, its funding, the other
+    side of a transfer) ``age`` into the past, keeping its order."""
+    db.flush()
+    written: tuple[tuple[Any, tuple[str, ...]], ...] = (
+        (Movement, ("created_at", "updated_at")),
+        (Refund, ("created_at", "updated_at")),
+        (JournalTransaction, ("created_at",)),
+        (StateChange, ("at",)),
+        (LoginEvent, ("at",)),
+    )
+    for model, columns in written:
+        for row in db.scalars(select(model).where(getattr(model, columns[0]) >= since)):
+            for column in columns:
+                setattr(row, column, getattr(row, column) - age)
+    account = db.get(WalletAccount, account_id)
+    assert account is not None
+    for column in ("status_changed_at", "last_login_at"):
+        moment = getattr(account, column)
+        if moment is not None and moment >= since:
+            setattr(account, column, moment - age)
+    db.flush()
 
 
 def _account_id(index: int) -> str:
@@ -208,7 +287,7 @@ def seed_accounts(
     holders: list[Holder] = []
     for index in range(1, total + 1):
         if index <= len(PROBLEMS):
-            name, language, problem, _ = PROBLEMS[index - 1]
+            name, language, problem, _make, _age = PROBLEMS[index - 1]
         else:
             (name, language), problem = _name(rng, index), "ordinary customer with history"
         holders.append(
@@ -253,7 +332,8 @@ def seed_accounts(
     demo_history.set_balances(db, balances)
     demo_history.sync_sequences(db)
     db.commit()
-    for holder, (_, _, _, make) in zip(holders, PROBLEMS, strict=False):
+    for holder, (_, _, _, make, age) in zip(holders, PROBLEMS, strict=False):
+        since = utcnow()
         funding = _top_up(db, holder.account_id, 3_000_00, f"fund-{holder.account_id}")
         flows.settle(
             db,
@@ -262,5 +342,6 @@ def seed_accounts(
             ctx=_ctx(f"fund-bank-{holder.account_id}"),
         )
         make(db, holder.account_id)
+        _back_date(db, holder.account_id, since, age)
     db.commit()
     return holders
