@@ -16,12 +16,13 @@ from itertools import count
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 from tests.factories import customer_token
 
-from kefu import demo
+from kefu import dbwork, demo
 from kefu.app import create_app
 from kefu.bot import service
 from kefu.bot.dialog import QuickReply
@@ -288,6 +289,7 @@ class Chat:
             while (frame := socket.receive_json())["type"] != "pong":
                 if frame["type"] == "message":
                     self.seen[frame["seq"]] = frame
+        self._settled()
         self.db.refresh(self.conversation)
         replying = [
             message.seq
@@ -307,6 +309,15 @@ class Chat:
             # a person has the conversation: the widget shows where the wait stands instead
             return Turn("", self.conversation.intent or "", 1.0, True, [], "text", None)
         return _turn_of(answers)
+
+    def _settled(self) -> None:
+        """Wait for the socket's last database work: the test client cancels the server's
+        side at once when it disconnects, while work already handed to the SQLite writer
+        thread (the customer leaving a queue) still runs on the shared test session."""
+        assert self.client is not None and isinstance(self.client.app, FastAPI)
+        group = dbwork.for_app(self.client.app).group
+        if group is not None:  # one thread runs the jobs in order: a no-op comes last
+            group.submit(lambda _db: None).result(timeout=30)
 
     def verify(self, index: int) -> Turn:
         """Answer the identity check as demo customer ``index`` would."""
