@@ -2,7 +2,7 @@
 recovery codes; set-password links
 
 Revision ID: 0081
-Revises: 0040
+Revises: 0071
 Create Date: 2026-12-06 23:40:00
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 import kefu.db
 
 revision: str = "0081"
-down_revision: str | None = "0040"
+down_revision: str | None = "0071"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
