@@ -35,7 +35,7 @@ from kefu.db import Base, UtcDateTime, utcnow
 
 log = logging.getLogger("kefu.deferred")
 
-_HANDLER_MODULES = ("kefu.cases.deferred",)
+_HANDLER_MODULES = ("kefu.cases.deferred", "kefu.quality.events")
 BATCH = 200
 POLL_SECONDS = 0.5
 MAX_DELAY = timedelta(minutes=10)

@@ -44,11 +44,12 @@ def context(d: Dialog, action: str, target: str, permission: str = "wallet.act")
 
 
 def record(d: Dialog, kind: str, **data: str) -> None:
-    """A fact for the service-quality figures, on this conversation's contact."""
+    """A fact for the service-quality figures, on this conversation's contact, folded in
+    after the turn commits: the customer does not wait for the figures."""
     from kefu.quality import events
 
     conversation = d.conversation
-    events.record(
+    events.record_later(
         d.db,
         kind,
         channel=conversation.channel if conversation.channel in events.CHANNELS else "web",

@@ -45,6 +45,7 @@ from typing import Any, Final
 
 from sqlalchemy.orm import Session
 
+from kefu import deferred
 from kefu.cases.categories import Category
 from kefu.db import utcnow
 from kefu.errors import InvalidInput
@@ -108,18 +109,7 @@ def record(
     Raises ``InvalidInput`` for an unknown kind, channel or category, a naive time, an event
     naming no contact, or ``data`` that is not small JSON.
     """
-    if kind not in KINDS:
-        raise InvalidInput(f"unknown contact event kind {kind!r}", field="kind", value=kind)
-    if channel not in CHANNELS:
-        raise InvalidInput(f"unknown channel {channel!r}", field="channel", value=channel)
-    if at is not None and at.tzinfo is None:
-        raise InvalidInput("event time must carry a time zone", field="at")
-    if category is not None and category not in Category.__members__.values():
-        raise InvalidInput(f"unknown category {category!r}", field="category", value=category)
-    if call_sid is not None and not 0 < len(call_sid) <= 64:
-        raise InvalidInput("a call id is 1 to 64 characters", field="call_sid")
-    if kind in _NEEDS_STAFF and staff_id is None:
-        raise InvalidInput(f"{kind} needs the staff member", field="staff_id")
+    _check(kind, channel, at, category, call_sid, staff_id)
     ids = facts.ContactIds(
         call_sid=call_sid,
         conversation_id=conversation_id,
@@ -149,6 +139,72 @@ def record(
     elif kind == "reopened":
         surveys.hold(db, contact)
     return event
+
+
+DEFERRED_KIND = "quality.event"
+
+
+def record_later(
+    db: Session,
+    kind: str,
+    *,
+    channel: str,
+    at: datetime | None = None,
+    case_id: int | None = None,
+    conversation_id: int | None = None,
+    staff_id: int | None = None,
+    customer_id: int | None = None,
+    category: str | None = None,
+    data: dict[str, Any] | None = None,
+) -> None:
+    """``record`` after the change commits (``kefu.deferred``), for paths that answer a
+    person and should not wait for the figures: checked now, folded in a moment later in
+    the order recorded."""
+    _check(kind, channel, at, category, None, staff_id)
+    if case_id is None and conversation_id is None:
+        raise InvalidInput("an event must name its contact", field="contact")
+    deferred.defer(
+        db,
+        DEFERRED_KIND,
+        {
+            "kind": kind,
+            "channel": channel,
+            "at": (at or utcnow()).isoformat(),
+            "case_id": case_id,
+            "conversation_id": conversation_id,
+            "staff_id": staff_id,
+            "customer_id": customer_id,
+            "category": category,
+            "data": _checked_data(data),
+        },
+    )
+
+
+@deferred.handler(DEFERRED_KIND)
+def _record_deferred(db: Session, payload: dict[str, Any]) -> None:
+    record(db, **{**payload, "at": datetime.fromisoformat(payload["at"])})
+
+
+def _check(
+    kind: str,
+    channel: str,
+    at: datetime | None,
+    category: str | None,
+    call_sid: str | None,
+    staff_id: int | None,
+) -> None:
+    if kind not in KINDS:
+        raise InvalidInput(f"unknown contact event kind {kind!r}", field="kind", value=kind)
+    if channel not in CHANNELS:
+        raise InvalidInput(f"unknown channel {channel!r}", field="channel", value=channel)
+    if at is not None and at.tzinfo is None:
+        raise InvalidInput("event time must carry a time zone", field="at")
+    if category is not None and category not in Category.__members__.values():
+        raise InvalidInput(f"unknown category {category!r}", field="category", value=category)
+    if call_sid is not None and not 0 < len(call_sid) <= 64:
+        raise InvalidInput("a call id is 1 to 64 characters", field="call_sid")
+    if kind in _NEEDS_STAFF and staff_id is None:
+        raise InvalidInput(f"{kind} needs the staff member", field="staff_id")
 
 
 def _checked_data(data: dict[str, Any] | None) -> dict[str, Any]:
