@@ -20,6 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from kefu import __version__
 from kefu.config import Settings, get_settings
 from kefu.context import request_id_var
+from kefu.edge import BodyLimits, HeaderPolicy, Refusal, RequestGuard, SecurityHeaders
 from kefu.errors import KefuError
 from kefu.i18n import Lang, negotiate, normalise_lang, translate
 
@@ -123,8 +124,8 @@ def _install_error_handlers(app: FastAPI) -> None:
 
 class RequestContext:
     """Every HTTP request's id (``X-Request-ID``, echoed or made) and language (``?lang=``,
-    then the language cookie, then ``Accept-Language``), and the headers every response
-    carries.
+    then the language cookie, then ``Accept-Language``); the headers every response
+    carries are ``kefu.edge.SecurityHeaders``'.
 
     Plain ASGI rather than ``@app.middleware("http")``: Starlette's BaseHTTPMiddleware
     runs the rest of the app in a task of its own behind a stream, which cost a request
@@ -133,6 +134,7 @@ class RequestContext:
     def __init__(self, app: ASGIApp, settings: Settings) -> None:
         self.app = app
         self.default_language = settings.default_language
+        self.cookie_secure = "; Secure" if settings.secure_cookies else ""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -164,10 +166,9 @@ class RequestContext:
                 if chosen is not None:  # a language picked on a page sticks for later pages
                     headers.append(
                         "set-cookie",
-                        f"{LANG_COOKIE}={chosen}; Max-Age={365 * 86400}; Path=/; SameSite=lax",
+                        f"{LANG_COOKIE}={chosen}; Max-Age={365 * 86400}; Path=/; SameSite=lax"
+                        + self.cookie_secure,
                     )
-                headers.setdefault("X-Content-Type-Options", "nosniff")
-                headers.setdefault("Referrer-Policy", "same-origin")
             await send(message)
 
         token = request_id_var.set(request_id)
@@ -180,6 +181,48 @@ class RequestContext:
 def _query_value(query: bytes, name: str) -> str | None:
     values = parse_qs(query.decode("latin-1")).get(name)
     return values[-1] if values else None
+
+
+def _refusal(settings: Settings) -> Refusal:
+    """The answer to a request the edge refuses (``kefu.edge``), in the caller's language:
+    a page for the console and help center, JSON elsewhere."""
+    messages = {"too_large": "error.too_large", "nul_character": "error.nul_character"}
+
+    def refuse(scope: Scope, status: int, code: str) -> ASGIApp:
+        request = Request(scope)
+        explicit = normalise_lang(request.query_params.get("lang")) or normalise_lang(
+            request.cookies.get(LANG_COOKIE)
+        )
+        lang = explicit or negotiate(
+            request.headers.get("accept-language"), settings.default_language
+        )
+        message = translate(messages.get(code, "error.bad_request"), lang)
+        if _wants_page(request):
+            request.state.lang = lang
+            return _page_error(request, status, message)
+        return JSONResponse(error_body(code, message), status_code=status)
+
+    return refuse
+
+
+def _install_edge(app: FastAPI, settings: Settings, webhook_prefixes: tuple[str, ...]) -> None:
+    """Outermost, so a refused request costs nothing further (see ``kefu.edge``)."""
+    limits = BodyLimits(
+        json=settings.max_json_bytes,
+        form=settings.max_form_bytes,
+        upload=settings.upload_limit_bytes,
+        webhook=settings.max_webhook_bytes,
+        webhook_prefixes=webhook_prefixes,
+    )
+    app.add_middleware(RequestGuard, limits=limits, refuse=_refusal(settings))
+    policy = HeaderPolicy(
+        frame_ancestors_extra=tuple(settings.widget_origins),
+        framed_paths=("/chat",),
+        hsts_seconds=settings.hsts_seconds,
+        always_https=settings.public_url.lower().startswith("https://"),
+        trusted_proxies=settings.trusted_proxy_addresses,
+    )
+    app.add_middleware(SecurityHeaders, policy=policy)
 
 
 @asynccontextmanager
@@ -300,6 +343,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(survey_pages_router)
     mount_vendor(app, settings)
     mount_web(app, settings)
+    # the carriers' callbacks: their own, smaller body limit
+    _install_edge(app, settings, webhook_prefixes=("/voice/", "/sms/", "/wechat"))
     return app
 
 

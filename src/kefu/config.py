@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+import math
+from collections import Counter
 from datetime import date
 from decimal import Decimal
 from functools import lru_cache
@@ -19,6 +21,23 @@ from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PLACEHOLDER_SECRET = "change-me-development-only"  # noqa: S105 - refused outside development
+MIN_SECRET_BITS = 96
+MIN_SECRET_DISTINCT = 10
+
+
+def random_enough(secret: str) -> bool:
+    """Whether a secret looks randomly drawn: at least 32 characters, enough distinct ones,
+    an entropy estimated from its own character frequencies (Shannon, times its length) of
+    ``MIN_SECRET_BITS``, and no run of 8 characters seen twice (``'abcdefghij' * 4`` has 133
+    bits by frequencies alone). ``'a' * 32`` scores 0 bits, 32 random hex digits about 110."""
+    if len(secret) < 32 or len(set(secret)) < MIN_SECRET_DISTINCT:
+        return False
+    runs = [secret[i : i + 8] for i in range(len(secret) - 7)]
+    if len(set(runs)) < len(runs):
+        return False
+    counts = Counter(secret)
+    per_char = -sum(n / len(secret) * math.log2(n / len(secret)) for n in counts.values())
+    return per_char * len(secret) >= MIN_SECRET_BITS
 
 
 class Settings(BaseSettings):
@@ -39,7 +58,7 @@ class Settings(BaseSettings):
     # staff authentication
     token_ttl_seconds: int = Field(default=8 * 3600, ge=60)
     session_ttl_seconds: int = Field(default=12 * 3600, ge=60)
-    cookie_secure: bool = False
+    cookie_secure: bool | None = None  # None: Secure cookies when KEFU_PUBLIC_URL is https
     login_max_failures: int = Field(default=5, ge=1)
     login_failure_window_seconds: int = Field(default=15 * 60, ge=1)
     # two-factor sign-in (TOTP) is required of this role and every higher one ("none": of
@@ -51,6 +70,16 @@ class Settings(BaseSettings):
     # set-password links sent by e-mail: an invitation, a password reset
     staff_invite_ttl_hours: int = Field(default=72, ge=1, le=24 * 14)
     staff_reset_ttl_minutes: int = Field(default=60, ge=5, le=24 * 60)
+
+    # the edge (docs/security.md): the largest request body per kind, refused with 413 before
+    # it is read; upload 0: KEFU_ATTACHMENT_MAX_BYTES plus 1 MiB for the form around the file
+    max_json_bytes: int = Field(default=1024 * 1024, ge=1024)
+    max_form_bytes: int = Field(default=1024 * 1024, ge=1024)
+    max_upload_bytes: int = Field(default=0, ge=0)
+    max_webhook_bytes: int = Field(default=256 * 1024, ge=1024)
+    # proxies whose X-Forwarded-Proto is believed (HSTS behind a TLS-terminating proxy)
+    trusted_proxies: str = "127.0.0.1,::1"
+    hsts_seconds: int = Field(default=365 * 86400, ge=0)
 
     # one-time codes (验证码)
     otp_ttl_seconds: int = Field(default=300, ge=30)
@@ -242,11 +271,12 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _refuse_placeholder_secret(self) -> Settings:
         if self.env == "production" and (
-            self.secret_key == PLACEHOLDER_SECRET or len(self.secret_key) < 32
+            self.secret_key == PLACEHOLDER_SECRET or not random_enough(self.secret_key)
         ):
             raise ValueError(
-                "KEFU_SECRET_KEY must be set to a random value of at least 32 characters "
-                "when KEFU_ENV=production"
+                "KEFU_SECRET_KEY must be a random value of at least 32 characters "
+                f"(about {MIN_SECRET_BITS} bits, e.g. `python -c 'import secrets; "
+                "print(secrets.token_urlsafe(32))'`) when KEFU_ENV=production"
             )
         if self.env == "production" and self.demo:
             raise ValueError("KEFU_DEMO=true is refused when KEFU_ENV=production")
@@ -257,6 +287,20 @@ class Settings(BaseSettings):
         if self.staff_two_factor_from is not None:
             return self.staff_two_factor_from
         return "supervisor" if self.env == "production" else "none"
+
+    @property
+    def secure_cookies(self) -> bool:
+        if self.cookie_secure is not None:
+            return self.cookie_secure
+        return self.public_url.lower().startswith("https://")
+
+    @property
+    def upload_limit_bytes(self) -> int:
+        return self.max_upload_bytes or self.attachment_max_bytes + 1024 * 1024
+
+    @property
+    def trusted_proxy_addresses(self) -> frozenset[str]:
+        return frozenset(p.strip() for p in self.trusted_proxies.split(",") if p.strip())
 
     @property
     def smtp_server_enabled(self) -> bool:

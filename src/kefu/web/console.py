@@ -56,7 +56,7 @@ def _login_page(
         token,
         httponly=True,
         samesite="strict",
-        secure=request.app.state.settings.cookie_secure,
+        secure=request.app.state.settings.secure_cookies,
         path="/console",
     )
     return response
@@ -130,7 +130,7 @@ def _signed_in(request: Request, db: Session, settings: Settings, staff_user_id:
         max_age=settings.session_ttl_seconds,
         httponly=True,
         samesite="lax",
-        secure=settings.cookie_secure,
+        secure=settings.secure_cookies,
         path="/",
     )
     response.delete_cookie(LOGIN_CSRF_COOKIE, path="/console")

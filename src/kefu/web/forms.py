@@ -50,7 +50,7 @@ def render_help(
         token,
         httponly=True,
         samesite="strict",
-        secure=request.app.state.settings.cookie_secure,
+        secure=request.app.state.settings.secure_cookies,
         path=HELP_PATH,
     )
     return response
@@ -69,7 +69,7 @@ def set_customer_cookie(request: Request, response: Response, token: str, max_ag
         max_age=max_age,
         httponly=True,
         samesite="lax",
-        secure=request.app.state.settings.cookie_secure,
+        secure=request.app.state.settings.secure_cookies,
         path=HELP_PATH,
     )
 
