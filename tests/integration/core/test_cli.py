@@ -76,6 +76,14 @@ def test_production_refuses_placeholder_secret(sqlite_env: dict[str, str]) -> No
     assert "KEFU_SECRET_KEY" in result.stderr
 
 
+def test_production_refuses_a_low_entropy_secret(sqlite_env: dict[str, str]) -> None:
+    env = {**sqlite_env, "KEFU_ENV": "production", "KEFU_SECRET_KEY": "a" * 32}
+    result = kefu("db", "upgrade", env=env)
+    assert result.returncode == 2
+    assert "KEFU_SECRET_KEY" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 def test_db_upgrade_then_audit_verify(sqlite_env: dict[str, str]) -> None:
     assert kefu("db", "upgrade", env=sqlite_env).returncode == 0
     result = kefu("audit", "verify", env=sqlite_env)
