@@ -37,7 +37,7 @@ class Case(Base):
         Index("ix_case_updated_at_id", "updated_at", "id"),
         Index("ix_case_created_at_id", "created_at", "id"),
         Index("ix_case_resolution_due_at_id", "resolution_due_at", "id"),
-        Index("ix_case_owner_id_updated_at_id", "owner_id", "updated_at", "id"),
+        Index("ix_case_owner_id_status_updated_at", "owner_id", "status", "updated_at", "id"),
         Index("ix_case_status_updated_at_id", "status", "updated_at", "id"),
     )
 

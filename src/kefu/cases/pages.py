@@ -127,12 +127,18 @@ def cases_list(
         query = views.parse(_list_params(request))
     except KefuError as exc:
         query, error = views.ViewQuery(), error_text(exc, lang)
-    listed = views.page(db, query, me=staff.user.id, settings=settings, now=now)
+    finding = finder.find(db, q) if q.strip() else None
+    # a search shows its hits in place of the view's rows
+    listed = (
+        views.Page(cases=[], next_cursor=None)
+        if finding is not None
+        else views.page(db, query, me=staff.user.id, settings=settings, now=now)
+    )
     context = {
         **_base(staff),
         "query": query,
         "q": q,
-        "finding": finder.find(db, q) if q.strip() else None,
+        "finding": finding,
         "rows": _rows(db, listed.cases, lang, now),
         "next_url": (
             "/console/cases?" + urlencode(query.params(after=listed.next_cursor))
