@@ -36,7 +36,8 @@ from kefu.chat.models import ChatMessage, Conversation
 from kefu.config import Settings, get_settings
 from kefu.db import get_db, utcnow
 from kefu.identity import service as identity_service
-from kefu.quality import surveys
+from kefu.quality import survey_config, surveys
+from kefu.quality.models import QualitySurvey
 from kefu.wallet import flows
 from kefu.wallet.port import ActionContext, build_gateway
 
@@ -208,9 +209,9 @@ def test_customer_verifies_is_handed_over_and_chats_with_an_agent(
         customer.get_by_role("button", name="提交验证码").click()
         expect(code_field).to_be_hidden()
         # Before and after the server's echo the bubble says the same: the code is never shown.
-        expect(customer.locator(".msg.from-customer").last).to_have_text("［验证码已隐藏］")
+        expect(customer.locator(".msg.from-customer .text").last).to_have_text("［验证码已隐藏］")
         expect(customer.locator(".msg.from-bot").last).to_contain_text("1,288.00")
-        expect(customer.locator(".msg.from-customer").last).to_have_text("［验证码已隐藏］")
+        expect(customer.locator(".msg.from-customer .text").last).to_have_text("［验证码已隐藏］")
         expect(customer.get_by_role("log", name="会话记录")).not_to_contain_text(code)
         screenshot(customer, "chat-widget-payment-found")
 
@@ -542,3 +543,108 @@ def sign_in_en(page: Page, site: Site) -> None:
     page.get_by_label("Password").fill("kefu-agent-demo")
     page.get_by_label("Password").press("Enter")
     page.wait_for_url(re.compile(r".*/console$"))
+
+
+def _focused_in_widget(page: Page) -> str:
+    """What has the keyboard focus: a widget control's text or label, or "outside"."""
+    found: str = page.evaluate(
+        """() => {
+            const host = document.getElementById("kefu-chat-widget");
+            if (document.activeElement !== host) return "outside";
+            const node = host.shadowRoot.activeElement;
+            if (!node) return "outside";
+            return node.getAttribute("aria-label") || node.id || node.textContent.trim();
+        }"""
+    )
+    return found
+
+
+def test_the_end_of_a_chat_in_the_widget(site: Site, browser: Browser) -> None:
+    """Times on every message, the newest message in view after a reload, Tab going round
+    the open widget's chips and close button and never onto the page, Escape closing it,
+    and the satisfaction card appearing when it is due, without a reload and without the
+    periodic send."""
+    with site.sessions() as db:  # the card is due a moment after the close
+        survey_config.save(
+            db, {"chat_delay_minutes": 0}, actor=audit.Actor("system:test", "system")
+        )
+        db.commit()
+    context = phone_context(browser)
+    try:
+        customer = context.new_page()
+        customer.goto(f"{site.url}/help")
+        customer.evaluate("KefuChat.open()")
+        widget = customer.locator("#kefu-chat-widget")
+        expect(widget.locator(".msg.from-bot").first).to_be_visible()
+        for text in ("你好", "充值", "转账", "退款", "提现", "绑卡"):
+            customer.get_by_label("输入消息").fill(text)
+            customer.get_by_label("输入消息").press("Enter")
+            expect(widget.locator(".msg.from-customer .text").last).to_have_text(text)
+        expect(widget.locator(".msg.from-bot")).to_have_count(7)
+        clock = re.compile(r"^\d{2}:\d{2}$")
+        for time_text in widget.locator(".msg time").all_inner_texts():
+            assert clock.match(time_text), time_text
+
+        customer.reload()  # the same chat resumes, opened at its newest message
+        customer.evaluate("KefuChat.open()")
+        expect(widget.locator(".msg.from-customer .text").last).to_have_text("绑卡")
+        customer.wait_for_timeout(300)
+        gap = widget.locator(".messages").evaluate(
+            "(list) => list.scrollHeight - list.scrollTop - list.clientHeight"
+        )
+        assert gap <= 2, gap
+        assert widget.locator(".messages").evaluate("(list) => list.scrollTop") > 0
+
+        chips = widget.locator(".quick button").all_inner_texts()
+        assert chips, "the assistant offered no choices"
+        reached: list[str] = []
+        for _ in range(len(chips) + 12):
+            customer.keyboard.press("Tab")
+            reached.append(_focused_in_widget(customer))
+        assert "outside" not in reached, reached
+        assert set(chips) <= set(reached) and "关闭" in reached, reached
+        for _ in range(3):
+            customer.keyboard.press("Shift+Tab")
+            assert _focused_in_widget(customer) != "outside"
+        customer.keyboard.press("Escape")
+        expect(widget.get_by_role("dialog")).to_be_hidden()
+        customer.evaluate("KefuChat.open()")
+
+        surveys_asked: list[int] = []
+        customer.on(
+            "response",
+            lambda response: (
+                surveys_asked.append(response.status)
+                if "/api/v1/surveys/conversation/" in response.url
+                else None
+            ),
+        )
+        conversation = conversation_of(site)
+        with site.sessions() as db:
+            held = db.get(Conversation, conversation.id)
+            agent = identity_service.get_staff_by_username(db, "agent")
+            assert held is not None and agent is not None
+            held.status, held.assigned_staff_id = "active", agent.id
+            db.commit()
+            live.end_chat(db, held, agent, solved=True, settings=site.settings)
+            planned = db.scalars(
+                select(QualitySurvey).where(QualitySurvey.conversation_id == held.id)
+            ).one()
+            assert planned.status == "scheduled"
+            planned.due_at = utcnow() + timedelta(seconds=3)  # the widget waits for it
+            db.commit()
+        expect(customer.get_by_text("会话已结束。")).to_be_visible()
+        card = widget.locator(".survey")
+        expect(card).to_be_visible(timeout=20_000)
+        assert 404 not in surveys_asked, surveys_asked
+        assert surveys_asked[0] == 200
+        screenshot(customer, "chat-widget-survey-due")
+        stars = card.get_by_role("button").all()
+        assert len(stars) == 5
+        stars[-1].focus()
+        customer.keyboard.press("Tab")
+        assert _focused_in_widget(customer) != "outside"
+        stars[-1].click()
+        expect(customer.get_by_text("感谢您的评价！")).to_be_visible()
+    finally:
+        context.close()

@@ -4,6 +4,7 @@ token is the capability)."""
 
 from __future__ import annotations
 
+import math
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
@@ -185,11 +186,18 @@ def _survey_view(db: DbSession, survey: Any, lang: LangDep) -> dict[str, Any]:
 def survey_for_conversation(
     db: DbSession, lang: LangDep, public_id: Annotated[str, Path(min_length=8, max_length=40)]
 ) -> dict[str, Any]:
-    """The chat card waiting for a conversation (its public id is the capability)."""
+    """The chat card for a conversation (its public id is the capability): ``sent`` with its
+    questions, or ``scheduled`` with the seconds until it is due (no token yet); 404 when
+    none is coming."""
     conversation = chat_service.by_public_id(db, public_id)
-    survey = surveys.for_conversation(db, conversation.id)
+    now = utcnow()
+    survey = surveys.chat_card(db, conversation.id, now=now)
     if survey is None:
         raise surveys.SurveyNotFound("no survey for this conversation")
+    if survey.status == "scheduled":
+        wait = max(0.0, (survey.due_at - now).total_seconds())
+        return {"status": "scheduled", "due_in_seconds": math.ceil(wait)}
+    db.commit()
     return _survey_view(db, survey, lang)
 
 

@@ -369,6 +369,28 @@ def by_token(db: Session, token: str, *, customer_id: int | None = None) -> Qual
     return survey
 
 
+def chat_card(db: Session, conversation_id: int, *, now: datetime) -> QualitySurvey | None:
+    """The chat card planned for a conversation, for the widget that asks for it: a card that
+    is due is offered right then (showing it is all that sending a chat card means, so it
+    need not wait for the periodic send); one not yet due comes back still ``scheduled``
+    so the widget knows when to ask again. None when no card is coming."""
+    survey = db.scalar(
+        select(QualitySurvey).where(
+            QualitySurvey.conversation_id == conversation_id,
+            QualitySurvey.channel == "chat",
+            QualitySurvey.status.in_(("scheduled", "sent")),
+        )
+    )
+    if survey is None or survey.status == "sent" or survey.due_at > now:
+        return survey
+    if opted_out(db, survey.customer_id):
+        survey.status = "cancelled"
+        return None
+    _mark_sent(db, survey, now, survey_config.load(db))
+    db.flush()
+    return survey
+
+
 def for_conversation(db: Session, conversation_id: int) -> QualitySurvey | None:
     """The chat card waiting for this conversation, if any."""
     return db.scalar(

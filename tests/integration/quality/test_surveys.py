@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 from tests.factories import customer_token, make_customer, make_staff
 from tests.integration.quality.helpers import (
@@ -28,7 +28,7 @@ from kefu.chat import service as chat_service
 from kefu.config import Settings
 from kefu.db import utcnow
 from kefu.quality import events, survey_config, surveys
-from kefu.quality.models import QualityTask, SurveyOptOut
+from kefu.quality.models import QualitySurvey, QualityTask, SurveyOptOut
 
 HOUR = timedelta(hours=1)
 
@@ -209,12 +209,50 @@ def test_a_call_without_the_keypad_survey_is_asked_by_sms(
     assert surveys.answer_sms(db, customer.phone, "5", now=T0 + HOUR).outcome == "answered"
 
 
+def test_a_chat_card_not_yet_due_says_when_to_ask(db: Session, client: TestClient) -> None:
+    customer, agent = make_customer(db), make_staff(db)
+    conversation = chat_service.start(db, channel="web", language="en", customer_id=customer.id)
+    now = utcnow()
+    for kind, staff_id in (("contact_arrived", None), ("answered_by_agent", agent.id)):
+        events.record(
+            db, kind, channel="web", conversation_id=conversation.id, staff_id=staff_id, at=now
+        )
+    events.record(
+        db,
+        "resolved",
+        channel="web",
+        conversation_id=conversation.id,
+        customer_id=customer.id,
+        staff_id=agent.id,
+        at=now,
+    )
+    db.commit()
+    path = f"/api/v1/surveys/conversation/{conversation.public_id}"
+    waiting = client.get(path)
+    assert waiting.status_code == 200, waiting.text
+    body = waiting.json()
+    assert body["status"] == "scheduled" and "token" not in body
+    delay = survey_config.load(db).chat_delay_minutes * 60
+    assert delay - 5 <= body["due_in_seconds"] <= delay
+    assert surveys.for_conversation(db, conversation.id) is None  # planned, not offered yet
+    db.execute(
+        update(QualitySurvey)
+        .where(QualitySurvey.conversation_id == conversation.id)
+        .values(due_at=now)
+    )
+    db.commit()
+    offered = client.get(path + "?lang=en")
+    assert offered.status_code == 200 and offered.json()["status"] == "sent"
+    assert offered.json()["token"]
+
+
 def test_chat_card_through_the_api(
     db: Session, settings: Settings, senders: Senders, client: TestClient
 ) -> None:
     customer, stranger, agent = make_customer(db), make_customer(db), make_staff(db)
     base = utcnow() - HOUR  # the API answers at the real time
     conversation = chat_service.start(db, channel="web", language="zh-CN", customer_id=customer.id)
+    assert client.get(f"/api/v1/surveys/conversation/{conversation.public_id}").status_code == 404
     for kind, minute, staff_id in (
         ("contact_arrived", 0, None),
         ("bot_answered", 0, None),
@@ -232,8 +270,7 @@ def test_chat_card_through_the_api(
             staff_id=staff_id,
             at=base + minute * MINUTE,
         )
-    assert client.get(f"/api/v1/surveys/conversation/{conversation.public_id}").status_code == 404
-    surveys.send_due(db, senders=senders, settings=settings, now=base + 10 * MINUTE)
+    # due since long ago, and the periodic send has not run: the widget's asking offers it
     card = client.get(f"/api/v1/surveys/conversation/{conversation.public_id}?lang=en")
     assert card.status_code == 200, card.text
     token = card.json()["token"]

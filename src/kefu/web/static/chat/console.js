@@ -77,6 +77,7 @@
   var list = document.getElementById("messages");
   var typingEl = document.getElementById("typing");
   var typingTimer = null;
+  if (list) { list.scrollTop = list.scrollHeight; }  /* the chat opens at its newest message */
 
   /* times in the service's time zone, as the server renders them */
   function clock(at) {

@@ -83,6 +83,7 @@
     var host = el("div", { id: "kefu-chat-widget" });
     document.body.appendChild(host);
     var root = host.attachShadow({ mode: "open" });
+    ui.root = root;
     var css = el("link", { rel: "stylesheet", href: base + "/static/chat/widget.css" });
     root.appendChild(css);
 
@@ -139,7 +140,10 @@
   function wire() {
     ui.launcher.addEventListener("click", function () { ui.panel.hidden ? open() : close(); });
     ui.close.addEventListener("click", close);
-    ui.panel.addEventListener("keydown", function (e) { if (e.key === "Escape") { close(); } });
+    ui.panel.addEventListener("keydown", function (e) {
+      if (e.key === "Escape") { close(); return; }
+      trapTab(e);
+    });
     ui.form.addEventListener("submit", function (e) {
       e.preventDefault();
       var text = ui.input.value.trim();
@@ -169,10 +173,39 @@
     });
   }
 
+  /* the list scrolls, not the host page: a chat resumed while the panel was closed opens
+     at its newest message */
+  function showNewest() {
+    ui.list.scrollTop = ui.list.scrollHeight;
+  }
+
   function open() {
     ui.panel.hidden = false;
     ui.launcher.setAttribute("aria-expanded", "true");
-    start().then(function () { (ui.codeForm.hidden ? ui.input : ui.code).focus(); });
+    showNewest();
+    start().then(function () {
+      showNewest();
+      var first = [ui.code, ui.input].filter(function (n) { return n.offsetParent !== null; })[0];
+      (first || ui.close).focus();
+    });
+  }
+
+  /* While the panel is open, Tab and Shift+Tab go round its own controls (the chips, the
+     survey stars, the close button) and never wander off into the host page. */
+  function focusable() {
+    return Array.prototype.filter.call(
+      ui.panel.querySelectorAll("button, input, textarea, select, a[href], [tabindex]"),
+      function (n) { return !n.disabled && n.tabIndex >= 0 && n.offsetParent !== null; }
+    );
+  }
+  function trapTab(e) {
+    if (e.key !== "Tab") { return; }
+    var items = focusable();
+    if (!items.length) { return; }
+    var here = items.indexOf(ui.root.activeElement);
+    var next = e.shiftKey ? (here <= 0 ? items.length - 1 : here - 1) : (here === items.length - 1 || here < 0 ? 0 : here + 1);
+    e.preventDefault();
+    items[next].focus();
   }
   function close() {
     ui.panel.hidden = true;
@@ -232,7 +265,7 @@
     var bubble = bubbleFor({ sender: "customer", text: shown || text, pending: true });
     state.pending[id] = { text: text, el: bubble };
     ui.list.appendChild(bubble);
-    bubble.scrollIntoView({ block: "end" });
+    showNewest();
     clearChoices();
     send({ type: "message", text: text, client_msg_id: id });
   }
@@ -259,12 +292,22 @@
     return match ? match.label : m.text;
   }
 
+  /* the customer's own clock: the time they sent or received it, as their phone shows it */
+  function clock(at) {
+    return at.toLocaleTimeString(lang === "en" ? "en-GB" : "zh-CN", { hour: "2-digit", minute: "2-digit", hour12: false });
+  }
+
   function bubbleFor(m) {
     var li = el("li", { class: "msg from-" + m.sender + (m.pending ? " pending" : "") });
     if (m.seq) { li.dataset.seq = m.seq; }
+    var meta = el("div", { class: "meta" });
     if (m.sender === "agent" || m.sender === "bot") {
-      li.appendChild(el("span", { class: "who" }, m.sender === "agent" ? (m.data && m.data.agent_name) || t("agent") : t("bot")));
+      meta.appendChild(el("span", { class: "who" }, m.sender === "agent" ? (m.data && m.data.agent_name) || t("agent") : t("bot")));
     }
+    var at = m.created_at ? new Date(m.created_at) : new Date();
+    var time = el("time", { datetime: at.toISOString() }, clock(at));
+    meta.appendChild(time);
+    li.appendChild(meta);
     var att = m.data && m.data.attachment;
     if (att) {
       var src = base + "/api/v1/chat/conversations/" + encodeURIComponent(state.id) + "/attachments/" + encodeURIComponent(att.id);
@@ -307,7 +350,7 @@
     state.lastSeq = m.seq;
     if (m.sender === "bot") { lastBot = m; showChoices(m); }
     if (m.sender === "agent") { ui.typing.hidden = true; clearChoices(); }
-    bubble.scrollIntoView({ block: "end" });
+    showNewest();
   }
 
   function showState(s) {
@@ -326,7 +369,7 @@
       ui.end.hidden = true;
       ui.restart.hidden = false;
       clearTimeout(state.surveyTimer);
-      pollSurvey(state.id, 60);
+      pollSurvey(state.id, 3);
     }
     if (s.status !== "closed") { ui.form.hidden = false; ui.end.hidden = false; ui.restart.hidden = true; }
     ui.banner.textContent = text;
@@ -334,22 +377,28 @@
     ui.title.textContent = s.status === "active" && s.agent_name ? t("title_agent", { name: s.agent_name }) : t("title");
   }
 
-  /* --- the satisfaction card: offered by the quality service a little after the chat
-     closes; asked for until it comes (or the customer starts a new chat) --- */
+  /* --- the satisfaction card: planned when the chat closes solved, due a little later
+     (the channel's delay). The server says how long until it is due, so the widget asks
+     again then (every 10 s at most); "not found" means no card is coming (the chat ended unsolved, the customer
+     opted out), asked a few times in case the close is still being saved. --- */
   function pollSurvey(conversationId, tries) {
     if (tries <= 0 || state.id !== conversationId || !ui.survey.hidden) { return; }
     fetch(base + "/api/v1/surveys/conversation/" + encodeURIComponent(conversationId) + "?lang=" + lang)
       .then(function (r) { return r.ok ? r.json() : null; })
       .then(function (survey) {
-        if (survey && survey.status === "sent" && state.id === conversationId) { showSurvey(survey); return; }
-        if (survey && survey.status !== "sent") { return; }
-        again();
+        if (state.id !== conversationId) { return; }
+        if (survey && survey.status === "sent") { showSurvey(survey); return; }
+        if (survey && survey.status === "scheduled") {
+          /* at the due time, or sooner if that is far off: a periodic send may offer it first */
+          var wait = Math.min(survey.due_in_seconds, 10);
+          state.surveyTimer = setTimeout(function () { pollSurvey(conversationId, tries); }, 1000 * wait + 500);
+          return;
+        }
+        if (!survey) { again(); }
       })
       .catch(again);
     function again() {
-      /* every 5 s for the first minute (the card usually comes then), then every 20 s */
-      var delay = tries > 48 ? 5000 : 20000;
-      state.surveyTimer = setTimeout(function () { pollSurvey(conversationId, tries - 1); }, delay);
+      state.surveyTimer = setTimeout(function () { pollSurvey(conversationId, tries - 1); }, 2000);
     }
   }
 
