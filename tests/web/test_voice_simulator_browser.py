@@ -6,7 +6,9 @@ customer's view."""
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -152,3 +154,78 @@ def test_the_simulator_in_english_on_a_phone_screen(
     page.get_by_role("button", name="Hang up").click()
     expect(page.get_by_role("status")).to_have_text("Call ended")
     screenshot(page, "voice-simulator-en")
+
+
+@pytest.fixture
+def fresh_machine(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
+    """No espeak-ng on the PATH, as on a machine where only `make run` was done; a short
+    keypad timeout so the test need not wait long for it."""
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setenv("KEFU_VOICE_GATHER_TIMEOUT_SECONDS", "2")
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+SPEECH_SPY = """
+window.__spoken = [];
+if (window.speechSynthesis) {
+  const speak = window.speechSynthesis.speak.bind(window.speechSynthesis);
+  window.speechSynthesis.speak = (utterance) => {
+    window.__spoken.push([utterance.lang, utterance.text]);
+    speak(utterance);
+  };
+}
+"""
+
+
+def test_without_espeak_the_browser_reads_the_prompts_and_the_timeout_waits(
+    fresh_machine: None, live_server: LiveServer, page: Page
+) -> None:
+    with live_server.sessions() as db:
+        demo.seed(db, history=False)
+    prompt_answers: list[int] = []
+    page.on(
+        "response",
+        lambda response: (
+            prompt_answers.append(response.status) if "/voice/prompts/" in response.url else None
+        ),
+    )
+    silences: list[float] = []
+    page.on(
+        "request",
+        lambda request: (
+            silences.append(time.monotonic())
+            if request.url.endswith("/voice/simulator/steps")
+            and '"silence"' in (request.post_data or "")
+            else None
+        ),
+    )
+    page.add_init_script(SPEECH_SPY)
+    page.goto(f"{live_server.url}/voice/simulator?lang=zh-CN")
+    simulator = page.locator(".sim")
+    page.get_by_role("button", name="拨打").click()
+    expect(page.locator("#sim-transcript")).to_contain_text("普通话服务请按一")
+    expect(simulator).to_have_attribute("data-playing", "true")
+    spoken: list[list[str]] = page.evaluate("window.__spoken")
+    assert (
+        spoken
+        and spoken[0][0] == "zh-CN"
+        and "普通话服务请按一" in "".join(text for _, text in spoken)
+    )
+    # the prompt is read (headless Chromium has no voices: its reading time), and only
+    # then does the two-second keypad timeout start
+    expect(simulator).to_have_attribute("data-playing", "false", timeout=60_000)
+    heard = time.monotonic()
+    assert silences == [], "the timeout ran out while the menu was still being read"
+    deadline = time.monotonic() + 20
+    while not silences and time.monotonic() < deadline:
+        page.wait_for_timeout(100)
+    assert silences, "no keypad timeout after the prompt"
+    assert silences[0] - heard >= 1.5
+    assert prompt_answers == []  # no audio asked for, so no 503s
+    screenshot(page, "voice-simulator-browser-speech")
+
+    page.get_by_role("group", name="拨号键盘").get_by_role("button", name="1", exact=True).click()
+    expect(page.locator("#sim-transcript")).to_contain_text("请选择您需要的服务。")
+    assert prompt_answers == []

@@ -52,9 +52,14 @@ class PromptRenderFailed(KefuError):
     message_key = "error.voice.prompt_render_failed"
 
 
+def can_render() -> bool:
+    """espeak-ng is installed, so prompts can be rendered to audio here."""
+    return shutil.which(ESPEAK) is not None
+
+
 def check_tools(settings: Settings) -> None:
     """Refuse to start in ``play`` mode without espeak-ng: every call would go silent."""
-    if settings.voice_prompts == "play" and shutil.which(ESPEAK) is None:
+    if settings.voice_prompts == "play" and not can_render():
         raise ConfigError("KEFU_VOICE_PROMPTS=play needs espeak-ng (apt-get install espeak-ng)")
 
 

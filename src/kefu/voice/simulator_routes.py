@@ -1,6 +1,8 @@
 """The phone simulator page (demo mode only): a keypad in the browser that rings the
 hotline through ``kefu.voice.simulator``, signed like the carrier, and plays the prompts
-rendered by espeak-ng. ``create_app`` mounts this router only when ``KEFU_DEMO=true``.
+rendered by espeak-ng. On a machine without espeak-ng the prompts go without audio and the
+page reads them with the browser's own speech synthesis, so the simulator works on a fresh
+machine. ``create_app`` mounts this router only when ``KEFU_DEMO=true``.
 """
 
 from __future__ import annotations
@@ -57,7 +59,9 @@ def _poster(request: Request, settings: Settings) -> Post:
 
 
 def _voice(db: Session, settings: Settings, view: PhoneView) -> PhoneView:
-    """Give every spoken text its rendered audio."""
+    """Give every spoken text its rendered audio, when espeak-ng is here to render it."""
+    if not prompts.can_render():
+        return view
     now = utcnow()
     for said in view.said:
         if said.text and said.lang and said.audio is None:

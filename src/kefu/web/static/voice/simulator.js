@@ -52,22 +52,81 @@
     }
   }
 
-  function playNext() {
-    const next = playlist.shift();
-    if (!next) { armTimer(); return; }
-    audio.src = next;
-    audio.play().catch(() => playNext());
+  /* What the hotline says, one prompt after another: the server's rendered audio, or the
+     browser's own speech synthesis when there is none (no espeak-ng on the server) or it
+     fails. The keypad timeout starts only once the last prompt has been heard. */
+  const VOICE_LANGS = { "zh-CN": "zh-CN", en: "en-US" };
+
+  function readingSeconds(said) {
+    const text = said.text || "";
+    const han = (text.match(/[\u3400-\u9fff]/g) || []).length;
+    const words = text.replace(/[\u3400-\u9fff]/g, " ").split(/\s+/).filter(Boolean).length;
+    return 1 + han * 0.22 + words * 0.4;
   }
-  audio.addEventListener("ended", playNext);
-  audio.addEventListener("error", playNext);
+
+  // Each hotline answer (and each key pressed over a prompt) starts a new turn; a prompt
+  // that finishes after its turn is over has nothing more to start.
+  let turn = 0;
+
+  function speak(said, ownTurn) {
+    const wait = readingSeconds(said) * 1000;
+    const next = () => { if (ownTurn === turn) playNext(); };
+    const synth = window.speechSynthesis;
+    if (!synth || !window.SpeechSynthesisUtterance || !said.text) {
+      setTimeout(next, wait);
+      return;
+    }
+    const utterance = new SpeechSynthesisUtterance(said.text);
+    utterance.lang = VOICE_LANGS[said.lang] || said.lang || "zh-CN";
+    let done = false;
+    const finish = (delay) => {
+      if (done) return;
+      done = true;
+      clearTimeout(watchdog);
+      setTimeout(next, delay);
+    };
+    // a browser without voices may never say it has finished: give it the reading time
+    const watchdog = setTimeout(() => finish(0), 2 * wait + 2000);
+    utterance.onend = () => finish(0);
+    utterance.onerror = () => finish(wait);
+    synth.speak(utterance);
+  }
+
+  function playNext() {
+    const said = playlist.shift();
+    if (!said) { root.dataset.playing = "false"; armTimer(); return; }
+    root.dataset.playing = "true";
+    const ownTurn = turn;
+    if (!said.audio) { speak(said, ownTurn); return; }
+    let failed = false;
+    const fallBack = () => {
+      if (failed || ownTurn !== turn) return;
+      failed = true;
+      speak(said, ownTurn);
+    };
+    audio.onended = () => { if (ownTurn === turn) playNext(); };
+    audio.onerror = fallBack;
+    audio.src = said.audio;
+    audio.play().catch(fallBack);
+  }
+
+  function silence() {
+    turn += 1;
+    audio.onended = null;
+    audio.onerror = null;
+    audio.pause();
+    if (window.speechSynthesis) window.speechSynthesis.cancel();
+    playlist = [];
+    root.dataset.playing = "false";
+  }
 
   function show(view) {
     state = view.state;
     typed = "";
     $("sim-typed").textContent = "";
     view.said.forEach((said) => { if (said.text) note(said.text, said.lang, false); });
-    playlist = view.said.map((said) => said.audio).filter(Boolean);
-    audio.pause();
+    silence();
+    playlist = view.said.filter((said) => said.audio || said.text);
     setStatus();
     playNext();
   }
@@ -109,6 +168,7 @@
       if (typed) send("keys", typed); else send("silence");
       return;
     }
+    silence();  // a key pressed over a prompt cuts it short, as on a real line
     typed += key;
     $("sim-typed").textContent = typed;
     clearTimer();
@@ -121,7 +181,7 @@
     $("sim-transcript").textContent = "";
     request("/voice/simulator/calls", { caller: $("sim-caller").value.trim() });
   });
-  $("sim-hangup").addEventListener("click", () => { audio.pause(); playlist = []; send("hangup"); });
+  $("sim-hangup").addEventListener("click", () => { silence(); send("hangup"); });
   $("sim-send").addEventListener("click", () => { if (typed) send("keys", typed); });
   $("sim-silence").addEventListener("click", () => send(state && state.mode === "queue" ? "poll" : "silence"));
   $("sim-agent-done").addEventListener("click", () => send("agent_done"));
