@@ -23,6 +23,7 @@ from __future__ import annotations
 import importlib
 import logging
 import threading
+import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -36,7 +37,10 @@ from kefu.db import Base, UtcDateTime, utcnow
 log = logging.getLogger("kefu.deferred")
 
 _HANDLER_MODULES = ("kefu.cases.deferred", "kefu.quality.events")
-BATCH = 200
+BATCH = 100
+# A batch holds the database's write lock (SQLite has one), so it ends after this long
+# and requests waiting to write go in between batches.
+BATCH_SECONDS = 0.05
 POLL_SECONDS = 0.5
 MAX_DELAY = timedelta(minutes=10)
 
@@ -120,23 +124,29 @@ def _due(db: Session, limit: int) -> list[DeferredWork]:
 
 
 def run_due(sessions: sessionmaker[Session], *, limit: int = BATCH) -> int:
-    """Do the work that is due, oldest first: a batch in one transaction, or, when one of
-    the batch fails, each row in a transaction of its own so only the failing ones wait
-    for a retry. Returns how many rows were done."""
+    """Do the work that is due, oldest first: a batch in one transaction (up to ``limit``
+    rows or ``BATCH_SECONDS``), or, when one of the batch fails, each row up to the failing
+    one in a transaction of its own so only the failing ones wait for a retry. Returns how
+    many rows were done."""
     work = handlers()
     with sessions() as db:
         rows = _due(db, limit)
         if not rows:
             return 0
+        began = time.monotonic()
         try:
+            done = 0
             for row in rows:
                 work[row.kind](db, row.payload)
                 db.delete(row)
+                done += 1
+                if time.monotonic() - began > BATCH_SECONDS:
+                    break
             db.commit()
-            return len(rows)
+            return done
         except Exception:
             db.rollback()
-        ids = [row.id for row in rows]
+        ids = [row.id for row in rows[: done + 1]]
     done = 0
     for row_id in ids:
         with sessions() as db:
