@@ -90,8 +90,9 @@ def create_case(
         settings=settings,
         senders=senders,
     )
+    created = detail(db, case)  # read in the same transaction: no second one on SQLite
     db.commit()
-    return detail(db, case)
+    return created
 
 
 @router.get("/cases", response_model=list[CaseRead])

@@ -245,6 +245,14 @@ def store_key(examples: Sequence[Example], *, embedder_version: str | None) -> s
     return digest.hexdigest()[:24]
 
 
+# features come from the packaged phrasings, which hold no NUL
+_SEPARATOR = "\x00"
+
+
+def _bytes(text: str) -> npt.NDArray[np.uint8]:
+    return np.frombuffer(text.encode(), dtype=np.uint8)
+
+
 def save(model: IntentModel, path: Path) -> None:
     """Write a model's arrays and mappings to ``path`` (atomically: a reader sees the old
     file or the whole new one)."""
@@ -253,18 +261,19 @@ def save(model: IntentModel, path: Path) -> None:
         "intents": model.intents,
         "temperature": model.temperature,
         "unseen": scorer.vectorizer.unseen,
-        "columns": [
-            sorted(mapping.items(), key=lambda item: item[1])
-            for mapping in scorer.vectorizer.columns
-        ],
+        "views": len(scorer.vectorizer.columns),
         "fingerprint": model.fingerprint(),
     }
     arrays: dict[str, npt.NDArray[np.generic]] = {
-        "header": np.frombuffer(json.dumps(header, ensure_ascii=False).encode(), dtype=np.uint8),
+        "header": _bytes(json.dumps(header, ensure_ascii=False)),
         "weights": scorer.weights,
         "bias": scorer.bias,
         "idf": scorer.vectorizer.idf,
     }
+    # each view's features as one string and one array: loading makes no list per feature
+    for view, mapping in enumerate(scorer.vectorizer.columns):
+        arrays[f"names{view}"] = _bytes(_SEPARATOR.join(mapping))
+        arrays[f"columns{view}"] = np.fromiter(mapping.values(), dtype=np.int64, count=len(mapping))
     if scorer.semantic is not None:
         arrays["semantic"] = scorer.semantic
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -285,8 +294,14 @@ def load(path: Path, embed: Embed | None = None) -> IntentModel | None:
             header = json.loads(stored["header"].tobytes().decode())
             vectorizer = Vectorizer(
                 columns=tuple(
-                    {str(token): int(column) for token, column in view}
-                    for view in header["columns"]
+                    dict(
+                        zip(
+                            stored[f"names{view}"].tobytes().decode().split(_SEPARATOR),
+                            stored[f"columns{view}"].tolist(),
+                            strict=True,
+                        )
+                    )
+                    for view in range(int(header["views"]))
                 ),
                 idf=np.asarray(stored["idf"], dtype=np.float64),
                 unseen=float(header["unseen"]),
