@@ -452,9 +452,19 @@ def _unauthorised_freeze(d: Dialog) -> Reply | None:
     actions.done(d, "open_dispute")
     d.finish()
     return Reply(
-        text + d.t("bot.unauthorised.disputed") + " " + actions.committed(d, case),
+        text
+        + d.t("bot.unauthorised.disputed")
+        + " "
+        + actions.committed(d, case)
+        + (" " + after_freeze(d) if choice == YES else ""),
         case_reference=case.reference,
     )
+
+
+def after_freeze(d: Dialog) -> str:
+    """What a frozen account's owner does next, in the order it can be done: how the freeze
+    is lifted first, the new password once it is (a frozen account cannot be reset)."""
+    return d.t("bot.unfreeze.how") + " " + d.t("bot.unfreeze.then_password")
 
 
 # --- account stolen: freeze at once after a light check ----------------------------------
@@ -519,7 +529,7 @@ def _stolen_freeze(d: Dialog, customer_id: int) -> Reply:
 
 
 def _stolen_reply(d: Dialog) -> Reply:
-    text = d.t("bot.stolen.frozen_if_registered") + " " + d.t("bot.stolen.next")
+    text = d.t("bot.stolen.frozen_if_registered") + " " + after_freeze(d)
     handed = actions.hand_over(d, reason="account_stolen", urgent=True)
     return Reply(text + "\n" + handed.text, handoff=True, case_reference=handed.case_reference)
 
@@ -563,10 +573,34 @@ def _reset(d: Dialog) -> Reply:
         return _locked_check(d)
     if account.status == "frozen":
         return actions.hand_over(d, reason="frozen_needs_review", tier="tier2")
-    d.wallet.start_password_reset(account_id, ctx=actions.context(d, "password-reset", account_id))
-    actions.done(d, "password_reset")
+    started = d.wallet.start_password_reset(
+        account_id, ctx=actions.context(d, "password-reset", account_id)
+    )
+    if started.password_reset_at != account.password_reset_at:  # not a repeated "yes"
+        _send_reset_message(d)
+        actions.done(d, "password_reset")
     d.finish()
     return Reply(d.t("bot.reset.started", phone=account.phone_masked))
+
+
+def _send_reset_message(d: Dialog) -> None:
+    """The reset message on the registered phone (the wallet app finishes the reset), with
+    the official hotline for a customer who did not ask for it."""
+    from kefu.antifraud import service as antifraud
+    from kefu.channels.message import OutgoingMessage
+
+    phone = identity_service.get_customer(d.db, d.customer_id).phone
+    if not phone:
+        return
+    hotline = next((c.value for c in antifraud.contact_channels(d.db) if c.kind == "phone"), "")
+    d.senders.sms.send(
+        d.db,
+        OutgoingMessage(
+            to=phone,
+            purpose="password_reset",
+            body=d.t("bot.reset.sms", minutes=30, hotline=hotline or "-"),
+        ),
+    )
 
 
 def _offer_reset(d: Dialog) -> Reply | None:
@@ -630,7 +664,13 @@ def _was_it_you(d: Dialog) -> Reply | None:
     )
     d.finish()
     return Reply(
-        d.t("bot.frozen") + " " + d.t("bot.login.after_freeze") + " " + actions.committed(d, case),
+        d.t("bot.frozen")
+        + " "
+        + d.t("bot.login.after_freeze")
+        + " "
+        + actions.committed(d, case)
+        + " "
+        + after_freeze(d),
         case_reference=case.reference,
     )
 
@@ -740,20 +780,24 @@ def _official_start(d: Dialog) -> Reply:
     return Reply(d.t("bot.verify_official.ask"))
 
 
-def _official_value(d: Dialog) -> Reply | None:
-    """Official or not, from the registry; for a verified customer asking about a phone
-    number, also whether one of our agents is really calling them."""
-    from kefu.antifraud import service as antifraud
-
-    candidates = [
+def official_candidates(d: Dialog) -> list[str]:
+    """The numbers, sites and addresses in the message that could be asked about."""
+    return [
         *d.entities.urls,
         *d.entities.emails,
         *d.entities.phones,
         # service numbers (95xxx, 400/800) and names the phone parser does not know
         *_NUMBERISH.findall(d.text),
     ]
+
+
+def _official_value(d: Dialog) -> Reply | None:
+    """Official or not, from the registry; for a verified customer asking about a phone
+    number, also whether one of our agents is really calling them."""
+    from kefu.antifraud import service as antifraud
+
     result = None
-    for value in candidates:
+    for value in official_candidates(d):
         try:
             result = antifraud.verify(
                 d.db,
@@ -770,6 +814,8 @@ def _official_value(d: Dialog) -> Reply | None:
         return None
     values = [result.value]
     text = f"{result.reason} {result.advice}".strip()
+    if result.verdict != "official":
+        text += _the_official_ones(d, result.kind)
     if result.kind == "phone" and d.verified:
         confirmation = antifraud.confirm_call(
             d.db, d.customer_id, lang=d.lang, number=values[0], now=d.now, settings=d.settings
@@ -777,6 +823,24 @@ def _official_value(d: Dialog) -> Reply | None:
         text += "\n" + confirmation.message
     d.finish()
     return Reply(text)
+
+
+def _the_official_ones(d: Dialog, kind: str) -> str:
+    """Not ours: the official channels of the same kind from the registry (the hotlines
+    for a phone number, the website for a site), so the customer knows where to turn."""
+    from kefu.antifraud import service as antifraud
+
+    channels = antifraud.contact_channels(d.db)
+    same = [c for c in channels if c.kind == kind and (kind != "phone" or c.role == "hotline")]
+    shown = same or [c for c in channels if c.kind == "phone" and c.role == "hotline"]
+    if not shown:
+        return ""
+    lines = [
+        f"{channel.label(d.lang)}: {channel.value}"
+        + (f" ({notes})" if (notes := channel.notes(d.lang)) else "")
+        for channel in shown
+    ]
+    return "\n" + d.t("bot.verify_official.ours") + "\n" + "\n".join(lines)
 
 
 FLOWS: dict[str, Flow] = {

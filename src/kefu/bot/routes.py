@@ -126,7 +126,13 @@ async def post_message(
             )
         with quality_events.batched(db):
             turn = service.respond(
-                db, conversation, body.text, settings=settings, client_msg_id=body.client_msg_id
+                db,
+                conversation,
+                body.text,
+                settings=settings,
+                client_msg_id=body.client_msg_id,
+                # a client that names the language is followed; otherwise each message's own
+                follow_language=normalise_lang(body.lang) is None,
             )
         db.commit()
         return TurnOut(

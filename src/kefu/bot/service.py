@@ -12,6 +12,7 @@ Order of precedence in a turn, so the customer is never acted on by a guess:
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -28,7 +29,7 @@ from kefu.chat.models import ChatMessage, Conversation
 from kefu.config import Settings
 from kefu.db import utcnow
 from kefu.errors import InvalidInput, KefuError, NotFound
-from kefu.i18n import normalise_lang
+from kefu.i18n import Lang, normalise_lang
 from kefu.kb import service as kb
 
 log = logging.getLogger("kefu.bot")
@@ -37,6 +38,10 @@ MAX_TEXT = 2000
 HANDOFF_INTENTS = frozenset({"human_agent", "escalate"})
 SMALL_TALK = frozenset({"greeting", "thanks_goodbye", "out_of_scope"})
 SOMETHING_ELSE = "something_else"
+# values quick replies send, which say nothing about the customer's language
+_TAP_VALUES = frozenset(
+    {"yes", "no", "skip", "open_case", identity_step.RESEND, "cancel", "human_agent"}
+)
 _CANCEL_WORDS = {
     "cancel",
     "stop",
@@ -72,9 +77,12 @@ def respond(
     senders: Senders | None = None,
     client_msg_id: str | None = None,
     now: datetime | None = None,
+    follow_language: bool = True,
 ) -> BotTurn:
     """Answer one customer message. The customer's message and the replies are stored on the
-    conversation; a message resent with the same ``client_msg_id`` is answered only once."""
+    conversation; a message resent with the same ``client_msg_id`` is answered only once.
+    ``follow_language``: answer in the language the message is written in (off when the
+    client named the language)."""
     now = now or utcnow()
     text = _clean(text)
     if client_msg_id is not None:
@@ -82,6 +90,10 @@ def respond(
         if replayed is not None:
             return replayed
     state: dict[str, Any] = dict(conversation.bot_state or {})
+    if follow_language and conversation.status == "bot":
+        written_in = language_of(text, first=not state.get("arrived"))
+        if written_in is not None:
+            conversation.language = written_in
     d = Dialog(
         db=db,
         conversation=conversation,
@@ -164,6 +176,28 @@ def guess_intents(text: str) -> list[tuple[str, float]]:
     understood = classify(text)
     ranked = [(understood.intent, understood.confidence), *understood.alternatives]
     return [(intent, probability) for intent, probability in ranked if intent != OUT_OF_SCOPE]
+
+
+_HAN = re.compile(r"[\u3400-\u9fff]")
+# a word of two letters or more standing alone: not part of an e-mail address, a web
+# address, a case reference or a tap's value (open_case, tx:12)
+_LATIN_WORD = re.compile(r"(?<![\w@.:\-/])[A-Za-z]{2,}(?![\w@.:\-/])")
+
+
+def language_of(text: str, *, first: bool) -> Lang | None:
+    """The language a customer's message is written in, or None when it does not say
+    (digits, a code, a tap, an address). Han characters at least as many as English words
+    is Chinese; English needs two words, or one in the first message ("hello"), so a
+    Chinese customer's "ok" keeps the conversation Chinese."""
+    if text in INTENTS or text == SOMETHING_ELSE or text.lower() in _TAP_VALUES:
+        return None
+    han = len(_HAN.findall(text))
+    words = len(_LATIN_WORD.findall(text))
+    if han and han >= words:
+        return "zh-CN"
+    if words >= 2 or (words == 1 and first and not han):
+        return "en"
+    return None
 
 
 def _clean(text: str) -> str:
@@ -299,6 +333,9 @@ def _understand(d: Dialog, ongoing: str | None) -> tuple[str, float, Reply]:
         return intent, confidence, _hand_over(d, intent)
     if confidence >= d.settings.bot_confident and intent == "out_of_scope":
         return intent, confidence, _miss(d, _answer(d, intent))
+    if intent == "contact_channels" and flows.official_candidates(d):
+        # "is 4008-123-456 your hotline?" names the number: whether it is ours is the answer
+        intent = "verify_official"
     if confidence >= d.settings.bot_confident:
         d.state["misses"] = 0
         if d.flow and intent == d.flow and d.step:

@@ -266,6 +266,7 @@ class Chat:
         """One message over a fresh connection, as the widget after a reconnect: hello with
         the last message it has, the message, then its ``ack`` and the answers."""
         assert self.client is not None and self.conversation is not None
+        refused: str | None = None
         with self.client.websocket_connect("/ws/chat") as socket:
             socket.send_json(
                 {
@@ -276,20 +277,23 @@ class Chat:
             )
             socket.send_json({"type": "message", "text": text, "client_msg_id": client_msg_id})
             acked: int | None = None
-            while acked is None:
+            while acked is None and refused is None:
                 frame = socket.receive_json()
                 if frame["type"] == "message":
                     self.seen[frame["seq"]] = frame
                 elif frame["type"] == "ack" and frame["client_msg_id"] == client_msg_id:
                     acked = frame["seq"]
                 elif frame["type"] == "error" and frame.get("client_msg_id") == client_msg_id:
-                    raise Refused(frame["message"])
+                    refused = frame["message"]
             # a round trip after the ack: live messages already on their way arrive first
             socket.send_json({"type": "ping"})
             while (frame := socket.receive_json())["type"] != "pong":
                 if frame["type"] == "message":
                     self.seen[frame["seq"]] = frame
         self._settled()
+        if refused is not None:
+            raise Refused(refused)
+        assert acked is not None
         self.db.refresh(self.conversation)
         replying = [
             message.seq

@@ -159,6 +159,7 @@ def receive(
             senders=senders,
             client_msg_id=incoming.msg_id,
             now=now,
+            follow_language=False,  # followed above, by WeChat's own rule
         )
     except InvalidInput:
         return translate("wechat.unsupported", _lang(conversation, settings))

@@ -1,0 +1,159 @@
+"""Conversations as people have them, through the HTTP API and the widget: a language not
+named, a number that is not ours, codes asked for too often, the queue, the reset message,
+the order of advice after a freeze."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import select
+
+from kefu.antifraud import service as antifraud
+from kefu.channels.models import OutboxMessage
+
+from .conftest import Chat, phone_of
+
+HAN = re.compile(r"[\u4e00-\u9fff]")
+
+
+def chinese_words(chat: Chat, reply: str) -> bool:
+    """Han characters in ``reply`` outside the registry's own values (a Weibo name)."""
+    for channel in antifraud.contact_channels(chat.db):
+        reply = reply.replace(channel.value, "")
+    return bool(HAN.search(reply))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my account is locked and I can't log in",
+        "hi, my top up hasn't arrived yet",
+        "Is 4008-123-456 your customer service number?",
+    ],
+)
+def test_english_without_a_language_hint_is_answered_in_english(chat: Chat, text: str) -> None:
+    chat.lang = None
+    turn = chat.say(text)
+    assert not chinese_words(chat, turn.reply), turn.reply
+
+
+def test_each_message_is_answered_in_its_own_language(chat: Chat) -> None:
+    chat.lang = None
+    turn = chat.say("my refund has not arrived")
+    assert not HAN.search(turn.reply)
+    turn = chat.say("算了，我还是说中文吧，我的账户被锁住了登不上去")
+    assert HAN.search(turn.reply)
+    turn = chat.say("ok")  # a word says nothing about the language: still Chinese
+    assert HAN.search(turn.reply)
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("4008-123-456 是你们客服吗", "zh-CN"),
+        ("刚才 0755-8888 1234 打电话说是你们的客服，真的吗", "zh-CN"),
+        ("is 4008-123-456 really your hotline?", "en"),
+        ("someone called me from 021-5555 0101 saying they are Kefu support, is that you?", "en"),
+    ],
+)
+def test_a_number_not_ours_is_answered_with_the_official_ones(
+    chat: Chat, text: str, lang: str
+) -> None:
+    chat.lang = None
+    turn = chat.say(text)
+    assert turn.intent == "verify_official", turn.reply
+    hotlines = [
+        c for c in antifraud.contact_channels(chat.db) if c.kind == "phone" and c.role == "hotline"
+    ]
+    assert hotlines
+    for hotline in hotlines:
+        assert hotline.value in turn.reply, turn.reply
+        assert hotline.label(lang) in turn.reply  # in the asker's language
+    assert chinese_words(chat, turn.reply) == (lang == "zh-CN")
+
+
+def test_an_official_number_is_not_followed_by_a_list(chat: Chat) -> None:
+    hotline = next(c for c in antifraud.contact_channels(chat.db) if c.kind == "phone")
+    turn = chat.say(f"{hotline.value} 是你们的官方电话吗")
+    official = antifraud.verify(chat.db, hotline.value, lang="zh-CN")
+    assert official.reason in turn.reply
+    assert "请认准" not in turn.reply
+
+
+@pytest.mark.parametrize("lang", ["zh-CN", "en"])
+def test_codes_asked_too_often_keep_the_step_and_say_when(chat: Chat, lang: str) -> None:
+    chat.lang = lang
+    chat.say("我的账户被锁定了，登录不了" if lang == "zh-CN" else "my account is locked")
+    first = chat.say(phone_of(1))
+    assert first.input == "code"
+    other = chat.other()  # a second conversation asks for a code for the same phone at once
+    other.say("我的账户被锁定了，登录不了" if lang == "zh-CN" else "my account is locked")
+    turn = other.say(phone_of(1))
+    assert turn.input == "text"
+    wait = "分钟" if lang == "zh-CN" else "min"
+    assert wait in turn.reply and re.search(r"\d{2}:\d{2}", turn.reply), turn.reply
+    turn = other.say(phone_of(1))  # sent again too early: still the identity step, not "I can't"
+    assert turn.intent == "account_locked", turn.reply
+    assert wait in turn.reply
+    assert not turn.handoff
+
+
+def test_the_first_in_line_is_told_they_are_first(chat: Chat) -> None:
+    turn = chat.say("转人工")
+    assert turn.handoff
+    assert "排在第 1 位" in turn.reply and "前面还有" not in turn.reply
+
+
+def test_the_english_queue_text_says_the_place(chat: Chat) -> None:
+    chat.lang = "en"
+    turn = chat.say("I want to talk to a person")
+    assert turn.handoff
+    assert "number 1 in the queue" in turn.reply
+
+
+@pytest.mark.parametrize(
+    ("opening", "lang"), [("忘记登录密码了，帮我重置一下", "zh-CN"), ("I forgot my password", "en")]
+)
+def test_the_reset_message_reaches_the_registered_phone(
+    chat: Chat, opening: str, lang: str
+) -> None:
+    chat.lang = lang
+    chat.say(opening)
+    turn = chat.verify(13)
+    assert phone_of(13)[-4:] in turn.reply, turn.reply
+    sent = chat.db.scalars(
+        select(OutboxMessage).where(
+            OutboxMessage.destination == "+86" + phone_of(13),
+            OutboxMessage.purpose == "password_reset",
+        )
+    ).all()
+    assert len(sent) == 1
+    hotline = next(c for c in antifraud.contact_channels(chat.db) if c.kind == "phone")
+    assert hotline.value in sent[0].body
+    assert bool(HAN.search(sent[0].body)) == (lang == "zh-CN")
+
+
+@pytest.mark.parametrize(
+    ("lang", "opening", "not_me", "unfreeze", "password"),
+    [
+        ("zh-CN", "收到异常登录提醒，说我在别的地方登录了", "不是我", "解冻", "修改登录密码"),
+        ("en", "I got an alert about a login I don't recognise", "not me", "unfreeze", "password"),
+    ],
+)
+def test_after_a_freeze_how_to_unfreeze_comes_before_the_password(
+    chat: Chat, lang: str, opening: str, not_me: str, unfreeze: str, password: str
+) -> None:
+    chat.lang = lang
+    chat.say(opening)
+    chat.verify(9)
+    turn = chat.say(not_me)
+    assert turn.case_reference is not None
+    assert unfreeze in turn.reply and password in turn.reply, turn.reply
+    assert turn.reply.index(unfreeze) < turn.reply.index(password)
+
+
+def test_after_a_stolen_account_freeze_how_to_unfreeze_comes_first(chat: Chat) -> None:
+    chat.say("我的账号被盗了，快帮我冻结")
+    turn = chat.say(phone_of(12))
+    assert turn.reply.index("解冻") < turn.reply.index("修改登录密码"), turn.reply
