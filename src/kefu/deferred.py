@@ -24,7 +24,8 @@ import importlib
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -46,6 +47,8 @@ MAX_DELAY = timedelta(minutes=10)
 
 Handler = Callable[[Session, dict[str, Any]], None]
 _HANDLERS: dict[str, Handler] = {}
+Scope = Callable[[Session], AbstractContextManager[None]]
+_BATCH_SCOPES: list[Scope] = []
 
 
 class DeferredWork(Base):
@@ -72,6 +75,15 @@ def handler(kind: str) -> Callable[[Handler], Handler]:
         return func
 
     return register
+
+
+def batch_scope(scope: Scope) -> Scope:
+    """Declare a context a batch of deferred work runs in, entered around the batch and
+    left before its commit (the quality figures sum a batch's changes to their rollup
+    rows and write them once). A batch that fails leaves it by its exception."""
+    if scope not in _BATCH_SCOPES:
+        _BATCH_SCOPES.append(scope)
+    return scope
 
 
 def handlers() -> dict[str, Handler]:
@@ -134,14 +146,15 @@ def run_due(sessions: sessionmaker[Session], *, limit: int = BATCH) -> int:
         if not rows:
             return 0
         began = time.monotonic()
+        done = 0
         try:
-            done = 0
-            for row in rows:
-                work[row.kind](db, row.payload)
-                db.delete(row)
-                done += 1
-                if time.monotonic() - began > BATCH_SECONDS:
-                    break
+            with _scoped(db):
+                for row in rows:
+                    work[row.kind](db, row.payload)
+                    db.delete(row)
+                    done += 1
+                    if time.monotonic() - began > BATCH_SECONDS:
+                        break
             db.commit()
             return done
         except Exception:
@@ -158,7 +171,8 @@ def run_due(sessions: sessionmaker[Session], *, limit: int = BATCH) -> int:
                 continue
             kind = single.kind
             try:
-                work[kind](db, single.payload)
+                with _scoped(db):
+                    work[kind](db, single.payload)
                 db.delete(single)
                 db.commit()
                 done += 1
@@ -174,6 +188,14 @@ def run_due(sessions: sessionmaker[Session], *, limit: int = BATCH) -> int:
                 failed.due_at = utcnow() + _retry_delay(failed.attempts)
                 db.commit()
     return done
+
+
+@contextmanager
+def _scoped(db: Session) -> Iterator[None]:
+    with ExitStack() as scopes:
+        for scope in _BATCH_SCOPES:
+            scopes.enter_context(scope(db))
+        yield
 
 
 def run_until_empty(sessions: sessionmaker[Session]) -> int:

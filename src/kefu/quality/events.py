@@ -77,6 +77,7 @@ _NEEDS_STAFF: Final = frozenset({"answered_by_agent", "first_reply"})
 _MAX_DATA_BYTES = 4000
 
 
+@deferred.batch_scope
 @contextmanager
 def batched(db: Session) -> Iterator[None]:
     """Events recorded inside are stored at once, but their figures go into the rollups

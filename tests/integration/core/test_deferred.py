@@ -22,7 +22,8 @@ from kefu.cases import service as cases_service
 from kefu.config import get_settings
 from kefu.db import make_engine
 from kefu.deferred import DeferredWork
-from kefu.quality.models import QualityContact
+from kefu.quality import metrics, rebuild
+from kefu.quality.models import QualityContact, QualityRollup
 from kefu.search import service as search_service
 
 
@@ -251,3 +252,34 @@ def test_quality_events_recorded_later_are_checked_now_and_folded_in_order(
         assert contact is not None and contact.key == f"conv:{conversation.id}"
         assert contact.arrived_at == at and contact.bot_answered_at == at + timedelta(seconds=1)
         assert contact.handed_over_at == at + timedelta(seconds=2)
+
+
+def _rollups(db: Session) -> list[tuple[object, ...]]:
+    table = QualityRollup.__table__
+    counters = [table.c[name] for name in metrics.COUNTERS]
+    key = [table.c.grain, table.c.period_start, table.c.channel, table.c.category]
+    found = db.execute(select(*key, table.c.staff_id, *counters).order_by(*key, "staff_id"))
+    return [
+        tuple(round(v, 6) if isinstance(v, float) else v for v in row)
+        for row in found
+        if any(row[5:])
+    ]
+
+
+def test_a_batch_of_deferred_figures_sums_to_what_a_rebuild_gives(
+    isolated_database: Engine, outbox: None
+) -> None:
+    sessions = sessionmaker(bind=isolated_database, expire_on_commit=False)
+    with sessions() as db:
+        customers = [make_customer(db) for _ in range(3)]
+        for n in range(12):  # each customer's cases repeat the one before
+            _open_case(db, customers[n % 3].id, f"充值没到账 第{n}次")
+        db.commit()
+    assert deferred.run_until_empty(sessions) == 24
+    with sessions() as db:
+        repeats = db.scalars(select(QualityContact.is_repeat)).all()
+        assert sorted(repeats) == [False] * 3 + [True] * 9
+        loaded = _rollups(db)
+        assert loaded
+        rebuild.rebuild_all(db)
+        assert _rollups(db) == loaded
