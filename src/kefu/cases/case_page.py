@@ -20,9 +20,15 @@ from kefu.cases import service, timeline, views, work
 from kefu.cases.categories import Category, Channel, Priority, Tier
 from kefu.cases.models import Case, CaseAttachment, CaseEvent
 from kefu.cases.transitions import FINISHED, Mover, Status, next_statuses
+from kefu.config import Settings
 from kefu.i18n import Lang, translate
 from kefu.identity import service as identity_service
 from kefu.masking import mask_email, mask_phone
+from kefu.voice import views as voice_views
+from kefu.voice.views import CallLine
+from kefu.wallet.errors import WalletNotFound
+from kefu.wallet.port import build_gateway
+from kefu.wallet.schemas import AccountView
 
 _MENTION = re.compile(r"(@[A-Za-z0-9_.\-]{1,64})")
 AT_RISK_SHARE = 0.2  # less than this share of the target left: shown in red
@@ -226,6 +232,21 @@ def customer_panel(db: Session, case: Case) -> CustomerPanel:
     )
 
 
+def wallet_account(db: Session, settings: Settings, customer: CustomerPanel) -> AccountView | None:
+    """The customer's wallet account as the wallet port shows it; None when the wallet
+    does not know the account."""
+    try:
+        return build_gateway(settings, db).get_account(customer.account)
+    except WalletNotFound:
+        return None
+
+
+def calls(db: Session, case: Case, lang: Lang) -> list[CallLine]:
+    """The case's calls with their menu path and outcome, as the voice records keep them."""
+    lines = voice_views.customer_calls(db, case.customer_id, lang).calls
+    return [line for line in lines if line.case_reference == case.reference]
+
+
 def reply_channels(db: Session, case: Case) -> list[str]:
     customer = identity_service.get_customer(db, case.customer_id)
     found = ["app"]
@@ -270,6 +291,7 @@ def build(db: Session, case: Case, *, lang: Lang, now: datetime) -> dict[str, An
         "owner": owner,
         "clock": clock(case, now, lang),
         "entries": entries(db, case, lang),
+        "calls": calls(db, case, lang),
         "links": service.links(db, case),
         "merged": work.merged_references(db, case),
         "customer": customer_panel(db, case),

@@ -248,9 +248,14 @@ def _case_page(
     status_code: int = 200,
 ) -> Response:
     lang: Lang = request.state.lang
+    built = case_page.build(db, case, lang=lang, now=utcnow())
+    account = None
+    if staff.may("wallet.read") and built["customer"].verified_contact:
+        account = case_page.wallet_account(db, request.app.state.settings, built["customer"])
     context = {
         **_base(staff),
-        **case_page.build(db, case, lang=lang, now=utcnow()),
+        **built,
+        "account": account,
         "form": form,
         "error": error,
         "kept": kept or {},

@@ -10,12 +10,14 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from tests.factories import make_customer, make_staff
 from tests.integration.cases.case_helpers import make_case
+from tests.integration.wallet.wallet_helpers import funded_account
 from tests.integration.web.web_helpers import sign_in
 
 from kefu.audit import AuditEvent
 from kefu.cases import refs
 from kefu.cases.models import Case, CaseEvent, CaseNotification
 from kefu.config import Settings
+from kefu.identity import service as identity_service
 
 _VERSION = re.compile(r'name="version" value="([^"]+)"')
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -237,3 +239,19 @@ def test_bulk_changes_write_one_audit_row_per_case(
         select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "case.update")
     )
     assert after == before + 3
+
+
+def test_case_page_shows_the_wallet_and_leads_to_account_actions_for_this_case(
+    client: TestClient, db: Session, settings: Settings
+) -> None:
+    _signed_in(client, db)
+    account = funded_account(db, "3000.00")
+    customer = identity_service.create_customer(
+        db, wallet_account_id=account.id, name="王芳", phone="+8613912345670"
+    )
+    case = make_case(db, settings, customer_id=customer.id)
+    db.commit()
+    page = client.get(f"/console/cases/{case.reference}")
+    assert "¥ 3,000.00" in page.text
+    assert f"/console/customers/{customer.id}?case={case.reference}" in page.text
+    assert "13912345670" not in page.text and "139****5670" in page.text
