@@ -255,3 +255,46 @@ def test_case_page_shows_the_wallet_and_leads_to_account_actions_for_this_case(
     assert "¥ 3,000.00" in page.text
     assert f"/console/customers/{customer.id}?case={case.reference}" in page.text
     assert "13912345670" not in page.text and "139****5670" in page.text
+
+
+def test_canned_replies_are_filled_from_the_case_in_the_customers_language(
+    client: TestClient, db: Session, settings: Settings
+) -> None:
+    _signed_in(client, db)
+    chinese = make_customer(db)
+    english = make_customer(db, language="en")
+    zh_case = make_case(db, settings, customer_id=chinese.id)
+    en_case = make_case(db, settings, customer_id=english.id)
+    en_case.language = "en"
+    db.commit()
+    zh_page = client.get(f"/console/cases/{zh_case.reference}")
+    assert f'data-insert="{chinese.name}您好' in zh_page.text
+    en_page = client.get(f"/console/cases/{en_case.reference}", params={"canned": "Hello"})
+    assert f'data-insert="Hello {english.name}, this is' in en_page.text
+    assert "{customer_name}" not in en_page.text
+
+
+def test_an_agent_saves_a_view_and_only_sees_their_own(
+    client: TestClient, db: Session, settings: Settings
+) -> None:
+    _signed_in(client, db)
+    page = client.get("/console/cases?view=all&priority=urgent")
+    csrf = _CSRF.search(page.text)
+    assert csrf
+    saved = client.post(
+        "/console/cases/views",
+        data={"csrf_token": csrf.group(1), "name": "紧急的", "query": "view=all&priority=urgent"},
+        follow_redirects=False,
+    )
+    assert saved.status_code == 303 and "priority=urgent" in saved.headers["location"]
+    assert "★ 紧急的" in client.get("/console/cases").text
+    again = client.post(
+        "/console/cases/views",
+        data={"csrf_token": csrf.group(1), "name": "紧急的", "query": "view=mine"},
+    )
+    assert again.status_code == 409
+    bad = client.post(
+        "/console/cases/views",
+        data={"csrf_token": csrf.group(1), "name": "坏的", "query": "view=nonsense"},
+    )
+    assert bad.status_code == 400
