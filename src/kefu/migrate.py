@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 _MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -18,15 +20,41 @@ def alembic_config() -> Config:
     return config
 
 
+@contextmanager
+def _migrating(engine: Engine) -> Iterator[Connection]:
+    """A connection in a transaction for Alembic; on SQLite with foreign keys unenforced
+    meanwhile.
+
+    On SQLite, a batch migration rebuilds a table (copy, drop, rename); with enforcement on,
+    dropping a table other rows refer to fails once the database holds data. SQLite only
+    changes the setting outside a transaction, so it is set before Alembic's begins, and
+    the rebuilt tables are checked before the commit.
+    """
+    with engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")  # type: ignore[union-attr]
+        try:
+            with connection.begin():
+                yield connection
+                if sqlite:
+                    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").first()
+                    if broken is not None:
+                        raise RuntimeError(f"migration left a broken reference in {broken[0]}")
+        finally:
+            if sqlite:
+                connection.connection.driver_connection.execute("PRAGMA foreign_keys=ON")  # type: ignore[union-attr]
+
+
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    with engine.begin() as connection:
+    with _migrating(engine) as connection:
         config = alembic_config()
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
 
 
 def downgrade(engine: Engine, revision: str) -> None:
-    with engine.begin() as connection:
+    with _migrating(engine) as connection:
         config = alembic_config()
         config.attributes["connection"] = connection
         command.downgrade(config, revision)
