@@ -12,6 +12,7 @@ from urllib.parse import parse_qs
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
+from sqlalchemy.exc import DataError
 from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import cookie_parser
@@ -21,7 +22,7 @@ from kefu import __version__
 from kefu.config import Settings, get_settings
 from kefu.context import request_id_var
 from kefu.edge import BodyLimits, HeaderPolicy, Refusal, RequestGuard, SecurityHeaders
-from kefu.errors import KefuError
+from kefu.errors import InvalidInput, KefuError
 from kefu.i18n import Lang, negotiate, normalise_lang, translate
 
 log = logging.getLogger("kefu")
@@ -112,6 +113,14 @@ def _install_error_handlers(app: FastAPI) -> None:
             status_code=exc.status_code,
             headers=getattr(exc, "headers", None),
         )
+
+    @app.exception_handler(OverflowError)
+    @app.exception_handler(DataError)
+    async def _out_of_range(request: Request, exc: Exception) -> Response:
+        """A number or text the database cannot hold that slipped past the route's types
+        (``kefu.numbers``): the caller's input, so 400, never 500."""
+        log.warning("value out of the database's range on %s %s", request.method, request.url.path)
+        return await _kefu_error(request, InvalidInput("out of range"))
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:

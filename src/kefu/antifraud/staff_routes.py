@@ -17,6 +17,7 @@ from kefu.antifraud.routes import VALUE_QUERY_MAX, CallRead, StorageDep
 from kefu.antifraud.schemas import EntryFields, OutboundCallView
 from kefu.db import DbSession, utcnow
 from kefu.deps import LangDep, SettingsDep, StaffPrincipal, require
+from kefu.numbers import Count, RowId
 
 router = APIRouter(prefix="/antifraud", tags=["anti-fraud"])
 Reader = Annotated[StaffPrincipal, Depends(require("antifraud.read"))]
@@ -24,7 +25,7 @@ Manager = Annotated[StaffPrincipal, Depends(require("antifraud.manage"))]
 Reviewer = Annotated[StaffPrincipal, Depends(require("antifraud.review"))]
 Supervisor = Annotated[StaffPrincipal, Depends(require("antifraud.lookups"))]
 Caller = Annotated[StaffPrincipal, Depends(require("antifraud.outbound"))]
-EntryId = Annotated[int, Path(ge=1)]
+EntryId = Annotated[RowId, Path()]
 
 
 def actor_of(staff: StaffPrincipal) -> audit.Actor:
@@ -76,7 +77,7 @@ class EntryPage(BaseModel):
 
 
 class EntryEdit(EntryFields):
-    version: int | None = Field(default=None, ge=1, description="the version edited")
+    version: RowId | None = Field(default=None, description="the version edited")
 
 
 class VersionRead(BaseModel):
@@ -149,7 +150,7 @@ class TrendRead(BaseModel):
 
 
 class CallCreate(BaseModel):
-    customer_id: int = Field(ge=1)
+    customer_id: RowId
     reason: str = Field(min_length=1, max_length=300)
     case_reference: str | None = Field(default=None, max_length=40)
     caller_number: str | None = Field(default=None, max_length=64)
@@ -217,7 +218,7 @@ def list_registry(
     active: bool | None = True,
     q: Annotated[str | None, Query(max_length=300)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[Count, Query(ge=0)] = 0,
 ) -> EntryPage:
     rows, total = registry.list_entries(
         db,
@@ -275,7 +276,7 @@ def list_reports(
     db: DbSession,
     status: Annotated[Literal["pending", "confirmed", "rejected"] | None, Query()] = "pending",
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[Count, Query(ge=0)] = 0,
 ) -> ReportPage:
     rows, total = service.list_reports(db, status=status, limit=limit, offset=offset)
     return ReportPage(total=total, items=[ReportRead.model_validate(row) for row in rows])
@@ -300,13 +301,13 @@ def _detail(db: DbSession, report_id: int) -> ReportDetail:
 
 
 @router.get("/reports/{report_id}", response_model=ReportDetail)
-def get_report(report_id: Annotated[int, Path(ge=1)], _: Reviewer, db: DbSession) -> ReportDetail:
+def get_report(report_id: Annotated[RowId, Path(ge=1)], _: Reviewer, db: DbSession) -> ReportDetail:
     return _detail(db, report_id)
 
 
 @router.get("/reports/{report_id}/screenshots/{public_id}")
 def get_screenshot(
-    report_id: Annotated[int, Path(ge=1)],
+    report_id: Annotated[RowId, Path(ge=1)],
     public_id: Annotated[str, Path(max_length=32)],
     _: Reviewer,
     db: DbSession,
@@ -322,7 +323,7 @@ def get_screenshot(
 
 @router.post("/reports/{report_id}/review", response_model=ReportDetail)
 def review_report(
-    report_id: Annotated[int, Path(ge=1)], body: ReviewCreate, staff: Reviewer, db: DbSession
+    report_id: Annotated[RowId, Path(ge=1)], body: ReviewCreate, staff: Reviewer, db: DbSession
 ) -> ReportDetail:
     service.review_report(
         db,
@@ -388,7 +389,7 @@ def register_call(body: CallCreate, staff: Caller, db: DbSession) -> StaffCallRe
 def list_calls(
     _: Caller,
     db: DbSession,
-    customer_id: Annotated[int | None, Query(ge=1)] = None,
+    customer_id: Annotated[RowId | None, Query(ge=1)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> list[StaffCallRead]:
     return [
@@ -410,9 +411,9 @@ def cancel_call(
 def list_flags(
     _: Reader,
     db: DbSession,
-    conversation_id: Annotated[int | None, Query(ge=1)] = None,
+    conversation_id: Annotated[RowId | None, Query(ge=1)] = None,
     case_reference: Annotated[str | None, Query(max_length=40)] = None,
-    customer_id: Annotated[int | None, Query(ge=1)] = None,
+    customer_id: Annotated[RowId | None, Query(ge=1)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[FlagRead]:
     """Flags on a conversation, case or customer; without a filter, the open queue."""
@@ -430,7 +431,7 @@ def list_flags(
 
 @router.post("/flags/{flag_id}/handle", response_model=FlagRead)
 def handle_flag(
-    flag_id: Annotated[int, Path(ge=1)], body: FlagHandle, staff: Reviewer, db: DbSession
+    flag_id: Annotated[RowId, Path(ge=1)], body: FlagHandle, staff: Reviewer, db: DbSession
 ) -> FlagRead:
     row = service.handle_flag(db, flag_id, note=body.note, actor=actor_of(staff))
     db.commit()

@@ -20,6 +20,7 @@ from kefu.db import DbSession
 from kefu.deps import SettingsDep, _bearer, current_customer, request_lang
 from kefu.errors import NotFound
 from kefu.i18n import Lang, normalise_lang
+from kefu.numbers import Count
 from kefu.quality import events as quality_events
 
 router = APIRouter(prefix="/bot", tags=["assistant"])
@@ -181,7 +182,7 @@ async def start(body: StartIn, request: Request, db: DbSession, settings: Settin
 
 @router.get("/conversations/{conversation_id}/messages", response_model=list[MessageOut])
 async def get_messages(
-    conversation_id: str, request: Request, db: DbSession, after: int = 0
+    conversation_id: str, request: Request, db: DbSession, after: Count = 0
 ) -> list[MessageOut]:
     def work() -> list[MessageOut]:
         conversation = _conversation(db, conversation_id, _customer_id(request, db))

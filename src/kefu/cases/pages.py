@@ -44,6 +44,7 @@ from kefu.errors import InvalidInput, KefuError
 from kefu.i18n import Lang, translate
 from kefu.identity import service as identity_service
 from kefu.masking import mask_name, mask_phone
+from kefu.numbers import RowId
 from kefu.web.templating import render
 
 router = APIRouter(prefix="/console", include_in_schema=False)
@@ -212,7 +213,7 @@ def save_view(
 
 
 @router.post("/cases/views/{view_id}/delete")
-def delete_view(staff: Reader, db: DbSession, view_id: Annotated[int, Path(ge=1)]) -> Response:
+def delete_view(staff: Reader, db: DbSession, view_id: Annotated[RowId, Path()]) -> Response:
     saved_views.delete(db, staff_user_id=staff.user.id, view_id=view_id)
     db.commit()
     return RedirectResponse("/console/cases", status_code=303)

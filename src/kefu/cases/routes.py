@@ -38,6 +38,7 @@ from kefu.deps import (
     require,
     staff_or_customer,
 )
+from kefu.numbers import Count, RowId
 
 router = APIRouter(tags=["cases"])
 
@@ -104,11 +105,11 @@ def list_cases(
     owner: Annotated[str | None, Query(max_length=64, description="username, or 'none'")] = None,
     tier: Annotated[str | None, Query(pattern="^(tier1|tier2|supervisor)$")] = None,
     channel: Annotated[str | None, Query(max_length=16)] = None,
-    customer_id: int | None = None,
+    customer_id: RowId | None = None,
     breached: bool | None = None,
     text: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[Count, Query(ge=0)] = 0,
 ) -> list[CaseRead]:
     owner_id, unassigned = None, False
     if owner == "none":

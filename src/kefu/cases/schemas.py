@@ -12,6 +12,7 @@ from kefu.cases.categories import Category
 from kefu.cases.models import Case, CaseEvent, CaseLink, SlaPolicy
 from kefu.config import Settings
 from kefu.i18n import Lang, translate
+from kefu.numbers import RowId
 
 StatusName = Literal["new", "open", "pending_customer", "pending_third_party", "resolved", "closed"]
 
@@ -39,7 +40,7 @@ class LinkAddIn(LinkIn, Versioned):
 
 
 class CaseCreate(BaseModel):
-    customer_id: int
+    customer_id: RowId
     category: str = Field(max_length=40)
     channel: str = Field(default="console", max_length=16)
     subject: str = Field(min_length=1, max_length=200)

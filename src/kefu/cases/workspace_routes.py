@@ -30,6 +30,7 @@ from kefu.cases.schemas import (
 from kefu.db import DbSession, utcnow
 from kefu.deps import LangDep, SettingsDep
 from kefu.i18n import translate
+from kefu.numbers import RowId
 
 router = APIRouter(tags=["cases"])
 
@@ -110,7 +111,7 @@ def save_view(staff: Reader, body: SavedViewIn, db: DbSession) -> SavedViewRead:
 
 
 @router.delete("/cases/saved-views/{view_id}", status_code=204)
-def delete_view(staff: Reader, db: DbSession, view_id: Annotated[int, Path(ge=1)]) -> None:
+def delete_view(staff: Reader, db: DbSession, view_id: Annotated[RowId, Path()]) -> None:
     saved_views.delete(db, staff_user_id=staff.user.id, view_id=view_id)
     db.commit()
 

@@ -29,14 +29,15 @@ from kefu.i18n import LANGUAGES
 from kefu.identity import service as identity_service
 from kefu.identity.models import StaffUser
 from kefu.masking import mask_email, mask_phone
+from kefu.numbers import RowId
 from kefu.web.templating import render
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 
 Agent = Annotated[StaffPrincipal, Depends(require("chat.work"))]
 Supervisor = Annotated[StaffPrincipal, Depends(require("routing.supervise"))]
-ItemId = Annotated[int, Path(ge=1)]
-ConversationKey = Annotated[int, Path(ge=1)]
+ItemId = Annotated[RowId, Path()]
+ConversationKey = Annotated[RowId, Path()]
 
 
 def _base(staff: StaffPrincipal, active: str) -> dict[str, object]:
@@ -284,7 +285,7 @@ def queues_panel(request: Request, staff: Supervisor, db: DbSession) -> Response
 
 @router.post("/agents/{staff_id}/skills")
 def agent_skills(
-    staff_id: Annotated[int, Path(ge=1)],
+    staff_id: Annotated[RowId, Path()],
     staff: Supervisor,
     db: DbSession,
     languages: Annotated[list[str] | None, Form()] = None,

@@ -17,11 +17,12 @@ from kefu.errors import KefuError
 from kefu.i18n import LANGUAGES, translate
 from kefu.identity import service as identity_service
 from kefu.identity.models import StaffUser
+from kefu.numbers import RowId
 from kefu.web.templating import render
 
 router = APIRouter(prefix="/console/staff", include_in_schema=False)
 Supervisor = Annotated[StaffPrincipal, Depends(require("routing.supervise"))]
-StaffId = Annotated[int, Path(ge=1)]
+StaffId = Annotated[RowId, Path()]
 
 
 def _page(

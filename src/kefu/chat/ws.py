@@ -38,6 +38,7 @@ from kefu.i18n import Lang, normalise_lang, translate
 from kefu.identity import service as identity_service
 from kefu.identity.models import StaffUser
 from kefu.identity.permissions import has_permission
+from kefu.numbers import INT32_MAX
 
 log = logging.getLogger("kefu.chat.ws")
 router = APIRouter()
@@ -148,9 +149,8 @@ class _Peer:
 
 
 def _int(value: Any, default: int = 0) -> int:
-    return (
-        value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else default
-    )
+    number = isinstance(value, int) and not isinstance(value, bool)
+    return value if number and 0 <= value <= INT32_MAX else default
 
 
 def _client_msg_id(frame: dict[str, Any]) -> str | None:

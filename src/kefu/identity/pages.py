@@ -30,12 +30,13 @@ from kefu.identity import service, staff_admin, two_factor
 from kefu.identity.errors import LinkUnusable, StaleEdit
 from kefu.identity.models import StaffUser
 from kefu.identity.permissions import ROLE_ORDER
+from kefu.numbers import RowId
 from kefu.web.templating import render
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 Reader = Annotated[StaffPrincipal, Depends(require("staff.read"))]
 Manager = Annotated[StaffPrincipal, Depends(require("staff.manage"))]
-StaffId = Annotated[int, Path(ge=1)]
+StaffId = Annotated[RowId, Path()]
 SET_PASSWORD_COOKIE = "kefu_password_csrf"  # noqa: S105 - a cookie name, not a password
 ROLES = tuple(role.value for role in ROLE_ORDER)
 # the fields a refusal can name, each with its own sentence on the page

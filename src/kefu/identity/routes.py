@@ -27,6 +27,7 @@ from kefu.identity.schemas import (
     TokenRequest,
     TokenResponse,
 )
+from kefu.numbers import RowId
 
 router = APIRouter()
 
@@ -117,7 +118,7 @@ def list_customers(
 
 @router.get("/customers/{customer_id}", response_model=CustomerRead, tags=["customers"])
 def get_customer(
-    customer_id: int,
+    customer_id: RowId,
     db: DbSession,
     _: Annotated[StaffPrincipal, Depends(require("customer.read"))],
 ) -> CustomerRead:
@@ -126,7 +127,7 @@ def get_customer(
 
 @router.get("/customers/{customer_id}/audit", response_model=list[AuditRead], tags=["audit"])
 def customer_audit(
-    customer_id: int,
+    customer_id: RowId,
     db: DbSession,
     _: Annotated[StaffPrincipal, Depends(require("audit.read_customer"))],
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
@@ -140,10 +141,10 @@ def customer_audit(
 def list_audit(
     db: DbSession,
     _: Annotated[StaffPrincipal, Depends(require("audit.read"))],
-    customer_id: int | None = None,
+    customer_id: RowId | None = None,
     case_reference: Annotated[str | None, Query(max_length=40)] = None,
     action: Annotated[str | None, Query(max_length=80)] = None,
-    before_id: int | None = None,
+    before_id: RowId | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[AuditRead]:
     events = audit.list_events(

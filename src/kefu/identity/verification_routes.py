@@ -24,6 +24,7 @@ from kefu.identity.verification_schemas import (
     VerificationRead,
     VerificationStart,
 )
+from kefu.numbers import RowId
 
 router = APIRouter(tags=["verification"])
 VerificationId = Annotated[str, Path(min_length=1, max_length=32)]
@@ -125,7 +126,7 @@ def my_verifications(
 
 @router.get("/customers/{customer_id}/verifications", response_model=list[VerificationRead])
 def customer_verifications(
-    customer_id: int,
+    customer_id: RowId,
     db: DbSession,
     _: Annotated[StaffPrincipal, Depends(require("verification.read"))],
     limit: Annotated[int, Query(ge=1, le=200)] = 50,

@@ -22,6 +22,7 @@ from kefu.errors import InvalidInput, KefuError
 from kefu.i18n import Lang, translate
 from kefu.identity import service as identity_service
 from kefu.identity.permissions import Role
+from kefu.numbers import parse_ascii_int
 from kefu.quality import drill, events, export, live, metrics, service, staffing
 from kefu.quality.routes import Filters
 from kefu.web.templating import render
@@ -355,7 +356,7 @@ def _plan(
         raise InvalidInput("day must be a date like 2026-03-01", field="day") from None
     channels = [c for c in args.getlist("channel") if c in events.CHANNELS] or list(LIVE_CHANNELS)
     weeks_raw = args.get("weeks") or "4"
-    weeks = int(weeks_raw) if weeks_raw.isdigit() else 0
+    weeks = parse_ascii_int(weeks_raw, low=0) or 0
     rows = staffing.plan(
         db,
         day=day,

@@ -18,6 +18,7 @@ from kefu.deps import CSRF_FIELD, LangDep, SettingsDep, StaffPrincipal, require
 from kefu.errors import InvalidInput, KefuError
 from kefu.i18n import translate
 from kefu.identity import service as identity_service
+from kefu.numbers import RowId, parse_ascii_int
 from kefu.quality import export, qa, survey_config, tasks
 from kefu.quality.models import QaReview, QualityContact, QualitySurvey, QualityTask
 from kefu.quality.pages import error_text
@@ -116,7 +117,7 @@ def _day(value: str, field: str) -> date:
 
 @router.post("/reviews/add")
 def add_to_reviews(
-    staff: Reviewer, db: DbSession, contact_id: Annotated[int, Form(ge=1)]
+    staff: Reviewer, db: DbSession, contact_id: Annotated[RowId, Form()]
 ) -> Response:
     review = qa.add_contact(db, contact_id=contact_id, actor=_actor(staff))
     db.commit()
@@ -151,7 +152,7 @@ def _scorecard(
 
 @router.get("/reviews/{review_id}")
 def review_page(
-    request: Request, staff: Reviewer, db: DbSession, review_id: Annotated[int, Path(ge=1)]
+    request: Request, staff: Reviewer, db: DbSession, review_id: Annotated[RowId, Path()]
 ) -> Response:
     return _scorecard(request, staff, db, qa.get(db, review_id), editable=True)
 
@@ -162,17 +163,17 @@ async def score_review(
     staff: Reviewer,
     db: DbSession,
     lang: LangDep,
-    review_id: Annotated[int, Path(ge=1)],
+    review_id: Annotated[RowId, Path()],
 ) -> Response:
     form = await request.form()
     review = qa.get(db, review_id)
     try:
         scores = {}
         for criterion in qa.RUBRIC:
-            raw = str(form.get(f"score_{criterion}", ""))
-            if not raw.isdigit():
+            score = parse_ascii_int(str(form.get(f"score_{criterion}", "")), low=0)
+            if score is None:
                 raise InvalidInput("score every criterion", field=f"scores.{criterion}")
-            scores[criterion] = int(raw)
+            scores[criterion] = score
         qa.score(
             db,
             review,
@@ -285,7 +286,7 @@ def finish_task(
     staff: Reviewer,
     db: DbSession,
     lang: LangDep,
-    task_id: Annotated[int, Path(ge=1)],
+    task_id: Annotated[RowId, Path()],
     outcome: Annotated[str, Form(max_length=tasks.MAX_OUTCOME)] = "",
 ) -> Response:
     try:
@@ -376,9 +377,10 @@ async def save_survey_settings(
     try:
         for name in numbers:
             raw = str(form.get(name, "")).strip()
-            if not raw.lstrip("-").isdigit():
+            number = parse_ascii_int(raw.removeprefix("-"), low=0)
+            if number is None:
                 raise InvalidInput(f"{name} must be a whole number", field=name)
-            changes[name] = int(raw)
+            changes[name] = -number if raw.startswith("-") else number
         survey_config.save(db, changes, actor=_actor(staff))
     except KefuError as exc:
         return _settings_page(request, staff, db, error=error_text(exc, lang))

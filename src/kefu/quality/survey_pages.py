@@ -11,6 +11,7 @@ from fastapi.responses import Response
 from kefu.db import DbSession
 from kefu.errors import InvalidInput, KefuError
 from kefu.i18n import normalise_lang
+from kefu.numbers import parse_ascii_int
 from kefu.quality import survey_config, surveys
 from kefu.quality.models import QualitySurvey
 from kefu.web.templating import render
@@ -59,20 +60,20 @@ def survey_form(request: Request, db: DbSession, token: Token) -> Response:
 async def survey_submit(request: Request, db: DbSession, token: Token) -> Response:
     form = await request.form()
     survey = surveys.by_token(db, token)
-    raw_score = str(form.get("score", ""))
+    score = parse_ascii_int(str(form.get("score", "")), low=0)
     solved_raw = str(form.get("solved", ""))
     try:
-        if not raw_score.isdigit():
+        if score is None:
             raise InvalidInput("choose a score", field="score")
         surveys.answer(
             db,
             token,
             surveys.Answers(
-                score=int(raw_score),
+                score=score,
                 solved={"yes": True, "no": False}.get(solved_raw),
                 # the page shows the reasons to everyone; they count only with a low score
                 reasons=tuple(str(r) for r in form.getlist("reasons"))
-                if survey_config.load(db).asks_reasons(int(raw_score))
+                if survey_config.load(db).asks_reasons(score)
                 else (),
                 comment=str(form.get("comment", "")) or None,
             ),

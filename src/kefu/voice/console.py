@@ -19,13 +19,14 @@ from kefu.deps import CSRF_FIELD, StaffPrincipal, require
 from kefu.errors import KefuError
 from kefu.i18n import translate
 from kefu.identity import service as identity_service
+from kefu.numbers import RowId
 from kefu.voice import callbacks, views
 from kefu.web.templating import render
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 Reader = Annotated[StaffPrincipal, Depends(require("voice.read"))]
 Writer = Annotated[StaffPrincipal, Depends(require("voice.write"))]
-CallbackId = Annotated[int, Path(ge=1)]
+CallbackId = Annotated[RowId, Path()]
 ALL_CALLS_LIMIT = 200
 
 
@@ -76,7 +77,7 @@ def callback_page(
     request: Request,
     staff: Reader,
     db: DbSession,
-    done: Annotated[int | None, Query(ge=1)] = None,
+    done: Annotated[RowId | None, Query()] = None,
 ) -> Response:
     return _board(request, db, staff, done=done)
 
@@ -123,7 +124,7 @@ def customer_calls(
     request: Request,
     staff: Reader,
     db: DbSession,
-    customer_id: Annotated[int, Path(ge=1)],
+    customer_id: Annotated[RowId, Path()],
 ) -> Response:
     """Every call of the customer (up to the newest 200), for when the timeline's ten are
     not enough."""

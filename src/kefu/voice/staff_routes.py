@@ -11,6 +11,7 @@ from kefu import audit
 from kefu.db import DbSession, utcnow
 from kefu.deps import StaffPrincipal, require
 from kefu.identity import service as identity_service
+from kefu.numbers import RowId
 from kefu.voice import callbacks, calls, menu
 from kefu.voice.schemas import (
     CallbackDone,
@@ -41,7 +42,7 @@ def _actor(staff: StaffPrincipal) -> audit.Actor:
 def list_calls(
     db: DbSession,
     _: Reader,
-    customer_id: Annotated[int | None, Query(ge=1)] = None,
+    customer_id: Annotated[RowId | None, Query(ge=1)] = None,
     status: Annotated[str | None, Query(max_length=12)] = None,
     outcome: Annotated[str | None, Query(max_length=24)] = None,
     limit: Limit = 50,
@@ -78,7 +79,7 @@ def update_call(call_sid: CallSid, body: CallUpdate, db: DbSession, staff: Write
 
 @router.get("/customers/{customer_id}/calls", response_model=list[CallRead])
 def customer_calls(
-    customer_id: Annotated[int, Path(ge=1)], db: DbSession, _: Reader, limit: Limit = 50
+    customer_id: Annotated[RowId, Path(ge=1)], db: DbSession, _: Reader, limit: Limit = 50
 ) -> list[CallRead]:
     """The customer's calls, newest first, for the timeline in the console."""
     identity_service.get_customer(db, customer_id)
@@ -99,7 +100,7 @@ def list_callbacks(
 
 @router.post("/voice/callbacks/{callback_id}/number", response_model=CallbackNumber)
 def callback_number(
-    callback_id: Annotated[int, Path(ge=1)], db: DbSession, staff: Writer
+    callback_id: Annotated[RowId, Path(ge=1)], db: DbSession, staff: Writer
 ) -> CallbackNumber:
     """The full number to dial; each reading is audited."""
     row = callbacks.get(db, callback_id)
@@ -110,7 +111,7 @@ def callback_number(
 
 @router.post("/voice/callbacks/{callback_id}/done", response_model=CallbackRead)
 def callback_done(
-    callback_id: Annotated[int, Path(ge=1)], body: CallbackDone, db: DbSession, staff: Writer
+    callback_id: Annotated[RowId, Path(ge=1)], body: CallbackDone, db: DbSession, staff: Writer
 ) -> CallbackRead:
     row = callbacks.get(db, callback_id, lock=True)
     callbacks.complete(

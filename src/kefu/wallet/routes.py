@@ -25,6 +25,7 @@ from kefu.db import DbSession
 from kefu.deps import SettingsDep, StaffPrincipal, require
 from kefu.errors import PermissionDenied
 from kefu.identity.permissions import has_permission
+from kefu.numbers import RowId
 from kefu.wallet.errors import WalletNotFound
 from kefu.wallet.port import ActionContext, WalletGateway, build_gateway
 from kefu.wallet.schemas import (
@@ -56,7 +57,7 @@ WalletDep = Annotated[WalletGateway, Depends(get_wallet)]
 Reader = Annotated[StaffPrincipal, Depends(require("wallet.read"))]
 IdempotencyKey = Annotated[str, Header(alias="Idempotency-Key", min_length=1, max_length=100)]
 CaseRef = Annotated[str | None, Query(alias="case", max_length=40)]
-CustomerId = Annotated[int | None, Query(ge=1)]
+CustomerId = Annotated[RowId | None, Query()]
 
 
 def acting(permission: str) -> Callable[..., ActionContext]:

@@ -31,6 +31,7 @@ from kefu.errors import Conflict, InvalidInput, KefuError, NotFound
 from kefu.i18n import Lang, translate
 from kefu.identity import service as identity_service
 from kefu.identity.models import Customer
+from kefu.numbers import RowId, parse_ascii_int
 from kefu.storage import Storage
 from kefu.web.templating import render
 
@@ -40,8 +41,8 @@ Manager = Annotated[StaffPrincipal, Depends(require("antifraud.manage"))]
 Reviewer = Annotated[StaffPrincipal, Depends(require("antifraud.review"))]
 Caller = Annotated[StaffPrincipal, Depends(require("antifraud.outbound"))]
 Supervisor = Annotated[StaffPrincipal, Depends(require("antifraud.lookups"))]
-EntryId = Annotated[int, Path(ge=1)]
-ReportId = Annotated[int, Path(ge=1)]
+EntryId = Annotated[RowId, Path()]
+ReportId = Annotated[RowId, Path()]
 
 KINDS = tuple(ROLES)
 PAGE_SIZE = 50
@@ -216,7 +217,7 @@ def registry_page(
     q: Annotated[str, Query(max_length=300)] = "",
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,
     check: Annotated[str, Query(max_length=2048)] = "",
-    saved: Annotated[int | None, Query(ge=1)] = None,
+    saved: Annotated[RowId | None, Query()] = None,
 ) -> Response:
     lang: Lang = request.state.lang
     flt = service.EntryFilter(
@@ -404,7 +405,7 @@ def entry_page(
     staff: Reader,
     db: DbSession,
     entry_id: EntryId,
-    saved: Annotated[int | None, Query(ge=1)] = None,
+    saved: Annotated[RowId | None, Query()] = None,
 ) -> Response:
     entry = service.get_entry(db, entry_id)
     return render(
@@ -438,14 +439,12 @@ def update_entry(
         return _entry_form(
             request, staff, form=form, entry=entry, errors=errors, error=message, status_code=400
         )
-    version = form.get("version", "")
-    if not version.isdigit():
+    version = parse_ascii_int(form.get("version", ""))
+    if version is None:
         message = translate("antifraud.web.error.no_version", lang)
         return _entry_form(request, staff, form=form, entry=entry, error=message, status_code=400)
     try:
-        service.update_entry(
-            db, entry_id, fields, actor=actor_of(staff), expected_version=int(version)
-        )
+        service.update_entry(db, entry_id, fields, actor=actor_of(staff), expected_version=version)
     except Conflict as exc:
         db.rollback()
         if exc.params.get("field") != "version":
@@ -583,7 +582,7 @@ def report_page(
     staff: Reviewer,
     db: DbSession,
     report_id: ReportId,
-    reviewed: Annotated[int | None, Query(ge=1)] = None,
+    reviewed: Annotated[RowId | None, Query()] = None,
 ) -> Response:
     return _report_page(request, staff, db, report_id, reviewed=reviewed is not None)
 
@@ -722,9 +721,10 @@ def _number(text: str, field: str) -> int | None:
     text = text.strip()
     if not text:
         return None
-    if not text.isdigit() or len(text) > 12 or int(text) < 1:
+    number = parse_ascii_int(text)
+    if number is None:
         raise InvalidInput("not a number", field=field)
-    return int(text)
+    return number
 
 
 IdText = Annotated[str, Query(max_length=20)]
@@ -738,7 +738,7 @@ def flags_page(
     conversation_id: IdText = "",
     case_reference: Annotated[str, Query(max_length=40)] = "",
     customer_id: IdText = "",
-    handled: Annotated[int | None, Query(ge=1)] = None,
+    handled: Annotated[RowId | None, Query()] = None,
 ) -> Response:
     try:
         conversation = _number(conversation_id, "conversation_id")
@@ -762,7 +762,7 @@ def handle_flag(
     request: Request,
     staff: Reviewer,
     db: DbSession,
-    flag_id: Annotated[int, Path(ge=1)],
+    flag_id: Annotated[RowId, Path()],
     form: FormData,
 ) -> Response:
     lang: Lang = request.state.lang
@@ -823,7 +823,7 @@ def calls_page(
     staff: Caller,
     db: DbSession,
     settings: SettingsDep,
-    customer_id: Annotated[int | None, Query(ge=1)] = None,
+    customer_id: Annotated[RowId | None, Query()] = None,
     case: Annotated[str, Query(max_length=40)] = "",
     recorded: Annotated[str | None, Query(max_length=24)] = None,
 ) -> Response:
@@ -838,8 +838,9 @@ def _find_customer(db: Session, text: str) -> Customer:
     """A customer by wallet account or customer number, as agents see them in the console."""
     text = text.strip()
     found = identity_service.find_customer_by_account(db, text) if text else None
-    if found is None and text.isdigit() and len(text) < 10:
-        found = _customers(db, {int(text)}).get(int(text))
+    number = parse_ascii_int(text) if found is None else None
+    if number is not None:
+        found = _customers(db, {number}).get(number)
     if found is None:
         raise NotFound("no such customer", field="customer")
     return found
@@ -861,9 +862,9 @@ def record_call(
     request: Request, staff: Caller, db: DbSession, settings: SettingsDep, form: FormData
 ) -> Response:
     lang: Lang = request.state.lang
-    minutes = form.get("minutes", "").strip()
+    minutes = parse_ascii_int(form.get("minutes", ""))
     try:
-        if not minutes.isdigit():
+        if minutes is None:
             raise InvalidInput("not a number", field="minutes")
         customer = _find_customer(db, form.get("customer", ""))
         call = service.register_outbound_call(
@@ -875,7 +876,7 @@ def record_call(
             case_reference=form.get("case_reference", "").strip() or None,
             caller_number=form.get("caller_number") or None,
             starts_at=_starts_at(form.get("starts_at", ""), settings),
-            minutes=int(minutes),
+            minutes=minutes,
             actor=actor_of(staff),
         )
     except KefuError as exc:
@@ -921,15 +922,16 @@ class Figures:
 
 def _figures(db: Session, settings: Settings, *, days: str, kind: str, day: str) -> Figures:
     """The figures asked for; InvalidInput names the filter that makes no sense."""
-    if not days.strip().isdigit() or not 1 <= int(days) <= MAX_DAYS:
+    day_count = parse_ascii_int(days, high=MAX_DAYS)
+    if day_count is None:
         raise InvalidInput("days out of range", field="days", max=MAX_DAYS)
     try:
         today = date.fromisoformat(day.strip()) if day.strip() else _today(settings)
     except ValueError as exc:
         raise InvalidInput("not a date", field="day") from exc
     chosen = kind if kind in KINDS else ""
-    trends = service.lookup_trends(db, today=today, days=int(days), kind=chosen or None, limit=100)
-    return Figures(today=today, days=int(days), kind=chosen, trends=trends)
+    trends = service.lookup_trends(db, today=today, days=day_count, kind=chosen or None, limit=100)
+    return Figures(today=today, days=day_count, kind=chosen, trends=trends)
 
 
 FilterText = Annotated[str, Query(max_length=16)]

@@ -14,6 +14,7 @@ from kefu.deps import CSRF_FIELD, SettingsDep, StaffPrincipal, require
 from kefu.errors import KefuError
 from kefu.i18n import translate
 from kefu.identity import service as identity_service
+from kefu.numbers import RowId
 from kefu.wallet.port import build_gateway
 from kefu.web.templating import render
 
@@ -60,7 +61,7 @@ def queue(
     request: Request,
     staff: Decider,
     db: DbSession,
-    decided: Annotated[int | None, Query(ge=1)] = None,
+    decided: Annotated[RowId | None, Query()] = None,
 ) -> Response:
     return _page(request, db, staff, decided=decided)
 
@@ -71,7 +72,7 @@ def decide(
     staff: Decider,
     db: DbSession,
     settings: SettingsDep,
-    approval_id: Annotated[int, Path(ge=1)],
+    approval_id: Annotated[RowId, Path()],
     decision: Annotated[Literal["approve", "reject"], Form()],
     reason: Annotated[str, Form(max_length=400)] = "",
 ) -> Response:

@@ -31,6 +31,7 @@ from kefu.identity import otp
 from kefu.identity import service as identity_service
 from kefu.identity.models import Customer
 from kefu.masking import mask_card, mask_email, mask_phone
+from kefu.numbers import RowId
 from kefu.voice import views as voice_views
 from kefu.wallet.errors import WalletNotFound
 from kefu.wallet.port import WalletGateway, build_gateway
@@ -40,7 +41,7 @@ from kefu.web.templating import render
 router = APIRouter(prefix="/console", include_in_schema=False)
 Reader = Annotated[StaffPrincipal, Depends(require("customer.read"))]
 Actor = Annotated[StaffPrincipal, Depends(require("wallet.act"))]
-CustomerId = Annotated[int, Path(ge=1)]
+CustomerId = Annotated[RowId, Path()]
 FINISHED_CASE = ("resolved", "closed")
 
 
@@ -167,7 +168,7 @@ def customer_page(
     settings: SettingsDep,
     customer_id: CustomerId,
     done: Annotated[str | None, Query(max_length=24)] = None,
-    approval: Annotated[int | None, Query(ge=1)] = None,
+    approval: Annotated[RowId | None, Query()] = None,
     case: Annotated[str | None, Query(max_length=40)] = None,
 ) -> Response:
     customer = identity_service.get_customer(db, customer_id)
