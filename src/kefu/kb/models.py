@@ -55,3 +55,21 @@ class FaqFeedback(Base):
     helpful: Mapped[bool] = mapped_column(Boolean)
     client_hash: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class FaqSearchMiss(Base):
+    """A help-center search that found nothing (``found == 0``) or only poor answers,
+    counted per normalised query and language, so an admin sees what customers looked
+    for and did not find. Only the query's words are kept, never who asked."""
+
+    __tablename__ = "faq_search_miss"
+    __table_args__ = (UniqueConstraint("lang", "query"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lang: Mapped[str] = mapped_column(String(8))
+    query: Mapped[str] = mapped_column(String(100))
+    searches: Mapped[int] = mapped_column(Integer)
+    nothing_found: Mapped[int] = mapped_column(Integer)  # of them, how many found nothing
+    first_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    last_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+    answered_by: Mapped[str | None] = mapped_column(String(SLUG_LENGTH))  # article written

@@ -218,7 +218,21 @@ def search(
     limit: int = 10,
     intents: Sequence[tuple[str, float]] = (),
 ) -> list[ArticleText]:
-    """Published articles for a query, best first.
+    """Published articles for a query, best first (``ranked`` says how each scored)."""
+    return [
+        text for text, _score in ranked(db, query=query, lang=lang, limit=limit, intents=intents)
+    ]
+
+
+def ranked(
+    db: Session,
+    *,
+    query: str,
+    lang: str,
+    limit: int = 10,
+    intents: Sequence[tuple[str, float]] = (),
+) -> list[tuple[ArticleText, float]]:
+    """Published articles for a query with their scores, best first.
 
     ``intents`` is what the assistant understood the query to be about (intent ids with
     probabilities, from ``bot.service.guess_intents``). People search the way they talk
@@ -254,11 +268,11 @@ def search(
         article_slug = slug_of_intent.get(intent)
         if article_slug is not None and probability >= MIN_INTENT_PROBABILITY:
             scores[article_slug] = scores.get(article_slug, 0.0) + probability
-    ranked = sorted(scores, key=lambda slug: (-scores[slug], slug))[:limit]
+    best = sorted(scores, key=lambda slug: (-scores[slug], slug))[:limit]
     found = []
-    for slug in ranked:
+    for slug in best:
         try:
-            found.append(get_article(db, slug=slug, lang=lang))
+            found.append((get_article(db, slug=slug, lang=lang), scores[slug]))
         except NotFound:
             continue  # published without a text in this language yet
     return found

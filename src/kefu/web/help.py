@@ -19,9 +19,11 @@ from kefu.db import DbSession
 from kefu.deps import LangDep, SettingsDep
 from kefu.errors import InvalidInput, NotFound
 from kefu.i18n import Lang
+from kefu.kb import admin as kb_admin
+from kefu.kb import render as kb_render
 from kefu.kb import service as kb_service
 from kefu.web.forms import render_help
-from kefu.web.help_view import channel_groups, excerpt, paragraphs
+from kefu.web.help_view import channel_groups, excerpt
 
 router = APIRouter(prefix="/help", include_in_schema=False)
 HOME_CHANNEL_GROUPS = ("hotline", "online")  # the rest is one tap away on Contact us
@@ -66,15 +68,19 @@ def search(
 ) -> Response:
     query = q.strip()
     guess: kb_service.IntentGuesser = request.app.state.guess_intents
-    hits = (
-        kb_service.search(db, query=query, lang=lang, limit=10, intents=guess(query))
+    scored = (
+        kb_service.ranked(db, query=query, lang=lang, limit=10, intents=guess(query))
         if query
         else []
     )
+    if query:  # what customers looked for and did not find, for the knowledge base's admins
+        best = scored[0][1] if scored else None
+        kb_admin.record_search(db, query=query, lang=lang, best_score=best)
+        db.commit()
     return render_help(
         request,
         "help/search.html",
-        {"query": query, "hits": [(a, excerpt(a.body)) for a in hits]},
+        {"query": query, "hits": [(a, excerpt(a.body)) for a, _score in scored]},
     )
 
 
@@ -89,7 +95,7 @@ def article(
     return render_help(
         request,
         "help/article.html",
-        {"article": text, "paragraphs": paragraphs(text.body)},
+        {"article": text, "body_html": kb_render.to_html(text.body)},
     )
 
 

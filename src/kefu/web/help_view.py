@@ -75,19 +75,3 @@ def excerpt(body: str, length: int = 44) -> str:
             text = text[:1].upper() + text[1:]  # a sentence start once the label is gone
             return text if len(text) <= length else text[: length - 1].rstrip() + "…"
     return ""
-
-
-_LABEL = re.compile(r"^([^：:。.\n]{1,14}[：:])\s*(.*)$", re.S)
-
-
-def paragraphs(body: str) -> list[tuple[str, str]]:
-    """An article's paragraphs as (lead-in label, text): FAQ answers are written as
-    "发生了什么：…", "怎么做：…", and the label reads better set apart."""
-    parts = []
-    for line in body.split("\n"):
-        line = line.strip()
-        if not line:
-            continue
-        match = _LABEL.match(line)
-        parts.append((match.group(1), match.group(2)) if match else ("", line))
-    return parts

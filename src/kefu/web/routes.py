@@ -10,6 +10,7 @@ from kefu.chat.skills_pages import router as skills_router
 from kefu.config import Settings
 from kefu.identity.pages import router as staff_router
 from kefu.identity.two_factor_pages import router as two_factor_router
+from kefu.kb.pages import router as kb_pages_router
 from kefu.web.antifraud import router as antifraud_router
 from kefu.web.approvals import router as approvals_router
 from kefu.web.console import router as console_router
@@ -29,6 +30,7 @@ def mount_web(app: FastAPI, settings: Settings) -> None:
     app.include_router(staff_router)
     app.include_router(skills_router)
     app.include_router(two_factor_router)
+    app.include_router(kb_pages_router)
     app.include_router(customer_view_router)
     app.include_router(approvals_router)
     app.include_router(antifraud_router)
