@@ -1,7 +1,7 @@
 """help-center searches that found nothing or only poor answers, counted per query
 
 Revision ID: 0082
-Revises: 0081
+Revises: 0041
 Create Date: 2026-12-07 00:00:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import kefu.db
 
 revision: str = "0082"
-down_revision: str | None = "0081"
+down_revision: str | None = "0041"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
