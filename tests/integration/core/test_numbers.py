@@ -70,8 +70,10 @@ def _id_paths(app: FastAPI) -> list[str]:
         ints = [
             p.name for p in route.dependant.path_params if "int" in str(p.field_info.annotation)
         ]
+        for name in ints:
+            path = path.replace("{" + name + "}", "{n}")
         if ints:
-            paths.append(re.sub(r"\{(\w+)\}", lambda m: "{n}" if m.group(1) in ints else "x", path))
+            paths.append(re.sub(r"\{\w+\}(?<!\{n\})", "x", path))
     return paths
 
 
