@@ -311,6 +311,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(chat_ws_router)
     app.include_router(chat_console_router)
     app.include_router(chat_pages_router)
+    from kefu.notifications.routes import api as notifications_router
+    from kefu.notifications.routes import console as notifications_console_router
+
+    app.include_router(notifications_router, prefix="/api/v1")
+    app.include_router(notifications_console_router)
     if settings.widget_origins:
         app.add_middleware(WidgetCors, origins=settings.widget_origins)
     from kefu.voice.console import router as voice_console_router

@@ -24,6 +24,7 @@ _MODEL_MODULES = (
     "kefu.chat.attachments",
     "kefu.quality.models",
     "kefu.voice.models",
+    "kefu.notifications.models",
 )
 
 

@@ -246,12 +246,27 @@ def test_customer_verifies_is_handed_over_and_chats_with_an_agent(
         expect(banner).to_contain_text("客服 张敏 正在为您服务")
         expect(customer.get_by_text("客服 张敏 已接入会话")).to_be_visible()
 
+        with site.sessions() as db:  # accepting the chat made its case the agent's
+            handed = conversation_of(site)
+            case = db.get(Case, handed.case_id)
+            assert case is not None and case.owner_id is not None
+            assert (case.category, case.status, case.first_responded_at) == (
+                "payment_failed",
+                "new",
+                None,
+            )
+            assert case.subject.startswith("支付失败/扣款异常：支付失败但是钱被扣了")
+
         reply = agent.get_by_label("回复", exact=True)
         reply.fill("刘先生您好，我来帮您处理这笔扣款。")
         reply.press("Enter")
         from_agent = customer.locator(".msg.from-agent").last
         expect(from_agent).to_contain_text("我来帮您处理这笔扣款")
         expect(from_agent.locator(".who")).to_have_text("客服 张敏")
+        with site.sessions() as db:  # the first chat reply is the case's first response
+            case = db.get(Case, handed.case_id)
+            assert case is not None and case.first_responded_at is not None
+            assert case.status == "open"
 
         box.press_sequentially("好的", delay=50)
         expect(agent.get_by_text("客户正在输入…")).to_be_visible()
@@ -329,9 +344,24 @@ def test_customer_verifies_is_handed_over_and_chats_with_an_agent(
         reply.fill("1,288.00 元已退回您的钱包余额，请查收。")
         reply.press("Enter")
         expect(customer.locator(".msg.from-agent").last).to_contain_text("已退回您的钱包余额")
-        agent.get_by_role("button", name="问题已解决，结束会话").click()
+        summary = agent.get_by_label("发给客户的小结（可修改）")
+        expect(summary).to_have_value(re.compile("问题已解决"))
+        agent.get_by_label("继续跟进（工单保持处理中）").check()
+        expect(summary).to_have_value(re.compile("我们会继续处理"))  # follows the outcome
+        agent.get_by_label("问题已解决（工单标记为已解决）").check()
+        # what was done since the page opened: the refund, in the words the customer read
+        expect(summary).to_have_value(re.compile("已为您办理"))
+        expect(summary).to_have_value(re.compile(r"KF-\w{4}-\w{5}-\w"))
+        summary.press("End")
+        summary.press_sequentially("祝您生活愉快。")
+        screenshot(agent, "console-chat-end-summary")
+        agent.get_by_role("button", name="结束会话并发送小结").click()
         expect(agent).to_have_url(re.compile(r"/console/inbox$"))
         expect(customer.get_by_text("会话已结束。")).to_be_visible()
+        expect(customer.locator(".msg").filter(has_text="【客服小结】")).to_contain_text(
+            "祝您生活愉快。"
+        )
+        screenshot(customer, "chat-widget-summary")
         expect(customer.get_by_text("需退回 1288 元")).to_have_count(0)
 
         with site.sessions() as db:  # the quality service's periodic send, a little later

@@ -35,6 +35,7 @@ from kefu.i18n import Lang, normalise_lang, translate
 from kefu.identity import service as identity_service
 from kefu.identity.models import StaffUser
 from kefu.identity.permissions import has_permission
+from kefu.notifications import service as notifications
 from kefu.sensitive import mask
 from kefu.wallet.errors import IdempotencyConflict, IllegalTransition
 from kefu.wallet.port import ActionContext, WalletGateway
@@ -201,6 +202,20 @@ def submit(
         actor=actor,
         told=Told("support.told.pending", what=action),
     )
+    for decider in notifications.holders_of(db, DECIDE_PERMISSION[action]):
+        if decider.id != requester.id:
+            notifications.notify_translated(
+                db,
+                decider,
+                kind="approval",
+                key="approval.waiting",
+                link="/console/approvals",
+                who=requester.display_name,
+                what=translate(
+                    f"support.action.{action}", normalise_lang(decider.language) or "zh-CN"
+                ),
+                amount=request.amount or "",
+            )
     return request
 
 

@@ -9,10 +9,15 @@ must be strong enough for the action (``kefu.identity.questions.require_allowed`
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
+from typing import Any
+
 from kefu.bot.dialog import Dialog, Reply
+from kefu.bot.nlu.intents import INTENTS
 from kefu.cases import notify
 from kefu.cases import service as cases
-from kefu.cases.categories import category_for_intent
+from kefu.cases.categories import Category, category_for_intent
 from kefu.cases.models import Case
 from kefu.chat import service as chat
 from kefu.errors import PermissionDenied
@@ -111,8 +116,98 @@ def committed(d: Dialog, case: Case) -> str:
 
 
 def facts(d: Dialog) -> dict[str, str]:
-    """What the assistant learnt, for the person who takes over."""
-    return {key: str(value) for key, value in d.slots.items() if value not in (None, "")}
+    """What the assistant learnt, for the person who takes over: in the flow in progress,
+    or in the one just finished."""
+    last = d.state.get("last")
+    slots = dict(last.get("slots") or {}) if isinstance(last, dict) and not d.flow else {}
+    slots.update(d.slots)
+    return {key: str(value) for key, value in slots.items() if value not in (None, "")}
+
+
+# a customer message with a letter or a Chinese character in it (not a phone number, a code
+# or an amount typed in answer to a question)
+_WORDS = re.compile(r"[A-Za-z\u4e00-\u9fff]")
+WORDS_IN_SUBJECT = 80
+_FACTS_IN_SUBJECT = ("amount", "time_text")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """What the conversation is about: the intent that names the problem and the customer's
+    own first words about it (masked as stored), if they wrote any."""
+
+    intent: str
+    words: str | None
+
+
+def _names_a_problem(intent: object) -> bool:
+    return isinstance(intent, str) and category_for_intent(intent) is not Category.OTHER
+
+
+def problem(d: Dialog) -> Problem:
+    """The problem behind a conversation, for the case and the queue: the flow in progress,
+    else the flow finished last, else the latest message the assistant understood with
+    confidence as a problem. "Person please" names no problem: the one asked about before
+    it does. ``intent`` is ``human_agent`` when the customer never said what was wrong."""
+    last = d.state.get("last")
+    candidates: list[object] = [d.flow, last.get("flow") if isinstance(last, dict) else None]
+    history = chat.messages(d.db, d.conversation)
+    by_seq = {m.seq: m for m in history}
+    understood = [
+        m
+        for m in history
+        if m.sender == "bot" and float(m.data.get("confidence") or 0) >= d.settings.bot_confident
+    ]
+    candidates += [m.data.get("intent") for m in reversed(understood)]
+    intent = next((str(c) for c in candidates if _names_a_problem(c)), None)
+    if intent is None:
+        return Problem("escalate" if d.flow == "escalate" else "human_agent", None)
+    for reply in understood:
+        if reply.data.get("intent") != intent:
+            continue
+        asked = by_seq.get(int(reply.data.get("in_reply_to") or 0))
+        if asked is not None and _own_words(asked.text, by_seq.get(asked.seq - 1)):
+            return Problem(intent, asked.text)
+    return Problem(intent, None)
+
+
+def _own_words(text: str, before: Any) -> bool:
+    """Typed by the customer, not a quick reply tapped (its value is an intent or a choice
+    the assistant offered) nor a number answering a question."""
+    value = text.strip()
+    if value in INTENTS or not _WORDS.search(value):
+        return False
+    offered = before.data.get("quick_replies") if before is not None else None
+    return not any(isinstance(q, dict) and q.get("value") == value for q in offered or [])
+
+
+def case_subject(d: Dialog, intent: str) -> str:
+    """The subject an agent reads in a list: the problem, the customer's words, the facts
+    collected (amount, time, transaction), e.g. 充值没到账：我充值了500块钱一直没到账（¥500.00）."""
+    found = problem(d)
+    words = found.words if found.intent == intent else None
+    topic = d.t(f"bot.topic.{intent}") if _names_a_problem(intent) else d.t("bot.case.no_topic")
+    subject = topic
+    if words:
+        short = " ".join(words.split())
+        if len(short) > WORDS_IN_SUBJECT:
+            short = short[: WORDS_IN_SUBJECT - 1] + "…"
+        subject = d.t("bot.case.subject_words", topic=topic, words=short)
+    known = _subject_facts(d)
+    if known:
+        subject += d.t("bot.case.subject_facts", facts=d.t("bot.case.fact_separator").join(known))
+    return subject
+
+
+def _subject_facts(d: Dialog) -> list[str]:
+    slots = facts(d)
+    known = []
+    for key in _FACTS_IN_SUBJECT:
+        value = slots.get(key)
+        if value in (None, ""):
+            continue
+        known.append(d.money(str(value)) if key == "amount" else str(value))
+    return known
 
 
 def hand_over(d: Dialog, *, reason: str, tier: str = "tier1", urgent: bool = False) -> Reply:
@@ -121,14 +216,17 @@ def hand_over(d: Dialog, *, reason: str, tier: str = "tier1", urgent: bool = Fal
     from kefu.chat import routing
 
     conversation = d.conversation
-    intent = d.flow or conversation.intent or "human_agent"
     case = current_case(d)
-    if case is None and conversation.customer_id is not None and d.verified:
+    intent = problem(d).intent
+    if case is not None and case.status not in ("resolved", "closed"):
+        intent = case.category if _names_a_problem(case.category) else intent
+    elif conversation.customer_id is not None and d.verified:
+        # the conversation itself joins the case's timeline message by message
+        # (chat.copy_to_case), so no transcript goes into a description
         case = open_case(
             d,
             intent=intent,
-            subject=d.t("bot.case.subject", topic=d.t(f"bot.topic.{intent}")),
-            description=chat.transcript(d.db, conversation),
+            subject=case_subject(d, intent),
             priority="urgent" if urgent else None,
         )
     conversation.urgent = conversation.urgent or urgent

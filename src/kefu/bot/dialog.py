@@ -10,6 +10,7 @@ across turns, processes and restarts. Keys:
 ``misses``    messages in a row the assistant did not understand
 ``choices``   intents offered when it was unsure
 ``verify``    the pending verification's public id and the step to resume afterwards
+``last``      the flow finished last and the facts it had collected, for a hand-over after it
 """
 
 from __future__ import annotations
@@ -113,6 +114,8 @@ class Dialog:
         self.state["step"] = step
 
     def finish(self) -> None:
+        if self.flow is not None:
+            self.state["last"] = {"flow": self.flow, "slots": dict(self.state.get("slots") or {})}
         for key in ("flow", "step", "slots", "choices"):
             self.state.pop(key, None)
 

@@ -134,7 +134,7 @@ def _open_case_step(d: Dialog) -> Reply | None:
     case = actions.open_case(
         d,
         intent=intent,
-        subject=d.t("bot.case.subject", topic=d.t(f"bot.topic.{intent}")),
+        subject=actions.case_subject(d, intent),
         description=d.t(
             "bot.case.facts",
             facts=", ".join(f"{k}={v}" for k, v in actions.facts(d).items()) or "-",
@@ -226,7 +226,7 @@ def _trace(d: Dialog, intent: str, found: str, transaction_id: str, traced_key: 
     case = actions.open_case(
         d,
         intent=intent,
-        subject=d.t("bot.case.subject", topic=d.t(f"bot.topic.{intent}")),
+        subject=actions.case_subject(d, intent),
         description=found,
         links=(("transaction", transaction_id),),
     )
@@ -431,7 +431,7 @@ def _unauthorised_freeze(d: Dialog) -> Reply | None:
     case = actions.open_case(
         d,
         intent="unauthorized_transaction",
-        subject=d.t("bot.case.subject", topic=d.t("bot.topic.unauthorized_transaction")),
+        subject=actions.case_subject(d, "unauthorized_transaction"),
         description=d.t("bot.unauthorised.case_text", transaction=transaction_id),
         priority="high",
         links=(("transaction", transaction_id),),
@@ -658,7 +658,7 @@ def _was_it_you(d: Dialog) -> Reply | None:
     case = actions.open_case(
         d,
         intent="suspicious_login",
-        subject=d.t("bot.case.subject", topic=d.t("bot.topic.suspicious_login")),
+        subject=actions.case_subject(d, "suspicious_login"),
         description=d.t("bot.login.case_text"),
         priority="high",
     )
@@ -757,7 +757,7 @@ def _complaint_open(d: Dialog) -> Reply:
     case = actions.open_case(
         d,
         intent="complaint",
-        subject=d.t("bot.case.subject", topic=d.t("bot.topic.complaint")),
+        subject=actions.case_subject(d, "complaint"),
         description=str(d.slots.get("details") or d.text),
     )
     d.finish()

@@ -116,6 +116,7 @@ def respond(
     if conversation.status != "bot":
         # a person has the conversation: the assistant only says where things stand
         key = "bot.handoff.waiting" if conversation.status == "queued" else "bot.handoff.with_agent"
+        chat.copy_to_case(db, conversation)
         return BotTurn(
             conversation,
             d.t(key),
@@ -154,6 +155,7 @@ def respond(
         )
         for reply in replies
     ]
+    chat.copy_to_case(db, conversation)
     last = replies[-1]
     return BotTurn(
         conversation=conversation,

@@ -22,9 +22,12 @@ from kefu.channels.senders import Senders
 from kefu.config import Settings
 from kefu.db import utcnow
 from kefu.errors import InvalidInput
+from kefu.i18n import normalise_lang, translate
+from kefu.identity import service as identity_service
 from kefu.quality import case_hooks as quality_hooks
 
 MAX_MESSAGE = 20_000
+REPLY_EXCERPT = 80
 
 
 def _text(body: str) -> str:
@@ -127,6 +130,7 @@ def customer_message(
             now=now,
             data={"follow_up_case": follow_up.reference},
         )
+        _tell_owner(db, case, follow_up, body=body, channel=channel, now=now)
         return follow_up
     timeline.add_event(
         db,
@@ -149,8 +153,81 @@ def customer_message(
             now=now,
             reason=None,
         )
+    _tell_owner(db, case, case, body=body, channel=channel, now=now)
     service.schedule_reindex(db, case)
     return case
+
+
+def _tell_owner(
+    db: Session, case: Case, landed: Case, *, body: str, channel: str, now: datetime
+) -> None:
+    """The owner of the case hears that their customer wrote (on ``landed``: the case
+    itself, or the follow-up opened when it was closed too long ago), in their language."""
+    if case.owner_id is None:
+        return
+    owner = identity_service.get_staff(db, case.owner_id)
+    if not owner.is_active:
+        return
+    lang = normalise_lang(owner.language) or "zh-CN"
+    excerpt = " ".join(body.split())
+    if len(excerpt) > REPLY_EXCERPT:
+        excerpt = excerpt[: REPLY_EXCERPT - 1] + "…"
+    notify.notify_staff(
+        db,
+        landed,
+        kind="customer_reply",
+        recipient="owner",
+        staff_user_id=owner.id,
+        body=translate(
+            "case.customer_replied",
+            lang,
+            reference=landed.reference,
+            channel=translate(f"case.reply_channel.{channel}", lang),
+            excerpt=excerpt,
+        ),
+        now=now,
+        actor=audit.Actor.system(),
+    )
+
+
+def chat_message(
+    db: Session,
+    case: Case,
+    *,
+    text: str,
+    actor: audit.Actor,
+    internal: bool,
+    conversation_id: int,
+    seq: int,
+    at: datetime,
+) -> None:
+    """A message of a chat about the case joins its timeline as it was said: the customer's,
+    the assistant's and the agent's words as messages the customer sees on their case page,
+    an agent's internal note as a note they never see."""
+    timeline.add_event(
+        db,
+        case,
+        kind="note" if internal else "message",
+        actor=actor,
+        now=at,
+        visibility=timeline.INTERNAL if internal else timeline.PUBLIC,
+        body=text,
+        data={"channel": "chat", "conversation_id": conversation_id, "seq": seq},
+    )
+
+
+def chat_reply(
+    db: Session, case: Case, *, actor: audit.Actor, settings: Settings, now: datetime
+) -> None:
+    """An agent answered the customer in a live chat about the case: the first answer is
+    the case's first response (the chat reports it to quality itself), and a new case is
+    being worked."""
+    if case.first_responded_at is None:
+        case.first_responded_at = now
+    if case.status == Status.NEW.value:
+        service.move(
+            db, case, target=Status.OPEN, mover=Mover.STAFF, actor=actor, settings=settings, now=now
+        )
 
 
 def _within_reopen_window(case: Case, settings: Settings, now: datetime) -> bool:

@@ -47,9 +47,11 @@ def _tell_owner_and_supervisors(
     key: str,
     now: datetime,
     actor: audit.Actor,
+    done: str | None = None,
     **params: Any,
 ) -> int:
-    """One console notification each, in the recipient's language."""
+    """One console notification each, in the recipient's language; ``done`` names the
+    catalogue text of what the system did about it (with the case's tier)."""
     staff = {user.id: user for user in identity_service.list_staff(db) if user.is_active}
     recipients: list[tuple[str, int]] = []
     if case.owner_id is not None and case.owner_id in staff:
@@ -61,6 +63,8 @@ def _tell_owner_and_supervisors(
     ]
     for recipient, staff_id in recipients:
         lang = normalise_lang(staff[staff_id].language) or "zh-CN"
+        if done is not None:
+            params["what"] = translate(done, lang, tier=translate(f"case.tier.{case.tier}", lang))
         notify.notify_staff(
             db,
             case,
@@ -206,13 +210,11 @@ def run_scan(db: Session, *, settings: Settings, now: datetime | None = None) ->
             report.breached.append(case.reference)
         else:
             report.warned.append(case.reference)
-        reason = translate(
-            "case.auto_escalation_reason",
-            lang,
-            steps=", ".join(translate(f"case.sla_step.{s}", lang) for s in steps),
-        )
+        steps_text = ", ".join(translate(f"case.sla_step.{s}", lang) for s in steps)
+        reason = translate("case.auto_escalation_reason", lang, steps=steps_text)
         current = TIER_ORDER.index(Tier(case.tier))
-        if current + 1 < len(TIER_ORDER):
+        at_top = current + 1 >= len(TIER_ORDER)
+        if not at_top:
             _raise_tier(
                 db,
                 case,
@@ -224,8 +226,15 @@ def run_scan(db: Session, *, settings: Settings, now: datetime | None = None) ->
             )
             report.escalated.append(case.reference)
         else:
+            # nothing above to escalate to: the timeline says so rather than "escalated"
             timeline.add_event(
-                db, case, kind="sla", actor=SYSTEM, now=now, body=reason, data={"steps": steps}
+                db,
+                case,
+                kind="sla",
+                actor=SYSTEM,
+                now=now,
+                body=translate("case.sla_top_reason", lang, steps=steps_text),
+                data={"steps": steps},
             )
             audit.record(
                 db,
@@ -242,6 +251,7 @@ def run_scan(db: Session, *, settings: Settings, now: datetime | None = None) ->
             key=f"case.sla_alert.{steps[-1]}",
             now=now,
             actor=SYSTEM,
+            done="case.sla_done.top" if at_top else "case.sla_done.escalated",
         )
     db.flush()
     return report

@@ -20,6 +20,17 @@ from kefu.channels.senders import Senders
 from kefu.config import Settings
 from kefu.i18n import Lang, normalise_lang, translate
 from kefu.identity import service as identity_service
+from kefu.notifications import service as notifications
+
+# case notification kind -> the staff notification's kind (SLA warnings and breaches are
+# "sla"); a follow-up reminder is about the SLA of a case someone owns
+_STAFF_KINDS = {
+    "escalated": "escalation",
+    "reminder": "sla",
+    "customer_reply": "customer_reply",
+    "mention": "mention",
+    "assignment": "assignment",
+}
 
 
 def local_time(moment: datetime, settings: Settings) -> str:
@@ -72,7 +83,21 @@ def notify_staff(
         body=body,
         data={"notification": kind, "recipient": recipient, "staff_user_id": staff_user_id},
     )
+    if staff_user_id is not None:
+        notifications.notify(
+            db,
+            staff_id=staff_user_id,
+            kind=_STAFF_KINDS.get(kind, "sla"),
+            body=body,
+            link=case_link(case),
+            now=now,
+        )
     return note
+
+
+def case_link(case: Case) -> str:
+    """The case's page in the console."""
+    return f"/console/cases/{case.reference}"
 
 
 def notify_customer(
@@ -89,9 +114,24 @@ def notify_customer(
 ) -> CaseNotification | None:
     """Send ``text_key`` to the customer on the case, by SMS if they have a phone, else by
     e-mail; None when the customer has neither."""
+    body = translate(text_key, case_lang(case), reference=case.reference, **params)
+    return send_to_customer(db, case, kind=kind, body=body, now=now, senders=senders, actor=actor)
+
+
+def send_to_customer(
+    db: Session,
+    case: Case,
+    *,
+    kind: str,
+    body: str,
+    now: datetime,
+    senders: Senders,
+    actor: audit.Actor,
+) -> CaseNotification | None:
+    """Send a written text to the customer on the case (SMS if they have a phone, else
+    e-mail), recorded as a notification and a public timeline event."""
     customer = identity_service.get_customer(db, case.customer_id)
     lang = case_lang(case)
-    body = translate(text_key, lang, reference=case.reference, **params)
     channel: str
     if customer.phone:
         channel, to = "sms", customer.phone

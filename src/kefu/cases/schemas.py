@@ -228,7 +228,7 @@ class CaseDetail(CaseRead):
 
 class PublicEvent(BaseModel):
     kind: str
-    author: Literal["you", "staff", "system"]
+    author: Literal["you", "staff", "assistant", "system"]
     body: str | None
     created_at: datetime
 
@@ -251,9 +251,11 @@ class CaseTracking(BaseModel):
     def of(
         cls, case: Case, events: list[CaseEvent], settings: Settings, lang: Lang, committed: str
     ) -> CaseTracking:
-        def author(event: CaseEvent) -> Literal["you", "staff", "system"]:
+        def author(event: CaseEvent) -> Literal["you", "staff", "assistant", "system"]:
             if event.actor_role == "customer":
                 return "you"
+            if event.actor_role == "assistant":
+                return "assistant"
             return "system" if event.actor_role == "system" else "staff"
 
         finished = case.status in ("resolved", "closed")
@@ -271,9 +273,11 @@ class CaseTracking(BaseModel):
                 if case.category == Category.COMPLAINT and finished
                 else None
             ),
+            # in the order things happened: a chat's messages join the timeline when the
+            # chat changes, after events of the same moments
             timeline=[
                 PublicEvent(kind=e.kind, author=author(e), body=e.body, created_at=e.created_at)
-                for e in events
+                for e in sorted(events, key=lambda e: (e.created_at, e.id))
             ],
         )
 

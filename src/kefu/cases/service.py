@@ -26,6 +26,7 @@ from kefu.channels.senders import Senders
 from kefu.config import Settings
 from kefu.db import utcnow
 from kefu.errors import InvalidInput
+from kefu.i18n import normalise_lang, translate
 from kefu.identity import service as identity_service
 from kefu.quality import case_hooks as quality_hooks
 from kefu.search import service as search_service
@@ -580,7 +581,44 @@ def assign(
         before={"owner_id": before},
         after={"owner_id": owner_id},
     )
+    if owner_username is not None and actor.name != f"staff:{owner_username}":
+        _tell_staff(
+            db, case, owner_username, kind="assignment", key="case.assigned_to_you", now=now
+        )
     return case
+
+
+def _tell_staff(
+    db: Session,
+    case: Case,
+    username: str,
+    *,
+    kind: str,
+    key: str,
+    now: datetime,
+    **params: str,
+) -> None:
+    """A console notification to one staff member, in their language."""
+    user = identity_service.get_staff_by_username(db, username)
+    if user is None or not user.is_active:
+        return
+    notify.notify_staff(
+        db,
+        case,
+        kind=kind,
+        recipient="owner" if user.id == case.owner_id else "staff",
+        staff_user_id=user.id,
+        body=translate(
+            key,
+            normalise_lang(user.language) or "zh-CN",
+            reference=case.reference,
+            subject=case.subject,
+            **params,
+        ),
+        now=now,
+        actor=audit.Actor.system(),
+    )
+
 
 
 def add_note(

@@ -308,6 +308,11 @@ def reset_bus() -> None:
         _current.clear()
 
 
+def staff_channel(staff_id: int) -> str:
+    """The channel of one staff member's open console pages: their work and notifications."""
+    return f"agent:{staff_id}"
+
+
 def after_commit(db: Session, channel: str, message: Message) -> None:
     """Publish ``message`` once the session's transaction commits; drop it on rollback
     (a rolled-back savepoint drops what was added inside it)."""

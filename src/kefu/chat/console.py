@@ -177,6 +177,9 @@ def chat_page(
             ],
             "tiers": routing.TIERS,
             "timezone": settings.timezone,
+            "summaries": live.summary_drafts(db, conversation, settings=settings)
+            if conversation.status == "active"
+            else {},
         },
     )
 
@@ -218,19 +221,38 @@ def transfer(
 
 @router.post("/chats/{conversation_id}/end")
 def end_chat(
+    request: Request,
     conversation_id: ConversationKey,
     staff: Agent,
     db: DbSession,
     settings: SettingsDep,
     outcome: Annotated[str, Form(max_length=10)] = "solved",
+    summary_text: Annotated[str, Form(alias="summary", max_length=4000)] = "",
 ) -> Response:
-    """``outcome``: ``solved`` (the case too), or ``open`` (the case goes on)."""
-    if outcome not in ("solved", "open"):
-        raise InvalidInput("unknown outcome", field="outcome")
+    """``outcome`` sets the case: ``solved``, ``open`` (worked on) or ``waiting`` (on the
+    customer); ``summary`` is the written summary as the agent left it."""
     conversation = live.conversation_for_staff(db, staff.user, conversation_id)
-    live.end_chat(db, conversation, staff.user, solved=outcome == "solved", settings=settings)
+    live.end_chat(
+        db,
+        conversation,
+        staff.user,
+        outcome=outcome,
+        summary_text=summary_text,
+        settings=settings,
+        senders=request.app.state.senders,
+    )
     db.commit()
     return RedirectResponse("/console/inbox", status_code=303)
+
+
+@router.get("/chats/{conversation_id}/summary")
+def summary_drafts(
+    conversation_id: ConversationKey, staff: Agent, db: DbSession, settings: SettingsDep
+) -> Response:
+    """The written summary per outcome as it stands now (an action done since the page
+    opened is in it), for the end-of-chat form."""
+    conversation = live.conversation_for_staff(db, staff.user, conversation_id)
+    return JSONResponse(live.summary_drafts(db, conversation, settings=settings))
 
 
 @router.get("/chats/{conversation_id}/canned")

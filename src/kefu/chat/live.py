@@ -18,10 +18,13 @@ from sqlalchemy.orm import Session, UOWTransaction
 
 from kefu import audit
 from kefu.bot import service as bot_service
+from kefu.cases import conversation as case_conversation
 from kefu.cases import service as cases_service
+from kefu.cases import summary
 from kefu.cases.models import Case
 from kefu.cases.transitions import FINISHED, Mover, Status
 from kefu.channels import delivery
+from kefu.channels.senders import Senders, build_senders
 from kefu.chat import bus, routing
 from kefu.chat import service as chat
 from kefu.chat.models import ChatMessage, Conversation
@@ -35,6 +38,9 @@ from kefu.identity.permissions import has_permission
 from kefu.quality import events as quality
 
 MAX_TEXT = chat.MAX_TEXT
+# chats in a window that closes: the summary also goes by SMS (or e-mail) to keep; a
+# WeChat or SMS conversation keeps it where it was said
+SUMMARY_BY_TEXT = frozenset({"web", "app", "cli"})
 
 
 def channel(conversation_id: int) -> str:
@@ -146,6 +152,7 @@ def customer_says(
     stored = chat.append(
         db, conversation, sender="customer", text=text, client_msg_id=client_msg_id, now=now
     )
+    chat.copy_to_case(db, conversation)
     return [stored]
 
 
@@ -164,6 +171,7 @@ def customer_leaves(
             routing.cancel(db, item, reason="customer_left", now=now)
     _system(db, conversation, "chat.system.customer_left", now)
     _close(db, conversation, now, item)
+    chat.copy_to_case(db, conversation)
 
 
 def customer_gone(db: Session, conversation: Conversation, *, now: datetime | None = None) -> None:
@@ -204,6 +212,7 @@ def sweep_abandoned(
         if conversation is not None and conversation.status != "closed":
             _system(db, conversation, "chat.system.abandoned", now)
             _close(db, conversation, now, item)
+            chat.copy_to_case(db, conversation)
     return len(gone)
 
 
@@ -279,9 +288,13 @@ def accept(
     settings: Settings | None = None,
     now: datetime | None = None,
 ) -> WorkItem:
-    """The agent takes the item; a chat becomes theirs and the customer is told who."""
+    """The agent takes the item; a chat becomes theirs and the customer is told who. The
+    item's case is the agent's too: one piece of work."""
     now = now or utcnow()
     routing.accept(db, item, staff, settings=settings, now=now)
+    case = db.get(Case, item.case_id) if item.case_id is not None else None
+    if case is not None and Status(case.status) not in FINISHED:
+        cases_service.assign(db, case, owner_username=staff.username, actor=_actor(staff), now=now)
     if item.conversation_id is not None:
         conversation = db.get(Conversation, item.conversation_id)
         if conversation is not None:
@@ -296,7 +309,12 @@ def accept(
                 data={"agent_name": staff.display_name},
                 name=staff.display_name,
             )
+            chat.copy_to_case(db, conversation)
     return item
+
+
+def _actor(staff: StaffUser) -> audit.Actor:
+    return audit.Actor(name=f"staff:{staff.username}", role=staff.role)
 
 
 def agent_says(
@@ -307,6 +325,7 @@ def agent_says(
     *,
     internal: bool = False,
     client_msg_id: str | None = None,
+    settings: Settings | None = None,
     now: datetime | None = None,
 ) -> ChatMessage:
     """A reply to the customer from the agent who holds the chat, or an internal note
@@ -346,6 +365,12 @@ def agent_says(
     )
     if message.seq > known:  # to the customer's channel, once
         delivery.relay(db, conversation, message)
+    case = db.get(Case, conversation.case_id) if conversation.case_id is not None else None
+    if case is not None and not internal and Status(case.status) not in FINISHED:
+        case_conversation.chat_reply(
+            db, case, actor=_actor(staff), settings=settings or get_settings(), now=now
+        )
+    chat.copy_to_case(db, conversation)
     if first and message.seq > known:  # not a resend of a message already stored
         item = routing.open_item(db, conversation_id=conversation.id)
         quality.record(
@@ -412,7 +437,30 @@ def transfer(
     conversation.status = "queued"
     conversation.assigned_staff_id = None
     _system(db, conversation, "chat.system.transferring", now)
+    chat.copy_to_case(db, conversation)
     return item
+
+
+def summary_drafts(
+    db: Session, conversation: Conversation, *, settings: Settings | None = None
+) -> dict[str, str]:
+    """The written summary the customer will receive when the chat ends, per outcome the
+    agent may choose, for the agent to read and edit first."""
+    settings = settings or get_settings()
+    case = db.get(Case, conversation.case_id) if conversation.case_id is not None else None
+    since = conversation.handed_over_at or conversation.created_at
+    return {
+        outcome: summary.draft(
+            db,
+            case,
+            contact="chat",
+            outcome=outcome,
+            since=since,
+            settings=settings,
+            lang=_lang(conversation),
+        )
+        for outcome in summary.OUTCOMES
+    }
 
 
 def end_chat(
@@ -420,40 +468,59 @@ def end_chat(
     conversation: Conversation,
     staff: StaffUser,
     *,
-    solved: bool,
+    outcome: str,
+    summary_text: str | None = None,
     settings: Settings | None = None,
+    senders: Senders | None = None,
     now: datetime | None = None,
 ) -> None:
-    """The agent ends the chat and their slot frees up. ``solved``: the problem is solved —
-    the chat's case (if any) is resolved with it, and the customer is asked how it went;
-    otherwise the case stays open for follow-up and only the chat ends."""
+    """The agent ends the chat and their slot frees up. ``outcome`` sets the chat's case:
+    ``solved`` resolves it (and the customer is asked how it went), ``open`` keeps it
+    being worked, ``waiting`` waits on the customer. The customer receives the written
+    summary (``summary_text`` as the agent edited it, else the draft) in the chat and, as
+    a chat window does not stay open, by SMS or e-mail; it stays on the case's timeline."""
     settings = settings or get_settings()
     now = now or utcnow()
+    if outcome not in summary.OUTCOMES:
+        raise InvalidInput("unknown outcome", field="outcome")
     if conversation.status != "active" or (
         conversation.assigned_staff_id != staff.id
         and not has_permission(staff.role, "routing.supervise")
     ):
         raise Conflict("only an active chat you hold can be closed", reason="not_holder")
+    written = summary.clean(
+        summary_text, summary_drafts(db, conversation, settings=settings)[outcome]
+    )
     item = routing.open_item(db, conversation_id=conversation.id, lock=True)
     if item is not None:
         routing.finish(db, item, now)
+    solved = outcome == "solved"
     key = "chat.system.resolved" if solved else "chat.system.ended_open"
     _system(db, conversation, key, now, name=staff.display_name)
+    _system(db, conversation, "chat.system.summary", now, data={"summary": True}, text=written)
     # the chat's contact takes in its case before the case resolves (and its survey is
     # planned), so the figures and the survey count one contact
     _close(db, conversation, now, item)
+    chat.copy_to_case(db, conversation)
     case = db.get(Case, conversation.case_id) if conversation.case_id is not None else None
-    if solved and case is not None and Status(case.status) not in FINISHED:
-        cases_service.move(
-            db,
-            case,
-            target=Status.RESOLVED,
-            mover=Mover.STAFF,
-            actor=audit.Actor(name=f"staff:{staff.username}", role=staff.role),
-            settings=settings,
-            now=now,
-            reason="chat",
-        )
+    actor = _actor(staff)
+    if case is not None and Status(case.status) not in FINISHED:
+        target = {
+            "solved": Status.RESOLVED,
+            "open": Status.OPEN,
+            "waiting": Status.PENDING_CUSTOMER,
+        }[outcome]
+        if target.value != case.status:
+            cases_service.move(
+                db,
+                case,
+                target=target,
+                mover=Mover.STAFF,
+                actor=actor,
+                settings=settings,
+                now=now,
+                reason="chat" if solved else None,
+            )
     elif solved and case is None:
         quality.record(
             db,
@@ -464,6 +531,15 @@ def end_chat(
             work_item_id=item.id if item is not None else None,
             staff_id=staff.id,
             customer_id=conversation.customer_id,
+        )
+    if case is not None and conversation.channel in SUMMARY_BY_TEXT:
+        summary.send(
+            db,
+            case,
+            body=written,
+            senders=senders or build_senders(settings),
+            actor=actor,
+            now=now,
         )
 
 

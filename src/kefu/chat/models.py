@@ -42,6 +42,8 @@ class Conversation(Base):
     urgent: Mapped[bool] = mapped_column(Boolean, default=False)
     scam_flagged: Mapped[bool] = mapped_column(Boolean, default=False)
     last_seq: Mapped[int] = mapped_column(Integer, default=0)
+    # the last message copied onto the case's timeline (``service.copy_to_case``)
+    case_synced_seq: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     handed_over_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

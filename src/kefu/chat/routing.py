@@ -41,9 +41,10 @@ from kefu.chat.routing_models import AgentProfile, WorkItem, WorkItemEvent
 from kefu.config import Settings, get_settings
 from kefu.db import utcnow
 from kefu.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from kefu.i18n import LANGUAGES
+from kefu.i18n import LANGUAGES, normalise_lang, translate
 from kefu.identity.models import StaffUser
 from kefu.identity.permissions import has_permission
+from kefu.notifications import service as notifications
 from kefu.quality import events as quality
 
 KINDS = ("chat", "call", "callback", "email")
@@ -72,7 +73,7 @@ QUEUES_CHANNEL = "queues"
 
 
 def agent_channel(staff_id: int) -> str:
-    return f"agent:{staff_id}"
+    return bus.staff_channel(staff_id)
 
 
 @dataclass(frozen=True)
@@ -513,6 +514,24 @@ def _offer(
     item.updated_at = now
     _event(db, item, "offered", now, staff_id=agent.staff_id)
     _tell(db, item, "offered", agent.staff_id)
+    # the offer reaches every console page the agent has open, not only the inbox
+    staff = db.get(StaffUser, agent.staff_id)
+    if staff is not None:
+        lang = normalise_lang(staff.language) or "zh-CN"
+        notifications.notify(
+            db,
+            staff_id=staff.id,
+            kind="offer",
+            body=translate(
+                "routing.offer_note",
+                lang,
+                kind=translate(f"chat.kind.{item.kind}", lang),
+                category=translate(f"case.category.{item.category}", lang),
+                seconds=settings.routing_offer_seconds,
+            ),
+            link="/console/inbox",
+            now=now,
+        )
 
 
 def _withdraw_offer(

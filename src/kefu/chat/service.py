@@ -9,9 +9,13 @@ from typing import Any
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session, SessionTransaction
 
+from kefu import audit
+from kefu.cases import conversation as case_conversation
+from kefu.cases.models import Case
 from kefu.chat.models import ChatMessage, Conversation
 from kefu.db import utcnow
 from kefu.errors import InvalidInput, NotFound
+from kefu.identity.models import StaffUser
 from kefu.sensitive import mask
 
 CHANNELS = ("web", "app", "wechat", "sms", "cli", "email", "phone")
@@ -147,12 +151,52 @@ def messages(
     return list(db.scalars(query))
 
 
-def transcript(db: Session, conversation: Conversation) -> str:
-    """The public conversation as plain text lines, for a hand-over or a case."""
-    lines = []
-    for message in messages(db, conversation):
-        lines.append(f"[{message.sender}] {message.text}")
-    return "\n".join(lines)
+def copy_to_case(db: Session, conversation: Conversation) -> None:
+    """The conversation's messages not yet on its case's timeline join it, each as the
+    message it was (who, when, public or internal), so the case tells one story across
+    channels. Called after every change to a conversation that has a case."""
+    if conversation.case_id is None or conversation.case_synced_seq >= conversation.last_seq:
+        return
+    case = db.get(Case, conversation.case_id)
+    if case is None:
+        return
+    staff: dict[int, StaffUser | None] = {}
+    fresh = messages(
+        db, conversation, after_seq=conversation.case_synced_seq, include_internal=True
+    )
+    for message in fresh:
+        case_conversation.chat_message(
+            db,
+            case,
+            text=message.text,
+            actor=_author(db, conversation, message, case.customer_id, staff),
+            internal=message.internal,
+            conversation_id=conversation.id,
+            seq=message.seq,
+            at=message.created_at,
+        )
+    if fresh:
+        conversation.case_synced_seq = fresh[-1].seq
+
+
+def _author(
+    db: Session,
+    conversation: Conversation,
+    message: ChatMessage,
+    customer_id: int,
+    staff: dict[int, StaffUser | None],
+) -> audit.Actor:
+    if message.sender == "customer":
+        return audit.Actor(name=f"customer:{customer_id}", role="customer")
+    if message.sender == "bot":
+        return audit.Actor(name=f"assistant:conversation:{conversation.id}", role="assistant")
+    if message.sender == "agent" and message.staff_id is not None:
+        if message.staff_id not in staff:
+            staff[message.staff_id] = db.get(StaffUser, message.staff_id)
+        user = staff[message.staff_id]
+        if user is not None:
+            return audit.Actor(name=f"staff:{user.username}", role=user.role)
+    return audit.Actor.system()
 
 
 def conversations_of(db: Session, customer_id: int, *, limit: int = 20) -> list[Conversation]:

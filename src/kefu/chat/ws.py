@@ -562,7 +562,7 @@ class ConsoleSocket(_Peer):
             await self.send({"type": "work", "change": "resync"})
         elif kind == "work":
             await self.on_work(channel, message)
-        elif kind in ("presence", "status"):
+        elif kind in ("presence", "status", "notification", "notifications_read"):
             await self.send(message)
 
     async def on_work(self, channel: str, message: dict[str, Any]) -> None:
@@ -658,9 +658,12 @@ async def console_socket(websocket: WebSocket) -> None:
     await websocket.accept()
     peer = ConsoleSocket(websocket, staff)
     ensure_sweeper(websocket.app)
-    peer.sub = await bus.get_bus().subscribe(
-        routing.agent_channel(staff.id), routing.QUEUES_CHANNEL
-    )
+    # ``?scope=notifications``: a console page other than the live-chat ones only needs
+    # what is addressed to this staff member, not every move of the queue
+    channels = [routing.agent_channel(staff.id)]
+    if websocket.query_params.get("scope") != "notifications":
+        channels.append(routing.QUEUES_CHANNEL)
+    peer.sub = await bus.get_bus().subscribe(*channels)
     try:
         await peer.send({"type": "hello", "staff_id": staff.id})
         await _run(_read(peer, peer.on_frame), _pump(peer.sub, peer.on_bus))

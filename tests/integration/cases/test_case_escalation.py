@@ -12,7 +12,7 @@ from tests.factories import make_staff
 from tests.integration.cases.case_helpers import AGENT, T0, make_case
 
 from kefu import audit
-from kefu.cases import conversation, escalation, followup, service
+from kefu.cases import conversation, escalation, followup, service, timeline
 from kefu.cases.errors import EscalationNotPossible
 from kefu.cases.models import CaseNotification
 from kefu.cases.transitions import Status
@@ -66,10 +66,45 @@ def test_scheduler_warns_then_escalates_once_per_step(db: Session, settings: Set
     assert late.breached == [case.reference] and case.tier == "supervisor"
     assert case.first_response_breached_at == T0 + H
     kinds = sorted({n.kind for n in _notes(db, case.id)})
-    assert kinds == ["first_response_at_risk", "first_response_breached"]
+    assert kinds == ["assignment", "first_response_at_risk", "first_response_breached"]
     assert service.list_cases(db, flt=service.CaseFilter(breached=True), now=T0 + H) == [case]
     top = escalation.run_scan(db, settings=settings, now=T0 + timedelta(days=1))
     assert top.breached == [case.reference] and top.escalated == []  # already at the top
+
+
+def test_alerts_say_what_was_done_escalated_or_nothing_at_the_top_tier(
+    db: Session, settings: Settings
+) -> None:
+    """Each recipient reads, in their language, where the case went; at the top tier the
+    alert says nothing could be escalated instead of claiming it was."""
+    owner = make_staff(db, "agent")
+    english = make_staff(db, "supervisor")
+    english.language = "en"
+    case = make_case(db, settings)
+    service.assign(db, case, owner_username=owner.username, actor=AGENT, now=T0)
+    escalation.run_scan(db, settings=settings, now=T0 + timedelta(minutes=48))
+    escalation.run_scan(db, settings=settings, now=T0 + H)
+    assert case.tier == "supervisor"
+    before = {n.id for n in _notes(db, case.id)}
+    escalation.run_scan(db, settings=settings, now=T0 + timedelta(days=1))
+    by_staff = {n.staff_user_id: n.body for n in _notes(db, case.id) if n.id not in before}
+    assert by_staff[owner.id] == (
+        f"工单 {case.reference} 的解决时限已超时，工单已在最高层级（主管），"
+        "无法再自动升级，未做任何改动，请主管立即处理。"
+    )
+    assert "already at the top tier (Supervisor)" in by_staff[english.id]
+    assert "escalated automatically" not in by_staff[english.id]
+    for body in by_staff.values():
+        assert "已自动升级" not in body
+    earlier = [
+        n.body
+        for n in _notes(db, case.id)
+        if n.staff_user_id == owner.id and n.kind != "assignment"
+    ]
+    assert earlier[0].endswith("已自动升级到二线/技术支持。")
+    assert earlier[1].endswith("已自动升级到主管。")
+    last_sla = [e for e in timeline.events(db, case) if e.kind == "sla"][-1]
+    assert last_sla.body is not None and "未升级" in last_sla.body
 
 
 def test_answered_case_is_not_chased_for_first_response(db: Session, settings: Settings) -> None:

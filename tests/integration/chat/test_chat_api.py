@@ -337,7 +337,7 @@ def test_transfer_needs_a_reason_and_resolve_closes(
     routing.set_presence(db, specialist, "online", settings=settings)
     assert item.offered_to_id == specialist.id
     live.accept(db, item, specialist, settings=settings)
-    live.end_chat(db, conversation, specialist, solved=True, settings=settings)
+    live.end_chat(db, conversation, specialist, outcome="solved", settings=settings)
     assert conversation.status == "closed" and item.status == "finished"
 
 
@@ -349,7 +349,7 @@ def test_ending_a_chat_solved_resolves_its_case_and_open_keeps_it(
     user, csrf = signed_in(client, db)
     routing.set_presence(db, user, "online", settings=settings)
     outcomes = {}
-    for outcome in ("open", "solved"):
+    for outcome in ("open", "waiting", "solved"):
         conversation = handed_over(db, settings)
         case = make_case(db, settings, customer_id=conversation.customer_id, now=utcnow())
         conversation.case_id = case.id
@@ -360,17 +360,32 @@ def test_ending_a_chat_solved_resolves_its_case_and_open_keeps_it(
         assert case.reference in page.text
         ended = client.post(
             f"/console/chats/{conversation.id}/end",
-            data={"outcome": outcome, "csrf_token": csrf},
+            data={"outcome": outcome, "csrf_token": csrf, "summary": ""},
             follow_redirects=False,
         )
         assert ended.status_code == 303
         assert conversation.status == "closed" and item.status == "finished"
         outcomes[outcome] = case.status
-        last = chat.messages(db, conversation)[-1]
-        assert last.data["key"] == (
+        said = chat.messages(db, conversation)
+        assert said[-2].data["key"] == (
             "chat.system.resolved" if outcome == "solved" else "chat.system.ended_open"
         )
-    assert outcomes == {"open": "new", "solved": "resolved"}
+        # an emptied summary box sends the draft: reference, next step, how to follow up
+        assert said[-1].data["key"] == "chat.system.summary"
+        assert case.reference in said[-1].text and "如需跟进" in said[-1].text
+    assert outcomes == {"open": "open", "waiting": "pending_customer", "solved": "resolved"}
+    conversation = handed_over(db, settings)
+    item = routing.open_item(db, conversation_id=conversation.id)
+    assert item is not None
+    live.accept(db, item, user, settings=settings)
+    for bad in ({"outcome": "maybe"}, {"outcome": "open", "summary": "长" * 1001}):
+        refused = client.post(
+            f"/console/chats/{conversation.id}/end",
+            data={**bad, "csrf_token": csrf},
+            follow_redirects=False,
+        )
+        assert refused.status_code == 400, refused.text
+        assert conversation.status == "active"
 
 
 def test_canned_replies_fill_placeholders(

@@ -304,8 +304,43 @@
     });
   }
 
+  /* the written summary for the customer follows the outcome chosen and what was done
+     meanwhile (fetched afresh when the agent turns to the form), unless they edited it */
+  function setupSummary() {
+    var box = document.getElementById("summary");
+    if (!box || !conversationId) { return; }
+    var form = box.form;
+    var drafted = box.value;
+    var drafts = null;
+    function chosen() {
+      var radio = form.querySelector("input[name=outcome]:checked");
+      return radio ? radio.value : "solved";
+    }
+    function show() {
+      var text = drafts ? drafts[chosen()] : null;
+      if (typeof text !== "string") { return; }
+      if (box.value === drafted) { box.value = text; }
+      drafted = text;
+    }
+    function refresh() {
+      fetch("/console/chats/" + conversationId + "/summary", { credentials: "same-origin" })
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (fresh) { if (fresh) { drafts = fresh; show(); } });
+    }
+    Array.prototype.forEach.call(form.querySelectorAll("input[name=outcome]"), function (radio) {
+      radio.addEventListener("change", function () {
+        drafts = drafts || {};
+        if (radio.dataset.summary && !drafts[radio.value]) { drafts[radio.value] = radio.dataset.summary; }
+        show();
+        refresh();
+      });
+    });
+    form.addEventListener("focusin", refresh);
+  }
+
   setupComposer();
   setupCanned();
+  setupSummary();
   connect();
   setInterval(function () { send({ type: "ping" }); }, 25000);
 })();
