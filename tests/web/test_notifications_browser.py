@@ -13,6 +13,7 @@ from tests.web.conftest import LiveServer, screenshot
 
 from kefu import audit
 from kefu.cases import service as cases_service
+from kefu.cases import work
 from kefu.config import get_settings
 from kefu.identity import service as identity_service
 
@@ -54,9 +55,7 @@ def sign_in(context: BrowserContext, server: LiveServer, username: str) -> Page:
 def mention(server: LiveServer, reference: str, text: str) -> None:
     with server.sessions() as db:
         case = cases_service.get_case(db, reference)
-        cases_service.add_note(
-            db, case, body=text, actor=audit.Actor(name="staff:zhangmin", role="agent")
-        )
+        work.note(db, case, body=text, actor=audit.Actor(name="staff:zhangmin", role="agent"))
         db.commit()
 
 

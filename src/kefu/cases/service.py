@@ -620,7 +620,6 @@ def _tell_staff(
     )
 
 
-
 def add_note(
     db: Session, case: Case, *, body: str, actor: audit.Actor, now: datetime | None = None
 ) -> None:

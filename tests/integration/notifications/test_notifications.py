@@ -12,7 +12,7 @@ from tests.factories import make_staff, staff_token
 from tests.integration.cases.case_helpers import AGENT, T0, make_case
 
 from kefu import audit
-from kefu.cases import conversation, escalation, service
+from kefu.cases import conversation, escalation, service, work
 from kefu.config import Settings
 from kefu.identity import service as identity_service
 from kefu.notifications import service as notifications
@@ -35,7 +35,7 @@ def test_case_work_notifies_the_people_concerned(db: Session, settings: Settings
     service.assign(db, case, owner_username=owner.username, actor=mine, now=T0)
     assert kinds_of(db, owner.id) == ["assignment"]  # taking it oneself tells no one
 
-    service.add_note(
+    work.note(
         db,
         case,
         body=f"@{colleague.username} 请帮忙看下银行流水，@{owner.username} 已知；@nobody",
