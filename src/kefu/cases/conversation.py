@@ -98,9 +98,11 @@ def customer_message(
     channel: str,
     settings: Settings,
     now: datetime | None = None,
+    message_id: str | None = None,
 ) -> Case:
     """Add what the customer wrote; returns the case it landed on (a new one when the old
-    case was closed too long ago)."""
+    case was closed too long ago). ``message_id``: the channel's id of the message, kept
+    so a retried delivery is recognised."""
     now = now or utcnow()
     body = _text(body)
     actor = audit.Actor(name=f"customer:{case.customer_id}", role="customer")
@@ -140,7 +142,7 @@ def customer_message(
         now=now,
         visibility=timeline.PUBLIC,
         body=body,
-        data={"channel": channel},
+        data={"channel": channel, **({"message_id": message_id} if message_id else {})},
     )
     if status in (Status.PENDING_CUSTOMER, Status.RESOLVED, Status.CLOSED):
         service.move(

@@ -1,9 +1,10 @@
 """Texts customers send to our SMS number.
 
-The number exists to send codes, notices and surveys; nobody reads it. A survey reply or an
-opt-out (退订 / STOP) goes to the quality service. Anything else gets one answer a day per
-number: this number is not read, here is where to get help — the hotline as the official
-channel registry has it — so a customer who texts for help is not left in silence, and an
+The number sends codes, notices and surveys. A survey reply or an opt-out (退订 / STOP) goes
+to the quality service. A customer's reply about their case (we invite one: "直接回复即可重新
+打开") joins that case and reopens it if it was resolved (``kefu.cases.replies``). Anything
+else gets one answer a day per number: here is where to get help — the hotline as the
+official channel registry has it — so a customer who texts for help is not left in silence, and an
 auto-responder on the other end cannot start an endless exchange.
 """
 
@@ -16,6 +17,8 @@ from sqlalchemy.orm import Session
 
 from kefu import ratelimit
 from kefu.antifraud import service as antifraud
+from kefu.cases import replies as case_replies
+from kefu.cases.models import Case
 from kefu.channels.message import OutgoingMessage
 from kefu.channels.senders import Senders
 from kefu.config import Settings
@@ -69,6 +72,11 @@ def receive(
     reply = surveys.answer_sms(db, number, body, senders=senders, now=now)
     if reply.outcome != "ignored":
         return reply.outcome
+    if body.strip():
+        joined = case_replies.by_sms(db, number=number, body=body, settings=settings, now=now)
+        if joined is not None:
+            _acknowledge(db, number, joined, settings=settings, senders=senders, now=now)
+            return "joined_case"
     try:
         ratelimit.hit(
             db,
@@ -85,3 +93,34 @@ def receive(
     text = translate("sms.inbound.unattended", lang, hotline=_hotline(db, lang))
     senders.sms.send(db, OutgoingMessage(to=number, purpose="sms_unattended", body=text))
     return "pointed_elsewhere"
+
+
+def _acknowledge(
+    db: Session,
+    number: str,
+    case: Case,
+    *,
+    settings: Settings,
+    senders: Senders,
+    now: datetime,
+) -> None:
+    """Tell the customer their text reached the case, at most once an hour per number, so
+    an auto-responder on the other end cannot start an endless exchange."""
+    try:
+        ratelimit.hit(
+            db,
+            bucket="sms.case_reply",
+            key=number,
+            limit=1,
+            window_seconds=3600,
+            secret=settings.secret_key,
+            now=now,
+        )
+    except TooManyRequests:
+        return
+    text = translate(
+        "sms.inbound.joined_case",
+        normalise_lang(case.language) or "zh-CN",
+        reference=case.reference,
+    )
+    senders.sms.send(db, OutgoingMessage(to=number, purpose="case_update", body=text))

@@ -8,14 +8,16 @@ message again when the answer is late (up to three times, same MsgId): the MsgId
 message's ``client_msg_id``, so the turn runs once and the retry gets the same answer. While
 a person has the conversation, the follower's messages join the live chat and the webhook
 answers nothing; the agent's replies go out by the customer-service API
-(``kefu.channels.wechat.outgoing``).
+(``kefu.channels.wechat.outgoing``). Once a verified chat about a case has ended, the
+follower's next messages join that case (``kefu.cases.replies``) until they ask about
+something new ("新问题").
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -24,6 +26,7 @@ from sqlalchemy.orm import Session
 from kefu.bot import service as bot
 from kefu.bot.dialog import QuickReply
 from kefu.bot.nlu.normalise import detect_language
+from kefu.cases import replies as case_replies
 from kefu.channels.senders import Senders
 from kefu.channels.wechat.models import WeChatFollower
 from kefu.channels.wechat.protocol import Incoming
@@ -41,6 +44,8 @@ MESSAGES = frozenset(
 )
 _WORDS = re.compile(r"[\u3400-\u9fffA-Za-z]")
 _CHOICE = re.compile(r"\d{1,2}")
+# what a follower writes to leave their case and ask about something else
+NEW_TOPIC = frozenset({"新问题", "new question"})
 
 
 def follower(db: Session, openid: str, now: datetime) -> WeChatFollower:
@@ -121,6 +126,52 @@ def welcome(db: Session, row: WeChatFollower, *, settings: Settings, now: dateti
     return "\n\n".join([text, options(greeting.text, offered, lang)])
 
 
+def _about_their_case(
+    db: Session,
+    row: WeChatFollower,
+    text: str,
+    *,
+    msg_id: str | None,
+    settings: Settings,
+    now: datetime,
+) -> str | None:
+    """After a verified chat about a case has ended, the follower's next messages join that
+    case (within the reopen window), as the summary invited; "新问题" starts a new
+    conversation with the assistant instead. None: not about the case."""
+    previous = db.get(Conversation, row.conversation_id) if row.conversation_id else None
+    if (
+        previous is None
+        or previous.case_id is None
+        or previous.customer_id is None
+        or previous.verified_at is None
+        or previous.closed_at is None
+        or now - previous.closed_at > timedelta(days=settings.case_reopen_days)
+    ):
+        return None
+    lang = _lang(previous, settings)
+    if unicodedata.normalize("NFKC", text).strip().lower() in NEW_TOPIC:
+        conversation, messages = bot.start_conversation(
+            db, settings=settings, channel="wechat", language=lang, now=now
+        )
+        row.conversation_id = conversation.id
+        greeting = messages[0]
+        offered = [QuickReply(**q) for q in greeting.data.get("quick_replies", [])]
+        return options(greeting.text, offered, lang)
+    landed = case_replies.in_case(
+        db,
+        case_id=previous.case_id,
+        customer_id=previous.customer_id,
+        body=text,
+        channel="wechat",
+        message_id=msg_id,
+        settings=settings,
+        now=now,
+    )
+    if landed is None:
+        return None
+    return translate("wechat.joined_case", lang, reference=landed.reference)
+
+
 def receive(
     db: Session,
     incoming: Incoming,
@@ -145,6 +196,11 @@ def receive(
         return translate("wechat.unsupported", _lang(conversation, settings))
     row.subscribed, row.updated_at = True, now
     if conversation is None:
+        answered = _about_their_case(
+            db, row, text, msg_id=incoming.msg_id, settings=settings, now=now
+        )
+        if answered is not None:
+            return answered
         language = detect_language(text) if _WORDS.search(text) else settings.default_language
         conversation = chat.start(db, channel="wechat", language=language, now=now)
         row.conversation_id = conversation.id
