@@ -1,7 +1,7 @@
 """chat messages join their case's timeline: how far each conversation was copied
 
 Revision ID: 0050
-Revises: 0041
+Revises: 0082
 Create Date: 2026-12-06 23:00:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0050"
-down_revision: str | None = "0041"
+down_revision: str | None = "0082"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
