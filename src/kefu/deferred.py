@@ -37,6 +37,7 @@ from kefu.db import Base, UtcDateTime, utcnow
 
 log = logging.getLogger("kefu.deferred")
 
+# the domain modules that declare handlers and batch scopes
 _HANDLER_MODULES = ("kefu.cases.deferred", "kefu.quality.events")
 BATCH = 100
 # A batch holds the database's write lock (SQLite has one), so it ends after this long

@@ -49,12 +49,11 @@ def context(d: Dialog, action: str, target: str, permission: str = "wallet.act")
 
 
 def record(d: Dialog, kind: str, **data: str) -> None:
-    """A fact for the service-quality figures, on this conversation's contact, folded in
-    after the turn commits: the customer does not wait for the figures."""
+    """A fact for the service-quality figures, on this conversation's contact."""
     from kefu.quality import events
 
     conversation = d.conversation
-    events.record_later(
+    events.record(
         d.db,
         kind,
         channel=conversation.channel if conversation.channel in events.CHANNELS else "web",

@@ -142,50 +142,6 @@ def record(
     return event
 
 
-DEFERRED_KIND = "quality.event"
-
-
-def record_later(
-    db: Session,
-    kind: str,
-    *,
-    channel: str,
-    at: datetime | None = None,
-    case_id: int | None = None,
-    conversation_id: int | None = None,
-    staff_id: int | None = None,
-    customer_id: int | None = None,
-    category: str | None = None,
-    data: dict[str, Any] | None = None,
-) -> None:
-    """``record`` after the change commits (``kefu.deferred``), for paths that answer a
-    person and should not wait for the figures: checked now, folded in a moment later in
-    the order recorded."""
-    _check(kind, channel, at, category, None, staff_id)
-    if case_id is None and conversation_id is None:
-        raise InvalidInput("an event must name its contact", field="contact")
-    deferred.defer(
-        db,
-        DEFERRED_KIND,
-        {
-            "kind": kind,
-            "channel": channel,
-            "at": (at or utcnow()).isoformat(),
-            "case_id": case_id,
-            "conversation_id": conversation_id,
-            "staff_id": staff_id,
-            "customer_id": customer_id,
-            "category": category,
-            "data": _checked_data(data),
-        },
-    )
-
-
-@deferred.handler(DEFERRED_KIND)
-def _record_deferred(db: Session, payload: dict[str, Any]) -> None:
-    record(db, **{**payload, "at": datetime.fromisoformat(payload["at"])})
-
-
 def _check(
     kind: str,
     channel: str,

@@ -220,40 +220,6 @@ def test_a_server_killed_between_commit_and_processing_does_the_work_after_resta
         stop(second)
 
 
-def test_quality_events_recorded_later_are_checked_now_and_folded_in_order(
-    isolated_database: Engine, outbox: None
-) -> None:
-    from datetime import UTC, datetime, timedelta
-
-    from kefu.chat import service as chat_service
-    from kefu.errors import InvalidInput
-    from kefu.quality import events
-
-    sessions = sessionmaker(bind=isolated_database, expire_on_commit=False)
-    at = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
-    with sessions() as db:
-        with pytest.raises(InvalidInput):
-            events.record_later(db, "no_such_kind", channel="web", conversation_id=1)
-        conversation = chat_service.start(db, channel="web", language="zh-CN")
-        for step, kind in enumerate(("contact_arrived", "bot_answered", "handed_over")):
-            events.record_later(
-                db,
-                kind,
-                channel="web",
-                at=at + timedelta(seconds=step),
-                conversation_id=conversation.id,
-                category="refund",
-            )
-        db.commit()
-        assert _contacts(db) == 0
-    assert deferred.run_until_empty(sessions) == 3
-    with sessions() as db:
-        contact = db.scalar(select(QualityContact))
-        assert contact is not None and contact.key == f"conv:{conversation.id}"
-        assert contact.arrived_at == at and contact.bot_answered_at == at + timedelta(seconds=1)
-        assert contact.handed_over_at == at + timedelta(seconds=2)
-
-
 def _rollups(db: Session) -> list[tuple[object, ...]]:
     table = QualityRollup.__table__
     counters = [table.c[name] for name in metrics.COUNTERS]
