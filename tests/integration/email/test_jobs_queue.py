@@ -73,7 +73,7 @@ def test_unknown_backend_names_the_variable(settings: Settings) -> None:
 
 
 def test_immediate_backend_runs_the_job_at_once(engine: Engine, settings: Settings) -> None:
-    mail_id = stored_mail(engine, "broken_charset.eml")
+    mail_id = stored_mail(engine, "no_body.eml")
     jobs.build_queue(settings.model_copy(update={"jobs_backend": "immediate"})).enqueue(
         "process_inbound_mail", mail_id
     )

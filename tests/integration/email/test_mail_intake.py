@@ -151,11 +151,8 @@ def test_refused_attachments_are_noted_and_the_mail_kept(
     assert "1 个附件未能收下" in (ack.body or "")
 
 
-@pytest.mark.parametrize("name", ["broken_charset.eml", "no_body.eml"])
-def test_unreadable_mail_is_kept_raw_and_flagged(
-    db: Session, mail_settings: Settings, name: str
-) -> None:
-    raw = (EML / name).read_bytes()
+def test_unreadable_mail_is_kept_raw_and_flagged(db: Session, mail_settings: Settings) -> None:
+    raw = (EML / "no_body.eml").read_bytes()
     row, result = take(db, mail_settings, raw)
     assert result.status == row.status == "failed"
     assert row.raw == raw and row.error

@@ -51,21 +51,30 @@ def receive(
     envelope_to: list[str],
     now: datetime,
 ) -> InboundMail:
-    """Keep the mail as it came; the headers shown are read leniently and never refuse it."""
-    headers = message_from_bytes(raw, policy=policy.compat32)
-    message_id = (headers.get("Message-ID") or "").strip()[:250] or None
-    from_address = parseaddr(decode_words(headers.get("From")))[1] or envelope_from
-    subject = decode_words(headers.get("Subject"))
+    """Keep the mail as it came. The headers shown in lists are read leniently; when even
+    that fails the mail is still kept, flagged, so the sender is never asked to retry a mail
+    that would fail again (451 on every retry until it bounces)."""
+    error = None
+    try:
+        headers = message_from_bytes(raw, policy=policy.compat32)
+        message_id = _clean(headers.get("Message-ID") or "")[:250] or None
+        from_address = parseaddr(decode_words(headers.get("From")))[1] or envelope_from
+        subject = decode_words(headers.get("Subject"))
+    except Exception as exc:  # any header at all: the raw mail must be stored regardless
+        log.warning("mail headers unreadable (%s); kept raw", type(exc).__name__)
+        message_id, from_address, subject = None, envelope_from, ""
+        error = "headers unreadable"
     row = InboundMail(
         source=source,
         message_id=message_id,
-        from_address=from_address.lower()[:254],
-        to_address=", ".join(envelope_to)[:254],
+        from_address=_clean(from_address).lower()[:254],
+        to_address=_clean(", ".join(envelope_to))[:254],
         subject=mask(subject)[:200] if subject else None,
         size=len(raw),
         sha256=hashlib.sha256(raw).hexdigest(),
         raw=raw,
         status="received",
+        error=error,
         received_at=now,
     )
     db.add(row)
@@ -78,6 +87,11 @@ def receive(
         row.size,
     )
     return row
+
+
+def _clean(text: str) -> str:
+    """A header value as stored: no NUL, which PostgreSQL text refuses."""
+    return str(text).replace("\x00", "\ufffd").strip()
 
 
 @dataclass
