@@ -7,9 +7,11 @@ back. Placeholders use ``str.format`` names: ``{minutes}``.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
+from zoneinfo import ZoneInfo
 
 from babel.messages.pofile import read_po
 
@@ -44,6 +46,17 @@ def translate(key: str, lang: Lang, **params: Any) -> str:
         except (KeyError, IndexError, ValueError):
             return text
     return text
+
+
+def zone_label(zone: str, lang: Lang) -> str:
+    """How a person names a time zone: 北京时间 / Beijing time for Asia/Shanghai, never the
+    IANA id; a zone without a name of its own by its offset from UTC (UTC+08:00 时间)."""
+    key = f"time.zone.{zone}"
+    named = translate(key, lang)
+    if named != key:
+        return named
+    offset = datetime.now(UTC).astimezone(ZoneInfo(zone)).strftime("%z")
+    return translate("time.zone.offset", lang, offset=f"{offset[:3]}:{offset[3:]}")
 
 
 def normalise_lang(value: str | None) -> Lang | None:

@@ -103,6 +103,11 @@ _QUERY_KINDS: dict[str, tuple[str, ...]] = {
 }
 
 
+def readable(kind: str, normalised: str) -> str:
+    """A matching key (+8695188) as a person writes it (95188)."""
+    return values.readable(kind, normalised)
+
+
 def seed_demo(db: Session) -> int:
     """The demo wallet's official channels and a few known scams; idempotent."""
     return registry.seed_demo(db)

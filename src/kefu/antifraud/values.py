@@ -121,6 +121,15 @@ def _phone(text: str) -> Parsed | None:
     return Parsed(kind="phone", normalised=e164, display=display, candidates=(e164,))
 
 
+def readable(kind: str, normalised: str) -> str:
+    """A stored key as a person writes it: +8695188 → 95188, +864008009595 → 400 800 9595
+    (the +86 form is for matching, never for reading)."""
+    if kind != "phone":
+        return normalised
+    parsed = _phone(normalised)
+    return parsed.display if parsed is not None else normalised
+
+
 def _to_ascii_host(host: str) -> tuple[str, str]:
     """(ASCII form, Unicode form) of a host name; punycode is decoded, Unicode encoded."""
     host = host.rstrip(".").lower()

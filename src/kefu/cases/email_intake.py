@@ -27,7 +27,7 @@ from kefu.cases.models import Case
 from kefu.cases.refs import ReferenceInvalid, ReferenceMistyped, canonical
 from kefu.config import Settings
 from kefu.db import utcnow
-from kefu.i18n import Lang, translate
+from kefu.i18n import Lang, translate, zone_label
 from kefu.identity import service as identity_service
 
 _REFERENCE = re.compile(
@@ -141,7 +141,7 @@ def acknowledgement(case: Case, *, refused: int, settings: Settings) -> str:
         lang,
         reference=case.reference,
         time=notify.local_time(case.committed_at, settings),
-        zone=settings.timezone,
+        zone=zone_label(settings.timezone, lang),
     )
     if refused:
         text += "\n\n" + translate("email.acknowledgement_refused", lang, count=refused)

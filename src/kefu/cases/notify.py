@@ -18,7 +18,7 @@ from kefu.cases.models import Case, CaseNotification
 from kefu.channels.message import OutgoingMessage
 from kefu.channels.senders import Senders
 from kefu.config import Settings
-from kefu.i18n import Lang, normalise_lang, translate
+from kefu.i18n import Lang, normalise_lang, translate, zone_label
 from kefu.identity import service as identity_service
 from kefu.notifications import service as notifications
 
@@ -48,7 +48,7 @@ def committed_sentence(case: Case, settings: Settings, lang: Lang | None = None)
         lang or case_lang(case),
         reference=case.reference,
         time=local_time(case.committed_at, settings),
-        zone=settings.timezone,
+        zone=zone_label(settings.timezone, lang or case_lang(case)),
     )
 
 

@@ -26,7 +26,7 @@ from kefu.channels.senders import Senders
 from kefu.config import Settings
 from kefu.db import utcnow
 from kefu.errors import InvalidInput
-from kefu.i18n import normalise_lang, translate
+from kefu.i18n import normalise_lang, translate, zone_label
 from kefu.identity import service as identity_service
 from kefu.quality import case_hooks as quality_hooks
 from kefu.search import service as search_service
@@ -173,7 +173,7 @@ def open_case(
             senders=senders,
             actor=audit.Actor.system(),
             time=notify.local_time(case.committed_at, settings),
-            zone=settings.timezone,
+            zone=zone_label(settings.timezone, notify.case_lang(case)),
         )
     audit.record(
         db,

@@ -21,7 +21,7 @@ from kefu.cases.models import Case, CaseEvent
 from kefu.channels.senders import Senders
 from kefu.config import Settings
 from kefu.errors import InvalidInput
-from kefu.i18n import Lang, translate
+from kefu.i18n import Lang, translate, zone_label
 from kefu.sensitive import mask
 
 Contact = Literal["chat", "call", "mail"]
@@ -66,7 +66,7 @@ def draft(
             f"summary.next.{outcome}",
             lang,
             time=notify.local_time(case.committed_at, settings),
-            zone=settings.timezone,
+            zone=zone_label(settings.timezone, lang),
         ),
         translate("summary.follow_up", lang, reference=case.reference),
     ]

@@ -126,6 +126,7 @@ def _base(staff: StaffPrincipal, tab: str) -> dict[str, Any]:
         "csrf_field": CSRF_FIELD,
         "nav_active": "antifraud",
         "tab": tab,
+        "readable": service.readable,
         "tabs": [name for name, permission in TABS if staff.may(permission)],
     }
 

@@ -36,6 +36,7 @@ from kefu.voice import views as voice_views
 from kefu.wallet.errors import WalletNotFound
 from kefu.wallet.port import WalletGateway, build_gateway
 from kefu.wallet.schemas import TransactionFilter, TransactionView
+from kefu.web import audit_view
 from kefu.web.templating import render
 
 router = APIRouter(prefix="/console", include_in_schema=False)
@@ -142,7 +143,9 @@ def _page(
         "verifications": [(v, otp.verification_status(v)) for v in verifications],
         "approvals": approvals_service.of_customer(db, customer_id=customer.id, limit=10),
         "audit_events": (
-            audit.list_events(db, customer_id=customer.id, limit=15)
+            audit_view.rows(
+                db, audit.list_events(db, customer_id=customer.id, limit=15), request.state.lang
+            )
             if staff.may("audit.read_customer")
             else []
         ),

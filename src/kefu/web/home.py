@@ -27,6 +27,7 @@ from kefu.identity import service as identity_service
 from kefu.masking import mask_email, mask_phone
 from kefu.voice import callbacks as voice_callbacks
 from kefu.voice import health as voice_health
+from kefu.web import audit_view
 from kefu.web.templating import render
 
 router = APIRouter(prefix="/console", include_in_schema=False)
@@ -166,6 +167,8 @@ def home(
             "adapters": adapter_health(db, settings, now=now)
             if staff.may("system.health")
             else None,
-            "recent_audit": audit.list_events(db, limit=15) if staff.may("audit.read") else [],
+            "recent_audit": audit_view.rows(db, audit.list_events(db, limit=15), request.state.lang)
+            if staff.may("audit.read")
+            else [],
         },
     )

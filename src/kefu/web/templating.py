@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
@@ -40,6 +41,10 @@ def render(
     def t(key: str, **params: Any) -> str:
         return translate(key, lang, **params)
 
-    values: dict[str, Any] = {"lang": lang, "t": t}
+    def labels(prefix: str, codes: Iterable[object]) -> str:
+        """Codes as their labels, listed: labels("chat.tier.", ["tier1"]) → 一线."""
+        return ", ".join(translate(f"{prefix}{code}", lang) for code in codes)
+
+    values: dict[str, Any] = {"lang": lang, "t": t, "labels": labels}
     values.update(context or {})
     return templates().TemplateResponse(request, name, values, status_code=status_code)
