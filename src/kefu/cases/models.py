@@ -54,7 +54,7 @@ class Case(Base):
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"), index=True)
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("case.id"))
     # a duplicate merged into another case: its reference leads there from then on
-    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("case.id"))
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("case.id"), index=True)
     resolution_code: Mapped[str | None] = mapped_column(String(24))
     device_model: Mapped[str | None] = mapped_column(String(80))
     device_os: Mapped[str | None] = mapped_column(String(80))
