@@ -59,7 +59,8 @@ err_console = Console(stderr=True)
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:
-    err_console.print(f"kefu: {message}", markup=False, highlight=False)
+    # soft_wrap: one line however narrow the terminal (Rich wraps at 80 columns in a pipe)
+    err_console.print(f"kefu: {message}", markup=False, highlight=False, soft_wrap=True)
     return typer.Exit(code)
 
 
@@ -104,31 +105,45 @@ def serve(
     if processes > 1 and backend_of(settings) != "redis":
         # each process would only see the chats of the sockets it holds itself
         raise fail("several web processes share live chat through Redis: set KEFU_REDIS_URL")
-    if processes > 1:
-        create_app(settings)  # a bad setting stops start-up here once, not in every process
-        application: FastAPI | str = "kefu.app:create_served_app"
-    else:
-        application = create_served_app()
-    # jobs and inbound mail run beside the web app unless production moved them out; with
-    # several web processes they run once, in this one
-    consumer = None
-    if settings.jobs_inline:
-        from kefu import jobs
+    if settings.env == "production":
+        from kefu import migrate
+        from kefu.db import get_engine
 
-        consumer = jobs.start_inline_consumer(jobs.get_queue(), workers=settings.jobs_workers)
-    processor = None
-    if settings.deferred_inline:
-        from kefu import deferred
-        from kefu.db import get_sessionmaker
-
-        processor = deferred.Processor(get_sessionmaker()).start()
+        if migrate.pending(get_engine()):
+            raise fail("the database lacks its migrations: run `kefu db upgrade` first")
+    # inbound mail first: a taken port stops start-up at once, before the model is trained
     controller = None
     if settings.smtp_server_enabled:
         from kefu.channels.email.server import build_controller
 
         controller = build_controller(settings)
-        controller.start()
+        try:
+            controller.start()
+        except OSError:  # the port is taken, or the address is not this machine's
+            raise fail(
+                f"inbound mail cannot listen on {settings.smtp_host}:{settings.smtp_port} "
+                "(in use, or not an address of this machine): set KEFU_SMTP_PORT, or "
+                "KEFU_SMTP_ENABLED=false"
+            ) from None
+    consumer = None
+    processor = None
     try:
+        if processes > 1:
+            create_app(settings)  # a bad setting stops start-up here once, not in every process
+            application: FastAPI | str = "kefu.app:create_served_app"
+        else:
+            application = create_served_app()
+        # jobs and inbound mail run beside the web app unless production moved them out;
+        # with several web processes they run once, in this one
+        if settings.jobs_inline:
+            from kefu import jobs
+
+            consumer = jobs.start_inline_consumer(jobs.get_queue(), workers=settings.jobs_workers)
+        if settings.deferred_inline:
+            from kefu import deferred
+            from kefu.db import get_sessionmaker
+
+            processor = deferred.Processor(get_sessionmaker()).start()
         uvicorn.run(
             application,
             factory=processes > 1,

@@ -66,3 +66,14 @@ def check(engine: Engine) -> None:
         config = alembic_config()
         config.attributes["connection"] = connection
         command.check(config)
+
+
+def pending(engine: Engine) -> bool:
+    """Whether the database lacks migrations this code expects (or was never migrated)."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    heads = set(ScriptDirectory.from_config(alembic_config()).get_heads())
+    with engine.connect() as connection:
+        current = set(MigrationContext.configure(connection).get_current_heads())
+    return current != heads

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -81,6 +82,32 @@ def test_production_refuses_a_low_entropy_secret(sqlite_env: dict[str, str]) -> 
     result = kefu("db", "upgrade", env=env)
     assert result.returncode == 2
     assert "KEFU_SECRET_KEY" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_serve_with_the_mail_port_taken_is_one_line_and_exit_2(
+    sqlite_env: dict[str, str],
+) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = {**sqlite_env, "KEFU_SMTP_ENABLED": "true", "KEFU_SMTP_PORT": str(port)}
+        result = kefu("serve", "--port", "1", env=env)
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    assert f"127.0.0.1:{port}" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_production_serve_refuses_a_database_without_its_migrations(
+    sqlite_env: dict[str, str],
+) -> None:
+    secret = "Vq3xZ8pLm2Rt7Kw9Yb4Nc6Hd1Fg5Js0Ae"
+    env = {**sqlite_env, "KEFU_ENV": "production", "KEFU_SECRET_KEY": secret}
+    result = kefu("serve", env=env)
+    assert result.returncode == 2, result.stderr
+    assert "kefu db upgrade" in result.stderr
     assert "Traceback" not in result.stderr
 
 
