@@ -18,6 +18,7 @@ _MODEL_MODULES = (
     "kefu.cases.models",
     "kefu.kb.models",
     "kefu.chat.models",
+    "kefu.chat.canned_models",
     "kefu.antifraud.models",
     "kefu.approvals.models",
     "kefu.chat.routing_models",

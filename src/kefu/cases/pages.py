@@ -222,16 +222,19 @@ def delete_view(staff: Reader, db: DbSession, view_id: Annotated[RowId, Path()])
 def _canned(db: Session, case: Case, staff: StaffPrincipal, query: str) -> list[canned.CannedReply]:
     customer = identity_service.get_customer(db, case.customer_id)
     topic = next((i for i, c in CATEGORY_FOR_INTENT.items() if c.value == case.category), None)
+    lang: Lang = "en" if case.language == "en" else "zh-CN"
     return canned.matching(
         db,
-        lang="en" if case.language == "en" else "zh-CN",
+        lang=lang,
         values={
             "customer_name": customer.name,
             "agent_name": staff.user.display_name,
-            "case_reference": case.reference,
+            **canned.case_values(case, lang),
         },
         query=query,
         topic=topic,
+        staff_id=staff.user.id,
+        category=case.category,
     )
 
 

@@ -264,7 +264,9 @@ def canned_replies(
 ) -> Response:
     conversation = live.conversation_for_staff(db, staff.user, conversation_id)
     found = canned.suggest(db, conversation, staff.user, query=q)
-    return JSONResponse([{"source": c.source, "title": c.title, "text": c.text} for c in found])
+    return JSONResponse(
+        [{"source": c.source, "title": c.title, "text": c.text, "id": c.reply_id} for c in found]
+    )
 
 
 @router.get("/chats/{conversation_id}/attachments/{attachment_id}")

@@ -46,6 +46,7 @@ LOWEST_ROLE_FOR: dict[str, Role] = {
     "sla.manage": Role.ADMIN,
     "kb.read": Role.AGENT,
     "kb.manage": Role.ADMIN,
+    "canned.manage": Role.ADMIN,
     "quality.own_reviews": Role.AGENT,
     "quality.read": Role.SUPERVISOR,
     "quality.review": Role.SUPERVISOR,

@@ -57,5 +57,10 @@
     var start = field.selectionStart || 0;
     field.value = field.value.slice(0, start) + text + field.value.slice(field.selectionEnd || start);
     field.focus();
+    var replyId = button.getAttribute("data-canned-id");
+    var csrf = document.querySelector("input[name=csrf_token]");
+    if (replyId && csrf) {  // a saved reply's uses are counted
+      fetch("/console/canned/" + replyId + "/used", { method: "POST", credentials: "same-origin", headers: { "X-CSRF-Token": csrf.value } });
+    }
   });
 })();

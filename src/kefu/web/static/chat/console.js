@@ -236,6 +236,9 @@
               var start = area.selectionStart || area.value.length;
               area.value = area.value.slice(0, start) + c.text + area.value.slice(area.selectionEnd || start);
               area.focus();
+              if (c.id) {  // a saved reply's uses are counted
+                fetch("/console/canned/" + c.id + "/used", { method: "POST", credentials: "same-origin", headers: { "X-CSRF-Token": chatEl.dataset.csrf } });
+              }
             });
             li.appendChild(title);
             li.appendChild(body);
