@@ -1,7 +1,7 @@
 """canned replies staff write: shared and personal, both languages, counted uses
 
 Revision ID: 0083
-Revises: 0082
+Revises: 0042
 Create Date: 2026-12-07 00:10:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import kefu.db
 
 revision: str = "0083"
-down_revision: str | None = "0082"
+down_revision: str | None = "0042"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
