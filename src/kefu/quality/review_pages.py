@@ -19,7 +19,7 @@ from kefu.errors import InvalidInput, KefuError
 from kefu.i18n import translate
 from kefu.identity import service as identity_service
 from kefu.numbers import RowId, parse_ascii_int
-from kefu.quality import export, qa, survey_config, tasks
+from kefu.quality import export, qa, survey_config, tasks, transcript
 from kefu.quality.models import QaReview, QualityContact, QualitySurvey, QualityTask
 from kefu.quality.pages import error_text
 from kefu.web.templating import render
@@ -134,6 +134,7 @@ def _scorecard(
     editable: bool,
 ) -> Response:
     contact = db.get(QualityContact, review.contact_id)
+    record = transcript.of_contact(db, contact, request.state.lang) if contact else None
     return render(
         request,
         "quality/review.html",
@@ -141,6 +142,7 @@ def _scorecard(
             **_base(staff),
             "review": review,
             "contact": contact,
+            "record": record,
             "names": _names(db),
             "rubric": qa.RUBRIC,
             "editable": editable and review.status != "done",

@@ -209,6 +209,45 @@ def customer_calls(
     )
 
 
+@dataclass(frozen=True)
+class CallStep:
+    at: datetime
+    text: str
+
+
+@dataclass(frozen=True)
+class CallRecord:
+    """One call as a reviewer reads it: the summary line and every step it went through."""
+
+    call: CallLine
+    steps: list[CallStep]
+
+
+def call_record(db: Session, call_sid: str, lang: Lang) -> CallRecord | None:
+    """The call's line and its events in order, in ``lang`` (menus by the label the caller
+    heard; keys pressed, never a code)."""
+    found = calls.get(db, call_sid)
+    if found is None:
+        return None
+    names = _Namer(db, lang)
+    labels = names.steps(found.menu_version)
+    steps = []
+    for event in calls.events(db, found):
+        text = translate(f"voice.event.{event.kind}", lang)
+        if text == f"voice.event.{event.kind}":
+            text = translate("voice.event.other", lang)
+        node = event.data.get("node")
+        if event.kind in ("node", "option") and isinstance(node, str):
+            text += f" · {labels.get(node, node)}"
+        key = event.data.get("key")
+        if event.kind == "option" and isinstance(key, str) and key.isdigit() and len(key) <= 2:
+            text += f" · {key}"
+        if event.kind == "result" and (said := _result(event.data, lang)) is not None:
+            text += f" · {said}"
+        steps.append(CallStep(at=event.created_at, text=text))
+    return CallRecord(call=_line(found, names), steps=steps)
+
+
 def _callback_line(row: VoiceCallback, names: _Namer, db: Session) -> CallbackLine:
     return CallbackLine(
         id=row.id,

@@ -6,10 +6,16 @@ written summary, and the customer's case page shows the chat as messages."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
+from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from tests.factories import make_staff
+from tests.integration.quality.helpers import console_login
 
+from kefu import audit
+from kefu.app import create_app
 from kefu.cases import timeline, tracking
 from kefu.cases.models import Case, CaseNotification
 from kefu.channels.models import OutboxMessage
@@ -17,6 +23,9 @@ from kefu.channels.senders import build_senders
 from kefu.chat import live, routing
 from kefu.chat.routing_models import WorkItem
 from kefu.config import Settings
+from kefu.db import get_db
+from kefu.quality import qa
+from kefu.quality.models import QualityContactRef
 
 from .conftest import Chat, phone_of
 
@@ -144,3 +153,47 @@ def test_ending_solved_resolves_and_open_keeps_the_case_worked(
     assert case.status == "open"
     bodies = [e.body or "" for e in timeline.events(db, case) if e.kind == "notification"]
     assert any("最晚于" in body and case.reference in body for body in bodies)
+
+
+def test_qa_review_of_the_chat_shows_the_conversation_and_links_the_case(
+    chat: Chat, settings: Settings
+) -> None:
+    db = chat.db
+    chat.say("支付失败但是钱被扣了")
+    chat.verify(4)
+    chat.say("转人工")
+    case, item = handed_over(chat)
+    agent = make_staff(db, "agent")
+    routing.set_presence(db, agent, "online", settings=settings, now=chat.now)
+    db.refresh(item)
+    live.accept(db, item, agent, settings=settings, now=chat.now)
+    conversation = chat.conversation
+    assert conversation is not None
+    live.agent_says(db, conversation, agent, "您好，我来帮您查这笔扣款。", now=chat.now)
+    live.agent_says(db, conversation, agent, "商户超时，需退款", internal=True, now=chat.now)
+    live.end_chat(db, conversation, agent, outcome="open", settings=settings, now=chat.now)
+    db.commit()
+    contact_id = db.scalar(
+        select(QualityContactRef.contact_id).where(
+            QualityContactRef.ref == f"conv:{conversation.id}"
+        )
+    )
+    assert contact_id is not None
+    boss = make_staff(db, "supervisor")
+    review = qa.add_contact(
+        db, contact_id=contact_id, actor=audit.Actor(name="staff:x", role="supervisor")
+    )
+    db.commit()
+    app = create_app(settings)
+
+    def _db() -> Iterator[Session]:
+        yield db
+
+    app.dependency_overrides[get_db] = _db
+    with TestClient(app) as client:
+        console_login(client, db, boss)
+        page = client.get(f"/console/quality/reviews/{review.id}").text
+    assert f'<a href="/console/cases/{case.reference}">{case.reference}</a>' in page
+    for said in ("支付失败但是钱被扣了", "您好，我来帮您查这笔扣款。", "商户超时，需退款"):
+        assert said in page
+    assert "内部备注" in page and "【客服小结】" in page
