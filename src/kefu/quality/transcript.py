@@ -56,9 +56,7 @@ def _refs(db: Session, contact: QualityContact) -> list[str]:
 def of_contact(db: Session, contact: QualityContact, lang: Lang) -> ContactRecord:
     record = ContactRecord(case_reference=contact.case_reference)
     if record.case_reference is None and contact.case_id is not None:
-        record.case_reference = cases_service.references(db, [contact.case_id]).get(
-            contact.case_id
-        )
+        record.case_reference = cases_service.references(db, [contact.case_id]).get(contact.case_id)
     for ref in _refs(db, contact):
         kind, _, value = ref.partition(":")
         if kind == "conv" and value.isdigit():
