@@ -32,6 +32,7 @@ from kefu.cases.models import Case
 from kefu.channels.models import OutboxMessage
 from kefu.channels.senders import build_senders
 from kefu.chat import live, routing
+from kefu.chat import service as chat_service
 from kefu.chat.models import ChatMessage, Conversation
 from kefu.config import Settings, get_settings
 from kefu.db import get_db, utcnow
@@ -656,7 +657,7 @@ def test_the_end_of_a_chat_in_the_widget(site: Site, browser: Browser) -> None:
             assert held is not None and agent is not None
             held.status, held.assigned_staff_id = "active", agent.id
             db.commit()
-            live.end_chat(db, held, agent, solved=True, settings=site.settings)
+            live.end_chat(db, held, agent, outcome="solved", settings=site.settings)
             planned = db.scalars(
                 select(QualitySurvey).where(QualitySurvey.conversation_id == held.id)
             ).one()
@@ -678,3 +679,32 @@ def test_the_end_of_a_chat_in_the_widget(site: Site, browser: Browser) -> None:
         expect(customer.get_by_text("感谢您的评价！")).to_be_visible()
     finally:
         context.close()
+
+
+def test_the_agents_chat_opens_at_the_newest_message(site: Site, browser: Browser) -> None:
+    """A long chat opened in the console shows its last message, not its first."""
+    with site.sessions() as db:
+        customer = identity_service.find_customer_by_contact(db, PHONE)
+        assert customer is not None
+        conversation = chat_service.start(
+            db, channel="web", language="zh-CN", customer_id=customer.id
+        )
+        for number in range(40):
+            sender = "customer" if number % 2 == 0 else "bot"
+            chat_service.append(db, conversation, sender=sender, text=f"第 {number + 1} 条消息")
+        db.commit()
+        chat_id = conversation.id
+    desk = desk_context(browser)
+    try:
+        page = desk.new_page()
+        sign_in(page, site, "supervisor", "kefu-supervisor-demo")
+        page.goto(f"{site.url}/console/chats/{chat_id}")
+        log = page.get_by_role("log")
+        expect(log.locator(".msg").last).to_contain_text("第 40 条消息")
+        expect(log.locator(".msg time").first).to_have_text(re.compile(r"^\d{2}:\d{2}$"))
+        gap = log.evaluate("(list) => list.scrollHeight - list.scrollTop - list.clientHeight")
+        assert gap <= 2, gap
+        assert log.evaluate("(list) => list.scrollTop") > 0
+        screenshot(page, "console-chat-newest")
+    finally:
+        desk.close()

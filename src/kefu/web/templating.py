@@ -45,6 +45,15 @@ def render(
         """Codes as their labels, listed: labels("chat.tier.", ["tier1"]) → 一线."""
         return ", ".join(translate(f"{prefix}{code}", lang) for code in codes)
 
-    values: dict[str, Any] = {"lang": lang, "t": t, "labels": labels}
+    def staff_name(display_name: str, role: str) -> str:
+        """A colleague with their role, unless their display name already starts with a
+        title ("主管 李娜", "技术专员 王强"): never 主管 李娜 · 主管."""
+        role_label = translate(f"role.{role}", lang)
+        title = display_name.split(" ")[0]
+        if title[-2:] == role_label[-2:]:
+            return display_name
+        return f"{display_name} · {role_label}"
+
+    values: dict[str, Any] = {"lang": lang, "t": t, "labels": labels, "staff_name": staff_name}
     values.update(context or {})
     return templates().TemplateResponse(request, name, values, status_code=status_code)

@@ -41,7 +41,7 @@ RAW = {
         r"\b(?:staff|assistant|customer|system):[\w:]+"
         r"|\((?:assistant|agent|supervisor|specialist|admin|system|customer)\)"
     ),
-    "title twice": re.compile(r"(客服|主管|专员|管理员)\s*\1"),
+    "title twice": re.compile(r"(客服|主管|专员|管理员)\s*(?:\S{1,8}\s*·\s*\S*)?\1"),
     "+86 before a service number": re.compile(r"\+86(?:95|400|800)\d+"),
 }
 # Latin words that are codes when they stand alone on a Chinese page
