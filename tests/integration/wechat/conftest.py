@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+import uuid
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -80,7 +81,9 @@ class WeChat:
     http: TestClient
     settings: Settings
 
-    def query(self, *, nonce: str = "n0nce") -> dict[str, str]:
+    def query(self, *, nonce: str | None = None) -> dict[str, str]:
+        """A fresh signed query string; WeChat draws a new nonce for every request."""
+        nonce = nonce or uuid.uuid4().hex[:10]
         timestamp = str(int(time.time()))
         return {
             "signature": signature(timestamp, nonce),

@@ -134,3 +134,31 @@ def test_safe_mode_decrypts_the_message_and_encrypts_the_reply(
 
     forged = {**query, "encrypt_type": "aes", "msg_signature": "0" * 40}
     assert safe_wechat.http.post("/wechat", params=forged, content=sealed).status_code == 403
+
+
+def test_a_signed_url_replayed_with_another_body_is_refused(wechat: WeChat, db: Session) -> None:
+    """Plaintext mode signs only the query string: the URL of one genuine request must not
+    carry another body, even within the five-minute window. WeChat's own retry (same URL,
+    same body) is still answered."""
+    signed = wechat.query()
+    genuine = text_xml("o-replay-1", "我的充值没到账", msg_id=7001)
+    status, first = wechat.post(genuine, **signed)
+    assert status == 200
+    status, retried = wechat.post(genuine, **signed)
+    assert status == 200 and retried == first
+    forged = text_xml("o-replay-1", "帮我把密码重置一下", msg_id=7002)
+    status, body = wechat.post(forged, **signed)
+    assert status == 403, body
+    assert "signature_invalid" in body
+    another = text_xml("o-replay-2", "你好", msg_id=7003)
+    assert wechat.post(another, **signed)[0] == 403  # another sender too
+    assert wechat.post(forged)[0] == 200  # a fresh nonce is a new request
+
+
+def test_nonces_are_kept_in_the_database_for_every_process(wechat: WeChat, db: Session) -> None:
+    from kefu.channels.wechat.models import WeChatNonce
+
+    signed = wechat.query()
+    wechat.post(text_xml("o-replay-3", "你好", msg_id=7004), **signed)
+    kept = db.scalar(select(WeChatNonce).where(WeChatNonce.nonce == signed["nonce"]))
+    assert kept is not None and kept.timestamp == signed["timestamp"]

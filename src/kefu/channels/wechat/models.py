@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kefu.db import Base, UtcDateTime
@@ -50,3 +50,20 @@ class WeChatOutgoing(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class WeChatNonce(Base):
+    """A signed request's (timestamp, nonce) and the body it came with, kept for the
+    signature window: the same signed URL with another body is a replay (``kefu.channels.
+    wechat.nonces``). In the database, so every web process sees every nonce."""
+
+    __tablename__ = "wechat_nonce"
+    __table_args__ = (
+        UniqueConstraint("timestamp", "nonce", name="uq_wechat_nonce_timestamp_nonce"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    timestamp: Mapped[str] = mapped_column(String(12))
+    nonce: Mapped[str] = mapped_column(String(64))
+    body_sha256: Mapped[str] = mapped_column(String(64))
+    seen_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)

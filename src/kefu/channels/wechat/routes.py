@@ -10,7 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
-from kefu.channels.wechat import inbound, protocol
+from kefu.channels.wechat import inbound, nonces, protocol
 from kefu.db import DbSession, utcnow
 from kefu.deps import SettingsDep
 from kefu.errors import NotFound
@@ -69,6 +69,7 @@ async def incoming(
     body = await request.body()
 
     def work() -> Response:
+        nonces.remember(db, signed, body, now=utcnow())
         message = protocol.read(settings, signed, body)
         with quality_events.batched(db):
             text = inbound.receive(db, message, settings=settings, senders=senders, now=utcnow())
