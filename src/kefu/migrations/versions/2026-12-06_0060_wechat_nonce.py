@@ -1,7 +1,7 @@
 """WeChat request nonces seen within the signature window (replays with another body refused)
 
 Revision ID: 0060
-Revises: 0042
+Revises: 0083
 Create Date: 2026-12-06 23:55:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import kefu.db
 
 revision: str = "0060"
-down_revision: str | None = "0042"
+down_revision: str | None = "0083"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
