@@ -1,20 +1,58 @@
 """Log configuration for the server: uvicorn's handlers plus Kefu's own loggers, all passing
 through the sensitive-data filter, since request paths and library messages can carry what a
-customer typed (a card number in a search query, a code in a form)."""
+customer typed (a card number in a search query, a code in a form). The access log shows
+paths without their ids and query values (``AccessPathFilter``): a conversation's public id
+is what lets its widget in, and a log is read by more people than the chat."""
 
 from __future__ import annotations
 
 import copy
+import logging
+import re
 from typing import Any
+from urllib.parse import parse_qsl
 
 from uvicorn.config import LOGGING_CONFIG
+
+_ID_SEGMENT = re.compile(r"\d|^(?=.*[A-Z])[A-Za-z0-9_-]{16,}$")
+_VERSION_SEGMENT = re.compile(r"^v\d{1,2}$")
+
+
+def redact_path(path: str) -> str:
+    """``/api/v1/chat/conversations/k3Jd9…/attachments/7`` as ``…/conversations/:id/
+    attachments/:id``; query values dropped, their names kept. A segment is an id when it
+    holds a digit (``v1`` aside) or is a long mixed-case token; words and slugs stay."""
+    path, _, query = path.partition("?")
+    segments = [
+        ":id" if _ID_SEGMENT.search(segment) and not _VERSION_SEGMENT.match(segment) else segment
+        for segment in path.split("/")
+    ]
+    redacted = "/".join(segments)
+    if query:
+        names = dict.fromkeys(name for name, _ in parse_qsl(query, keep_blank_values=True))
+        redacted += "?" + "&".join(f"{name}=…" for name in names)
+    return redacted
+
+
+class AccessPathFilter(logging.Filter):
+    """uvicorn's access line with the path redacted (its third argument)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple) and len(args) >= 3 and isinstance(args[2], str):
+            record.args = (*args[:2], redact_path(args[2]), *args[3:])
+        return True
 
 
 def server_log_config(level: str) -> dict[str, Any]:
     config: dict[str, Any] = copy.deepcopy(LOGGING_CONFIG)
-    config["filters"] = {"sensitive": {"()": "kefu.sensitive.SensitiveLogFilter"}}
+    config["filters"] = {
+        "sensitive": {"()": "kefu.sensitive.SensitiveLogFilter"},
+        "access_path": {"()": "kefu.logging_config.AccessPathFilter"},
+    }
     for handler in config["handlers"].values():
         handler["filters"] = ["sensitive"]
+    config["handlers"]["access"]["filters"] = ["access_path", "sensitive"]
     config["loggers"]["kefu"] = {
         "handlers": ["default"],
         "level": level.upper(),

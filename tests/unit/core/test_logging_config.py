@@ -34,3 +34,29 @@ def test_access_log_keeps_working_when_a_path_is_masked(capsys) -> None:
         assert "4111111111111111" not in logged
     finally:
         logging.config.dictConfig({"version": 1, "disable_existing_loggers": False})
+
+
+def test_access_log_paths_carry_no_ids(capsys) -> None:
+    from kefu.logging_config import redact_path
+
+    logging.config.dictConfig(server_log_config("INFO"))
+    try:
+        logging.getLogger("uvicorn.access").info(
+            '%s - "%s %s HTTP/%s" %d',
+            "127.0.0.1:5000",
+            "GET",
+            "/api/v1/chat/conversations/Xk29dLq0PzT7vYwB/attachments/a1b2c3?lang=en",
+            "1.1",
+            200,
+        )
+        captured = capsys.readouterr()
+        logged = captured.out + captured.err
+        assert "Xk29dLq0PzT7vYwB" not in logged and "a1b2c3" not in logged
+        assert "/api/v1/chat/conversations/:id/attachments/:id?lang=…" in logged
+    finally:
+        logging.config.dictConfig({"version": 1, "disable_existing_loggers": False})
+    assert redact_path("/api/v1/customers/42/audit") == "/api/v1/customers/:id/audit"
+    assert redact_path("/api/v1/faq/account_locked") == "/api/v1/faq/account_locked"
+    assert redact_path("/api/v1/cases/C2612000123") == "/api/v1/cases/:id"
+    assert redact_path("/help/survey/AbcdefghijKlmnopqrstuv") == "/help/survey/:id"
+    assert redact_path("/api/v1/verify?value=13800138000") == "/api/v1/verify?value=…"
