@@ -4,6 +4,7 @@ that opens with the likely question for a signed-in customer."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import TypeVar
 
 from fastapi import APIRouter, Request
@@ -81,6 +82,7 @@ class MessageOut(BaseModel):
     seq: int
     sender: str
     text: str
+    created_at: datetime  # when it was said: clients show it beside the message
 
 
 class TurnOut(BaseModel):
@@ -97,7 +99,10 @@ class TurnOut(BaseModel):
 
 
 def _messages(messages: list[ChatMessage]) -> list[MessageOut]:
-    return [MessageOut(seq=m.seq, sender=m.sender, text=m.text) for m in messages]
+    return [
+        MessageOut(seq=m.seq, sender=m.sender, text=m.text, created_at=m.created_at)
+        for m in messages
+    ]
 
 
 def _conversation(db: Session, public_id: str, customer_id: int | None) -> Conversation:

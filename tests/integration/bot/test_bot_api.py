@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
 
 import pytest
 from fastapi.testclient import TestClient
@@ -46,6 +47,8 @@ def test_contract_and_a_conversation_that_continues(api: TestClient) -> None:
     assert second.json()["conversation_id"] == body["conversation_id"]
     history = api.get(f"/api/v1/bot/conversations/{body['conversation_id']}/messages")
     assert [m["sender"] for m in history.json()] == ["customer", "bot", "customer", "bot"]
+    said = [datetime.fromisoformat(m["created_at"]) for m in history.json()]
+    assert said == sorted(said) and all(at.tzinfo is not None for at in said)
 
 
 def test_language_follows_the_request(api: TestClient) -> None:
