@@ -29,7 +29,6 @@ import os
 import random
 import re
 import shutil
-import sys
 import tempfile
 import time
 from collections.abc import Iterator, Sequence
@@ -332,12 +331,16 @@ def _sqlite(value: Any) -> Any:
     return value
 
 
-def _summary(label: str, samples: list[float], target: int) -> bool:
+def _summary(label: str, samples: list[float], cpu: list[float], target: int) -> bool:
+    """Wall time, and the process's CPU time per request: on a shared machine the wall
+    time includes waiting for a core, the CPU time is the work itself."""
     ms = [s * 1000 for s in samples]
+    cpu_ms = [c * 1000 for c in cpu]
     ok = pct(ms, 0.95) < target
     print(
-        f"  {label:<46} p50 {pct(ms, 0.5):7.1f} ms   p95 {pct(ms, 0.95):7.1f} ms   "
-        f"max {max(ms):7.1f} ms   {'ok' if ok else f'OVER {target} ms'}"
+        f"  {label:<44} p50 {pct(ms, 0.5):6.1f} ms  p95 {pct(ms, 0.95):6.1f} ms  "
+        f"cpu p50 {pct(cpu_ms, 0.5):6.1f} p95 {pct(cpu_ms, 0.95):6.1f} ms  "
+        f"{'ok' if ok else f'OVER {target} ms'}"
     )
     return ok
 
@@ -410,16 +413,15 @@ def _measure(client: Any, label: str, path: str, runs: int, target: int) -> bool
     first = client.get(path)
     if first.status_code != 200:
         raise SystemExit(f"{path}: {first.status_code} {first.text[:300]}")
-    if "/console/cases/KF-" not in first.text and "q=" in path:
-        print(f"  ({label}: no case found)", file=sys.stderr)
-    samples = []
+    samples, cpu = [], []
     for _ in range(runs):
-        begin = time.perf_counter()
+        begin, begin_cpu = time.perf_counter(), time.process_time()
         response = client.get(path)
         samples.append(time.perf_counter() - begin)
+        cpu.append(time.process_time() - begin_cpu)
         assert response.status_code == 200
     rows = len(set(re.findall(r'href="/console/cases/(KF-[^"]+)"', first.text)))
-    return _summary(f"{label} [{rows} shown]", samples, target)
+    return _summary(f"{label} [{rows} shown]", samples, cpu, target)
 
 
 if __name__ == "__main__":

@@ -39,12 +39,13 @@ class Case(Base):
         Index("ix_case_resolution_due_at_id", "resolution_due_at", "id"),
         Index("ix_case_owner_id_status_updated_at", "owner_id", "status", "updated_at", "id"),
         Index("ix_case_status_updated_at_id", "status", "updated_at", "id"),
+        Index("ix_case_category_updated_at_id", "category", "updated_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     reference: Mapped[str] = mapped_column(String(20), unique=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"))
-    category: Mapped[str] = mapped_column(String(40), index=True)
+    category: Mapped[str] = mapped_column(String(40))
     priority: Mapped[str] = mapped_column(String(10))
     channel: Mapped[str] = mapped_column(String(16), index=True)
     status: Mapped[str] = mapped_column(String(24), index=True)
