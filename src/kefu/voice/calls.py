@@ -22,9 +22,12 @@ from sqlalchemy.orm import Session
 
 from kefu import audit
 from kefu.cases import service as cases_service
+from kefu.cases import summary as contact_summary
+from kefu.cases.transitions import FINISHED, Mover, Status
+from kefu.channels.senders import Senders
 from kefu.config import Settings
-from kefu.errors import InvalidInput, NotFound
-from kefu.i18n import translate
+from kefu.errors import Conflict, InvalidInput, NotFound
+from kefu.i18n import normalise_lang, translate
 from kefu.identity import service as identity_service
 from kefu.identity.normalise import normalise_phone
 from kefu.masking import mask_phone
@@ -260,3 +263,70 @@ def update_record(
     )
     db.flush()
     return call
+
+
+# --- the written summary after the call ----------------------------------------------
+
+_CASE_AFTER: dict[str, Status] = {
+    "solved": Status.RESOLVED,
+    "open": Status.OPEN,
+    "waiting": Status.PENDING_CUSTOMER,
+}
+
+
+def summary_drafts(db: Session, call: VoiceCall, settings: Settings) -> dict[str, str]:
+    """The written summary the caller will receive, per outcome, in the call's language:
+    what the agent reads (and may edit) before it goes."""
+    case = (
+        cases_service.get_case(db, call.case_reference) if call.case_reference is not None else None
+    )
+    lang = normalise_lang(call.language) or normalise_lang(case.language if case else None)
+    return {
+        outcome: contact_summary.draft(
+            db,
+            case,
+            contact="call",
+            outcome=outcome,
+            since=call.started_at,
+            settings=settings,
+            lang=lang or settings.default_language,
+        )
+        for outcome in contact_summary.OUTCOMES
+    }
+
+
+def send_summary(
+    db: Session,
+    call: VoiceCall,
+    *,
+    outcome: str,
+    text: str | None,
+    actor: audit.Actor,
+    staff_id: int,
+    settings: Settings,
+    senders: Senders,
+    now: datetime,
+) -> str:
+    """After a call with a person: set the call's case as the agent says (solved, open,
+    waiting on the customer) and send the caller the summary (``text`` as the agent left
+    it, else the draft) by SMS, or e-mail without a phone; once per call. Returns what
+    was sent."""
+    if outcome not in contact_summary.OUTCOMES:
+        raise InvalidInput("unknown outcome", field="outcome")
+    if call.agent_staff_id is None:
+        raise Conflict("no person took this call", reason="no_agent")
+    if call.case_reference is None:
+        raise Conflict("link the call to a case first", reason="no_case")
+    if any(event.kind == "summary_sent" for event in events(db, call)):
+        raise Conflict("the summary of this call was sent already", reason="already_sent")
+    written = contact_summary.clean(text, summary_drafts(db, call, settings)[outcome])
+    case = cases_service.get_case(db, call.case_reference, for_update=True)
+    target = _CASE_AFTER[outcome]
+    if Status(case.status) not in FINISHED and target.value != case.status:
+        cases_service.move(
+            db, case, target=target, mover=Mover.STAFF, actor=actor, settings=settings, now=now
+        )
+    contact_summary.send(db, case, body=written, senders=senders, actor=actor, now=now)
+    add_event(db, call, "summary_sent", now, staff_id=staff_id, outcome=outcome)
+    db.flush()
+    return written

@@ -84,6 +84,24 @@ class CallUpdate(BaseModel):
     case: str | None = Field(default=None, max_length=64)
 
 
+class CallSummaryDrafts(BaseModel):
+    """The summary the caller would receive, per outcome (solved, open, waiting)."""
+
+    drafts: dict[str, str]
+
+
+class CallSummarySend(BaseModel):
+    outcome: Literal["solved", "open", "waiting"]
+    # the agent's edit of the draft; empty or absent sends the draft
+    text: str | None = Field(default=None, max_length=1000)
+
+
+class CallSummarySent(BaseModel):
+    case: str
+    case_status: str
+    text: str
+
+
 class CallbackRead(BaseModel):
     id: int
     call_sid: str

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Path, Query, Request
 
 from kefu import audit
+from kefu.cases import service as cases_service
 from kefu.db import DbSession, utcnow
-from kefu.deps import StaffPrincipal, require
+from kefu.deps import SettingsDep, StaffPrincipal, require
 from kefu.identity import service as identity_service
 from kefu.numbers import RowId
 from kefu.voice import callbacks, calls, menu
@@ -20,6 +21,9 @@ from kefu.voice.schemas import (
     CallDetail,
     CallEventRead,
     CallRead,
+    CallSummaryDrafts,
+    CallSummarySend,
+    CallSummarySent,
     CallUpdate,
     MenuCheck,
     MenuPublish,
@@ -75,6 +79,45 @@ def update_call(call_sid: CallSid, body: CallUpdate, db: DbSession, staff: Write
     )
     db.commit()
     return CallRead.of(call)
+
+
+@router.get("/voice/calls/{call_sid}/summary", response_model=CallSummaryDrafts)
+def call_summary(
+    call_sid: CallSid, db: DbSession, _: Writer, settings: SettingsDep
+) -> CallSummaryDrafts:
+    """The written summary drafted for the caller, per outcome, to read and edit."""
+    call = calls.require(db, call_sid)
+    return CallSummaryDrafts(drafts=calls.summary_drafts(db, call, settings))
+
+
+@router.post("/voice/calls/{call_sid}/summary", response_model=CallSummarySent)
+def send_call_summary(
+    request: Request,
+    call_sid: CallSid,
+    body: CallSummarySend,
+    db: DbSession,
+    staff: Writer,
+    settings: SettingsDep,
+) -> CallSummarySent:
+    """After the call: the case set as ``outcome`` says and the summary sent to the
+    caller by SMS (e-mail without a phone), once per call (409 after)."""
+    call = calls.require(db, call_sid, lock=True)
+    text = calls.send_summary(
+        db,
+        call,
+        outcome=body.outcome,
+        text=body.text,
+        actor=_actor(staff),
+        staff_id=staff.user.id,
+        settings=settings,
+        senders=request.app.state.senders,
+        now=utcnow(),
+    )
+    db.commit()
+    case = call.case_reference or ""
+    return CallSummarySent(
+        case=case, case_status=cases_service.get_case(db, case).status, text=text
+    )
 
 
 @router.get("/customers/{customer_id}/calls", response_model=list[CallRead])
