@@ -2,7 +2,7 @@
 reads that category's newest cases in order instead of sorting all of them
 
 Revision ID: 0043
-Revises: 0083
+Revises: 0060
 Create Date: 2026-12-06 23:58:00
 """
 
@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0043"
-down_revision: str | None = "0083"
+down_revision: str | None = "0060"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
