@@ -266,11 +266,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.senders = build_senders(settings)  # a bad KEFU_*_BACKEND stops startup here
     app.include_router(verification_router, prefix="/api/v1")
     app.include_router(security_questions_router, prefix="/api/v1")
+    from kefu.support.routes import router as support_router
     from kefu.wallet.port import check_backend
     from kefu.wallet.routes import router as wallet_router
 
     check_backend(settings)  # a bad KEFU_WALLET_BACKEND stops startup here
     app.include_router(wallet_router, prefix="/api/v1")
+    app.include_router(support_router, prefix="/api/v1")
     from kefu.cases.customer_routes import router as case_customer_router
     from kefu.cases.pages import router as case_pages_router
     from kefu.cases.routes import router as cases_router

@@ -21,6 +21,7 @@ _MODEL_MODULES = (
     "kefu.chat.canned_models",
     "kefu.antifraud.models",
     "kefu.approvals.models",
+    "kefu.support.models",
     "kefu.chat.routing_models",
     "kefu.chat.attachments",
     "kefu.quality.models",

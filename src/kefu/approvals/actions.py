@@ -27,7 +27,9 @@ from kefu.errors import InvalidInput, PermissionDenied
 from kefu.i18n import normalise_lang, translate
 from kefu.identity.models import Customer, StaffUser
 from kefu.identity.permissions import has_permission
-from kefu.wallet.errors import IdempotencyConflict, IllegalTransition, WalletNotFound
+from kefu.support import money as support_money
+from kefu.support.requester import Requester
+from kefu.wallet.errors import IdempotencyConflict, WalletNotFound
 from kefu.wallet.port import ActionContext, WalletGateway
 from kefu.wallet.schemas import RefundView, TransactionView
 
@@ -206,22 +208,19 @@ class _Work:
             raise WalletNotFound("no such transaction", what="transaction", ref=tid)
         return view
 
-    def file(self, action: str, target_id: str, amount: TransactionView) -> ApprovalRequest:
-        return service.submit(
-            self.db,
+    @property
+    def money(self) -> support_money.Money:
+        return support_money.Money(self.db, self.wallet, self.settings)
+
+    @property
+    def asked(self) -> support_money.Asked:
+        return support_money.Asked(
+            requester=Requester.of_staff(self.staff),
             key=self.request.key,
-            action=action,
-            wallet_account_id=self.account_id,
-            target_id=target_id,
-            amount=amount.amount,
             reason=self.ctx.reason or "",
-            requester=self.staff,
             customer_id=self.customer.id,
             case_reference=self.request.case_reference,
         )
-
-    def risky(self, view: TransactionView | RefundView) -> bool:
-        return service.needs_approval(view.amount, self.settings.approval_amount_above)
 
 
 @dataclass(frozen=True)
@@ -267,49 +266,29 @@ def _unfreeze(w: _Work) -> _Result:
 
 def _refund(w: _Work) -> _Result:
     """A payment deducted although the order failed is reversed whole; a succeeded one is
-    refunded (in part, if an amount is given) through the wallet's refund review."""
+    refunded (in part, if an amount is given). Both under the four-eyes rule of
+    ``kefu.support.money``."""
     payment = w.transaction()
     if payment.kind != "payment":
         raise InvalidInput("only payments are refunded", field="transaction_id")
     if payment.status == "deducted_failed":
-        if w.risky(payment):
-            return _Result(approval=w.file("reverse_payment", payment.id, payment))
-        w.wallet.reverse_payment(payment.id, ctx=w.ctx)
+        reversed_ = support_money.reverse_payment(w.money, w.asked, payment_id=payment.id)
+        if reversed_.approval is not None:
+            return _Result(approval=reversed_.approval)
         return _Result(told=service.Told("support.told.reverse_payment", amount=_yuan(payment)))
-    amount = (w.request.amount or "").strip() or f"{payment.amount:.2f}"
-    refund = w.wallet.create_refund(payment.id, amount=amount, reason=w.ctx.reason or "", ctx=w.ctx)
-    approval = service.file_refund_review(
-        w.db,
-        refund=refund,
-        key=w.request.key,
-        requester=w.staff,
-        reason=w.ctx.reason or "",
-        customer_id=w.customer.id,
-        case_reference=w.request.case_reference,
-        threshold=w.settings.approval_amount_above,
+    refunded = support_money.refund(
+        w.money, w.asked, payment_id=payment.id, amount=w.request.amount
     )
-    if approval is None and refund.status == "requested":
-        if not has_permission(w.staff.role, "wallet.refund.decide"):
-            raise PermissionDenied("deciding a refund needs wallet.refund.decide")
-        decide_ctx = replace(w.ctx, key=f"{w.request.key}:decide")
-        w.wallet.decide_refund(refund.id, approve=True, reason=None, ctx=decide_ctx)
-    if approval is not None:
-        return _Result(approval=approval)
-    return _Result(told=service.Told("support.told.refund", amount=_yuan(refund)))
+    if refunded.approval is not None:
+        return _Result(approval=refunded.approval)
+    return _Result(told=service.Told("support.told.refund", amount=_yuan(refunded.view)))
 
 
 def _dispute(w: _Work) -> _Result:
     payment = w.transaction()
-    if payment.kind != "payment" or payment.status != "succeeded":
-        raise IllegalTransition(
-            "only a succeeded payment is disputed",
-            subject=payment.kind,
-            current=payment.status,
-            target="dispute",
-        )
-    if w.risky(payment):
-        return _Result(approval=w.file("dispute", payment.id, payment))
-    w.wallet.open_dispute(payment.id, reason=w.ctx.reason or "", ctx=w.ctx)
+    opened = support_money.open_dispute(w.money, w.asked, payment_id=payment.id)
+    if opened.approval is not None:
+        return _Result(approval=opened.approval)
     return _Result(told=service.Told("support.told.dispute", amount=_yuan(payment)))
 
 

@@ -20,3 +20,10 @@ class OwnRequest(PermissionDenied):
 class AlreadyDecided(Conflict):
     code = "approval_already_decided"
     message_key = "error.approval.already_decided"
+
+
+class RejectedBefore(Conflict):
+    """A supervisor said no; the same person asks again only with new facts."""
+
+    code = "approval_rejected_before"
+    message_key = "error.approval.rejected_before"

@@ -24,6 +24,9 @@ class ApprovalRequest(Base):
     action: Mapped[str] = mapped_column(String(24))  # refund | reverse_payment | unfreeze | dispute
     wallet_account_id: Mapped[str] = mapped_column(String(40), index=True)
     target_id: Mapped[str] = mapped_column(String(64))
+    # the payment a money action is about (a refund's target is the refund), so a
+    # rejection is found again when the same payment is asked for another way
+    payment_id: Mapped[str | None] = mapped_column(String(64), index=True)
     amount: Mapped[str | None] = mapped_column(String(20))  # "1288.00", as the port says it
     reason: Mapped[str] = mapped_column(String(200))
     customer_id: Mapped[int | None] = mapped_column(ForeignKey("customer.id"), index=True)

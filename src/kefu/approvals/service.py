@@ -26,7 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from kefu import audit
-from kefu.approvals.errors import AlreadyDecided, ApprovalNotFound, OwnRequest
+from kefu.approvals.errors import AlreadyDecided, ApprovalNotFound, OwnRequest, RejectedBefore
 from kefu.approvals.models import ApprovalRequest
 from kefu.cases import service as cases_service
 from kefu.db import utcnow
@@ -39,7 +39,6 @@ from kefu.notifications import service as notifications
 from kefu.sensitive import mask
 from kefu.wallet.errors import IdempotencyConflict, IllegalTransition
 from kefu.wallet.port import ActionContext, WalletGateway
-from kefu.wallet.schemas import RefundView
 
 PENDING, APPROVED, REJECTED = "pending", "approved", "rejected"
 REASON_MAX = 200
@@ -137,6 +136,42 @@ def pending_for(db: Session, *, action: str, target_id: str) -> ApprovalRequest 
     )
 
 
+def rejected_on(
+    db: Session, *, payment_id: str | None, action: str, target_id: str
+) -> list[ApprovalRequest]:
+    """Requests a supervisor rejected about the same money (any action on the payment) or,
+    without a payment, about the same action on the same target (an account's unfreeze)."""
+    if payment_id is not None:
+        about = ApprovalRequest.payment_id == payment_id
+    else:
+        about = (ApprovalRequest.action == action) & (ApprovalRequest.target_id == target_id)
+    query = select(ApprovalRequest).where(about, ApprovalRequest.status == REJECTED)
+    return list(db.scalars(query.order_by(ApprovalRequest.id)))
+
+
+def _facts(text: str) -> str:
+    """A reason reduced to what it says: case, spaces and punctuation do not make it new."""
+    return "".join(ch for ch in text.casefold() if ch.isalnum())
+
+
+def refuse_repeat(
+    db: Session,
+    *,
+    requester_id: int,
+    payment_id: str | None,
+    action: str,
+    target_id: str,
+    reason: str,
+) -> None:
+    """A rejected request is not asked again by the same person with the same reason:
+    once a supervisor has said no, only new facts justify asking again."""
+    for earlier in rejected_on(db, payment_id=payment_id, action=action, target_id=target_id):
+        if earlier.requested_by_id == requester_id and _facts(earlier.reason) == _facts(reason):
+            raise RejectedBefore(
+                f"approval {earlier.id} was rejected", reason=earlier.decision_reason or ""
+            )
+
+
 def submit(
     db: Session,
     *,
@@ -149,9 +184,11 @@ def submit(
     requester: StaffUser,
     customer_id: int | None,
     case_reference: str | None,
+    payment_id: str | None = None,
 ) -> ApprovalRequest:
     """File a request, once per key; a second request for an action already waiting on
-    the same target joins the first instead of queueing it twice."""
+    the same target joins the first instead of queueing it twice. ``payment_id`` names
+    the payment a money action is about."""
     if action not in DECIDE_PERMISSION:
         raise InvalidInput(f"unknown action {action!r}", field="action")
     cleaned = clean_reason(reason)
@@ -162,11 +199,20 @@ def submit(
         return existing
     if (waiting := pending_for(db, action=action, target_id=target_id)) is not None:
         return waiting
+    refuse_repeat(
+        db,
+        requester_id=requester.id,
+        payment_id=payment_id,
+        action=action,
+        target_id=target_id,
+        reason=cleaned,
+    )
     request = ApprovalRequest(
         request_key=key,
         action=action,
         wallet_account_id=wallet_account_id,
         target_id=target_id,
+        payment_id=payment_id,
         amount=f"{amount:.2f}" if amount is not None else None,
         reason=cleaned,
         customer_id=customer_id,
@@ -217,38 +263,6 @@ def submit(
                 amount=request.amount or "",
             )
     return request
-
-
-def file_refund_review(
-    db: Session,
-    *,
-    refund: RefundView,
-    key: str,
-    requester: StaffUser,
-    reason: str,
-    customer_id: int | None,
-    case_reference: str | None,
-    threshold: Decimal,
-) -> ApprovalRequest | None:
-    """A refund just requested in the wallet waits for a supervisor when the core says so
-    or its amount is above ``threshold``; returns the request, or None when the requester
-    may decide it themselves."""
-    if refund.status != "requested" or not (
-        refund.needs_supervisor or needs_approval(refund.amount, threshold)
-    ):
-        return None
-    return submit(
-        db,
-        key=key,
-        action="refund",
-        wallet_account_id=refund.account_id,
-        target_id=refund.id,
-        amount=refund.amount,
-        reason=reason,
-        requester=requester,
-        customer_id=customer_id,
-        case_reference=case_reference,
-    )
 
 
 def request_unfreeze(

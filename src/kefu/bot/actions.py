@@ -24,6 +24,8 @@ from kefu.errors import PermissionDenied
 from kefu.identity import questions
 from kefu.identity import service as identity_service
 from kefu.identity.permissions import ASSISTANT, has_permission
+from kefu.support import money
+from kefu.support.requester import Requester
 from kefu.wallet.idempotency import ActionContext
 
 
@@ -46,6 +48,22 @@ def context(d: Dialog, action: str, target: str, permission: str = "wallet.act")
         case_reference=case.reference if case else None,
         customer_id=d.customer_id,
     )
+
+
+def asked(d: Dialog, action: str, target: str) -> money.Asked:
+    """A support command asked by the verified customer, under ``context``'s key."""
+    ctx = context(d, action, target)
+    return money.Asked(
+        requester=Requester.of_customer(d.actor, d.conversation.verification_id),
+        key=ctx.key,
+        reason=d.t(f"bot.topic.{d.flow or 'payment_failed'}"),
+        customer_id=ctx.customer_id,
+        case_reference=ctx.case_reference,
+    )
+
+
+def money_desk(d: Dialog) -> money.Money:
+    return money.Money(d.db, d.wallet, d.settings, now=d.now)
 
 
 def record(d: Dialog, kind: str, **data: str) -> None:

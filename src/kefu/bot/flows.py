@@ -21,6 +21,7 @@ from kefu.cases import tracking
 from kefu.cases.errors import CaseNotFound
 from kefu.errors import InvalidInput, KefuError
 from kefu.identity import service as identity_service
+from kefu.support import money
 from kefu.wallet.schemas import TransactionFilter, TransactionView
 
 Step = Callable[[Dialog], Reply | None]
@@ -274,7 +275,16 @@ def _payment_reverse(d: Dialog) -> Reply | None:
         d.finish()
         return Reply(d.t("bot.ok_anything_else"))
     transaction_id = str(d.slots["transaction_id"])
-    tx = d.wallet.reverse_payment(transaction_id, ctx=actions.context(d, "reverse", transaction_id))
+    try:
+        done = money.reverse_payment(
+            actions.money_desk(d),
+            actions.asked(d, "reverse", transaction_id),
+            payment_id=transaction_id,
+        )
+    except money.NeedsSupervisor:
+        # what the customer's account had returned today leaves this one to a supervisor
+        return _offer_case_or_person(d, d.t("bot.payment.review"))
+    tx = done.view
     actions.done(d, "reverse_payment")
     d.finish()
     return Reply(d.t("bot.payment.reversed", amount=d.money(tx.amount)))

@@ -236,6 +236,11 @@ def create_customer(
     return customer
 
 
+def staff_actor(staff: StaffUser) -> audit.Actor:
+    """How a staff member is named in the audit log: the one definition every surface uses."""
+    return audit.Actor(name=f"staff:{staff.username}", role=staff.role)
+
+
 def get_customer(db: Session, customer_id: int) -> Customer:
     customer = db.get(Customer, customer_id)
     if customer is None:

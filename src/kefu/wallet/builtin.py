@@ -205,6 +205,9 @@ class BuiltinWallet:
     def list_disputes(self, account_id: str) -> list[DisputeView]:
         return [self._dispute(d) for d in queries.disputes_of(self.db, account_id)]
 
+    def get_dispute(self, dispute_id: str) -> DisputeView:
+        return self._dispute(repo.get_dispute(self.db, _int_id(dispute_id, "dispute")))
+
     def get_limits(self, account_id: str) -> list[LimitView]:
         account = repo.get_account(self.db, account_id)
         return [

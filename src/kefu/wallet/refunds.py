@@ -1,7 +1,7 @@
 """Refunds of payments and disputes on them.
 
 A refund is approved out of merchant settlement into refunds payable, then paid to the
-customer; an upheld dispute opens an approved refund for what is left of the payment.
+customer; an upheld dispute opens a requested refund for what is left of the payment.
 """
 
 from __future__ import annotations
@@ -205,13 +205,15 @@ def open_dispute(db: Session, *, movement_id: int, reason: str, ctx: ActionConte
 def decide_dispute(
     db: Session, *, dispute_id: int, outcome: str, reason: str | None, ctx: ActionContext
 ) -> Dispute:
-    """Investigating, then upheld (an approved refund of what is left) or declined."""
+    """Investigating, then upheld or declined. Upheld opens a refund of what is left of the
+    payment in ``requested``: who may approve it is the caller's four-eyes rule, as for any
+    refund (``kefu.support.money.decide_dispute``)."""
     with db.begin_nested():
         args = {"dispute": dispute_id, "outcome": outcome, "reason": reason}
         if (ref := claim(db, ctx, "wallet.dispute.decide", args)) is not None:
             return repo.get_dispute(db, int(ref))
         dispute = repo.get_dispute(db, dispute_id)
-        accounts = repo.lock_accounts(db, [dispute.account_id])
+        repo.lock_accounts(db, [dispute.account_id])
         dispute = repo.get_dispute(db, dispute_id, fresh=True)
         before = _dispute_view(dispute)
         now = utcnow()
@@ -227,7 +229,6 @@ def decide_dispute(
                     amount_fen=left,
                     reason=f"dispute {dispute.id} upheld",
                 )
-                _advance_refund(db, refund, "approved", None, accounts)
                 dispute.refund_id = refund.id
         dispute.status, dispute.decision_reason, dispute.updated_at = outcome, reason, now
         repo.finish(

@@ -142,6 +142,10 @@ class RefundDecisionIn(BaseModel):
     reason: Reason | None = None
 
 
+class ReverseIn(BaseModel):
+    reason: Reason | None = None
+
+
 class UnfreezeIn(BaseModel):
     reason: Reason
 

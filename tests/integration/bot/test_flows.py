@@ -9,8 +9,9 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from tests.factories import make_staff
 
-from kefu.audit import AuditEvent
+from kefu.audit import Actor, AuditEvent
 from kefu.cases.models import Case
 from kefu.chat import service as chat_service
 from kefu.chat.models import ChatMessage
@@ -18,6 +19,10 @@ from kefu.config import Settings
 from kefu.demo import demo_security_answers
 from kefu.identity import questions
 from kefu.identity.models import Customer
+from kefu.support import money
+from kefu.support.requester import Requester
+from kefu.wallet import flows
+from kefu.wallet.idempotency import ActionContext
 from kefu.wallet.port import build_gateway
 
 from .conftest import Chat, Refused, last_code, phone_of
@@ -308,6 +313,37 @@ def test_a_large_deducted_payment_waits_for_a_supervisor(chat: Chat, settings: S
     turn = chat.say("是")  # "yes" to the return it did not offer: a case, not money
     assert turn.case_reference is not None
     assert case_of(chat).category == "payment_failed"
+    assert wallet.get_account(account).balance == before
+
+
+def test_a_return_beyond_what_moved_today_waits_for_a_supervisor(
+    chat: Chat, settings: Settings
+) -> None:
+    """The assistant's returns count with everyone's in the customer's day: after an
+    agent refunded 20.00, returning 88.00 more would pass the 100.00 limit."""
+    chat.serve(Settings(**{**settings.model_dump(), "approval_amount_above": "100.00"}))
+    wallet = build_gateway(settings, chat.db)
+    account = customer(chat.db, 4).wallet_account_id
+    paid = flows.pay(
+        chat.db,
+        account_id=account,
+        merchant="便利店",
+        amount_fen=20_00,
+        currency="CNY",
+        outcome="succeeded",
+        ctx=ActionContext(key="shop-20", actor=Actor("customer", "customer")),
+    )
+    agent = make_staff(chat.db, "agent")
+    desk = money.Money(chat.db, wallet, chat.settings, now=chat.clock())
+    asked = money.Asked(requester=Requester.of_staff(agent), key="agent-refund", reason="少送一件")
+    assert not money.refund(desk, asked, payment_id=str(paid.id), amount=None).waiting
+    before = wallet.get_account(account).balance
+    chat.say("付款失败了但是钱被扣了")
+    turn = chat.verify(4)
+    assert "¥88.00" in turn.reply
+    turn = chat.say("是")
+    assert "主管复核" in turn.reply
+    assert [q.value for q in turn.quick_replies] == ["open_case", "human_agent"]
     assert wallet.get_account(account).balance == before
 
 

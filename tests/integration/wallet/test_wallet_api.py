@@ -130,10 +130,14 @@ def test_large_refund_decision_needs_a_supervisor(client: TestClient, db: Sessio
     url = f"/api/v1/wallet/refunds/{refund.id}/decision"
     agent = {**_token(client, db, "agent"), "Idempotency-Key": "d1"}
     supervisor = {**_token(client, db, "supervisor"), "Idempotency-Key": "d2"}
-    assert client.post(url, json={"approve": True}, headers=agent).status_code == 403
+    # an agent's approval of a refund above the limit asks a supervisor instead
+    asked = client.post(url, json={"approve": True}, headers=agent)
+    assert (asked.status_code, asked.json()["status"]) == (202, "requested")
+    assert [r.request.target_id for r in approvals_service.pending(db)] == [str(refund.id)]
     decided = client.post(url, json={"approve": True}, headers=supervisor)
     assert decided.status_code == 200
     assert (decided.json()["status"], decided.json()["amount"]) == ("approved", "1500.00")
+    assert approvals_service.pending(db) == []
 
 
 def test_bad_input_is_a_clear_4xx(client: TestClient, db: Session) -> None:

@@ -7,7 +7,7 @@ from tests.integration.wallet.wallet_helpers import card_of, ctx, funded_account
 
 from kefu.audit import AuditEvent
 from kefu.errors import Conflict, InvalidInput
-from kefu.wallet import accounts, check, flows, ledger, refunds
+from kefu.wallet import accounts, check, flows, ledger, refunds, repo
 from kefu.wallet.errors import (
     AccountNotActive,
     IdempotencyConflict,
@@ -256,6 +256,9 @@ def test_upheld_dispute_refunds_what_is_left(db: Session) -> None:
     )
     refunds.decide_dispute(db, dispute_id=dispute.id, outcome="upheld", reason="盗刷", ctx=ctx())
     assert dispute.refund_id is not None
+    held = repo.get_refund(db, dispute.refund_id)
+    assert (held.status, held.amount_fen) == ("requested", 300_00)  # the caller decides it
+    refunds.decide_refund(db, refund_id=held.id, approve=True, reason=None, ctx=ctx())
     refund = refunds.pay_refund(db, refund_id=dispute.refund_id, ctx=ctx())
     assert (refund.amount_fen, account.balance_fen) == (300_00, 300_00)
     assert_consistent(db)
