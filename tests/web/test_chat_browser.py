@@ -22,6 +22,7 @@ from playwright.sync_api import Error as PlaywrightError
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 from tests.integration.chat.conftest import free_port
+from tests.integration.web.test_no_raw_codes import leaks
 from tests.web.conftest import screenshot
 
 from kefu import audit, demo
@@ -615,6 +616,8 @@ def test_the_end_of_a_chat_in_the_widget(site: Site, browser: Browser) -> None:
         clock = re.compile(r"^\d{2}:\d{2}$")
         for time_text in widget.locator(".msg time").all_inner_texts():
             assert clock.match(time_text), time_text
+        shown = widget.evaluate("(host) => host.shadowRoot.querySelector('.panel').innerText")
+        assert leaks(shown, chinese=True) == [], shown
 
         customer.reload()  # the same chat resumes, opened at its newest message
         customer.evaluate("KefuChat.open()")
