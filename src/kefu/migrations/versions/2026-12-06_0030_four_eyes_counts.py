@@ -1,7 +1,7 @@
 """four eyes counted per payment and per customer per day; rejected requests found by payment
 
 Revision ID: 0030
-Revises: 0060
+Revises: 0043
 Create Date: 2026-12-06 23:30:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import kefu.db
 
 revision: str = "0030"
-down_revision: str | None = "0060"
+down_revision: str | None = "0043"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
