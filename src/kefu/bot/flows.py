@@ -28,6 +28,13 @@ Step = Callable[[Dialog], Reply | None]
 Act = Callable[[Dialog], Reply]
 YES, NO, SKIP = "yes", "no", "skip"
 _NUMBERISH = re.compile(r"\+?\d[\d\s\-]{3,18}\d")
+# a number standing alone that is no time, date, count or duration ("the 300 I topped up")
+_BARE_AMOUNT = re.compile(
+    r"(?<![\d.:/\-+])(\d{1,6}(?:\.\d{1,2})?)(?![\d.:/\-]|\s*(?:点|點|号|號|日|月|年|分|秒|小时|"
+    r"小時|个|個|天|周|週|位|次|笔|筆|%|h\b|hrs?\b|hours?\b|mins?\b|minutes?\b|days?\b|"
+    r"weeks?\b|am\b|pm\b|st\b|nd\b|rd\b|th\b|times?\b))",
+    re.I,
+)
 _PLAIN_AMOUNT = re.compile(r"^\s*[¥￥]?\s*(\d{1,9}(?:\.\d{1,2})?)\s*(?:元|块|rmb|yuan)?\s*$", re.I)
 # short typed answers to a yes/no question (taps send "yes"/"no" themselves)
 _YES_WORDS = {
@@ -69,26 +76,91 @@ def yes_no(
     return [d.option(yes_key, YES), d.option(no_key, NO)]
 
 
-def amount_in(d: Dialog) -> Decimal | None:
+def amount_in(d: Dialog, *, bare: bool = False) -> Decimal | None:
+    """The amount in the message; ``bare``: also a number standing alone, as in "the 300 I
+    topped up" (in a money flow a bare number that is no time, date or count is one)."""
     if d.entities.amounts:
         return d.entities.amounts[0].value
-    match = _PLAIN_AMOUNT.match(d.text)
+    match = _PLAIN_AMOUNT.match(d.text) or (_BARE_AMOUNT.search(d.text) if bare else None)
     if match:
         try:
-            return Decimal(match.group(1))
+            value = Decimal(match.group(1))
         except InvalidOperation:
             return None
+        return value if value > 0 else None
     return None
 
 
 def _collect_amount_and_time(d: Dialog) -> None:
-    amount = amount_in(d)
+    amount = amount_in(d, bare=True)
     if amount is not None:
         d.slots["amount"] = f"{amount:.2f}"
     if d.entities.times:
         mention = d.entities.times[0]
         d.slots["around"] = mention.start.isoformat()
+        d.slots["until"] = mention.end.isoformat()
         d.slots["time_text"] = mention.text
+
+
+def _fits_amount(d: Dialog, tx: TransactionView) -> bool:
+    amount = d.slots.get("amount")
+    return amount is None or Decimal(str(tx.amount)) == Decimal(str(amount))
+
+
+def _fits_time(d: Dialog, tx: TransactionView) -> bool:
+    """Within the time the customer named, give or take a few hours ("last night" may be
+    just after midnight)."""
+    from datetime import datetime
+
+    start, end = d.slots.get("around"), d.slots.get("until")
+    if not isinstance(start, str):
+        return True
+    until = datetime.fromisoformat(end) if isinstance(end, str) else None
+    since = datetime.fromisoformat(start)
+    slack = timedelta(hours=3)
+    return since - slack <= tx.created_at <= (until or since + timedelta(days=1)) + slack
+
+
+def _what_was_asked(d: Dialog) -> str:
+    said = []
+    if "time_text" in d.slots:
+        said.append(str(d.slots["time_text"]))
+    if "amount" in d.slots:
+        said.append(d.money(str(d.slots["amount"])))
+    return " ".join(said)
+
+
+def _ask_which(d: Dialog, key: str, found: list[TransactionView]) -> Reply:
+    """Nothing fits what the customer said: say so, show what there is, ask which one."""
+    d.goto("pick_found")
+    d.slots["offered"] = [tx.id for tx in found]
+    return Reply(
+        d.t(key, asked=_what_was_asked(d))
+        + "\n"
+        + "\n".join(f"{n}. {_line(d, tx)}" for n, tx in enumerate(found, 1))
+        + "\n"
+        + d.t("bot.found.which"),
+        input="choice",
+        quick_replies=[QuickReply(label=_line(d, tx), value=f"tx:{tx.id}") for tx in found]
+        + [d.option("bot.choice.none_of_these", "human_agent")],
+    )
+
+
+def answered_about(d: Dialog, transaction_id: str) -> None:
+    """The item this flow answers about: if the customer pushes back on the answer, the
+    assistant traces this one (kefu.bot.service)."""
+    d.slots["transaction_id"] = transaction_id
+    d.state["item"] = {"intent": d.flow, "transaction_id": transaction_id}
+
+
+def _picked(d: Dialog) -> str | None:
+    """The transaction the customer picked from those offered (a tap or its number)."""
+    value = d.text.strip()
+    offered = [str(o) for o in d.slots.get("offered") or []]
+    chosen = value[3:] if value.startswith("tx:") else None
+    if chosen is None and value.isdigit() and 1 <= int(value) <= len(offered):
+        chosen = offered[int(value) - 1]
+    return chosen if chosen in offered else None
 
 
 def _verify_then(d: Dialog, resume: Act) -> Reply:
@@ -169,31 +241,41 @@ def _recharge_amount(d: Dialog) -> Reply | None:
 
 
 def _recharge_lookup(d: Dialog) -> Reply:
-    from datetime import datetime
-
-    around = d.slots.get("around")
-    amount = d.slots.get("amount")
     account = actions.account_id(d)
-    # people remember amounts better than times: widen the search before saying "none"
-    top_ups: list[TransactionView] = []
-    for when, how_much in ((around, amount), (None, amount), (None, None)):
-        top_ups = d.wallet.find_top_ups(
-            account,
-            amount=how_much,
-            around=datetime.fromisoformat(when) if isinstance(when, str) else None,
-        )
-        if top_ups:
-            break
-    recent = [tx for tx in top_ups if d.now - tx.created_at < timedelta(days=30)]
+    recent = [
+        tx for tx in d.wallet.find_top_ups(account) if d.now - tx.created_at < timedelta(days=30)
+    ]
     if not recent:
         return _offer_case_or_person(d, d.t("bot.recharge.none_found"))
+    # people remember amounts better than times: an amount that fits is enough
+    fitting = [tx for tx in recent if _fits_amount(d, tx) and _fits_time(d, tx)] or [
+        tx for tx in recent if "amount" in d.slots and _fits_amount(d, tx)
+    ]
+    if not fitting and ("amount" in d.slots or "around" in d.slots):
+        problems = [tx for tx in recent if tx.status != "credited"]
+        shown = (problems + [tx for tx in recent if tx.status == "credited"])[:4]
+        return _ask_which(d, "bot.recharge.not_matching", shown)
+    candidates = fitting or recent
     wanted = (
         ("failed", "reversed")
         if d.flow == "recharge_failed"
         else ("pending", "failed", "reversed", "credited")
     )
-    chosen = next((tx for status in wanted for tx in recent if tx.status == status), recent[0])
-    d.slots["transaction_id"] = chosen.id
+    chosen = next(
+        (tx for status in wanted for tx in candidates if tx.status == status), candidates[0]
+    )
+    return _recharge_explain(d, chosen)
+
+
+def _recharge_pick(d: Dialog) -> Reply | None:
+    chosen = _picked(d)
+    if chosen is None:
+        return None
+    return _recharge_explain(d, d.wallet.get_transaction(chosen))
+
+
+def _recharge_explain(d: Dialog, chosen: TransactionView) -> Reply:
+    answered_about(d, chosen.id)
     head = d.t(
         "bot.recharge.found",
         when=d.when(chosen.created_at),
@@ -260,6 +342,7 @@ def _payment_lookup(d: Dialog) -> Reply:
         )
     if failed:
         tx = failed[0]
+        answered_about(d, tx.id)
         d.finish()
         return Reply(
             d.t("bot.payment.failed", line=_line(d, tx), reason=_reason(d, tx.status_reason) or "-")
@@ -306,11 +389,12 @@ def _transfer_lookup(d: Dialog) -> Reply:
     open_moves = [tx for tx in moves if tx.status in ("processing", "returned")]
     if not open_moves:
         if moves:
+            answered_about(d, moves[0].id)
             d.finish()
             return Reply(d.t("bot.transfer.all_arrived", line=_line(d, moves[0])))
         return _offer_case_or_person(d, d.t("bot.transfer.none_found"))
     tx = open_moves[0]
-    d.slots["transaction_id"] = tx.id
+    answered_about(d, tx.id)
     text = d.t("bot.transfer.found", line=_line(d, tx))
     reason = _reason(d, tx.status_reason)
     if reason:
@@ -333,7 +417,7 @@ def _refund_lookup(d: Dialog) -> Reply:
         return _offer_case_or_person(d, d.t("bot.refund.none_found"))
     refund = refunds[0]
     d.slots["refund_id"] = refund.id
-    d.slots["transaction_id"] = refund.transaction_id
+    answered_about(d, refund.transaction_id)
     text = d.t(
         "bot.refund.found",
         when=d.when(refund.created_at),
@@ -858,12 +942,20 @@ FLOWS: dict[str, Flow] = {
     "recharge_not_credited": Flow(
         start=_recharge_start,
         verified=_recharge_lookup,
-        steps={"amount": _recharge_amount, "offer_case": _open_case_step},
+        steps={
+            "amount": _recharge_amount,
+            "pick_found": _recharge_pick,
+            "offer_case": _open_case_step,
+        },
     ),
     "recharge_failed": Flow(
         start=_recharge_start,
         verified=_recharge_lookup,
-        steps={"amount": _recharge_amount, "offer_case": _open_case_step},
+        steps={
+            "amount": _recharge_amount,
+            "pick_found": _recharge_pick,
+            "offer_case": _open_case_step,
+        },
     ),
     "payment_failed": Flow(
         start=lambda d: _verify_then(d, _payment_lookup),

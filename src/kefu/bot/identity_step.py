@@ -79,9 +79,11 @@ def _send(d: Dialog, contact: str) -> Reply:
         # the step stays: the same number (or another) typed after the wait carries on
         d.goto(CONTACT)
         wait = max(1, error.retry_after)
+        told = d.state["verify"].get("throttled")
+        d.state["verify"]["throttled"] = True
         return Reply(
             d.t(
-                "bot.verify.too_many",
+                "bot.verify.still_too_early" if told else "bot.verify.too_many",
                 at=d.when(d.now + timedelta(seconds=wait)),
                 minutes=math.ceil(wait / 60),
             ),
@@ -91,6 +93,7 @@ def _send(d: Dialog, contact: str) -> Reply:
             ],
         )
     d.state["verify"]["id"] = sent.verification.public_id
+    d.state["verify"].pop("throttled", None)
     d.goto(CODE)
     return Reply(
         d.t(

@@ -11,6 +11,7 @@ Order of precedence in a turn, so the customer is never acted on by a guess:
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 from dataclasses import dataclass, field
@@ -258,9 +259,106 @@ def _turn(d: Dialog) -> tuple[str, float, list[Reply]]:
         log.info("assistant could not act: %s", error.code)
         intent, confidence = d.flow or ongoing or "out_of_scope", 1.0
         reply = flows.explain_error(d, error)
+    if _said_before(d, reply) and not reply.handoff:
+        # never the same answer twice in a row: the customer heard it and is still here
+        intent, reply = _moving_on(d, intent)
+    d.state["said"] = _digest(reply.text)
+    d.state["heard"] = _digest(_plain(d.text))
     if warning is None or intent != "scam_report":  # the warning already says it all
         replies.append(reply)
     return intent, confidence, replies
+
+
+def _plain(text: str) -> str:
+    """A message as said, without the punctuation and spacing a retyped one differs in."""
+    return re.sub(r"[\W_]+", "", text.lower())
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _said_before(d: Dialog, reply: Reply) -> bool:
+    return d.state.get("said") == _digest(reply.text)
+
+
+_MONEY_MISSING = frozenset(
+    {"recharge_not_credited", "recharge_failed", "payment_failed", "transfer_not_arrived", "refund"}
+)
+# the customer disputes an answer or is losing patience
+_PUSHBACK = re.compile(
+    r"可是|但是|但我|已经等了|等了.{0,6}(?:小时|小時|天|分钟|分鐘|半天|好久)|还是没|還是沒|还没(?:到|收到|好|解决)|"
+    r"怎么还|怎麼還|为什么还|為什麼還|太慢|离谱|離譜|骗人|騙人|胡说|没用|沒用|什么意思|又是这|说过了|說過了|"
+    r"不对吧|不可能|已经扣|扣了钱|钱扣了|钱被扣|急死|敷衍|投诉|投訴|"
+    r"\b(?:but|still|already|waited|waiting|ridiculous|useless|again|told you|not true|wrong|"
+    r"makes no sense|come on|seriously|complain)\b",
+    re.I,
+)
+
+
+def _pushes_back(d: Dialog) -> bool:
+    """The customer says the same thing again, or, after an answer about an item, disputes
+    it, raises it again or shows frustration."""
+    plain = _plain(d.text)
+    if plain and d.state.get("heard") == _digest(plain):
+        return True
+    item = d.state.get("item")
+    if not isinstance(item, dict) or d.step:
+        return False
+    result = d.classification
+    about = item.get("intent")
+    if result.intent == about and result.confidence >= d.settings.bot_unsure:
+        return True  # the same problem said again
+    if _PUSHBACK.search(d.text) is None:
+        return False
+    # "but how do I raise my limit?" is a new question; "but the bank took the money" about
+    # a top-up is the same money still missing
+    new_topic = (
+        result.confidence >= d.settings.bot_confident
+        and result.intent in flows.FLOWS
+        and result.intent not in ("complaint", "case_status", about)
+        and not (result.intent in _MONEY_MISSING and about in _MONEY_MISSING)
+    )
+    return not new_topic
+
+
+def _moving_on(d: Dialog, intent: str) -> tuple[str, Reply]:
+    """Forward, never round again: the item traced with a case and a committed time, or, once
+    it is, a person offered; offered already, a person takes over."""
+    item = d.state.get("item") if isinstance(d.state.get("item"), dict) else None
+    about = str(item.get("intent")) if item and item.get("intent") else intent
+    case = actions.current_case(d)
+    open_case = case is not None and case.status not in ("resolved", "closed")
+    transaction_id = item.get("transaction_id") if item else None
+    d.finish()
+    if not open_case and d.verified and isinstance(transaction_id, str):
+        case = actions.open_case(
+            d,
+            intent=about,
+            subject=d.t("bot.case.subject", topic=d.t(f"bot.topic.{about}")),
+            description=d.t("bot.forward.case_text", text=d.text[:500]),
+            priority="high",
+            links=(("transaction", transaction_id),),
+        )
+        return about, Reply(
+            d.t("bot.forward.traced", reference=case.reference) + " " + actions.committed(d, case),
+            quick_replies=[d.option("bot.choice.person", "human_agent")],
+            case_reference=case.reference,
+        )
+    if d.state.get("person_offered"):
+        d.state.pop("person_offered", None)
+        return about, actions.hand_over(d, reason="customer_not_satisfied")
+    d.state["person_offered"] = True
+    text = (
+        d.t("bot.forward.case_open", reference=case.reference) + " " + actions.committed(d, case)
+        if open_case and case is not None
+        else d.t("bot.forward.sorry")
+    )
+    return about, Reply(
+        text + " " + d.t("bot.forward.offer_person"),
+        quick_replies=[d.option("bot.choice.person", "human_agent")],
+        case_reference=case.reference if open_case and case is not None else None,
+    )
 
 
 def _scam_warning(d: Dialog) -> Reply | None:
@@ -333,6 +431,9 @@ def _understand(d: Dialog, ongoing: str | None) -> tuple[str, float, Reply]:
     intent, confidence = result.intent, result.confidence
     if intent in HANDOFF_INTENTS and confidence >= d.settings.bot_unsure:
         return intent, confidence, _hand_over(d, intent)
+    if _pushes_back(d):
+        intent, reply = _moving_on(d, intent)
+        return intent, 1.0, reply
     if confidence >= d.settings.bot_confident and intent == "out_of_scope":
         return intent, confidence, _miss(d, _answer(d, intent))
     if intent == "contact_channels" and flows.official_candidates(d):
@@ -402,6 +503,10 @@ def _hand_over(d: Dialog, intent: str, reason: str | None = None) -> Reply:
 
 def _start(d: Dialog, intent: str) -> Reply:
     d.state.pop("choices", None)
+    item = d.state.get("item")
+    if isinstance(item, dict) and item.get("intent") != intent:
+        d.state.pop("item", None)  # another problem now
+        d.state.pop("person_offered", None)
     if intent in HANDOFF_INTENTS:
         return _hand_over(d, intent)
     flow = flows.FLOWS.get(intent)
