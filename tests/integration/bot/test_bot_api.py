@@ -65,7 +65,14 @@ def test_handoff_on_request(api: TestClient) -> None:
 
 @pytest.mark.parametrize(
     "payload",
-    [{"text": ""}, {"text": "   "}, {}, {"text": 5}, {"text": "x" * 100_000}],
+    [
+        {"text": ""},
+        {"text": "   "},
+        {},
+        {"text": 5},
+        {"text": "x" * 100_000},
+        {"text": "\x00\x01\x02"},  # NUL is refused at the edge (kefu.edge)
+    ],
 )
 def test_bad_messages_are_refused_clearly(api: TestClient, payload: dict[str, object]) -> None:
     response = api.post("/api/v1/bot/messages", json=payload)
@@ -73,9 +80,7 @@ def test_bad_messages_are_refused_clearly(api: TestClient, payload: dict[str, ob
     assert "error" in response.json()
 
 
-@pytest.mark.parametrize(
-    "text", ["😀😀😀", "\x00\x01\x02 \x7f", "' OR 1=1; --", "<script>x</script>"]
-)
+@pytest.mark.parametrize("text", ["😀😀😀", "\x01\x02 \x7f", "' OR 1=1; --", "<script>x</script>"])
 def test_junk_gets_a_polite_reply(api: TestClient, text: str) -> None:
     response = api.post("/api/v1/bot/messages", json={"text": text})
     assert response.status_code == 200
