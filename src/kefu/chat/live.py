@@ -38,9 +38,6 @@ from kefu.identity.permissions import has_permission
 from kefu.quality import events as quality
 
 MAX_TEXT = chat.MAX_TEXT
-# chats in a window that closes: the summary also goes by SMS (or e-mail) to keep; a
-# WeChat or SMS conversation keeps it where it was said
-SUMMARY_BY_TEXT = frozenset({"web", "app", "cli"})
 
 
 def channel(conversation_id: int) -> str:
@@ -532,7 +529,7 @@ def end_chat(
             staff_id=staff.id,
             customer_id=conversation.customer_id,
         )
-    if case is not None and conversation.channel in SUMMARY_BY_TEXT:
+    if case is not None and conversation.channel in chat.SUMMARY_BY_TEXT:
         summary.send(
             db,
             case,

@@ -21,6 +21,10 @@ from kefu.sensitive import mask
 CHANNELS = ("web", "app", "wechat", "sms", "cli", "email", "phone")
 SENDERS = ("customer", "bot", "agent", "system")
 MAX_TEXT = 4000
+# chats in a window that closes: the written summary after the chat also goes by SMS (or
+# e-mail) and is on the case as that notification; a WeChat or SMS conversation keeps it
+# where it was said
+SUMMARY_BY_TEXT = frozenset({"web", "app", "cli"})
 _LOCKED = "kefu.chat.locked"  # ids of the conversations this transaction holds locked
 
 
@@ -165,6 +169,8 @@ def copy_to_case(db: Session, conversation: Conversation) -> None:
         db, conversation, after_seq=conversation.case_synced_seq, include_internal=True
     )
     for message in fresh:
+        if message.data.get("summary") and conversation.channel in SUMMARY_BY_TEXT:
+            continue  # on the case once, as the summary sent to the customer
         case_conversation.chat_message(
             db,
             case,
