@@ -1,5 +1,6 @@
 from kefu.antifraud.schemas import ContactChannel
-from kefu.web.help_view import channel_groups, excerpt, paragraphs
+from kefu.kb import render
+from kefu.web.help_view import channel_groups, excerpt
 
 
 def _channel(kind: str, role: str, value: str, **extra: object) -> ContactChannel:
@@ -51,8 +52,8 @@ def test_excerpts_skip_labels_and_list_numbers() -> None:
     assert excerpt("\n\n") == ""
 
 
-def test_paragraphs_set_their_lead_in_apart() -> None:
-    assert paragraphs("发生了什么：银行已扣款。\n\n普通的一段。") == [
-        ("发生了什么：", "银行已扣款。"),
-        ("", "普通的一段。"),
-    ]
+def test_an_article_sets_its_lead_in_apart() -> None:
+    """The help center renders articles through ``kb.render`` (Markdown); a paragraph that
+    opens with a label keeps the label in bold, as the plain-text articles were shown."""
+    html = str(render.to_html("发生了什么：银行已扣款。\n\n普通的一段。"))
+    assert html == "<p><strong>发生了什么：</strong> 银行已扣款。</p>\n<p>普通的一段。</p>\n"
