@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    Date,
     ForeignKey,
     Index,
     Integer,
@@ -200,3 +201,28 @@ class CaseSavedView(Base):
     name: Mapped[str] = mapped_column(String(60))
     query: Mapped[str] = mapped_column(String(1000))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class BusinessHours(Base):
+    """The business-hours calendar as admins set it in the console (one row); without it
+    ``KEFU_BUSINESS_HOURS`` holds. ``version`` refuses an edit made on a stale copy."""
+
+    __tablename__ = "business_hours"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    spec: Mapped[str] = mapped_column(String(200))  # "mon-fri 09:00-18:00, sat 10:00-16:00"
+    version: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_by: Mapped[str] = mapped_column(String(120))
+
+
+class BusinessHoliday(Base):
+    """A day the business-hours clock does not run (as well as ``KEFU_BUSINESS_HOLIDAYS``)."""
+
+    __tablename__ = "business_holiday"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[date] = mapped_column(Date, unique=True)
+    name: Mapped[str] = mapped_column(String(60))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    created_by: Mapped[str] = mapped_column(String(120))

@@ -7,14 +7,13 @@ that the seeded rows equal these defaults, so the two cannot drift apart.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kefu import audit
-from kefu.cases import sla
+from kefu.cases import hours, sla
 from kefu.cases.categories import Category, Priority
 from kefu.cases.errors import SlaPolicyNotFound, UnknownValue
 from kefu.cases.models import SlaPolicy
@@ -84,18 +83,13 @@ DEFAULT_TARGETS: dict[tuple[Category, Priority], Targets] = {
 }
 
 
-def calendar(name: str, settings: Settings) -> sla.Calendar:
+def calendar(name: str, settings: Settings, db: Session) -> sla.Calendar:
+    """The clock a policy runs on: around the clock, or the business hours and holidays
+    admins keep in the console (``cases.hours``, falling back on the settings)."""
     if name == "24x7":
         return sla.around_the_clock(settings.tz)
     if name == "business":
-        holidays = frozenset(
-            date.fromisoformat(part.strip())
-            for part in settings.business_holidays.split(",")
-            if part.strip()
-        )
-        return sla.Calendar(
-            tz=settings.tz, hours=sla.parse_hours(settings.business_hours), holidays=holidays
-        )
+        return hours.business_calendar(db, settings)
     raise UnknownValue(f"unknown SLA calendar {name!r}", field="calendar", value=name)
 
 

@@ -95,7 +95,7 @@ def refresh_due(db: Session, case: Case, settings: Settings) -> None:
     resolution clock. A target is "about to be missed" once ``KEFU_CASE_SLA_WARN_PERCENT``
     of it has run.
     """
-    calendar = policies.calendar(case.sla_calendar, settings)
+    calendar = policies.calendar(case.sla_calendar, settings, db)
     share = settings.case_sla_warn_percent / 100
     first = timedelta(minutes=case.first_response_minutes)
     resolution = timedelta(minutes=case.resolution_minutes)

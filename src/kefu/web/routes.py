@@ -6,6 +6,7 @@ from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
+from kefu.cases.sla_pages import router as sla_pages_router
 from kefu.chat.canned_pages import router as canned_router
 from kefu.chat.skills_pages import router as skills_router
 from kefu.config import Settings
@@ -33,6 +34,7 @@ def mount_web(app: FastAPI, settings: Settings) -> None:
     app.include_router(two_factor_router)
     app.include_router(kb_pages_router)
     app.include_router(canned_router)
+    app.include_router(sla_pages_router)
     app.include_router(customer_view_router)
     app.include_router(approvals_router)
     app.include_router(antifraud_router)
