@@ -1,7 +1,7 @@
 """business hours and holidays kept in the console
 
 Revision ID: 0084
-Revises: 0083
+Revises: 0030
 Create Date: 2026-12-07 00:20:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import kefu.db
 
 revision: str = "0084"
-down_revision: str | None = "0083"
+down_revision: str | None = "0030"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
