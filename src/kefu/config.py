@@ -132,6 +132,8 @@ class Settings(BaseSettings):
     # four eyes (docs/configuration.md): refunds, payment reversals and disputes above this
     # amount, and every unfreeze, wait for a second person's approval
     approval_amount_above: Decimal = Field(default=Decimal("500.00"), ge=0, decimal_places=2)
+    # the built-in wallet pays an approved refund into the wallet after this many minutes
+    refund_settlement_minutes: int = Field(default=30, ge=0, le=60 * 24 * 14)
 
     # browser libraries from npm (package.json), served under /vendor; empty: the
     # node_modules folder of the source checkout, where `make install` puts them

@@ -42,6 +42,7 @@ _JOB_MODULES = (
     "kefu.channels.wechat.jobs",
     "kefu.chat.jobs",
     "kefu.quality.jobs",
+    "kefu.support.payout",
     "kefu.voice.jobs",
 )
 BACKENDS = ("sqlite", "redis", "immediate")
