@@ -8,7 +8,7 @@ Starts ``kefu serve`` on a throwaway SQLite database with the demo data, gives o
 ``--seconds`` each with ``--clients`` concurrent clients. Goal: the same rate (within
 10 %) for both customers, and deferred work visible within 1 s.
 
-    python bench/case_history.py [--history 1000] [--clients 16] [--seconds 5] [--rounds 2]
+    python bench/case_history.py [--history 500] [--clients 16] [--seconds 4] [--rounds 2]
 
 (``--history 10000`` for the issue's figure; seeding takes a few minutes then.)
 """
@@ -139,9 +139,9 @@ async def run(base: str, args: argparse.Namespace) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--history", type=int, default=1000)
+    parser.add_argument("--history", type=int, default=500)
     parser.add_argument("--clients", type=int, default=16)
-    parser.add_argument("--seconds", type=float, default=5)
+    parser.add_argument("--seconds", type=float, default=4)
     parser.add_argument("--rounds", type=int, default=2)
     args = parser.parse_args()
     if min(args.history, args.clients, args.rounds) < 1 or args.seconds <= 0:
