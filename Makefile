@@ -30,6 +30,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-logo
 
 # Runs the suite on SQLite, then again on PostgreSQL when KEFU_TEST_POSTGRES_URL is set.
 test: lint $(NODE_STAMP)

@@ -20,6 +20,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from kefu.opening_hours import parse_hours
+
 PLACEHOLDER_SECRET = "change-me-development-only"  # noqa: S105 - refused outside development
 MIN_SECRET_BITS = 96
 MIN_SECRET_DISTINCT = 10
@@ -223,8 +225,6 @@ class Settings(BaseSettings):
     @field_validator("business_hours")
     @classmethod
     def _readable_hours(cls, value: str) -> str:
-        from kefu.cases.sla import parse_hours
-
         parse_hours(value)
         return value
 
@@ -232,8 +232,6 @@ class Settings(BaseSettings):
     @classmethod
     def _readable_voice_hours(cls, value: str) -> str:
         if value.strip().lower() != "7x24":
-            from kefu.cases.sla import parse_hours
-
             parse_hours(value)
         return value
 

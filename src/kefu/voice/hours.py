@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from datetime import datetime, time
 
-from kefu.cases.sla import parse_hours
 from kefu.config import Settings
 from kefu.i18n import Lang
+from kefu.opening_hours import parse_hours
 from kefu.voice.speech import number
 
 ROUND_THE_CLOCK = "7x24"

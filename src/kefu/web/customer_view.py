@@ -2,7 +2,7 @@
 conversations and cases, what was verified and when, and the support actions.
 
 Every action form carries a fresh idempotency key made when the page is drawn, so a
-double click or a resent form acts once (``kefu.approvals.actions``); risky actions come
+double click or a resent form acts once (``kefu.support.actions``); risky actions come
 back as "waiting for approval" and show in the supervisors' queue.
 """
 
@@ -18,7 +18,6 @@ from fastapi.responses import RedirectResponse, Response
 
 from kefu import audit
 from kefu.antifraud import service as antifraud_service
-from kefu.approvals import actions as support_actions
 from kefu.approvals import service as approvals_service
 from kefu.cases import service as cases_service
 from kefu.chat import service as chat_service
@@ -32,6 +31,7 @@ from kefu.identity import service as identity_service
 from kefu.identity.models import Customer
 from kefu.masking import mask_card, mask_email, mask_phone
 from kefu.numbers import RowId
+from kefu.support import actions as support_actions
 from kefu.voice import views as voice_views
 from kefu.wallet.errors import WalletNotFound
 from kefu.wallet.port import WalletGateway, build_gateway

@@ -11,7 +11,7 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 from tests.integration.wallet.wallet_helpers import ctx, funded_account
 
-from kefu.approvals import actions, service
+from kefu.approvals import service
 from kefu.approvals.errors import AlreadyDecided
 from kefu.approvals.models import ApprovalRequest, SupportAction
 from kefu.audit import AuditEvent
@@ -19,6 +19,7 @@ from kefu.config import get_settings
 from kefu.db import make_engine
 from kefu.identity import service as identity_service
 from kefu.identity.models import Customer, StaffUser
+from kefu.support import actions
 from kefu.wallet import check, flows
 from kefu.wallet.models import Movement, WalletAccount
 from kefu.wallet.port import build_gateway

@@ -14,7 +14,7 @@ from tests.factories import make_staff
 from tests.integration.cases.case_helpers import make_case
 from tests.integration.wallet.wallet_helpers import ctx, funded_account
 
-from kefu.approvals import actions, service
+from kefu.approvals import service
 from kefu.approvals.errors import AlreadyDecided, OwnRequest
 from kefu.approvals.models import ApprovalRequest, SupportAction
 from kefu.audit import AuditEvent
@@ -25,6 +25,7 @@ from kefu.config import Settings
 from kefu.errors import InvalidInput, PermissionDenied
 from kefu.identity import service as identity_service
 from kefu.identity.models import Customer, StaffUser
+from kefu.support import actions
 from kefu.wallet import flows, ledger
 from kefu.wallet.errors import IllegalTransition, WalletNotFound
 from kefu.wallet.models import Movement, Refund, WalletAccount

@@ -12,7 +12,6 @@ from tests.factories import make_staff
 from tests.integration.cases.case_helpers import make_case
 from tests.integration.wallet.wallet_helpers import ctx, funded_account
 
-from kefu.approvals import actions
 from kefu.cases import timeline
 from kefu.channels.models import OutboxMessage
 from kefu.channels.senders import build_senders
@@ -20,7 +19,7 @@ from kefu.config import Settings
 from kefu.db import utcnow
 from kefu.identity import service as identity_service
 from kefu.jobs import build_queue
-from kefu.support import payout
+from kefu.support import actions, payout
 from kefu.wallet import check, flows
 from kefu.wallet.models import Refund, WalletAccount
 from kefu.wallet.port import build_gateway
