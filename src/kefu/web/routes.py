@@ -22,6 +22,7 @@ from kefu.web.help_antifraud import router as help_antifraud_router
 from kefu.web.help_cases import router as help_cases_router
 from kefu.web.help_track import router as help_track_router
 from kefu.web.home import router as home_router
+from kefu.web.settings_page import router as settings_router
 from kefu.web.templating import STATIC_DIR
 
 
@@ -35,6 +36,7 @@ def mount_web(app: FastAPI, settings: Settings) -> None:
     app.include_router(kb_pages_router)
     app.include_router(canned_router)
     app.include_router(sla_pages_router)
+    app.include_router(settings_router)
     app.include_router(customer_view_router)
     app.include_router(approvals_router)
     app.include_router(antifraud_router)
