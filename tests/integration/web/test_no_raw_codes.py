@@ -200,6 +200,13 @@ def test_console_pages(
             "/console/approvals",
             f"/console/chats/{busy_day['chat']}",
             "/console/quality",
+            "/console/quality/trends",
+            "/console/quality/reviews",
+            "/console/quality/tasks",
+            "/console/quality/staffing",
+            f"/console/customers/{busy_day['customer']}/calls",
+            "/help/verify?value=4008-123-456",  # a look-up, for the figures page next
+            "/console/antifraud/lookups",
         ]
     problems = check(client, pages, username)
     assert not problems, "\n".join(problems)
