@@ -34,6 +34,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from kefu.config import Settings, get_settings
 from kefu.db import Base, UtcDateTime, utcnow
+from kefu.models import import_all_models
 
 log = logging.getLogger("kefu.deferred")
 
@@ -88,6 +89,9 @@ def batch_scope(scope: Scope) -> Scope:
 
 
 def handlers() -> dict[str, Handler]:
+    # every model, so a handler's rows can reach tables its own modules do not import
+    # (a ``kefu worker`` process imports no routes)
+    import_all_models()
     for module in _HANDLER_MODULES:
         importlib.import_module(module)
     return _HANDLERS

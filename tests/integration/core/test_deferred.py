@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import signal
 import sqlite3
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -249,3 +251,70 @@ def test_a_batch_of_deferred_figures_sums_to_what_a_rebuild_gives(
         assert loaded
         rebuild.rebuild_all(db)
         assert _rollups(db) == loaded
+
+
+def test_a_worker_does_the_deferred_work(tmp_path: Path) -> None:
+    """``kefu worker`` (a process that imports no routes) does what a server left."""
+    database = tmp_path / "kefu.db"
+    engine = make_engine(f"sqlite:///{database}")
+    migrate.upgrade(engine)
+    env = kefu_env(f"sqlite:///{database}", tmp_path, KEFU_DEFERRED_WORK="outbox")
+    sessions = sessionmaker(bind=engine, expire_on_commit=False)
+    with sessions() as db:
+        customer = make_customer(db)
+        db.commit()
+    # written as the server would, under the outbox setting of the worker's environment
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("KEFU_DEFERRED_WORK", "outbox")
+        get_settings.cache_clear()
+        with sessions() as db:
+            reference = _open_case(db, customer.id, "提现 到账 延迟")
+            db.commit()
+    get_settings.cache_clear()
+    worker = start(["worker"], env, tmp_path / "worker.log")
+    try:
+
+        def done() -> bool:
+            with sessions() as db:
+                return db.scalar(select(func.count()).select_from(DeferredWork)) == 0
+
+        wait_for(done, seconds=120, what="the worker's deferred work")
+    finally:
+        stop(worker)
+    with sessions() as db:
+        assert _found(db, "提现") == [reference]
+        assert _contacts(db) == 1
+    engine.dispose()
+
+
+def test_deferred_work_runs_in_a_process_that_imported_nothing_else(tmp_path: Path) -> None:
+    """A processor may start before anything else of the app is imported (a worker's
+    thread starts before its job queue is built): the handlers still find every table."""
+    database = tmp_path / "kefu.db"
+    engine = make_engine(f"sqlite:///{database}")
+    migrate.upgrade(engine)
+    sessions = sessionmaker(bind=engine, expire_on_commit=False)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("KEFU_DEFERRED_WORK", "outbox")
+        get_settings.cache_clear()
+        with sessions() as db:
+            customer = make_customer(db)
+            _open_case(db, customer.id, "转账 对方 没收到")
+            db.commit()
+    get_settings.cache_clear()
+    env = kefu_env(f"sqlite:///{database}", tmp_path, KEFU_DEFERRED_WORK="outbox")
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from kefu import deferred\n"
+            "from kefu.db import get_sessionmaker\n"
+            "print(deferred.run_until_empty(get_sessionmaker()))",
+        ],
+        env=env,
+        capture_output=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr.decode()[-2000:]
+    assert done.stdout.decode().strip() == "2"
+    engine.dispose()
