@@ -18,13 +18,16 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Depends, Header, Query, Response
+from fastapi import APIRouter, Body, Depends, Header, Query, Request, Response
 
 from kefu.approvals import service as approvals_service
 from kefu.approvals.schemas import ApprovalView
 from kefu.db import DbSession
 from kefu.deps import SettingsDep, StaffPrincipal, require
+from kefu.errors import InvalidInput
+from kefu.identity import service as identity_service
 from kefu.numbers import RowId
+from kefu.support import actions as support_actions
 from kefu.support import money
 from kefu.support.requester import Requester
 from kefu.wallet.deps import WalletDep
@@ -40,6 +43,8 @@ from kefu.wallet.schemas import (
     RefundIn,
     RefundView,
     ReverseIn,
+    TraceIn,
+    TraceView,
     TransactionView,
     UnfreezeDecisionIn,
     UnfreezeIn,
@@ -242,3 +247,37 @@ def decide_dispute(
     m.db.commit()
     _waiting(response, done.waiting)
     return done.view
+
+
+@router.post("/transactions/{transaction_id}/trace", response_model=TraceView, status_code=201)
+def trace_top_up(
+    transaction_id: str,
+    body: TraceIn,
+    m: MoneyDep,
+    asked: Annotated[money.Asked, Depends(asking("case.write"))],
+    request: Request,
+) -> TraceView:
+    """The console's "trace this top-up": links it to ``?case=`` or to the holder's open
+    trace of it, or opens a traced case (充值追查) whose committed time the customer is told."""
+    top_up = m.wallet.get_transaction(transaction_id)
+    holder = identity_service.find_customer_by_account(m.db, top_up.account_id)
+    if holder is None or asked.requester.staff is None:
+        raise InvalidInput("no customer holds this account", field="transaction_id")
+    outcome = support_actions.perform(
+        m.db,
+        m.wallet,
+        customer=holder,
+        staff=asked.requester.staff,
+        request=support_actions.SupportRequest(
+            action="trace_topup",
+            key=asked.key,
+            reason=body.reason,
+            case_reference=asked.case_reference,
+            transaction_id=transaction_id,
+        ),
+        settings=m.settings,
+        senders=request.app.state.senders,
+    )
+    m.db.commit()
+    assert outcome.case_reference is not None
+    return TraceView(case_reference=outcome.case_reference)

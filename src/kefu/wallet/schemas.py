@@ -142,6 +142,14 @@ class RefundDecisionIn(BaseModel):
     reason: Reason | None = None
 
 
+class TraceIn(BaseModel):
+    reason: Reason
+
+
+class TraceView(BaseModel):
+    case_reference: str
+
+
 class ReverseIn(BaseModel):
     reason: Reason | None = None
 
