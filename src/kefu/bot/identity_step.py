@@ -127,6 +127,11 @@ def handle(d: Dialog) -> tuple[Reply | None, bool]:
         return _resend(d, public_id), False
     code = typed_code(d.text)
     if code is None:
+        # a corrected number ("不对，是139…"), or a number where the code should be: the
+        # check starts again with it
+        contacts = d.entities.phones or d.entities.emails
+        if contacts:
+            return _send(d, contacts[0]), False
         return None, False
     try:
         verification = otp.confirm_code(

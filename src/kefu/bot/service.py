@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -24,6 +24,7 @@ from kefu.bot import actions, flows, identity_step
 from kefu.bot.dialog import Dialog, QuickReply, Reply
 from kefu.bot.nlu import classify
 from kefu.bot.nlu.intents import INTENTS, OUT_OF_SCOPE
+from kefu.cases import service as cases_service
 from kefu.channels.senders import Senders, build_senders
 from kefu.chat import service as chat
 from kefu.chat.models import ChatMessage, Conversation
@@ -259,6 +260,10 @@ def _turn(d: Dialog) -> tuple[str, float, list[Reply]]:
         log.info("assistant could not act: %s", error.code)
         intent, confidence = d.flow or ongoing or "out_of_scope", 1.0
         reply = flows.explain_error(d, error)
+    if d.flow is None and not reply.handoff and d.verified and d.state.get("complaint"):
+        told, reference = _record_complaint(d)
+        reply.text += " " + told
+        reply.case_reference = reply.case_reference or reference
     if _said_before(d, reply) and not reply.handoff:
         # never the same answer twice in a row: the customer heard it and is still here
         intent, reply = _moving_on(d, intent)
@@ -266,7 +271,91 @@ def _turn(d: Dialog) -> tuple[str, float, list[Reply]]:
     d.state["heard"] = _digest(_plain(d.text))
     if warning is None or intent != "scam_report":  # the warning already says it all
         replies.append(reply)
+    waiting = d.state.get("next")
+    if waiting and d.flow is None and d.conversation.status == "bot" and not reply.handoff:
+        # the first problem is done: the other one the customer raised, without being asked
+        following = waiting.pop(0)
+        if not waiting:
+            d.state.pop("next", None)
+        intent = str(following["intent"])
+        taken = _start(replace(d, text=str(following["text"])), intent)
+        taken.text = d.t("bot.next_problem", topic=d.t(f"bot.topic.{intent}")) + "\n" + taken.text
+        replies.append(taken)
+        d.state["said"] = _digest(taken.text)
     return intent, confidence, replies
+
+
+# "密码忘了，另外上周的退款也还没到": the places one problem ends and another begins
+_ALSO = re.compile(
+    r"另外|还有就是|还有|還有|而且|以及|顺便|順便|同时|同時|再就是|此外|[；;]|"
+    r"\b(?:also|plus|another thing|on top of that|besides|as well as)\b",
+    re.I,
+)
+# words of a complaint, without which the problem complained about is plain to read
+_COMPLAINING = re.compile(
+    r"我要投诉|我要投訴|投诉|投訴|太离谱了?|离谱|離譜|太差劲?|垃圾|什么破|气死|太过分|"
+    r"\bI (?:want|wish|would like) to (?:file a |make a )?complain(?:t)?\b|\bcomplain(?:t)?\b|"
+    r"\bridiculous\b|\bunacceptable\b|\bterrible\b|\bworst\b|\bdisgrace(?:ful)?\b",
+    re.I,
+)
+
+
+def _problems(d: Dialog) -> list[tuple[str, str]]:
+    """Two (or more) problems in one message, each with its own words; empty for one."""
+    parts = [p.strip(" ，,。.!！?？、") for p in _ALSO.split(d.text)]
+    found: list[tuple[str, str]] = []
+    for part in parts:
+        if len(part) < 2:
+            continue
+        result = classify(part)
+        if (
+            result.confidence >= d.settings.bot_unsure
+            and result.intent in flows.FLOWS
+            and result.intent not in (i for i, _ in found)
+        ):
+            found.append((result.intent, part))
+    return found if len(found) >= 2 else []
+
+
+def _complaint_about(d: Dialog, intent: str) -> str | None:
+    """A complaint about a concrete problem ("提现三天了还不到，太离谱了，我要投诉"): that
+    problem's flow, so the customer hears where the item really stands."""
+    if intent != "complaint" and _COMPLAINING.search(d.text) is None:
+        return None
+    rest = _COMPLAINING.sub(" ", d.text).strip(" ，,。.!！?？")
+    if len(rest) < 2:
+        return None
+    result = classify(rest)
+    if result.confidence >= d.settings.bot_unsure and result.intent in _MONEY_MISSING | {
+        "account_locked",
+        "password_reset",
+        "login_failed",
+        "unauthorized_transaction",
+        "account_stolen",
+        "suspicious_login",
+    }:
+        return result.intent
+    return None
+
+
+def _record_complaint(d: Dialog) -> tuple[str, str]:
+    """The complaint kept with the problem's case (or a complaint case), told with its
+    reference and reply time."""
+    text = str(d.state.pop("complaint"))
+    case = actions.current_case(d)
+    if case is not None and case.status not in ("resolved", "closed"):
+        cases_service.add_note(
+            d.db, case, body=d.t("bot.complaint.note", text=text), actor=d.actor, now=d.now
+        )
+    else:
+        case = actions.open_case(
+            d,
+            intent="complaint",
+            subject=d.t("bot.case.subject", topic=d.t("bot.topic.complaint")),
+            description=text,
+        )
+    told = d.t("bot.complaint.recorded", reference=case.reference)
+    return told + " " + actions.committed(d, case), case.reference
 
 
 def _plain(text: str) -> str:
@@ -434,6 +523,20 @@ def _understand(d: Dialog, ongoing: str | None) -> tuple[str, float, Reply]:
     if _pushes_back(d):
         intent, reply = _moving_on(d, intent)
         return intent, 1.0, reply
+    problems = _problems(d)
+    if problems:
+        (first, first_text), *rest = problems
+        d.state["next"] = [{"intent": i, "text": t} for i, t in rest]
+        reply = _start(replace(d, text=first_text), first)
+        topics = [d.t(f"bot.topic.{i}") for i, _ in problems]
+        reply.text = d.t("bot.two_problems", first=topics[0], then=topics[1]) + "\n" + reply.text
+        return first, 1.0, reply
+    complaint = _complaint_about(d, intent)
+    if complaint is not None:
+        d.state["complaint"] = d.text[:2000]
+        reply = _start(d, complaint)
+        reply.text = d.t("bot.complaint.heard") + " " + reply.text
+        return complaint, 1.0, reply
     if confidence >= d.settings.bot_confident and intent == "out_of_scope":
         return intent, confidence, _miss(d, _answer(d, intent))
     if intent == "contact_channels" and flows.official_candidates(d):

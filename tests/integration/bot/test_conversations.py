@@ -10,9 +10,10 @@ import pytest
 from sqlalchemy import select
 
 from kefu.antifraud import service as antifraud
+from kefu.cases.models import Case, CaseEvent
 from kefu.channels.models import OutboxMessage
 
-from .conftest import Chat, phone_of
+from .conftest import Chat, last_code, phone_of
 
 HAN = re.compile(r"[\u4e00-\u9fff]")
 
@@ -157,3 +158,80 @@ def test_after_a_stolen_account_freeze_how_to_unfreeze_comes_first(chat: Chat) -
     chat.say("我的账号被盗了，快帮我冻结")
     turn = chat.say(phone_of(12))
     assert turn.reply.index("解冻") < turn.reply.index("修改登录密码"), turn.reply
+
+
+@pytest.mark.parametrize(
+    ("lang", "text", "second"),
+    [
+        ("zh-CN", "密码忘了，另外上周的退款也还没到", "退款"),
+        ("zh-CN", "我的账户被锁了登不上去，还有之前申请的退款也一直没到", "退款"),
+        ("en", "I forgot my password, also my refund from last week hasn't arrived", "refund"),
+        ("en", "my account is locked; plus my refund never came", "refund"),
+    ],
+)
+def test_two_problems_in_one_message_are_taken_one_after_the_other(
+    chat: Chat, lang: str, text: str, second: str
+) -> None:
+    chat.lang = lang
+    turn = chat.say(text)
+    assert turn.intent in ("password_reset", "account_locked", "login_failed"), turn.reply
+    assert second in turn.reply.lower()  # both heard, the order said
+    turn = chat.verify(11 if lang == "en" else 7)
+    if turn.intent != "refund":  # the first one ended on a question (a reset too?): no
+        turn = chat.say("不用了" if lang == "zh-CN" else "no thanks")
+    # the first one answered, then the refund taken up unasked, on the same verification
+    assert turn.intent == "refund", turn.reply
+    assert ("¥120.00" if lang == "en" else "¥259.00") in turn.reply
+    assert turn.input != "code"
+
+
+@pytest.mark.parametrize(
+    ("lang", "correction"),
+    [
+        ("zh-CN", "不对，我的手机号是{phone}"),
+        ("zh-CN", "{phone}"),
+        ("en", "sorry, wrong number, it's {phone}"),
+        ("en", "{phone}"),
+    ],
+)
+def test_a_number_at_the_code_step_starts_the_check_again(
+    chat: Chat, lang: str, correction: str
+) -> None:
+    chat.lang = lang
+    chat.say("我的退款被拒绝了" if lang == "zh-CN" else "my refund was rejected")
+    first = chat.say(phone_of(3))  # the wrong customer's number
+    assert first.input == "code"
+    turn = chat.say(correction.format(phone=phone_of(7)))
+    assert turn.input == "code", turn.reply
+    assert not turn.handoff
+    assert phone_of(7)[-4:] in turn.reply  # the code went to the corrected number
+    turn = chat.say(last_code(chat.db, phone_of(7)))
+    assert "¥259.00" in turn.reply
+
+
+@pytest.mark.parametrize(
+    ("lang", "text", "customer", "status"),
+    [
+        ("zh-CN", "提现三天了还不到，太离谱了，我要投诉", 6, "注销"),
+        ("zh-CN", "转账给朋友的钱到现在都没到，什么破服务，我要投诉你们", 5, "¥1,200.00"),
+        (
+            "en",
+            "withdrawal still not arrived after 3 days, ridiculous, I want to complain",
+            6,
+            "closed",
+        ),
+    ],
+)
+def test_an_angry_complaint_gets_the_problem_answered_and_recorded(
+    chat: Chat, lang: str, text: str, customer: int, status: str
+) -> None:
+    chat.lang = lang
+    turn = chat.say(text)
+    assert turn.intent == "transfer_not_arrived", turn.reply
+    turn = chat.verify(customer)
+    assert status in turn.reply, turn.reply  # the item's real status
+    assert turn.case_reference is not None and turn.case_reference in turn.reply
+    case = chat.db.scalar(select(Case).where(Case.reference == turn.case_reference))
+    assert case is not None
+    notes = chat.db.scalars(select(CaseEvent.body).where(CaseEvent.case_id == case.id)).all()
+    assert case.category == "complaint" or any(text in (n or "") for n in notes)
