@@ -33,6 +33,7 @@ from kefu.chat import service as chat
 from kefu.chat.models import Conversation
 from kefu.config import Settings
 from kefu.deps import SESSION_COOKIE
+from kefu.edge import has_nul_text
 from kefu.errors import KefuError, NotFound
 from kefu.i18n import Lang, normalise_lang, translate
 from kefu.identity import service as identity_service
@@ -137,6 +138,11 @@ class _Peer:
             frame = None
         if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):
             await self.send({"type": "error", "code": "bad_frame", "message": "bad frame"})
+            return None
+        if has_nul_text("application/json", raw.encode()):
+            # as at the HTTP edge (kefu.edge): the same refusal on both databases
+            message = translate("error.nul_character", self.lang)
+            await self.send({"type": "error", "code": "nul_character", "message": message})
             return None
         return frame
 

@@ -212,6 +212,12 @@ def test_unknown_conversation_and_bad_frames(chat_server: ChatServer) -> None:
     widget.send({"type": "message", "text": "   ", "client_msg_id": "c-x"})
     error = widget.until(message("error", client_msg_id="c-x"))
     assert error["code"] == "invalid_input" and error["message"]
+    # a NUL character is refused as at the HTTP edge, on both databases, and nothing stored
+    widget.send({"type": "message", "text": "充值\x00没到账", "client_msg_id": "c-nul"})
+    refused = widget.until(message("error"))
+    assert refused["code"] == "nul_character" and "NUL" in refused["message"]
+    widget.send({"type": "message", "text": "充值没到账", "client_msg_id": "c-ok"})
+    assert widget.until(message(sender="customer"))["text"] == "充值没到账"
     widget.close()
 
 
