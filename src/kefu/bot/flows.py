@@ -386,14 +386,43 @@ def _transfer_lookup(d: Dialog) -> Reply:
         if tx.direction == "out"
     ]
     moves.sort(key=lambda tx: tx.created_at, reverse=True)
-    open_moves = [tx for tx in moves if tx.status in ("processing", "returned")]
-    if not open_moves:
-        if moves:
-            answered_about(d, moves[0].id)
-            d.finish()
-            return Reply(d.t("bot.transfer.all_arrived", line=_line(d, moves[0])))
+    if not moves:
         return _offer_case_or_person(d, d.t("bot.transfer.none_found"))
-    tx = open_moves[0]
+    said = "amount" in d.slots or "around" in d.slots
+    fitting = [tx for tx in moves if _fits_amount(d, tx) and _fits_time(d, tx)] or [
+        tx for tx in moves if "amount" in d.slots and _fits_amount(d, tx)
+    ]
+    if said and not fitting:
+        unsettled = [tx for tx in moves if tx.status in ("processing", "returned")]
+        shown = (unsettled + [tx for tx in moves if tx not in unsettled])[:4]
+        return _ask_which(d, "bot.transfer.not_matching", shown)
+    candidates = fitting or moves
+    open_moves = [tx for tx in candidates if tx.status in ("processing", "returned")]
+    if not open_moves:
+        answered_about(d, candidates[0].id)
+        d.finish()
+        return Reply(d.t("bot.transfer.all_arrived", line=_line(d, candidates[0])))
+    return _transfer_explain(d, open_moves[0])
+
+
+def _transfer_start(d: Dialog) -> Reply:
+    _collect_amount_and_time(d)
+    return _verify_then(d, _transfer_lookup)
+
+
+def _transfer_pick(d: Dialog) -> Reply | None:
+    chosen = _picked(d)
+    if chosen is None:
+        return None
+    tx = d.wallet.get_transaction(chosen)
+    if tx.status not in ("processing", "returned"):
+        answered_about(d, tx.id)
+        d.finish()
+        return Reply(d.t("bot.transfer.all_arrived", line=_line(d, tx)))
+    return _transfer_explain(d, tx)
+
+
+def _transfer_explain(d: Dialog, tx: TransactionView) -> Reply:
     answered_about(d, tx.id)
     text = d.t("bot.transfer.found", line=_line(d, tx))
     reason = _reason(d, tx.status_reason)
@@ -963,9 +992,9 @@ FLOWS: dict[str, Flow] = {
         steps={"confirm_reverse": _payment_reverse, "offer_case": _open_case_step},
     ),
     "transfer_not_arrived": Flow(
-        start=lambda d: _verify_then(d, _transfer_lookup),
+        start=_transfer_start,
         verified=_transfer_lookup,
-        steps={"offer_case": _open_case_step},
+        steps={"pick_found": _transfer_pick, "offer_case": _open_case_step},
     ),
     "refund": Flow(
         start=lambda d: _verify_then(d, _refund_lookup),

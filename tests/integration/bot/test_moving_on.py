@@ -128,3 +128,24 @@ def test_an_amount_that_fits_is_taken_without_asking(chat: Chat) -> None:
     turn = chat.verify(2)
     assert turn.input != "choice"
     assert "¥500.00" in turn.reply and turn.case_reference is not None
+
+
+@pytest.mark.parametrize(
+    ("lang", "opening"),
+    [
+        ("zh-CN", "我转给朋友的800块到现在还没到"),
+        ("en", "the 800 I transferred to my friend hasn't arrived"),
+    ],
+)
+def test_a_transfer_amount_that_fits_nothing_is_said_and_the_found_ones_shown(
+    chat: Chat, lang: str, opening: str
+) -> None:
+    chat.lang = lang
+    turn = chat.say(opening)
+    assert turn.intent == "transfer_not_arrived", turn.reply
+    turn = chat.verify(5)  # 陈静: her transfer still processing is ¥1,200.00
+    assert "¥800.00" in turn.reply and turn.input == "choice", turn.reply
+    assert turn.case_reference is None
+    pick = next(q for q in turn.quick_replies if "¥1,200.00" in q.label)
+    turn = chat.say(pick.value)
+    assert "¥1,200.00" in turn.reply and turn.case_reference is not None
