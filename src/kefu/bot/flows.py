@@ -21,6 +21,7 @@ from kefu.cases import tracking
 from kefu.cases.errors import CaseNotFound
 from kefu.errors import InvalidInput, KefuError
 from kefu.identity import service as identity_service
+from kefu.support import account as support_account
 from kefu.support import money
 from kefu.wallet.schemas import TransactionFilter, TransactionView
 
@@ -563,7 +564,12 @@ def _unauthorised_freeze(d: Dialog) -> Reply | None:
     if choice == YES:
         account = actions.account_id(d)
         if d.wallet.get_account(account).status != "frozen":
-            d.wallet.freeze(account, reason="stolen", ctx=actions.context(d, "freeze", account))
+            support_account.freeze(
+                actions.money_desk(d),
+                actions.asked(d, "freeze", account),
+                account_id=account,
+                reason="stolen",
+            )
             actions.done(d, "freeze")
         text = d.t("bot.frozen") + " "
     dispute = d.wallet.open_dispute(
@@ -683,7 +689,9 @@ def _unlock(d: Dialog) -> Reply | None:
         d.finish()
         return Reply(d.t("bot.ok_anything_else"))
     account = actions.account_id(d)
-    d.wallet.unlock(account, ctx=actions.context(d, "unlock", account))
+    support_account.unlock(
+        actions.money_desk(d), actions.asked(d, "unlock", account), account_id=account
+    )
     actions.done(d, "unlock")
     d.goto("offer_reset")
     return Reply(d.t("bot.locked.unlocked"), quick_replies=yes_no(d, "bot.choice.reset_password"))
@@ -696,8 +704,10 @@ def _reset(d: Dialog) -> Reply:
         return _locked_check(d)
     if account.status == "frozen":
         return actions.hand_over(d, reason="frozen_needs_review", tier="tier2")
-    started = d.wallet.start_password_reset(
-        account_id, ctx=actions.context(d, "password-reset", account_id)
+    started = support_account.start_password_reset(
+        actions.money_desk(d),
+        actions.asked(d, "password-reset", account_id),
+        account_id=account_id,
     )
     if started.password_reset_at != account.password_reset_at:  # not a repeated "yes"
         _send_reset_message(d)
@@ -776,7 +786,12 @@ def _was_it_you(d: Dialog) -> Reply | None:
         return Reply(d.t("bot.login.fine") + " " + d.t("bot.security.tips"))
     account = actions.account_id(d)
     if d.wallet.get_account(account).status != "frozen":
-        d.wallet.freeze(account, reason="risk", ctx=actions.context(d, "freeze", account))
+        support_account.freeze(
+            actions.money_desk(d),
+            actions.asked(d, "freeze", account),
+            account_id=account,
+            reason="risk",
+        )
         actions.done(d, "freeze")
     case = actions.open_case(
         d,

@@ -27,6 +27,7 @@ from kefu.errors import InvalidInput, PermissionDenied
 from kefu.i18n import normalise_lang, translate
 from kefu.identity.models import Customer, StaffUser
 from kefu.identity.permissions import has_permission
+from kefu.support import account
 from kefu.support import money as support_money
 from kefu.support.requester import Requester
 from kefu.wallet.errors import IdempotencyConflict, WalletNotFound
@@ -43,7 +44,7 @@ PERMISSION: dict[str, str] = {
     "dispute": "wallet.act",
     "trace_topup": "case.write",
 }
-FREEZE_REASONS = ("customer_request", "stolen", "risk")
+FREEZE_REASONS = account.FREEZE_REASONS
 
 
 @dataclass(frozen=True)
@@ -233,19 +234,19 @@ class _Result:
 
 
 def _unlock(w: _Work) -> _Result:
-    w.wallet.unlock(w.account_id, ctx=w.ctx)
+    account.unlock(w.money, w.asked, account_id=w.account_id)
     return _Result(told=service.Told("support.told.unlock"))
 
 
 def _password_reset(w: _Work) -> _Result:
-    w.wallet.start_password_reset(w.account_id, ctx=w.ctx)
+    account.start_password_reset(w.money, w.asked, account_id=w.account_id)
     return _Result(told=service.Told("support.told.password_reset"))
 
 
 def _freeze(w: _Work) -> _Result:
     if w.request.freeze_reason not in FREEZE_REASONS:
         raise InvalidInput("choose why the account is frozen", field="freeze_reason")
-    w.wallet.freeze(w.account_id, reason=w.request.freeze_reason, ctx=w.ctx)
+    account.freeze(w.money, w.asked, account_id=w.account_id, reason=w.request.freeze_reason)
     return _Result(told=service.Told("support.told.freeze"))
 
 

@@ -27,8 +27,8 @@ from kefu.deps import SettingsDep, StaffPrincipal, require
 from kefu.errors import InvalidInput
 from kefu.identity import service as identity_service
 from kefu.numbers import RowId
+from kefu.support import account, money
 from kefu.support import actions as support_actions
-from kefu.support import money
 from kefu.support.requester import Requester
 from kefu.wallet.deps import WalletDep
 from kefu.wallet.schemas import (
@@ -99,14 +99,14 @@ def _waiting(response: Response, waiting: bool) -> None:
 
 @router.post("/accounts/{account_id}/unlock", response_model=AccountView)
 def unlock(account_id: str, m: MoneyDep, asked: Acting) -> AccountView:
-    view = m.wallet.unlock(account_id, ctx=asked.ctx())
+    view = account.unlock(m, asked, account_id=account_id)
     m.db.commit()
     return view
 
 
 @router.post("/accounts/{account_id}/freeze", response_model=AccountView)
 def freeze(account_id: str, body: FreezeIn, m: MoneyDep, asked: Acting) -> AccountView:
-    view = m.wallet.freeze(account_id, reason=body.reason, ctx=asked.ctx())
+    view = account.freeze(m, asked, account_id=account_id, reason=body.reason)
     m.db.commit()
     return view
 
@@ -151,7 +151,7 @@ def decide_unfreeze(
 
 @router.post("/accounts/{account_id}/password-reset", response_model=AccountView)
 def start_password_reset(account_id: str, m: MoneyDep, asked: Acting) -> AccountView:
-    view = m.wallet.start_password_reset(account_id, ctx=asked.ctx())
+    view = account.start_password_reset(m, asked, account_id=account_id)
     m.db.commit()
     return view
 
@@ -163,8 +163,13 @@ def set_limits(
     m: MoneyDep,
     asked: Annotated[money.Asked, Depends(asking("wallet.limits"))],
 ) -> list[LimitView]:
-    views = m.wallet.set_limits(
-        account_id, kind=body.kind, per_day=body.per_day, per_txn=body.per_txn, ctx=asked.ctx()
+    views = account.set_limits(
+        m,
+        asked,
+        account_id=account_id,
+        kind=body.kind,
+        per_day=body.per_day,
+        per_txn=body.per_txn,
     )
     m.db.commit()
     return views

@@ -17,15 +17,16 @@ from kefu.cases.errors import CaseNotFound
 from kefu.cases.refs import ReferenceInvalid, ReferenceMistyped
 from kefu.errors import InvalidInput, KefuError, PermissionDenied
 from kefu.i18n import catalogue
-from kefu.identity import questions
 from kefu.identity import service as identity_service
-from kefu.identity.permissions import ASSISTANT, has_permission
+from kefu.support import account as support_account
+from kefu.support import money
+from kefu.support.requester import Requester
 from kefu.voice import calls, casework, identify, speech
 from kefu.voice.engine import Ctx, InvalidKey, action, done, goto, step, to_person
 from kefu.voice.menu import ActionNode
 from kefu.voice.twiml import Line, Turn
 from kefu.wallet.errors import IllegalTransition, WalletNotFound
-from kefu.wallet.port import ActionContext, WalletGateway, build_gateway
+from kefu.wallet.port import WalletGateway, build_gateway
 from kefu.wallet.schemas import AccountView, TransactionFilter, TransactionView
 
 REFERENCE_DIGITS = refs.DIGITS_LENGTH
@@ -40,22 +41,20 @@ def _account(ctx: Ctx) -> AccountView:
     return _wallet(ctx).get_account(customer.wallet_account_id)
 
 
-def _acting(ctx: Ctx, name: str) -> ActionContext:
-    """A wallet action for the verified caller: the assistant's permission, an idempotency
-    key from the call, the action and the verification (a replay never acts twice)."""
-    if not has_permission(ASSISTANT, "wallet.act"):
-        raise PermissionDenied("the hotline may not act on accounts")
+def _asked(ctx: Ctx, name: str) -> money.Asked:
+    """A support command asked by the verified caller, under an idempotency key from the
+    call, the action and the verification (a replay never acts twice). The support layer
+    checks the assistant's permission and that the verification allows the action
+    (security questions allow freezing, never lifting a protection or moving money)."""
     if not identify.verified(ctx):
         raise PermissionDenied("the hotline acts only after a verification in this call")
     call = ctx.call
-    # security questions allow freezing, never an action that lifts a protection or
-    # moves money
-    questions.require_allowed(ctx.db, call.verification_id, name)
-    return ActionContext(
+    return money.Asked(
+        requester=Requester.of_customer(casework.ivr_actor(ctx), call.verification_id),
         key=f"voice:{call.call_sid}:{name}:{call.verification_id}",
-        actor=casework.ivr_actor(ctx),
-        case_reference=call.case_reference,
+        reason="",
         customer_id=call.customer_id,
+        case_reference=call.case_reference,
     )
 
 
@@ -175,10 +174,11 @@ def _freeze(ctx: Ctx, keys: str) -> Turn:
     call = ctx.call
     try:
         account = _account(ctx)
-        _wallet(ctx).freeze(
-            account.account_id,
+        support_account.freeze(
+            money.Money(ctx.db, _wallet(ctx), ctx.settings, now=ctx.now),
+            _asked(ctx, "freeze"),
+            account_id=account.account_id,
             reason="stolen",
-            ctx=_acting(ctx, "freeze"),
         )
     except (WalletNotFound, IllegalTransition) as error:
         return _unavailable(ctx, error)

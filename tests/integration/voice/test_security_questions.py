@@ -124,10 +124,12 @@ def test_a_stolen_phone_is_frozen_after_security_questions(
         tree=menu.get(demo_db, row.menu_version),
         now=utcnow(),
     )
-    assert selfservice._acting(ctx, "freeze").customer_id == row.customer_id
+    asked = selfservice._asked(ctx, "freeze")
+    assert asked.customer_id == row.customer_id
+    asked.requester.require(demo_db, "wallet.act", "freeze")  # the support layer's check
     for money in ("unfreeze", "refund", "reverse_payment"):
         with pytest.raises(PermissionDenied):
-            selfservice._acting(ctx, money)
+            asked.requester.require(demo_db, "wallet.act", money)
 
     # the answers are nowhere: not in the TwiML, the call, its events or the audit trail
     events = list(
