@@ -4,6 +4,7 @@ committed time; wrong codes and changed minds on the way."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -423,3 +424,28 @@ def test_security_questions_still_let_the_assistant_freeze(chat: Chat, settings:
     assert "没能完成" in turn.reply  # the dispute moves money: it needs a one-time code
     wallet = build_gateway(settings, chat.db)
     assert wallet.list_disputes(customer(chat.db, 8).wallet_account_id) == []
+
+
+def test_demo_problems_are_as_old_as_the_branch_they_show(chat: Chat, settings: Settings) -> None:
+    """Right after the seed the stuck top-up and transfer are past the time they may take
+    (back-dated as docs/demo.md says), so the assistant traces them."""
+    from kefu.db import utcnow
+    from kefu.wallet.models import Movement
+
+    now = utcnow()
+    top_up = customer(chat.db, 2).wallet_account_id
+    pending = chat.db.scalar(
+        select(Movement.created_at).where(
+            Movement.account_id == top_up, Movement.status == "pending"
+        )
+    )
+    assert pending is not None
+    assert now - pending > timedelta(minutes=settings.bot_topup_stuck_minutes)
+    transfer = customer(chat.db, 5).wallet_account_id
+    processing = chat.db.scalar(
+        select(Movement.created_at).where(
+            Movement.account_id == transfer, Movement.status == "processing"
+        )
+    )
+    assert processing is not None
+    assert now - processing > timedelta(hours=settings.bot_transfer_stuck_hours)
