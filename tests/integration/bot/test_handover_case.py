@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -28,6 +29,13 @@ from kefu.quality import qa
 from kefu.quality.models import QualityContactRef
 
 from .conftest import Chat, phone_of
+
+
+@pytest.fixture
+def chat(service_chat: Chat) -> Chat:
+    """The assistant called directly: after the hand-over these tests work the chat through
+    the live-chat services, on the same session and clock."""
+    return service_chat
 
 
 def handed_over(chat: Chat) -> tuple[Case, WorkItem]:
