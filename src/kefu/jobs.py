@@ -190,14 +190,6 @@ def get_queue() -> Queue:
         return _current[0]
 
 
-def reset_queue() -> None:
-    """Forget the built queue (tests and the CLI change settings between uses)."""
-    with _lock:
-        if _current:
-            _current[0].huey.storage.close()
-        _current.clear()
-
-
 def enqueue(name: str, *args: Any) -> None:
     get_queue().enqueue(name, *args)
 

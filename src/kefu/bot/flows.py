@@ -1060,10 +1060,6 @@ FLOWS: dict[str, Flow] = {
 }
 
 
-def is_flow(intent: str) -> bool:
-    return intent in FLOWS
-
-
 def explain_error(d: Dialog, error: KefuError) -> Reply:
     """A wallet or case refusal told in plain words, with a person on offer."""
     d.finish()

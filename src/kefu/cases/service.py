@@ -384,17 +384,6 @@ def count_unfinished(
     return {str(status): int(count) for status, count in db.execute(query.group_by(Case.status))}
 
 
-def count_open_for_owner(db: Session, owner_id: int) -> int:
-    return int(
-        db.scalar(
-            select(func.count())
-            .select_from(Case)
-            .where(Case.owner_id == owner_id, Case.status.not_in([s.value for s in FINISHED]))
-        )
-        or 0
-    )
-
-
 # --- changes ------------------------------------------------------------------------------
 
 

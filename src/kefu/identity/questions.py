@@ -368,11 +368,6 @@ def asked_questions(verification: Verification) -> tuple[str, ...]:
     return tuple((verification.questions or "").split(","))
 
 
-def current_question(verification: Verification) -> str:
-    """The question the next answer is for."""
-    return asked_questions(verification)[len(verification.round_marks or "")]
-
-
 def answer(
     db: Session,
     *,

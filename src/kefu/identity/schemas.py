@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from kefu.identity.models import Customer, StaffUser
+from kefu.identity.models import Customer
 from kefu.masking import mask_email, mask_phone
 
 
@@ -83,7 +83,3 @@ class AuditRead(BaseModel):
     before: str | None
     after: str | None
     request_id: str | None
-
-
-def staff_read(user: StaffUser) -> StaffRead:
-    return StaffRead.model_validate(user)

@@ -98,13 +98,6 @@ def list_tasks(
     return list(db.scalars(query.limit(limit).offset(offset)))
 
 
-def count_open(db: Session) -> int:
-    return int(
-        db.scalar(select(func.count()).select_from(QualityTask).where(QualityTask.status == "open"))
-        or 0
-    )
-
-
 def take(db: Session, task: QualityTask, *, staff_id: int, actor: audit.Actor) -> QualityTask:
     if task.status != "open":
         raise Conflict("this follow-up is already done", reason="done")
