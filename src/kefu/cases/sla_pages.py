@@ -21,6 +21,7 @@ from kefu.db import DbSession
 from kefu.deps import CSRF_FIELD, SettingsDep, StaffPrincipal, require
 from kefu.errors import Conflict, InvalidInput, KefuError
 from kefu.i18n import Lang, translate
+from kefu.numbers import RowId
 from kefu.web.templating import render
 
 router = APIRouter(prefix="/console/sla", include_in_schema=False)
@@ -150,9 +151,7 @@ def add_holidays(
 
 
 @router.post("/holidays/{holiday_id}/delete")
-def remove_holiday(
-    holiday_id: Annotated[int, Path(ge=1)], staff: Manager, db: DbSession
-) -> Response:
+def remove_holiday(holiday_id: Annotated[RowId, Path()], staff: Manager, db: DbSession) -> Response:
     hours.remove_holiday(db, holiday_id=holiday_id, actor=_actor(staff))
     db.commit()
     return RedirectResponse("/console/sla?saved=holiday_removed#holidays", status_code=303)

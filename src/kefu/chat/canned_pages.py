@@ -17,11 +17,12 @@ from kefu.db import DbSession
 from kefu.deps import CSRF_FIELD, StaffPrincipal, require
 from kefu.errors import KefuError, PermissionDenied
 from kefu.i18n import Lang, translate
+from kefu.numbers import RowId
 from kefu.web.templating import render
 
 router = APIRouter(prefix="/console/canned", include_in_schema=False)
 Staff = Annotated[StaffPrincipal, Depends(require("console.use"))]
-ReplyId = Annotated[int, Path(ge=1)]
+ReplyId = Annotated[RowId, Path()]
 _FIELDS = ("category", "title_zh", "body_zh", "title_en", "body_en")
 
 
@@ -85,7 +86,7 @@ def canned_page(
     staff: Staff,
     db: DbSession,
     category: Annotated[str, Query(max_length=40)] = "",
-    edit: Annotated[int | None, Query(ge=1)] = None,
+    edit: Annotated[RowId | None, Query()] = None,
 ) -> Response:
     category = category if category in saved_replies.CATEGORIES else ""
     editing = None

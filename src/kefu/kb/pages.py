@@ -21,6 +21,7 @@ from kefu.errors import KefuError
 from kefu.i18n import LANGUAGES, Lang, translate
 from kefu.kb import admin, render
 from kefu.kb.models import SLUG_LENGTH
+from kefu.numbers import Count, RowId
 from kefu.web.templating import render as render_page
 
 router = APIRouter(prefix="/console/kb", include_in_schema=False)
@@ -233,7 +234,7 @@ def history(
     lang: Annotated[str, Path(max_length=8)],
     staff: Manager,
     db: DbSession,
-    v: Annotated[int | None, Query(ge=1)] = None,
+    v: Annotated[RowId | None, Query()] = None,
     error: Annotated[str, Query(max_length=20)] = "",
 ) -> Response:
     if lang not in LANGUAGES:
@@ -263,8 +264,8 @@ def restore(
     lang: Annotated[str, Path(max_length=8)],
     staff: Manager,
     db: DbSession,
-    version: Annotated[int, Form(ge=1)],
-    latest: Annotated[int, Form(ge=0)],
+    version: Annotated[RowId, Form()],
+    latest: Annotated[Count, Form()],
 ) -> Response:
     try:
         admin.restore(

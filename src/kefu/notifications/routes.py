@@ -15,6 +15,7 @@ from kefu.db import DbSession
 from kefu.deps import CSRF_FIELD, StaffPrincipal, require
 from kefu.errors import InvalidInput
 from kefu.notifications import service
+from kefu.numbers import RowId
 from kefu.web.templating import render
 
 api = APIRouter(prefix="/notifications", tags=["notifications"])
@@ -61,7 +62,7 @@ def _page(
 def list_notifications(
     staff: Staff,
     db: DbSession,
-    before: Annotated[int | None, Query(ge=1)] = None,
+    before: Annotated[RowId | None, Query()] = None,
     unread: bool = False,
 ) -> NotificationPage:
     """The signed-in staff member's notifications, newest first, with the unread count."""
@@ -82,7 +83,7 @@ def notifications_page(
     request: Request,
     staff: Staff,
     db: DbSession,
-    before: Annotated[int | None, Query(ge=1)] = None,
+    before: Annotated[RowId | None, Query()] = None,
 ) -> Response:
     page = _page(db, staff, before, False)
     return render(
