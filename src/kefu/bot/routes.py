@@ -136,6 +136,7 @@ async def post_message(
                 conversation,
                 body.text,
                 settings=settings,
+                senders=request.app.state.senders,
                 client_msg_id=body.client_msg_id,
                 # a client that names the language is followed; otherwise each message's own
                 follow_language=normalise_lang(body.lang) is None,
@@ -163,6 +164,7 @@ async def start(body: StartIn, request: Request, db: DbSession, settings: Settin
         conversation, messages = service.start_conversation(
             db,
             settings=settings,
+            senders=request.app.state.senders,
             channel=body.channel,
             language=normalise_lang(body.lang) or lang,
             customer_id=customer_id,

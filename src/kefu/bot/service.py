@@ -722,6 +722,7 @@ def start_conversation(
     db: Session,
     *,
     settings: Settings,
+    senders: Senders | None = None,
     channel: str = "web",
     language: str | None = None,
     customer_id: int | None = None,
@@ -736,7 +737,7 @@ def start_conversation(
         db=db,
         conversation=conversation,
         settings=settings,
-        senders=build_senders(settings),
+        senders=senders or build_senders(settings),  # the app passes the ones built at start-up
         text="",
         now=now,
         state={},
