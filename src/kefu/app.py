@@ -351,10 +351,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(verification_router, prefix="/api/v1")
     app.include_router(security_questions_router, prefix="/api/v1")
     from kefu.support.routes import router as support_router
-    from kefu.wallet.port import check_backend
+    from kefu.wallet.port import build_wallet
     from kefu.wallet.routes import router as wallet_router
 
-    check_backend(settings)  # a bad KEFU_WALLET_BACKEND stops startup here
+    # the wallet adapter, built once; a bad KEFU_WALLET_BACKEND stops startup here
+    app.state.wallet = build_wallet(settings)
     app.include_router(wallet_router, prefix="/api/v1")
     app.include_router(support_router, prefix="/api/v1")
     from kefu.cases.customer_routes import router as case_customer_router

@@ -29,7 +29,7 @@ from kefu.wallet.schemas import (
     TransactionView,
 )
 
-__all__ = ["ActionContext", "WalletGateway", "build_gateway"]
+__all__ = ["ActionContext", "WalletFactory", "WalletGateway", "build_gateway", "build_wallet"]
 
 
 class WalletGateway(Protocol):
@@ -120,7 +120,17 @@ def check_backend(settings: Settings) -> None:
         )
 
 
-def build_gateway(settings: Settings, db: Session) -> WalletGateway:
-    """The configured wallet for one unit of work; the built-in one shares its session."""
+WalletFactory = Callable[[Session], WalletGateway]
+
+
+def build_wallet(settings: Settings) -> WalletFactory:
+    """The configured adapter, chosen and checked once (at start-up): it gives the gateway
+    for one unit of work, which the built-in wallet runs in that unit's session."""
     check_backend(settings)
-    return _BACKENDS[settings.wallet_backend](settings, db)
+    backend = _BACKENDS[settings.wallet_backend]
+    return lambda db: backend(settings, db)
+
+
+def build_gateway(settings: Settings, db: Session) -> WalletGateway:
+    """The configured wallet for one unit of work, for a job or command that has no app."""
+    return build_wallet(settings)(db)

@@ -10,12 +10,12 @@ from fastapi.responses import RedirectResponse, Response
 
 from kefu.approvals import service as approvals_service
 from kefu.db import DbSession
-from kefu.deps import CSRF_FIELD, SettingsDep, StaffPrincipal, require
+from kefu.deps import CSRF_FIELD, StaffPrincipal, require
 from kefu.errors import KefuError
 from kefu.i18n import translate
 from kefu.identity import service as identity_service
 from kefu.numbers import RowId
-from kefu.wallet.port import build_gateway
+from kefu.wallet.deps import WalletDep
 from kefu.web.templating import render
 
 router = APIRouter(prefix="/console", include_in_schema=False)
@@ -71,7 +71,7 @@ def decide(
     request: Request,
     staff: Decider,
     db: DbSession,
-    settings: SettingsDep,
+    wallet: WalletDep,
     approval_id: Annotated[RowId, Path()],
     decision: Annotated[Literal["approve", "reject"], Form()],
     reason: Annotated[str, Form(max_length=400)] = "",
@@ -83,7 +83,7 @@ def decide(
             approve=decision == "approve",
             reason=reason,
             decider=staff.user,
-            wallet=build_gateway(settings, db),
+            wallet=wallet,
         )
     except KefuError as exc:
         db.rollback()

@@ -34,7 +34,7 @@ from kefu.numbers import RowId
 from kefu.support import actions as support_actions
 from kefu.voice import views as voice_views
 from kefu.wallet.errors import WalletNotFound
-from kefu.wallet.port import WalletGateway, build_gateway
+from kefu.wallet.port import WalletGateway
 from kefu.wallet.schemas import TransactionFilter, TransactionView
 from kefu.web import audit_view
 from kefu.web.templating import render
@@ -159,7 +159,8 @@ def _page(
     if staff.may("voice.read"):
         context["calls"] = voice_views.customer_calls(db, customer.id, request.state.lang)
     if staff.may("wallet.read"):
-        context.update(_wallet_sections(build_gateway(settings, db), customer.wallet_account_id))
+        wallet = request.app.state.wallet(db)
+        context.update(_wallet_sections(wallet, customer.wallet_account_id))
     return render(request, "console/customer.html", context, status_code=status_code)
 
 
@@ -213,7 +214,7 @@ def act(
     try:
         outcome = support_actions.perform(
             db,
-            build_gateway(settings, db),
+            request.app.state.wallet(db),
             customer=customer,
             staff=staff.user,
             request=request_,
