@@ -30,7 +30,7 @@ from kefu.channels.models import OutboxMessage
 from kefu.chat import service as chat_service
 from kefu.chat.models import ChatMessage, Conversation
 from kefu.config import Settings, get_settings
-from kefu.db import get_db, utcnow
+from kefu.db import get_db, sessions_of, utcnow
 from kefu.identity.models import Customer
 
 SURFACES = ("http", "websocket")
@@ -334,7 +334,10 @@ class Chat:
 
 @contextmanager
 def serving(db: Session, settings: Settings) -> Iterator[TestClient]:
-    """The app, serving ``db`` to its routes and to the chat sockets."""
+    """The app, serving ``db`` to its routes and to the chat sockets. The routing sweep
+    (lapsed offers, abandoned waits: not what these tests are about) would run on the same
+    shared session from its own task at any moment, so it waits as long as it may."""
+    settings = settings.model_copy(update={"routing_sweep_seconds": 60})
     app = create_app(settings)
 
     def _db() -> Iterator[Session]:
@@ -342,6 +345,9 @@ def serving(db: Session, settings: Settings) -> Iterator[TestClient]:
 
     app.dependency_overrides[get_db] = _db
     app.dependency_overrides[get_settings] = lambda: settings
+    # one session shared by every request and socket: its work runs one piece at a time in
+    # one thread on either database (the SQLite way), as a session allows
+    app.state.db_work = dbwork.DbWork(lambda: sessions_of(app), sqlite=True)
     with TestClient(app, raise_server_exceptions=False) as client:
         yield client
 
