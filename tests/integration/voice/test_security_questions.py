@@ -148,7 +148,7 @@ def test_a_stolen_phone_is_frozen_after_security_questions(
     page = console.get(f"/console/customers/{row.customer_id}")
     assert page.status_code == 200
     section = page.text[page.text.index('id="ver-title"') :]
-    assert "安全问题 ****0002 · voice" in section
+    assert "安全问题 ****0002 · 电话" in section  # the channel by its label, not its code
     assert "账户号 + 安全问题" in page.text
     english = console.get(f"/console/customers/{row.customer_id}?lang=en")
     assert "security questions ****0002" in english.text
