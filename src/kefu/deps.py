@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
+from kefu import audit
 from kefu.config import Settings, get_settings
 from kefu.db import DbSession
 from kefu.errors import CsrfFailed, NotAuthenticated, PermissionDenied
@@ -54,6 +55,11 @@ class StaffPrincipal:
 
     def may(self, permission: str) -> bool:
         return has_permission(self.user.role, permission)
+
+    @property
+    def actor(self) -> audit.Actor:
+        """How this staff member is named in the audit log (``identity_service.staff_actor``)."""
+        return identity_service.staff_actor(self.user)
 
 
 async def sent_csrf_token(request: Request) -> str | None:

@@ -29,7 +29,7 @@ EntryId = Annotated[RowId, Path()]
 
 
 def actor_of(staff: StaffPrincipal) -> audit.Actor:
-    return audit.Actor(name=f"staff:{staff.user.username}", role=staff.user.role)
+    return staff.actor
 
 
 class CheckRead(BaseModel):

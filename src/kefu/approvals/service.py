@@ -52,8 +52,7 @@ DECIDE_PERMISSION: dict[str, str] = {
 }
 
 
-def actor_of(staff: StaffUser) -> audit.Actor:
-    return audit.Actor(name=f"staff:{staff.username}", role=staff.role)
+actor_of = identity_service.staff_actor
 
 
 def clean_reason(text: str | None, *, field: str = "reason", required: bool = True) -> str | None:

@@ -68,7 +68,7 @@ def _base(staff: StaffPrincipal) -> dict[str, Any]:
 
 
 def actor_of(staff: StaffPrincipal) -> audit.Actor:
-    return audit.Actor(name=f"staff:{staff.user.username}", role=staff.user.role)
+    return staff.actor
 
 
 def error_text(exc: KefuError, lang: Lang) -> str:

@@ -57,7 +57,7 @@ SendersDep = Annotated[Senders, Depends(senders)]
 
 
 def actor_of(staff: StaffPrincipal) -> audit.Actor:
-    return audit.Actor(name=f"staff:{staff.user.username}", role=staff.user.role)
+    return staff.actor
 
 
 def detail(db: DbSession, case: Case) -> CaseDetail:

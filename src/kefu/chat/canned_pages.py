@@ -35,7 +35,7 @@ FormData = Annotated[dict[str, str], Depends(form_data)]
 
 
 def _actor(staff: StaffPrincipal) -> audit.Actor:
-    return audit.Actor(name=f"staff:{staff.user.username}", role=staff.user.role)
+    return staff.actor
 
 
 def _text(form: dict[str, str]) -> saved_replies.ReplyText:

@@ -15,7 +15,6 @@ from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from kefu import audit
 from kefu.cases.models import Case
 from kefu.chat import attachments, canned, inbox, live, routing
 from kefu.chat import service as chat
@@ -327,7 +326,7 @@ def agent_skills(
         categories=categories or [],
         tiers=tiers or [],
         capacity=capacity,
-        actor=audit.Actor(name=f"staff:{staff.user.username}", role=staff.user.role),
+        actor=staff.actor,
     )
     db.commit()
     return RedirectResponse("/console/queues", status_code=303)

@@ -9,7 +9,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, Path, Request
 from fastapi.responses import RedirectResponse, Response
 
-from kefu import audit
 from kefu.chat import routing
 from kefu.db import DbSession
 from kefu.deps import CSRF_FIELD, StaffPrincipal, require
@@ -97,7 +96,7 @@ def save_skills(
             categories=chosen["categories"],
             tiers=chosen["tiers"],
             capacity=int(capacity) if capacity.isdigit() else 0,
-            actor=audit.Actor(name=f"staff:{staff.user.username}", role=staff.user.role),
+            actor=staff.actor,
         )
     except KefuError as exc:
         db.rollback()

@@ -45,7 +45,7 @@ _HISTORY_FIELDS = ("display_name", "email", "role", "team", "language", "active"
 
 
 def actor_of(staff: StaffPrincipal) -> audit.Actor:
-    return audit.Actor(name=f"staff:{staff.user.username}", role=staff.user.role)
+    return staff.actor
 
 
 def reason(exc: KefuError, lang: Lang) -> tuple[str | None, str]:

@@ -100,7 +100,7 @@ def create_staff(
         role=body.role,
         display_name=body.display_name,
         language=body.language,
-        actor=audit.Actor(f"staff:{staff.user.username}", staff.user.role),
+        actor=staff.actor,
     )
     db.commit()
     return StaffRead.model_validate(user)

@@ -31,7 +31,7 @@ PREVIEW_MAX = 20_000
 
 
 def _actor(staff: StaffPrincipal) -> audit.Actor:
-    return audit.Actor(name=f"staff:{staff.user.username}", role=staff.user.role)
+    return staff.actor
 
 
 def _base(staff: StaffPrincipal) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel, Field
 
-from kefu import audit, ratelimit
+from kefu import ratelimit
 from kefu.db import DbSession
 from kefu.deps import LangDep, SettingsDep, StaffPrincipal, require
 from kefu.kb import service
@@ -149,7 +149,7 @@ def edit_faq(
     db: DbSession,
     staff: Annotated[StaffPrincipal, Depends(require("kb.manage"))],
 ) -> ArticleRead:
-    actor = audit.Actor(name=f"staff:{staff.user.username}", role=staff.user.role)
+    actor = staff.actor
     text = service.edit_article(
         db, slug=slug, lang=lang, title=body.title, body=body.body, actor=actor
     )

@@ -42,7 +42,7 @@ def _base(staff: StaffPrincipal) -> dict[str, Any]:
 
 
 def _actor(staff: StaffPrincipal) -> audit.Actor:
-    return audit.Actor(name=f"staff:{staff.user.username}", role=staff.user.role)
+    return staff.actor
 
 
 def _board(

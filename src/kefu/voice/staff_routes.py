@@ -39,7 +39,7 @@ Limit = Annotated[int, Query(ge=1, le=500)]
 
 
 def _actor(staff: StaffPrincipal) -> audit.Actor:
-    return audit.Actor(name=f"staff:{staff.user.username}", role=staff.user.role)
+    return staff.actor
 
 
 @router.get("/voice/calls", response_model=list[CallRead])

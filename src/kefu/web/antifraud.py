@@ -115,7 +115,7 @@ FormData = Annotated[dict[str, str], Depends(form_data)]
 
 
 def actor_of(staff: StaffPrincipal) -> audit.Actor:
-    return audit.Actor(name=f"staff:{staff.user.username}", role=staff.user.role)
+    return staff.actor
 
 
 def _base(staff: StaffPrincipal, tab: str) -> dict[str, Any]:
