@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kefu.antifraud import service as antifraud_service
+from kefu.cases import demo as cases_demo
 from kefu.config import get_settings
 from kefu.db import utcnow
 from kefu.identity import questions as security_questions
@@ -57,7 +58,8 @@ def seed(
     The wallet decides which accounts exist and what is wrong with each; identity links a
     customer to every account so that one-time codes reach its phone and e-mail.
     ``history`` adds two weeks of past contacts for the quality dashboard (most of the
-    time the seed takes; tests that do not look at the dashboard leave it out).
+    time the seed takes; tests that do not look at the dashboard leave it out) and a few
+    open cases for the agent's case workspace.
     """
     from kefu.wallet import demo as wallet_demo
 
@@ -92,5 +94,7 @@ def seed(
     db.commit()
     if history:
         quality_demo.seed_history(db, settings=get_settings(), now=utcnow())
+        db.commit()
+        cases_demo.seed_cases(db, settings=get_settings(), now=utcnow())
         db.commit()
     return f"demo data loaded: {len(DEMO_STAFF)} staff users, {len(holders)} customers"

@@ -123,8 +123,8 @@ def _describe(
             translate(
                 "cases.page.moved",
                 lang,
-                before=_label("case.status", data.get("from"), lang),
-                after=_label("case.status", data.get("to"), lang),
+                before=_label("case.console_status", data.get("from"), lang),
+                after=_label("case.console_status", data.get("to"), lang),
             )
         ]
     if kind == "assignment":
