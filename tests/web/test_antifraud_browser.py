@@ -302,7 +302,7 @@ def test_supervisor_reads_and_exports_lookup_figures(
     expect(page.get_by_role("heading", name="核验查询统计")).to_be_visible()
     surging = page.locator("tr.af-surging")
     expect(surging).to_have_count(1)
-    expect(surging).to_contain_text("+864008009596")
+    expect(surging).to_contain_text("400 800 9596")  # as a person reads it
     expect(surging).to_contain_text("41")
     expect(page.get_by_role("alert")).to_contain_text("疑似新一波诈骗")
     assert problems(page) == []

@@ -102,7 +102,7 @@ def test_production_refuses_every_request_without_a_token(
             **voice_settings.model_dump(),
             "env": "production",
             "voice_auth_token": "",
-            "secret_key": "x" * 40,
+            "secret_key": "Vq3rT8yZp1LmN6wK0cXe4Hs9Bd2Fj7Gu5Ra",
         }
     )
     voice_app.dependency_overrides[get_settings] = lambda: production
