@@ -164,9 +164,14 @@ def _describe(
     if kind == "message" and data.get("channel"):
         return [_label("cases.channel", data["channel"], lang, "cases.kind.message")]
     if kind == "notification":
-        return [
-            _label("cases.notification", data.get("notification"), lang, "cases.notification.other")
-        ]
+        # one event per person told: naming them keeps two alike lines apart
+        what = _label(
+            "cases.notification", data.get("notification"), lang, "cases.notification.other"
+        )
+        to = staff_by_id.get(data.get("staff_user_id") or 0)
+        if to is None and data.get("recipient") == "customer":
+            to = translate("cases.page.customer", lang)
+        return [what, translate("cases.page.notified", lang, who=to)] if to else [what]
     return []
 
 
