@@ -39,7 +39,9 @@ def action_label(action: str, lang: Lang) -> str:
     domain, _, rest = action.partition(".")
     if domain == "case" and rest.startswith("status."):
         status = rest.removeprefix("status.")
-        label = _known(f"case.status.{status}", lang) or translate("audit.action.other", lang)
+        label = _known(f"case.console_status.{status}", lang) or translate(
+            "audit.action.other", lang
+        )
         return translate("audit.action.case_status", lang, status=label)
     return _known(f"audit.domain.{domain}", lang) or translate("audit.action.other", lang)
 

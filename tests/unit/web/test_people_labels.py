@@ -35,6 +35,12 @@ def test_who_did_it(actor: str, role: str, zh: str, en: str) -> None:
     [
         ("wallet.freeze", "冻结账户", "Account frozen"),
         ("case.status.resolved", "工单状态改为：已解决", "Case status set to: Resolved"),
+        # staff read the status as staff say it, not the customer's "waiting for your reply"
+        (
+            "case.status.pending_customer",
+            "工单状态改为：等待客户回复",
+            "Case status set to: Waiting for the customer",
+        ),
         ("case.status.unheard_of", "工单状态改为：其他操作", "Case status set to: Other action"),
         ("wallet.something_new", "钱包操作", "Wallet action"),
         ("nothing.known", "其他操作", "Other action"),
