@@ -40,24 +40,10 @@ from typing import Any
 from _harness import pct, postgres_database
 from search import synthetic_cases
 
+from kefu.cases.categories import Category
+
 BENCH_PASSWORD = "bench-only-" + "password"
-CATEGORIES = (
-    "account_locked",
-    "login_failed",
-    "recharge_not_credited",
-    "recharge_failed",
-    "payment_failed",
-    "transfer_not_arrived",
-    "unauthorized_transaction",
-    "refund",
-    "account_stolen",
-    "suspicious_login",
-    "feature_howto",
-    "app_technical",
-    "promotions",
-    "complaint",
-    "other",
-)
+CATEGORIES = tuple(c.value for c in Category)
 CHANNELS = ("voice", "web", "app", "chat", "wechat", "email", "sms")
 RECENT_STATUSES = (
     ("new", 10),

@@ -43,25 +43,10 @@ from zoneinfo import ZoneInfo
 
 from _harness import pct, postgres_database
 
+from kefu.cases.categories import Category
+
 CHANNELS = (("phone", 38), ("web", 27), ("app", 20), ("wechat", 8), ("email", 5), ("sms", 2))
-CATEGORIES = (
-    "account_locked",
-    "login_failed",
-    "recharge_not_credited",
-    "recharge_failed",
-    "payment_failed",
-    "transfer_not_arrived",
-    "unauthorized_transaction",
-    "refund",
-    "account_stolen",
-    "suspicious_login",
-    "feature_howto",
-    "app_technical",
-    "promotions",
-    "complaint",
-    "verify_official",
-    "other",
-)
+CATEGORIES = tuple(c.value for c in Category)
 DAY_CURVE = (1, 1, 0, 0, 0, 1, 2, 4, 7, 10, 11, 10, 8, 8, 9, 9, 8, 7, 8, 9, 9, 7, 4, 2)
 BENCH_PASSWORD = "bench-only-" + "password"
 ROLES = ("agent",) * 80 + ("specialist",) * 15 + ("supervisor",) * 5
