@@ -12,7 +12,8 @@ from urllib.parse import parse_qs
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import cookie_parser
@@ -22,7 +23,7 @@ from kefu import __version__
 from kefu.config import Settings, get_settings
 from kefu.context import request_id_var
 from kefu.edge import BodyLimits, HeaderPolicy, Refusal, RequestGuard, SecurityHeaders
-from kefu.errors import InvalidInput, KefuError
+from kefu.errors import DatabaseBusy, InvalidInput, KefuError
 from kefu.i18n import Lang, negotiate, normalise_lang, translate
 
 log = logging.getLogger("kefu")
@@ -39,6 +40,14 @@ _HTTP_CODES = {
     413: ("too_large", "error.too_large"),
     429: ("too_many_requests", "error.too_many_requests"),
 }
+
+
+BUSY_RETRY_AFTER = 5  # seconds; a writer holds SQLite's lock for milliseconds at a time
+_BUSY_MESSAGES = ("database is locked", "database table is locked", "database is busy")
+
+
+def _is_busy(exc: OperationalError) -> bool:
+    return any(text in str(exc.orig) for text in _BUSY_MESSAGES)
 
 
 def error_body(code: str, message: str, **extra: Any) -> dict[str, Any]:
@@ -121,6 +130,18 @@ def _install_error_handlers(app: FastAPI) -> None:
         (``kefu.numbers``): the caller's input, so 400, never 500."""
         log.warning("value out of the database's range on %s %s", request.method, request.url.path)
         return await _kefu_error(request, InvalidInput("out of range"))
+
+    @app.exception_handler(PoolTimeout)
+    @app.exception_handler(OperationalError)
+    async def _database_busy(request: Request, exc: Exception) -> Response:
+        """Waited past ``KEFU_DATABASE_BUSY_TIMEOUT`` for SQLite's one writer ("database is
+        locked") or for a pooled connection: the transaction was rolled back, so the client
+        may simply try again; 503 with Retry-After says so. Other operational errors (a
+        lost server) stay 500."""
+        if isinstance(exc, OperationalError) and not _is_busy(exc):
+            return await _unexpected(request, exc)
+        log.warning("database busy on %s %s", request.method, request.url.path)
+        return await _kefu_error(request, DatabaseBusy(retry_after=BUSY_RETRY_AFTER))
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:

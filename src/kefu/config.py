@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     env: Literal["development", "test", "production"] = "development"
     demo: bool = False
     database_url: str = "sqlite:///var/kefu.db"
+    # how long a request waits for SQLite's one writer (or a pooled connection) before it is
+    # answered 503 with Retry-After instead of waiting on
+    database_busy_timeout: float = Field(default=30, gt=0, le=600)
     secret_key: str = PLACEHOLDER_SECRET
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)

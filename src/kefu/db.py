@@ -63,7 +63,7 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def _configure_sqlite(engine: Engine) -> None:
+def _configure_sqlite(engine: Engine, busy_timeout: float) -> None:
     """Pragmas, and explicit BEGIN so SAVEPOINT and write locking behave.
 
     pysqlite opens transactions lazily on its own; SQLAlchemy's documented fix is to switch
@@ -76,7 +76,7 @@ def _configure_sqlite(engine: Engine) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
@@ -86,7 +86,10 @@ def _configure_sqlite(engine: Engine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, *, busy_timeout: float = 30) -> Engine:
+    """``busy_timeout``: seconds a transaction waits for SQLite's write lock, or for a pooled
+    connection, before ``sqlalchemy.exc.OperationalError`` ("database is locked") or
+    ``TimeoutError``, which the app answers with 503 and Retry-After (``kefu.app``)."""
     # Parameters can hold message texts with one-time codes; keep them out of SQL logs.
     if url.startswith("sqlite"):
         # Every transaction takes SQLite's one write lock (BEGIN IMMEDIATE), so a process
@@ -96,17 +99,22 @@ def make_engine(url: str) -> Engine:
         # 30 s). Other processes still queue on ``busy_timeout``.
         engine = create_engine(
             url,
-            connect_args={"check_same_thread": False, "timeout": 30},
+            connect_args={"check_same_thread": False, "timeout": busy_timeout},
             hide_parameters=True,
             poolclass=QueuePool,
             pool_size=1,
             max_overflow=0,
-            pool_timeout=30,
+            pool_timeout=busy_timeout,
         )
-        _configure_sqlite(engine)
+        _configure_sqlite(engine, busy_timeout)
         return engine
     return create_engine(
-        url, pool_pre_ping=True, pool_size=20, max_overflow=0, pool_timeout=30, hide_parameters=True
+        url,
+        pool_pre_ping=True,
+        pool_size=20,
+        max_overflow=0,
+        pool_timeout=busy_timeout,
+        hide_parameters=True,
     )
 
 
@@ -127,7 +135,7 @@ def get_engine() -> Engine:
     path = settings.sqlite_path()
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
-    return make_engine(settings.database_url)
+    return make_engine(settings.database_url, busy_timeout=settings.database_busy_timeout)
 
 
 @lru_cache

@@ -71,6 +71,19 @@ class TooManyRequests(KefuError):
         self.retry_after = retry_after
 
 
+class DatabaseBusy(KefuError):
+    """The request waited longer than ``KEFU_DATABASE_BUSY_TIMEOUT`` for the database
+    (SQLite's single writer, or a free pooled connection): nothing was changed, try again."""
+
+    status = 503
+    code = "database_busy"
+    message_key = "error.database_busy"
+
+    def __init__(self, detail: str | None = None, *, retry_after: int = 5, **params: Any):
+        super().__init__(detail, retry_after=retry_after, **params)
+        self.retry_after = retry_after
+
+
 class ConfigError(Exception):
     """A setting names something that does not exist; raised at startup, never per request."""
 
