@@ -371,6 +371,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.senders = build_senders(settings)  # a bad KEFU_*_BACKEND stops startup here
     app.include_router(verification_router, prefix="/api/v1")
     app.include_router(security_questions_router, prefix="/api/v1")
+    from kefu.support.case_forms import api_router as case_account_api_router
+    from kefu.support.case_forms import router as case_account_router
     from kefu.support.routes import router as support_router
     from kefu.wallet.port import build_wallet
     from kefu.wallet.routes import router as wallet_router
@@ -386,10 +388,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from kefu.cases.workspace_routes import router as case_workspace_router
 
     app.include_router(case_workspace_router, prefix="/api/v1")  # before /cases/{reference}
+    app.include_router(case_account_api_router, prefix="/api/v1")
     app.include_router(cases_router, prefix="/api/v1")
     app.include_router(case_customer_router, prefix="/api/v1")
     app.include_router(sla_router, prefix="/api/v1")
     app.include_router(case_pages_router)
+    app.include_router(case_account_router)  # the case page's account actions
     from kefu.cases.attachment_routes import router as case_attachment_router
     from kefu.storage import build_storage
 

@@ -20,17 +20,18 @@ from kefu.cases import service, timeline, views, work
 from kefu.cases.categories import Category, Channel, Priority, Tier
 from kefu.cases.models import Case, CaseAttachment, CaseEvent
 from kefu.cases.transitions import FINISHED, Mover, Status, next_statuses
-from kefu.config import Settings
 from kefu.i18n import Lang, translate
 from kefu.identity import service as identity_service
 from kefu.masking import mask_email, mask_phone
 from kefu.voice import views as voice_views
 from kefu.voice.views import CallLine
+from kefu.wallet import offers
 from kefu.wallet.errors import WalletNotFound
-from kefu.wallet.port import build_gateway
-from kefu.wallet.schemas import AccountView
+from kefu.wallet.port import WalletGateway
+from kefu.wallet.schemas import AccountView, TransactionFilter
 
 _MENTION = re.compile(r"(@[A-Za-z0-9_.\-]{1,64})")
+ACCOUNT_ROWS = 8  # the transactions the panel offers actions on
 AT_RISK_SHARE = 0.2  # less than this share of the target left: shown in red
 
 
@@ -114,6 +115,13 @@ def _label(prefix: str, code: Any, lang: Lang, fallback: str | None = None) -> s
     return translate(fallback, lang) if fallback else str(code)
 
 
+def label_or_code(prefix: str, code: str, lang: Lang) -> str:
+    """A wallet code's text; a company's core may have codes of its own, shown as sent."""
+    key = f"{prefix}.{code}"
+    text = translate(key, lang)
+    return code if text == key else text
+
+
 def _describe(
     event: CaseEvent, data: dict[str, Any], lang: Lang, staff_by_id: dict[int, str]
 ) -> list[str]:
@@ -181,6 +189,20 @@ def _value(key: str, value: Any, lang: Lang) -> str:
     return str(value)
 
 
+_DECISIONS = ("approval.approved", "approval.rejected")
+
+
+def _waiting(data: dict[str, Any], lang: Lang, *, decided: bool) -> list[str]:
+    """What a four-eyes request on the case asks for, and that it still waits while no
+    decision follows it on the timeline."""
+    what = _label("support.action", data.get("wallet_action"), lang, "cases.action.other")
+    amount = data.get("amount")
+    lines = [translate("cases.page.amount", lang, what=what, amount=amount) if amount else what]
+    if not decided:
+        lines.append(translate("cases.page.waiting_supervisor", lang))
+    return lines
+
+
 def entries(db: Session, case: Case, lang: Lang) -> list[Entry]:
     names = _names(db)
     staff_by_id = {s.id: s.display_name for s in identity_service.list_staff(db)}
@@ -189,8 +211,13 @@ def entries(db: Session, case: Case, lang: Lang) -> list[Entry]:
         for row in db.scalars(select(CaseAttachment).where(CaseAttachment.case_id == case.id))
     }
     found = []
-    for event in timeline.events(db, case):
-        data = timeline.event_data(event)
+    events = [(event, timeline.event_data(event)) for event in timeline.events(db, case)]
+    decided = {
+        data.get("approval")
+        for event, data in events
+        if event.kind == "action" and data.get("action") in _DECISIONS
+    }
+    for event, data in events:
         who, side = _who(event, names, lang)
         entry = Entry(
             event=event,
@@ -202,6 +229,8 @@ def entries(db: Session, case: Case, lang: Lang) -> list[Entry]:
             lines=_describe(event, data, lang, staff_by_id),
             attachment=attachments.get(str(data.get("attachment", ""))),
         )
+        if event.kind == "action" and data.get("action") == "approval.requested":
+            entry.lines += _waiting(data, lang, decided=data.get("approval") in decided)
         if event.kind == "note" and event.body:
             entry.pieces = [
                 (part, part.startswith("@")) for part in _MENTION.split(event.body) if part
@@ -237,13 +266,24 @@ def customer_panel(db: Session, case: Case) -> CustomerPanel:
     )
 
 
-def wallet_account(db: Session, settings: Settings, customer: CustomerPanel) -> AccountView | None:
-    """The customer's wallet account as the wallet port shows it; None when the wallet
-    does not know the account."""
+@dataclass(frozen=True)
+class AccountPanel:
+    """The customer's wallet account and latest transactions, with the account actions
+    each allows (the support layer decides whether they run or wait)."""
+
+    account: AccountView
+    transactions: list[offers.TransactionRow]
+    freeze_reasons: tuple[str, ...] = offers.FREEZE_REASONS
+
+
+def account_panel(wallet: WalletGateway, customer: CustomerPanel) -> AccountPanel | None:
+    """None when the wallet does not know the account."""
     try:
-        return build_gateway(settings, db).get_account(customer.account)
+        account = wallet.get_account(customer.account)
     except WalletNotFound:
         return None
+    latest = wallet.list_transactions(customer.account, TransactionFilter(limit=ACCOUNT_ROWS))
+    return AccountPanel(account=account, transactions=[offers.row(t) for t in latest])
 
 
 def calls(db: Session, case: Case, lang: Lang) -> list[CallLine]:

@@ -9,6 +9,7 @@ through ``_failed``: the page again, the reason beside the form, nothing lost.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -79,6 +80,15 @@ def error_text(exc: KefuError, lang: Lang) -> str:
     if isinstance(exc, InvalidInput) and maximum is not None and field in ("body", "summary"):
         return translate("cases.form.too_long", lang, max=maximum)
     return translate(exc.message_key, lang, **exc.params)
+
+
+@dataclass(frozen=True)
+class Acted:
+    """An account action just asked for on the case: done, or waiting for a supervisor
+    (``approval`` is the request's number)."""
+
+    action: str
+    approval: int | None = None
 
 
 @dataclass(frozen=True)
@@ -238,7 +248,7 @@ def _canned(db: Session, case: Case, staff: StaffPrincipal, query: str) -> list[
     )
 
 
-def _case_page(
+def case_page_response(
     request: Request,
     db: Session,
     staff: StaffPrincipal,
@@ -248,18 +258,31 @@ def _case_page(
     error: str | None = None,
     kept: dict[str, str] | None = None,
     done: str | None = None,
+    acted: Acted | None = None,
     canned_query: str = "",
     status_code: int = 200,
 ) -> Response:
+    """The case page; ``form``, ``error`` and ``kept`` put a refused form's reason and
+    what the agent typed back beside it, ``acted`` says how an account action ended."""
     lang: Lang = request.state.lang
     built = case_page.build(db, case, lang=lang, now=utcnow())
-    account = None
+    panel = None
     if staff.may("wallet.read") and built["customer"].verified_contact:
-        account = case_page.wallet_account(db, request.app.state.settings, built["customer"])
+        panel = case_page.account_panel(request.app.state.wallet(db), built["customer"])
     context = {
         **_base(staff),
         **built,
-        "account": account,
+        "panel": panel,
+        "account": panel.account if panel else None,
+        "threshold": request.app.state.settings.approval_amount_above,
+        "new_key": lambda: secrets.token_urlsafe(18),
+        "label": lambda prefix, code: case_page.label_or_code(prefix, code, lang),
+        "linked_ids": {
+            link.external_id
+            for link in built["links"]
+            if link.kind in ("transaction", "topup", "refund", "dispute")
+        },
+        "acted": acted if acted and _known_action(acted.action, lang) else None,
         "form": form,
         "error": error,
         "kept": kept or {},
@@ -270,7 +293,13 @@ def _case_page(
     return render(request, "cases/case.html", context, status_code=status_code)
 
 
-def _not_found(request: Request, staff: StaffPrincipal, reference: str, exc: KefuError) -> Response:
+def _known_action(action: str, lang: Lang) -> bool:
+    """An action named in the page's address that the catalogue names (never a raw code)."""
+    key = f"console.action.{action}"
+    return translate(key, lang) != key
+
+
+def not_found(request: Request, staff: StaffPrincipal, reference: str, exc: KefuError) -> Response:
     lang: Lang = request.state.lang
     return render(
         request,
@@ -288,14 +317,27 @@ def case_view(
     reference: Reference,
     canned_query: Annotated[str, Query(alias="canned", max_length=100)] = "",
     done: Annotated[str, Query(max_length=24)] = "",
+    action: Annotated[str, Query(max_length=24)] = "",
+    approval: Annotated[RowId | None, Query()] = None,
 ) -> Response:
+    """``done`` names the form that just succeeded; after an account action (``done=
+    account``) ``action`` names it and ``approval`` the request it waits in, if any."""
     try:
         case = service.get_case(db, reference)
     except (CaseNotFound, refs.ReferenceInvalid, refs.ReferenceMistyped) as exc:
-        return _not_found(request, staff, reference, exc)
+        return not_found(request, staff, reference, exc)
     if case.reference != reference:  # another spelling, or a merged duplicate's reference
         return RedirectResponse(f"/console/cases/{case.reference}", status_code=307)
-    return _case_page(request, db, staff, case, done=done or None, canned_query=canned_query)
+    acted = Acted(action, approval) if done == "account" and action else None
+    return case_page_response(
+        request,
+        db,
+        staff,
+        case,
+        done=None if acted or done == "account" else (done or None),
+        acted=acted,
+        canned_query=canned_query,
+    )
 
 
 Work = Callable[[Case], list[int] | None]
@@ -317,7 +359,7 @@ def _act(
     try:
         case = service.get_case(db, reference, for_update=True)
     except (CaseNotFound, refs.ReferenceInvalid, refs.ReferenceMistyped) as exc:
-        return _not_found(request, staff, reference, exc)
+        return not_found(request, staff, reference, exc)
     try:
         work.check_fresh(case, version)
         mails = do(case) or []
@@ -344,7 +386,7 @@ def _failed(
     message = error_text(exc, lang)
     if isinstance(exc, work.StaleCase):
         message = translate("cases.form.stale", lang)
-    return _case_page(
+    return case_page_response(
         request, db, staff, case, form=form, error=message, kept=kept, status_code=exc.status
     )
 

@@ -8,9 +8,8 @@ the audit row with."""
 from __future__ import annotations
 
 from kefu.support.money import Asked, Money
+from kefu.wallet.offers import FREEZE_REASONS as FREEZE_REASONS  # the codes a freeze takes
 from kefu.wallet.schemas import AccountView, LimitView
-
-FREEZE_REASONS = ("customer_request", "stolen", "risk")
 
 
 def unlock(m: Money, asked: Asked, *, account_id: str) -> AccountView:

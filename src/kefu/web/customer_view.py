@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Path, Query, Request
@@ -29,13 +28,14 @@ from kefu.i18n import Lang, translate
 from kefu.identity import otp
 from kefu.identity import service as identity_service
 from kefu.identity.models import Customer
-from kefu.masking import mask_card, mask_email, mask_phone
+from kefu.masking import mask_email, mask_phone
 from kefu.numbers import RowId
 from kefu.support import actions as support_actions
 from kefu.voice import views as voice_views
+from kefu.wallet import offers
 from kefu.wallet.errors import WalletNotFound
 from kefu.wallet.port import WalletGateway
-from kefu.wallet.schemas import TransactionFilter, TransactionView
+from kefu.wallet.schemas import TransactionFilter
 from kefu.web import audit_view
 from kefu.web.templating import render
 
@@ -49,31 +49,6 @@ FINISHED_CASE = ("resolved", "closed")
 def form_key() -> str:
     """A new idempotency key for one drawn form."""
     return secrets.token_urlsafe(18)
-
-
-@dataclass(frozen=True)
-class TransactionRow:
-    view: TransactionView
-    card: str | None
-    refundable: bool  # a succeeded payment (refund) or one deducted but failed (reversal)
-    disputable: bool
-    traceable: bool
-
-
-def _row(view: TransactionView) -> TransactionRow:
-    payment = view.kind == "payment"
-    return TransactionRow(
-        view=view,
-        # a top-up's counterparty already names the bank and the card's last four
-        card=(
-            mask_card(view.card_last4)
-            if view.card_last4 and view.card_last4 not in view.counterparty
-            else None
-        ),
-        refundable=payment and view.status in ("succeeded", "deducted_failed"),
-        disputable=payment and view.status == "succeeded",
-        traceable=view.kind == "topup",
-    )
 
 
 def _labeller(lang: Lang) -> Callable[[str, str], str]:
@@ -96,10 +71,10 @@ def _wallet_sections(wallet: WalletGateway, account_id: str) -> dict[str, Any]:
     return {
         "account": account,
         "transactions": [
-            _row(t) for t in wallet.list_transactions(account_id, TransactionFilter(limit=20))
+            offers.row(t) for t in wallet.list_transactions(account_id, TransactionFilter(limit=20))
         ],
         "top_ups": [
-            _row(t)
+            offers.row(t)
             for t in wallet.list_transactions(account_id, TransactionFilter(kind="topup", limit=10))
         ],
         "refunds": wallet.list_refunds(account_id),

@@ -50,6 +50,10 @@ TWINS: dict[tuple[str, str], tuple[str, str]] = {
         "POST",
         "/api/v1/cases/{reference}/attachments",
     ),
+    ("POST", "/console/cases/{reference}/account"): (
+        "POST",
+        "/api/v1/cases/{reference}/account-actions",
+    ),
     ("GET", "/console/cases/{reference}/attachments/{public_id}"): (
         "GET",
         "/api/v1/cases/{reference}/attachments/{attachment_id}",

@@ -8,7 +8,7 @@ import re
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
-from tests.factories import make_customer, make_staff
+from tests.factories import make_customer, make_staff, staff_token
 from tests.integration.cases.case_helpers import make_case
 from tests.integration.wallet.wallet_helpers import funded_account
 from tests.integration.web.web_helpers import sign_in
@@ -241,7 +241,7 @@ def test_bulk_changes_write_one_audit_row_per_case(
     assert after == before + 3
 
 
-def test_case_page_shows_the_wallet_and_leads_to_account_actions_for_this_case(
+def test_case_page_acts_on_the_account_through_the_support_layer(
     client: TestClient, db: Session, settings: Settings
 ) -> None:
     _signed_in(client, db)
@@ -255,6 +255,81 @@ def test_case_page_shows_the_wallet_and_leads_to_account_actions_for_this_case(
     assert "¥ 3,000.00" in page.text
     assert f"/console/customers/{customer.id}?case={case.reference}" in page.text
     assert "13912345670" not in page.text and "139****5670" in page.text
+    form = re.search(r'<form[^>]*id="account-freeze-account".*?</form>', page.text, re.S)
+    assert form, "the freeze form is on the case page"
+    key = re.search(r'name="key" value="([^"]+)"', form.group(0))
+    assert key
+    fields = {**_tokens(page.text), "action": "freeze", "key": key.group(1)}
+
+    refused = client.post(
+        f"/console/cases/{case.reference}/account",
+        data={**fields, "freeze_reason": "stolen", "reason": "  "},
+    )
+    assert refused.status_code == 400
+    assert "请写明操作原因" in refused.text
+    assert 'id="problem-account-freeze-account"' in refused.text  # beside its own form
+    assert key.group(1) in refused.text  # the same form, the same key
+    assert account.status == "active"
+
+    for _ in range(2):  # a resent form acts once
+        done = client.post(
+            f"/console/cases/{case.reference}/account",
+            data={**fields, "freeze_reason": "stolen", "reason": "客户来电说手机被偷"},
+            follow_redirects=False,
+        )
+        assert done.status_code == 303
+        assert done.headers["location"].startswith(
+            f"/console/cases/{case.reference}?done=account&action=freeze"
+        )
+    db.refresh(account)
+    assert account.status == "frozen"
+    rows = db.scalars(select(AuditEvent).where(AuditEvent.action == "wallet.freeze")).all()
+    assert [row.case_reference for row in rows] == [case.reference]
+    notes = db.scalars(
+        select(CaseEvent).where(CaseEvent.case_id == case.id, CaseEvent.kind == "action")
+    ).all()
+    assert len(notes) == 1
+    shown = client.get(done.headers["location"])
+    assert "已完成：冻结账户" in shown.text
+    assert 'id="account-unfreeze-account"' in shown.text  # frozen: the unfreeze request
+
+
+def test_the_case_pages_account_api_twin_waits_for_a_supervisor(
+    client: TestClient, db: Session, settings: Settings
+) -> None:
+    token = staff_token(client, db, "agent")
+    account = funded_account(db, "100.00")
+    customer = identity_service.create_customer(
+        db, wallet_account_id=account.id, name="李雷", phone="+8613912345671"
+    )
+    case = make_case(db, settings, customer_id=customer.id)
+    db.commit()
+    url = f"/api/v1/cases/{case.reference}/account-actions"
+    auth = {"Authorization": f"Bearer {token}"}
+    frozen = client.post(
+        url,
+        json={"action": "freeze", "reason": "客户要求", "freeze_reason": "customer_request"},
+        headers={**auth, "Idempotency-Key": "api-freeze-1"},
+    )
+    assert frozen.status_code == 201, frozen.text
+    assert frozen.json() == {
+        "action": "freeze",
+        "waiting": False,
+        "approval_id": None,
+        "case_reference": case.reference,
+    }
+    asked = client.post(
+        url,
+        json={"action": "unfreeze", "reason": "客户已找回手机"},
+        headers={**auth, "Idempotency-Key": "api-unfreeze-1"},
+    )
+    assert asked.status_code == 202 and asked.json()["waiting"] is True
+    db.refresh(account)
+    assert account.status == "frozen"  # until a supervisor approves
+    no_reason = client.post(
+        url, json={"action": "unlock", "reason": ""}, headers={**auth, "Idempotency-Key": "k3"}
+    )
+    assert no_reason.status_code == 400
 
 
 def test_canned_replies_are_filled_from_the_case_in_the_customers_language(
