@@ -35,14 +35,17 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
 import rjieba
-from scipy.sparse import csr_matrix
 from xpinyin import Pinyin
 
 from kefu.bot.nlu.normalise import HAN
+
+if TYPE_CHECKING:  # sparse matrices are for training only: a served process never loads scipy
+    from scipy.sparse import csr_matrix
 
 _DIGITS = re.compile(r"\d+(?:[.,]\d+)*")
 _PIECE = re.compile(rf"[{HAN}]+|[a-z]+(?:'[a-z]+)?|#")
@@ -157,21 +160,15 @@ class Vectorizer:
 
     def vector(self, prepared: str) -> Vector:
         """The weighted feature vector of one prepared message: (columns, weights)."""
-        columns, weights, _ = self._weigh([prepared])
+        columns, weights, _ = self.weigh([prepared])
         return columns, weights
 
-    def matrix(self, prepared: Sequence[str]) -> csr_matrix:
-        """The weighted feature vectors of many prepared messages, one row each."""
-        columns, weights, rows = self._weigh(prepared)
-        indptr = np.zeros(len(prepared) + 1, dtype=np.int64)
-        np.cumsum(np.bincount(rows, minlength=len(prepared)), out=indptr[1:])
-        return csr_matrix((weights, columns, indptr), shape=(len(prepared), self.size))
-
-    def _weigh(
+    def weigh(
         self, prepared: Sequence[str]
     ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64], npt.NDArray[np.int64]]:
-        """Look every feature up in Python, then weigh them all in a few array operations:
-        the known features' columns and weights, and the message each belongs to."""
+        """The weighted features of many prepared messages: the known features' columns,
+        their weights, and the message (row) each belongs to. Every feature is looked up in
+        Python, then all are weighed in a few array operations."""
         found: list[int] = []
         counts: list[int] = []
         groups: list[int] = []  # message × view, for the per-view unit length
@@ -223,6 +220,8 @@ class Counts:
                     indices.append(column)
                     data.append(count)
             indptr.append(len(indices))
+        from scipy.sparse import csr_matrix
+
         matrix = csr_matrix(
             (
                 np.asarray(data, dtype=np.float64),
@@ -248,6 +247,8 @@ class Counts:
         view scaled to unit length, where the length also counts the features ``idf`` does
         not know (at the IDF of an unseen feature) — they have no weight to score with, but
         a message made mostly of them carries less evidence for any intent."""
+        from scipy.sparse import csr_matrix
+
         part = self.matrix[rows].tocsr()
         part.sort_indices()
         known = idf[part.indices] > 0
