@@ -58,7 +58,8 @@ def _duration(delta: timedelta, lang: Lang) -> str:
 
 def clock(case: Case, now: datetime, lang: Lang) -> Clock:
     """Time left to the resolution target (the committed time told the customer when the
-    target is unknown)."""
+    target is unknown); while the first reply is owed and warned of or late, that is what
+    the text says, so a row shown in red never reads "6 days left" without its reason."""
     if Status(case.status) in FINISHED:
         return Clock(case.resolution_due_at, translate("cases.page.finished", lang), False, False)
     due = case.resolution_due_at
@@ -67,17 +68,21 @@ def clock(case: Case, now: datetime, lang: Lang) -> Clock:
     left = due - now
     late = left.total_seconds() < 0
     warned = case.resolution_warn_at is not None and case.resolution_warn_at <= now
-    first_late = (
-        case.first_responded_at is None
-        and case.first_response_due_at is not None
-        and case.first_response_due_at <= now
+    reply_due = case.first_response_due_at if case.first_responded_at is None else None
+    reply_late = reply_due is not None and reply_due <= now
+    reply_warned = (
+        reply_due is not None
+        and case.first_response_warn_at is not None
+        and case.first_response_warn_at <= now
     )
-    text = (
-        translate("cases.page.late_by", lang, time=_duration(left, lang))
-        if late
-        else translate("cases.page.left", lang, time=_duration(left, lang))
-    )
-    return Clock(due, text, late, late or warned or first_late)
+    if late:
+        text = translate("cases.page.late_by", lang, time=_duration(left, lang))
+    elif reply_due is not None and (reply_late or reply_warned):
+        key = "cases.page.first_reply_late_by" if reply_late else "cases.page.first_reply_left"
+        text = translate(key, lang, time=_duration(reply_due - now, lang))
+    else:
+        text = translate("cases.page.left", lang, time=_duration(left, lang))
+    return Clock(due, text, late, late or warned or reply_late or reply_warned)
 
 
 @dataclass

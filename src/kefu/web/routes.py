@@ -50,3 +50,10 @@ def mount_web(app: FastAPI, settings: Settings) -> None:
         methods=["GET"],
         include_in_schema=False,
     )
+    # browsers and chat clients ask for /favicon.ico whatever the page names
+    app.add_api_route(
+        "/favicon.ico",
+        lambda: RedirectResponse("/static/favicon.svg", status_code=301),
+        methods=["GET"],
+        include_in_schema=False,
+    )

@@ -23,6 +23,13 @@ def test_the_root_leads_to_the_help_center(client: TestClient) -> None:
     assert response.headers["location"] == "/help"
 
 
+def test_every_page_names_the_icon_and_the_old_address_finds_it(client: TestClient) -> None:
+    assert '<link rel="icon" href="/static/favicon.svg"' in client.get("/help").text
+    icon = client.get("/favicon.ico")
+    assert icon.status_code == 200 and icon.headers["content-type"] == "image/svg+xml"
+    assert icon.text.startswith("<svg")
+
+
 def test_home_in_chinese_then_english(client: TestClient, db: Session) -> None:
     _seed(db)
     home = client.get("/help", headers={"Accept-Language": "zh-CN"})
