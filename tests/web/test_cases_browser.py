@@ -241,6 +241,15 @@ def test_case_views_keyboard_and_a_bad_reference(live_server: LiveServer, page: 
     page.goto(f"{live_server.url}/console/cases?view=unassigned")
     page.keyboard.press("/")
     expect(page.get_by_label("搜索工单")).to_be_focused()
+    # bulk: a stray click changes nothing and says why; then two cases to urgent at once
+    page.get_by_role("button", name="批量改优先级").click()
+    expect(page.get_by_role("alert")).to_contain_text("请先在列表中勾选要处理的工单")
+    for box in page.locator(".case-table tbody input[type=checkbox]").all():
+        box.check()
+    page.get_by_label("优先级改为").select_option(label="紧急")
+    page.get_by_role("button", name="批量改优先级").click()
+    expect(page.get_by_role("status")).to_contain_text("已处理 2 个工单")
+    expect(page.locator(".case-table tbody")).to_contain_text("紧急")
     page.set_viewport_size(PHONE)
     screenshot(page, "case-views-phone-zh")
 

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from kefu import audit
 from kefu.cases import service
+from kefu.cases.categories import Priority
 from kefu.cases.transitions import Mover, Status
 from kefu.config import Settings
 from kefu.db import utcnow
@@ -43,11 +44,10 @@ def apply(
         raise InvalidInput("choose at least one case", field="cases")
     if len(references) > MAX_CASES:
         raise InvalidInput("too many cases at once", field="cases", max=MAX_CASES)
-    if change == "status":
-        try:
-            Status(value)
-        except ValueError:
-            raise InvalidInput(f"unknown status {value!r}", field="value") from None
+    if change == "status" and value not in {s.value for s in Status}:
+        raise InvalidInput(f"unknown status {value!r}", field="value")
+    if change == "priority" and value not in {p.value for p in Priority}:
+        raise InvalidInput(f"unknown priority {value!r}", field="value")
     result = BulkResult()
     now = utcnow()
     for reference in dict.fromkeys(references):

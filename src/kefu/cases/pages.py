@@ -166,6 +166,7 @@ def cases_list(
         "error": error,
         "bulk_done": request.query_params.get("done"),
         "bulk_refused": request.query_params.get("refused"),
+        "bulk_error": request.query_params.get("bulk_error"),
         "sort_url": lambda sort, descending: (
             "/console/cases?"
             + urlencode(query.params(sort=sort, descending=descending, after=None))
@@ -192,21 +193,32 @@ def cases_bulk(
     cases: Annotated[list[str] | None, Form(max_length=64)] = None,
     back: Annotated[str, Form(max_length=1000)] = "",
 ) -> Response:
-    """One button per change (assign, status, priority), each with its own value field."""
+    """One button per change (assign, status, priority), each with its own value field,
+    which starts on "choose…" so a stray click changes nothing; "none" unassigns. A form
+    that names no case or no value comes back to the list saying which."""
     value = {"assign": owner, "status": status, "priority": priority}.get(change, "")
-    result = bulk.apply(
-        db,
-        references=cases or [],
-        change=change,
-        value=value,
-        actor=actor_of(staff),
-        settings=settings,
-    )
+    query = back if back.startswith("view=") else "view=all"
+    params: dict[str, str]
+    try:
+        if not cases:
+            raise InvalidInput("choose at least one case", field="cases")
+        if not value:
+            raise InvalidInput("choose the new value", field="value")
+        result = bulk.apply(
+            db,
+            references=cases or [],
+            change=change,
+            value="" if change == "assign" and value == "none" else value,
+            actor=actor_of(staff),
+            settings=settings,
+        )
+    except InvalidInput as exc:
+        params = {"bulk_error": "cases" if exc.params.get("field") == "cases" else "value"}
+        return RedirectResponse(f"/console/cases?{query}&{urlencode(params)}", status_code=303)
     db.commit()
     params = {"done": str(len(result.changed))}
     if result.refused:
         params["refused"] = ",".join(reference for reference, _ in result.refused)
-    query = back if back.startswith("view=") else "view=all"
     return RedirectResponse(f"/console/cases?{query}&{urlencode(params)}", status_code=303)
 
 

@@ -241,6 +241,41 @@ def test_bulk_changes_write_one_audit_row_per_case(
     assert after == before + 3
 
 
+def test_bulk_form_without_cases_or_value_comes_back_saying_which(
+    client: TestClient, db: Session, settings: Settings
+) -> None:
+    me = _signed_in(client, db)
+    case = make_case(db, settings)
+    db.commit()
+    page = client.get("/console/cases?view=all")
+    csrf = _CSRF.search(page.text)
+    assert csrf
+    assert '<option value="" selected>请选择…</option>' in page.text  # no stray change
+
+    def post(**fields: object) -> str:
+        answer = client.post(
+            "/console/cases/bulk",
+            data={"csrf_token": csrf.group(1), "back": "view=all", **fields},
+            follow_redirects=True,
+        )
+        assert answer.status_code == 200
+        return answer.text
+
+    assert "请先在列表中勾选要处理的工单" in post(change="priority", priority="high")
+    assert "请先在所按按钮旁选择新的值" in post(change="priority", cases=[case.reference])
+    assert "请先在所按按钮旁选择新的值" in post(
+        change="priority", priority="soon", cases=[case.reference]
+    )
+    db.expire_all()
+    assert db.get(Case, case.id).priority == case.priority  # nothing changed
+    assert "已处理 1 个工单" in post(change="assign", owner=me, cases=[case.reference])
+    db.expire_all()
+    assert db.get(Case, case.id).owner_id is not None
+    assert "已处理 1 个工单" in post(change="assign", owner="none", cases=[case.reference])
+    db.expire_all()
+    assert db.get(Case, case.id).owner_id is None
+
+
 def test_case_page_acts_on_the_account_through_the_support_layer(
     client: TestClient, db: Session, settings: Settings
 ) -> None:
