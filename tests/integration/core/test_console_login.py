@@ -99,5 +99,5 @@ def test_supervisors_see_recent_audit_and_agents_do_not(client: TestClient, db: 
     client.cookies.clear()
     _sign_in(client, supervisor.username)
     page = client.get("/console").text
-    assert marker in page
+    assert f'<a href="/console/cases/{marker}"><code>{marker}</code></a>' in page  # one click on
     assert "demo.marker" not in page  # people read the action's label, never its code
