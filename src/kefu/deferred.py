@@ -89,12 +89,17 @@ def batch_scope(scope: Scope) -> Scope:
 
 
 def handlers() -> dict[str, Handler]:
-    # every model, so a handler's rows can reach tables its own modules do not import
-    # (a ``kefu worker`` process imports no routes)
-    import_all_models()
-    for module in _HANDLER_MODULES:
-        importlib.import_module(module)
+    if not _imported.is_set():  # once per process: every change that defers asks
+        # every model, so a handler's rows can reach tables its own modules do not import
+        # (a ``kefu worker`` process imports no routes)
+        import_all_models()
+        for module in _HANDLER_MODULES:
+            importlib.import_module(module)
+        _imported.set()
     return _HANDLERS
+
+
+_imported = threading.Event()
 
 
 def at_once(settings: Settings) -> bool:
