@@ -431,6 +431,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if settings.widget_origins:
         app.add_middleware(WidgetCors, origins=settings.widget_origins)
     from kefu.voice.console import router as voice_console_router
+    from kefu.voice.menu_pages import router as voice_menu_pages_router
     from kefu.voice.prompts import check_tools
     from kefu.voice.routes import router as voice_router
     from kefu.voice.signatures import check_provider
@@ -449,6 +450,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(wechat_router)
     app.include_router(voice_staff_router, prefix="/api/v1")
     app.include_router(voice_console_router)
+    app.include_router(voice_menu_pages_router)
     if settings.demo:
         from kefu.voice.simulator_routes import router as voice_simulator_router
         from kefu.web.dev import router as dev_router

@@ -110,7 +110,7 @@ def _context(
         settings=settings,
         senders=senders,
         call=call,
-        tree=menu.get(db, call.menu_version, digest=call.menu_digest),
+        tree=menu.for_call(db, call),
         now=now,
         caller=calls.caller_number(request.value("From")),
     )

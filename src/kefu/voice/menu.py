@@ -21,7 +21,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections import deque
+from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -34,7 +36,8 @@ from kefu.db import utcnow
 from kefu.errors import InvalidInput, NotFound
 from kefu.i18n import LANGUAGES, Lang, catalogue, translate
 from kefu.voice.default_menu import DEFAULT_TREE
-from kefu.voice.models import VoiceMenu
+from kefu.voice.models import VoiceCall, VoiceMenu, VoiceMenuTrial
+from kefu.voice.simulator import SID_PREFIX
 from kefu.voice.speech import spoken
 
 ACTIONS = (
@@ -48,6 +51,7 @@ ACTIONS = (
 )
 KEYS = "0123456789*#"
 MAX_NODES = 200
+SHIPPED = "shipped default"  # version 1's comment, named in the reader's language by pages
 NodeId = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
 
 
@@ -175,39 +179,39 @@ def _unwaited_cycle(tree: MenuTree) -> list[str]:
     return looping
 
 
-def problems(tree: MenuTree) -> list[str]:
-    """Everything wrong with a parsed tree, in words an admin can act on; empty if none."""
-    found: list[str] = []
+@dataclass(frozen=True)
+class Finding:
+    """One thing wrong with a tree, as a sentence in the catalogue (``voice.menu_problem.*``)
+    naming the node and key, so the console can say it in the admin's language."""
+
+    key: str
+    params: dict[str, str] = field(default_factory=dict)
+
+    def text(self, lang: Lang) -> str:
+        return translate(f"voice.menu_problem.{self.key}", lang, **self.params)
+
+
+def findings(tree: MenuTree) -> list[Finding]:
+    """Everything wrong with a parsed tree; empty if none."""
+    found: list[Finding] = []
     ids = set(tree.nodes)
     for name, target in (("root", tree.root), ("operator", tree.operator)):
         if target not in ids:
-            found.append(f"{name} names a missing node {target!r}")
+            found.append(Finding(f"{name}_missing", {"target": target}))
     if tree.operator in ids and not isinstance(tree.nodes[tree.operator], QueueNode):
-        found.append("operator must be a queue node (a person)")
+        found.append(Finding("operator_not_queue", {"node": tree.operator}))
     for node_id, node in tree.nodes.items():
-        found += [
-            f"node {node_id!r} leads to a missing node {target!r}"
-            for target in _edges(node)
-            if target not in ids
-        ]
-        if isinstance(node, MenuNode):
-            keys = [option.key for option in node.options]
-            if len(keys) != len(set(keys)):
-                found.append(f"menu {node_id!r} uses a key twice")
+        found += _node_findings(node_id, node, ids)
         escalate = node.escalate if isinstance(node, ActionNode) else None
         if escalate in ids and not isinstance(tree.nodes[escalate or ""], QueueNode):
-            found.append(f"node {node_id!r} escalates to {escalate!r}, not a queue")
-        if isinstance(node, QueueNode) and node.category not in {c.value for c in Category}:
-            found.append(f"queue {node_id!r} has an unknown category {node.category!r}")
-        for spec in _texts(node):
-            if isinstance(spec, str) and not all(spec in catalogue(lang) for lang in LANGUAGES):
-                found.append(f"node {node_id!r} names text {spec!r}, missing in a language")
+            found.append(Finding("escalate_not_queue", {"node": node_id, "target": escalate or ""}))
     if found:
         return found
     edges = {node_id: _edges(node) for node_id, node in tree.nodes.items()}
     reachable = _reach({tree.root}, edges)
     found += [
-        f"node {node_id!r} cannot be reached from the root" for node_id in sorted(ids - reachable)
+        Finding("unreachable", {"node": node_id, "root": tree.root})
+        for node_id in sorted(ids - reachable)
     ]
     reverse: dict[str, list[str]] = {}
     for source, targets in edges.items():
@@ -215,27 +219,119 @@ def problems(tree: MenuTree) -> list[str]:
             reverse.setdefault(target, []).append(source)
     people = {node_id for node_id, node in tree.nodes.items() if isinstance(node, QueueNode)}
     reaches_person = _reach(people, reverse)
-    found += [
-        f"node {node_id!r} is a dead end: no way from it reaches a person"
-        for node_id in sorted(ids - reaches_person)
-    ]
-    found += [
-        f"node {node_id!r} loops through messages without waiting for a key"
-        for node_id in _unwaited_cycle(tree)
-    ]
+    found += [Finding("dead_end", {"node": node_id}) for node_id in sorted(ids - reaches_person)]
+    found += [Finding("loop", {"node": node_id}) for node_id in _unwaited_cycle(tree)]
     return found
 
 
-def check(data: Any) -> tuple[MenuTree | None, list[str]]:
+def _node_findings(
+    node_id: str, node: MenuNode | ActionNode | MessageNode | QueueNode, ids: set[str]
+) -> list[Finding]:
+    found: list[Finding] = []
+    if isinstance(node, MenuNode):
+        seen: set[str] = set()
+        for option in node.options:
+            if option.key in seen:
+                found.append(Finding("key_twice", {"node": node_id, "press": option.key}))
+            seen.add(option.key)
+            if option.to not in ids:
+                params = {"node": node_id, "press": option.key, "target": option.to}
+                found.append(Finding("key_missing", params))
+    elif isinstance(node, ActionNode | MessageNode) and node.next not in ids:
+        found.append(Finding("next_missing", {"node": node_id, "target": node.next}))
+    if isinstance(node, ActionNode) and node.escalate and node.escalate not in ids:
+        found.append(Finding("escalate_missing", {"node": node_id, "target": node.escalate}))
+    if isinstance(node, QueueNode) and node.category not in {c.value for c in Category}:
+        found.append(Finding("unknown_category", {"node": node_id, "category": node.category}))
+    for spec in _texts(node):
+        if isinstance(spec, str) and not all(spec in catalogue(lang) for lang in LANGUAGES):
+            found.append(Finding("text_missing", {"node": node_id, "text": spec}))
+    return found
+
+
+def problems(tree: MenuTree) -> list[str]:
+    """Everything wrong with a parsed tree, in English words an admin can act on."""
+    return [finding.text("en") for finding in findings(tree)]
+
+
+# pydantic's error types, as the sentences the console says them in
+_MALFORMED = {
+    "missing": "missing",
+    "extra_forbidden": "extra",
+    "string_pattern_mismatch": "pattern",
+    "string_too_short": "empty",
+    "string_too_long": "too_long",
+    "too_short": "too_few",
+    "too_long": "too_many",
+    "union_tag_invalid": "kind",
+    "union_tag_not_found": "kind",
+    "literal_error": "choice",
+    "text": "text",
+}
+
+
+def _malformed(error: Any) -> Finding:
+    """Where in the tree (``nodes › main › options › 3 › key``) and what is wrong there;
+    the node kind pydantic puts after a node's id and the union members are left out."""
+    loc = list(error["loc"])
+    if len(loc) > 2 and loc[0] == "nodes" and loc[2] in ("menu", "action", "message", "queue"):
+        del loc[2]
+    parts = [
+        str(part + 1) if isinstance(part, int) else str(part)
+        for index, part in enumerate(loc)
+        if index < 2 or not _UNION_MEMBER.match(str(part))
+    ]
+    what = _MALFORMED.get(error["type"], "invalid")
+    return Finding(f"malformed.{what}", {"where": " › ".join(parts) or "—"})
+
+
+_UNION_MEMBER = re.compile(r"^(str|LocalText|constrained-str|function-.*)$")
+
+
+def _malformed_all(errors: list[Any]) -> list[Finding]:
+    """A text is a catalogue key or a {zh-CN, en} pair: say what is wrong with the form it
+    was given in, not also that it is not the other form (unless it is neither)."""
+
+    def base(error: Any) -> tuple[Any, ...]:
+        loc = tuple(error["loc"])
+        for index, part in enumerate(loc):
+            if part in ("constrained-str", "LocalText"):
+                return loc[:index]
+        return loc
+
+    def other_form(error: Any) -> bool:
+        loc = error["loc"]
+        return ("constrained-str" in loc and error["type"] == "string_type") or (
+            "LocalText" in loc and error["type"] == "model_type"
+        )
+
+    kept = [error for error in errors if not other_form(error)]
+    covered = {base(error) for error in kept}
+    for error in errors:
+        if other_form(error) and base(error) not in covered:
+            covered.add(base(error))
+            kept.append({**error, "loc": base(error), "type": "text"})
+    found: list[Finding] = []
+    for error in kept[:20]:
+        finding = _malformed(error)
+        if finding not in found:
+            found.append(finding)
+    return found
+
+
+def check_findings(data: Any) -> tuple[MenuTree | None, list[Finding]]:
     """The parsed tree and everything wrong with it; the tree is None if malformed."""
     try:
         tree = MenuTree.model_validate(data)
     except ValidationError as exc:
-        return None, [
-            f"{'.'.join(str(part) for part in error['loc'])}: {error['msg']}"
-            for error in exc.errors()[:20]
-        ]
-    return tree, problems(tree)
+        return None, _malformed_all(exc.errors())
+    return tree, findings(tree)
+
+
+def check(data: Any) -> tuple[MenuTree | None, list[str]]:
+    """The parsed tree and everything wrong with it in English; None if malformed."""
+    tree, found = check_findings(data)
+    return tree, [finding.text("en") for finding in found]
 
 
 def parse(data: Any) -> MenuTree:
@@ -249,7 +345,7 @@ def parse(data: Any) -> MenuTree:
 _CACHE: dict[str, MenuTree] = {}
 
 
-def _digest(tree: MenuTree) -> str:
+def digest(tree: MenuTree) -> str:
     canonical = json.dumps(tree.model_dump(by_alias=True, exclude_none=True), sort_keys=True)
     return hashlib.sha256(canonical.encode()).hexdigest()
 
@@ -292,34 +388,66 @@ def get(db: Session, version: int, *, digest: str | None = None) -> MenuTree:
     return _tree_of(row)
 
 
+def for_call(db: Session, call: VoiceCall) -> MenuTree:
+    """The tree a call runs: its published version, or, for a simulated call an admin
+    placed to try the draft, that draft (only the simulator's call ids are looked up)."""
+    if call.call_sid.startswith(SID_PREFIX):
+        trial = db.execute(
+            select(VoiceMenuTrial.digest, VoiceMenuTrial.id).where(
+                VoiceMenuTrial.call_sid == call.call_sid
+            )
+        ).first()
+        if trial is not None:
+            tree = _CACHE.get(trial.digest)
+            if tree is None:
+                row = db.get(VoiceMenuTrial, trial.id)
+                assert row is not None
+                tree = MenuTree.model_validate(row.tree)
+                _CACHE[trial.digest] = tree
+            return tree
+    return get(db, call.menu_version, digest=call.menu_digest)
+
+
 def ensure_default(db: Session) -> VoiceMenu:
     """The live menu's row; the shipped menu is published as version 1 if there is none."""
     row = db.scalar(select(VoiceMenu).order_by(VoiceMenu.version.desc()).limit(1))
     if row is not None:
         return row
-    return publish(db, DEFAULT_TREE, actor=audit.Actor.system(), comment="shipped default")
+    return publish(db, DEFAULT_TREE, actor=audit.Actor.system(), comment=SHIPPED)
 
 
-def publish(db: Session, data: Any, *, actor: audit.Actor, comment: str | None = None) -> VoiceMenu:
+def publish(
+    db: Session,
+    data: Any,
+    *,
+    actor: audit.Actor,
+    comment: str | None = None,
+    restores: int | None = None,
+) -> VoiceMenu:
     """Check ``data`` and make it the live menu as a new version; calls already in
-    progress finish on the version they started with."""
+    progress finish on the version they started with. ``restores`` names the earlier
+    version a roll-back publishes again."""
     tree = parse(data)
     current = db.scalar(select(func.max(VoiceMenu.version))) or 0
     row = VoiceMenu(
         version=int(current) + 1,
         tree=tree.model_dump(by_alias=True, exclude_none=True),
-        digest=_digest(tree),
+        digest=digest(tree),
         comment=comment,
         created_by=actor.name,
         created_at=utcnow(),
     )
     db.add(row)
     db.flush()
+    after: dict[str, Any] = {"version": row.version, "nodes": len(tree.nodes), "comment": comment}
+    if restores is not None:
+        after["restores"] = restores
     audit.record(
         db,
         actor=actor,
-        action="voice.menu.publish",
-        after={"version": row.version, "nodes": len(tree.nodes), "comment": comment},
+        action="voice.menu.rollback" if restores is not None else "voice.menu.publish",
+        before={"version": int(current)} if current else None,
+        after=after,
     )
     return row
 

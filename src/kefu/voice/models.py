@@ -34,6 +34,40 @@ class VoiceMenu(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 
+class VoiceMenuDraft(Base):
+    """The one draft of the menu tree admins edit in the console before publishing it.
+
+    It always holds (a tree with problems is refused, never saved). ``lock_version`` goes
+    up with every save and publish, so an edit made on a stale copy is refused;
+    ``based_on`` is the published version the draft started from.
+    """
+
+    __tablename__ = "voice_menu_draft"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tree: Mapped[dict[str, Any]] = mapped_column(JSON)
+    digest: Mapped[str] = mapped_column(String(64))
+    lock_version: Mapped[int] = mapped_column(Integer)
+    based_on: Mapped[int] = mapped_column(Integer)
+    updated_by: Mapped[str] = mapped_column(String(120))
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class VoiceMenuTrial(Base):
+    """A simulated call an admin placed to try the draft: the draft as it was then, for
+    that one call only. Carrier calls never have one (their ids are not the simulator's),
+    so they always run the published menu."""
+
+    __tablename__ = "voice_menu_trial"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_sid: Mapped[str] = mapped_column(String(64), unique=True)
+    tree: Mapped[dict[str, Any]] = mapped_column(JSON)
+    digest: Mapped[str] = mapped_column(String(64))
+    started_by: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, index=True)
+
+
 class VoiceCall(Base):
     """A call from its first webhook to its status callback, and what happened in it.
 

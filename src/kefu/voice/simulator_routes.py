@@ -29,6 +29,7 @@ router = APIRouter(prefix="/voice/simulator", include_in_schema=False)
 # a demo customer with a top-up stuck at the bank (kefu.wallet.demo)
 DEMO_CALLER = "13800000002"
 DEMO_HOTLINE = "95099"
+URLS = {"calls": "/voice/simulator/calls", "steps": "/voice/simulator/steps"}
 
 
 class CallIn(BaseModel):
@@ -41,7 +42,7 @@ class StepIn(BaseModel):
     keys: str | None = Field(default=None, pattern=r"^[0-9*#]{1,32}$")
 
 
-def _poster(request: Request, settings: Settings) -> Post:
+def poster(request: Request, settings: Settings) -> Post:
     """Posts to this app's own webhooks, signed as the carrier signs."""
 
     async def post(url: str, form: dict[str, str]) -> str:
@@ -58,7 +59,7 @@ def _poster(request: Request, settings: Settings) -> Post:
     return post
 
 
-def _voice(db: Session, settings: Settings, view: PhoneView) -> PhoneView:
+def with_voice(db: Session, settings: Settings, view: PhoneView) -> PhoneView:
     """Give every spoken text its rendered audio, when espeak-ng is here to render it."""
     if not prompts.can_render():
         return view
@@ -73,21 +74,31 @@ def _voice(db: Session, settings: Settings, view: PhoneView) -> PhoneView:
 
 @router.get("")
 def page(request: Request) -> Response:
-    return render(request, "voice/simulator.html", {"caller": DEMO_CALLER, "dialled": DEMO_HOTLINE})
+    return render(
+        request,
+        "voice/simulator.html",
+        {"caller": DEMO_CALLER, "dialled": DEMO_HOTLINE, "urls": URLS, "outbox": True},
+    )
 
 
 @router.post("/calls", response_model=PhoneView)
 async def start_call(
     body: CallIn, request: Request, db: DbSession, settings: SettingsDep
 ) -> PhoneView:
-    phone = Phone.new(body.caller, DEMO_HOTLINE, _poster(request, settings), public_base(settings))
+    phone = Phone.new(body.caller, DEMO_HOTLINE, poster(request, settings), public_base(settings))
     await phone.dial()
-    return await run_in_threadpool(_voice, db, settings, phone.view())
+    return await run_in_threadpool(with_voice, db, settings, phone.view())
 
 
 @router.post("/steps", response_model=PhoneView)
 async def step(body: StepIn, request: Request, db: DbSession, settings: SettingsDep) -> PhoneView:
-    phone = Phone(body.state, _poster(request, settings), public_base(settings))
+    phone = Phone(body.state, poster(request, settings), public_base(settings))
+    await play(phone, body)
+    return await run_in_threadpool(with_voice, db, settings, phone.view())
+
+
+async def play(phone: Phone, body: StepIn) -> None:
+    """What the caller did, played to the hotline."""
     if body.event == "keys":
         if body.keys is None:
             raise InvalidInput("keys are needed", field="keys")
@@ -100,4 +111,3 @@ async def step(body: StepIn, request: Request, db: DbSession, settings: Settings
         await phone.agent_done(answered=body.event == "agent_done")
     else:
         await phone.hang_up()
-    return await run_in_threadpool(_voice, db, settings, phone.view())

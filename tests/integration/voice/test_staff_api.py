@@ -128,10 +128,10 @@ def test_the_menu_is_edited_by_admins_only_and_checked(
     broken["nodes"]["main"]["options"] = [{"key": "1", "label": "voice.option.back", "to": "main"}]
     checked = api.post("/api/v1/voice/menu/check", json={"tree": broken}, headers=admin).json()
     assert checked["ok"] is False
-    assert "node 'main' is a dead end: no way from it reaches a person" in checked["problems"]
+    assert "Node “main” is a dead end: no way from it reaches a person." in checked["problems"]
     refused = api.put("/api/v1/voice/menu", json={"tree": broken}, headers=admin)
     assert refused.status_code == 400 and refused.json()["error"]["code"] == "menu_invalid"
-    assert "cannot be reached from the root" in refused.json()["error"]["message"]
+    assert "cannot be reached from the start node" in refused.json()["error"]["message"]
     during = ring("+8613912345678")  # started on version 1
     published = api.put(
         "/api/v1/voice/menu", json={"tree": edited, "comment": "春节"}, headers=admin

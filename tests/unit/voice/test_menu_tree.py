@@ -43,26 +43,34 @@ def test_a_dead_end_is_refused() -> None:
     data["nodes"]["main"]["options"].append(
         {"key": "9", "label": "voice.option.back", "to": "island"}
     )
-    assert problems_of(data) == ["node 'island' is a dead end: no way from it reaches a person"]
+    assert problems_of(data) == ["Node “island” is a dead end: no way from it reaches a person."]
 
 
 def test_unreachable_nodes_missing_targets_and_texts_are_named() -> None:
     data = tree()
     data["nodes"]["orphan"] = {"kind": "queue", "category": "other"}
-    assert "node 'orphan' cannot be reached from the root" in problems_of(data)
+    assert "Node “orphan” cannot be reached from the start node “main”." in problems_of(data)
     data = tree()
     data["nodes"]["main"]["options"][0]["to"] = "nowhere"
-    assert "node 'main' leads to a missing node 'nowhere'" in problems_of(data)
+    assert (
+        "Menu “main”: key 1 leads to “nowhere”, which does not exist, so the key goes nowhere."
+        in problems_of(data)
+    )
     data = tree()
     data["nodes"]["main"]["intro"] = "voice.menu.does_not_exist"
     assert any("missing in a language" in p for p in problems_of(data))
 
 
 def test_operator_and_escalation_must_be_people() -> None:
-    assert "operator must be a queue node (a person)" in problems_of(tree(operator="main"))
+    assert "The fallback “main” must be a queue node (a person)." in problems_of(
+        tree(operator="main")
+    )
     data = tree()
     data["nodes"]["freeze"]["escalate"] = "main"
-    assert "node 'freeze' escalates to 'main', not a queue" in problems_of(data)
+    assert (
+        "Node “freeze” hands over to “main”, which is not a queue node (a person)."
+        in problems_of(data)
+    )
 
 
 def test_messages_may_not_loop_without_waiting_for_a_key() -> None:
@@ -71,8 +79,8 @@ def test_messages_may_not_loop_without_waiting_for_a_key() -> None:
     data["nodes"]["b"] = {"kind": "message", "text": {"zh-CN": "乙", "en": "b"}, "next": "a"}
     data["nodes"]["main"]["options"].append({"key": "8", "label": "voice.option.back", "to": "a"})
     found = problems_of(data)
-    assert "node 'a' loops through messages without waiting for a key" in found
-    assert "node 'a' is a dead end: no way from it reaches a person" in found
+    assert "Node “a” loops through messages without waiting for a key." in found
+    assert "Node “a” is a dead end: no way from it reaches a person." in found
 
 
 @pytest.mark.parametrize(
@@ -99,7 +107,7 @@ def test_a_key_used_twice_in_one_menu() -> None:
     data["nodes"]["main"]["options"].append(
         {"key": "1", "label": "voice.option.back", "to": "main"}
     )
-    assert "menu 'main' uses a key twice" in problems_of(data)
+    assert "Menu “main” uses key 1 twice." in problems_of(data)
 
 
 def test_inline_texts_need_both_languages_and_have_figures_spelled() -> None:

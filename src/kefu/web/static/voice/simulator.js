@@ -137,9 +137,11 @@
     setStatus();
     $("sim-error").hidden = true;
     try {
+      const headers = { "Content-Type": "application/json" };
+      if (root.dataset.csrf) headers["X-CSRF-Token"] = root.dataset.csrf;
       const response = await fetch(url, {
         method: "POST",
-        headers: { "Content-Type": "application/json" },
+        headers: headers,
         body: JSON.stringify(body),
       });
       const data = await response.json();
@@ -158,7 +160,7 @@
     if (!state || busy) return;
     // what the caller typed, codes and numbers hidden as they would be on a real phone log
     if (event === "keys") note(value.length > 4 ? "•".repeat(value.length) : value, null, true);
-    return request("/voice/simulator/steps", { state: state, event: event, keys: value || null });
+    return request(root.dataset.stepsUrl, { state: state, event: event, keys: value || null });
   }
 
   function press(key) {
@@ -179,7 +181,7 @@
   $("sim-dial").addEventListener("submit", (event) => {
     event.preventDefault();
     $("sim-transcript").textContent = "";
-    request("/voice/simulator/calls", { caller: $("sim-caller").value.trim() });
+    request(root.dataset.callsUrl, { caller: $("sim-caller").value.trim() });
   });
   $("sim-hangup").addEventListener("click", () => { silence(); send("hangup"); });
   $("sim-send").addEventListener("click", () => { if (typed) send("keys", typed); });
