@@ -40,7 +40,6 @@ from kefu.voice.simulator_routes import (
     poster,
     with_voice,
 )
-from kefu.web.audit_view import STAFF_PREFIX, actor_label
 from kefu.web.templating import render
 
 router = APIRouter(prefix="/console/phone-menu", include_in_schema=False)
@@ -59,22 +58,22 @@ FormData = Annotated[dict[str, str], Depends(form_data)]
 
 
 def namer(db: Session, lang: Lang) -> Callable[[str | None], str]:
-    """Who did it, as colleagues read it: a display name, never ``staff:boss``."""
+    """Who did it, as colleagues read it: a display name (or role and username), never
+    ``staff:boss``; the system and the CLI as 系统."""
     known: dict[str, str] = {}
 
     def name(actor: str | None) -> str:
         if not actor:
             return translate("voice.menu_admin.nobody", lang)
         if actor not in known:
-            username = actor.removeprefix(STAFF_PREFIX)
-            user = (
-                identity_service.get_staff_by_username(db, username)
-                if actor.startswith(STAFF_PREFIX)
-                else None
-            )
-            names = {username: user.display_name} if user is not None else {}
-            role = user.role if user is not None else "staff"
-            known[actor] = actor_label(actor, role, lang, names)
+            kind, _, username = actor.partition(":")
+            user = identity_service.get_staff_by_username(db, username) if kind == "staff" else None
+            if user is not None:
+                known[actor] = user.display_name
+            elif kind == "staff":
+                known[actor] = f"{translate('audit.role.staff', lang)} {username}"
+            else:
+                known[actor] = translate("audit.actor.system", lang)
         return known[actor]
 
     return name
