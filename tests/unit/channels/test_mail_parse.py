@@ -95,3 +95,66 @@ def test_english_reply_quote_is_cut() -> None:
     text = "Still broken.\n\nOn Mon, 23 Nov 2026 at 10:00, Kefu wrote:\n> We received it"
     assert strip_quoted(text) == "Still broken."
     assert decode_words("=?utf-8?Q?=E9=80=80=E6=AC=BE?= please") == "退款 please"
+
+
+# Chinese mail under the other family's label: a GBK body called Big5 (or Big5 called GB2312)
+# decodes without an error into nonsense; detection must win. Several customers' sentences,
+# each a mail of its own, and all of them as one mail.
+SIMPLIFIED = [
+    "您好，我昨天在手机上给钱包充值了五百元，银行卡已经扣款，但是余额一直没有到账。",
+    "请帮我查一下这笔交易，订单号在附件的截图里。谢谢！",
+    "我的账户被冻结了，不知道是什么原因，能不能尽快处理？我下周还要付房租。",
+    "付款失败了但是钱被扣了，商家说没有收到款项，请问钱去哪里了？",
+    "上个月申请的退款到现在还没有退回来，客服电话一直打不通。",
+]
+TRADITIONAL = [
+    "您好，我昨天在手機上給錢包儲值了五百元，銀行卡已經扣款，但是餘額一直沒有到帳。",
+    "請幫我查一下這筆交易，訂單號碼在附件的截圖裡。謝謝！",
+    "我的帳戶被凍結了，不知道是什麼原因，能不能盡快處理？我下週還要付房租。",
+    "付款失敗了但是錢被扣了，商家說沒有收到款項，請問錢去哪裡了？",
+    "上個月申請的退款到現在還沒有退回來，客服電話一直打不通。",
+]
+
+
+def _mail(body: bytes, charset: str, subject: str = "Subject: hi") -> bytes:
+    head = f"From: a@example.cn\r\n{subject}\r\nContent-Type: text/plain; charset={charset}\r\n"
+    return head.encode() + b"\r\n" + body + b"\r\n"
+
+
+@pytest.mark.parametrize("label", ["big5", "Big5", "big5-hkscs", "cp950"])
+@pytest.mark.parametrize("text", [*SIMPLIFIED, "\n".join(SIMPLIFIED)])
+def test_a_gbk_body_labelled_big5_reads_as_simplified_chinese(text: str, label: str) -> None:
+    body = text.encode("gbk")
+    assert body.decode("big5", "replace") != text  # the label alone reads nonsense
+    assert parse_mail(_mail(body, label)).text == text
+
+
+@pytest.mark.parametrize("label", ["gb2312", "gbk", "GB18030"])
+@pytest.mark.parametrize("text", [*TRADITIONAL, "\n".join(TRADITIONAL)])
+def test_a_big5_body_labelled_gb2312_reads_as_traditional_chinese(text: str, label: str) -> None:
+    body = text.encode("big5")
+    assert body.decode("gb18030", "replace") != text
+    assert parse_mail(_mail(body, label)).text == text
+
+
+@pytest.mark.parametrize(
+    ("encoding", "label", "text"),
+    [
+        *[("gbk", "gb2312", t) for t in [*SIMPLIFIED, "退款", "充值没到账", "密码忘了怎么办"]],
+        *[("big5", "big5", t) for t in [*TRADITIONAL, "退款", "儲值沒到帳", "密碼忘了怎麼辦"]],
+    ],
+)
+def test_a_right_chinese_label_is_kept(encoding: str, label: str, text: str) -> None:
+    """Short texts read about as well in either family: a right label is never overruled."""
+    assert parse_mail(_mail(text.encode(encoding), label)).text == text
+
+
+def test_a_subject_in_the_other_chinese_family_is_detected() -> None:
+    import base64
+
+    text = "关于上个月退款的问题，请尽快处理"
+    word = base64.b64encode(text.encode("gbk")).decode()
+    assert decode_words(f"=?big5?B?{word}?=") == text
+    traditional = "關於上個月退款的問題，請盡快處理"
+    word = base64.b64encode(traditional.encode("big5")).decode()
+    assert decode_words(f"=?gb2312?B?{word}?=") == traditional

@@ -1,7 +1,11 @@
 """Raw RFC 5322 bytes into an ``InboundMail``: decoded headers, one text body, attachments.
 
 Chinese mail is often labelled GB2312 while using characters only GBK or GB18030 have, so
-those labels are decoded as GB18030 (a superset of both). Text that does not decode in its
+those labels are decoded as GB18030 (a superset of both). A mail client can also name the
+wrong one of the two Chinese families — Big5 on a GBK body, GB2312 on a Big5 one — and
+those bytes decode without error into nonsense, so a Chinese label is checked against
+detection: when the declared family reads badly and the other one cleanly, the other one
+is used. Text that does not decode in its
 declared charset (UTF-8 declared, GBK sent) or names an unknown one is decoded in the
 charset charset-normalizer detects; only when nothing fits, and for a mail without a sender
 address or with neither text nor attachments, ``MailUnreadable`` is raised: the caller keeps
@@ -29,6 +33,15 @@ _WIDER_CHARSET = {"gb2312": "gb18030", "gbk": "gb18030", "x-gbk": "gb18030", "cp
 # detected charsets preferred when about as clean as the best reading (``detect_text``)
 _CUSTOMER_CHARSETS = ("utf_8", "gb18030", "big5", "big5hkscs")
 _CHAOS_MARGIN = 0.05
+# the two families of Chinese double-byte charsets, which read each other's bytes without error
+_CHINESE_FAMILY = {
+    "gb2312": "gb",
+    "gbk": "gb",
+    "gb18030": "gb",
+    "big5": "big5",
+    "big5hkscs": "big5",
+    "cp950": "big5",
+}
 _MESSAGE_ID = re.compile(r"<[^<>\s]+>")
 # Where the quoted earlier mail starts in a reply, in the forms common mail clients write.
 _QUOTE_START = re.compile(
@@ -107,12 +120,38 @@ def detect_text(data: bytes) -> str | None:
     return str(matches[0])
 
 
+def _other_chinese_family(data: bytes, family: str) -> str | None:
+    """``data`` in the other Chinese family, when detection finds it reads cleanly and the
+    declared family does not; None when the declared one reads as well (or nothing fits).
+
+    Short texts read about as well in either (``退款`` is valid both ways), so the label is
+    only overruled when its own family is missing from the clean readings."""
+    matches = list(from_bytes(data))
+    if not matches:
+        return None
+    calm = min(match.chaos for match in matches) + _CHAOS_MARGIN
+    clean = [match for match in matches if match.chaos <= calm]
+    if any(_CHINESE_FAMILY.get(match.encoding) == family for match in clean):
+        return None
+    for match in clean:
+        other = _CHINESE_FAMILY.get(match.encoding)
+        if other is not None and other != family:
+            return str(match)
+    return None
+
+
 def _decoded(data: bytes, charset: str | None) -> str | None:
-    """In the declared charset when it fits, else the detected one; None if neither."""
+    """In the declared charset when it fits, else the detected one; None if neither. A
+    Chinese label is checked against the other Chinese family (module docstring)."""
     try:
-        return data.decode(_codec(charset))
+        codec = _codec(charset)
+        text = data.decode(codec)
     except (UnicodeDecodeError, MailUnreadable):
         return detect_text(data)
+    family = _CHINESE_FAMILY.get(codec)
+    if family is not None and not text.isascii():
+        return _other_chinese_family(data, family) or text
+    return text
 
 
 def decode_words(value: str | None) -> str:
