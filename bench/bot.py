@@ -51,6 +51,7 @@ async def client(
 ) -> None:
     async with httpx.AsyncClient(base_url=base, timeout=60) as http:
         conversation: str | None = None
+        owner: dict[str, str] = {}  # the owner key the first answer gave
         if think:  # customers arrive one by one, not all in the same millisecond
             await asyncio.sleep(rng.uniform(0.0, 1.5) * think)
         for _ in range(n):
@@ -60,13 +61,15 @@ async def client(
             if conversation:
                 body["conversation_id"] = conversation
             started = time.perf_counter()
-            response = await http.post("/api/v1/bot/messages", json=body)
+            response = await http.post("/api/v1/bot/messages", json=body, headers=owner)
             latencies.append(time.perf_counter() - started)
             if response.status_code != 200:
                 raise SystemExit(f"bot failed: {response.status_code} {response.text[:200]}")
             data = response.json()
             # a conversation handed to a person stops being the assistant's: start another
             conversation = None if data["handoff"] else data["conversation_id"]
+            if data["conversation_key"]:
+                owner = {"X-Kefu-Conversation-Key": data["conversation_key"]}
 
 
 async def run(base: str, clients: int, messages: int, think: float) -> tuple[list[float], float]:

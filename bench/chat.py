@@ -90,9 +90,10 @@ def rss_kib(pid: int) -> tuple[int, int]:
     return now, peak
 
 
-def prepare(url: str, chats: int, per_agent: int) -> tuple[list[tuple[str, int]], dict]:
+def prepare(url: str, chats: int, per_agent: int) -> tuple[list[tuple[str, str]], dict]:
     """Migrate the database and add the agents and the open chats; returns the chats
-    (public id, row id) and each agent's session cookie with the chats it holds."""
+    (public id, the owner key its widget holds) and each agent's session cookie with the
+    chats it holds."""
     env = {**os.environ, "KEFU_DATABASE_URL": url}
     subprocess.run([*KEFU, "db", "upgrade"], env=env, check=True, capture_output=True)
     os.environ["KEFU_DATABASE_URL"] = url
@@ -108,7 +109,7 @@ def prepare(url: str, chats: int, per_agent: int) -> tuple[list[tuple[str, int]]
     models.import_all_models()
 
     agents: dict[str, list[int]] = {}
-    found: list[tuple[str, int]] = []
+    found: list[tuple[str, str]] = []
     with get_sessionmaker()() as db:
         staff = []
         for n in range(-(-chats // per_agent)):
@@ -123,13 +124,14 @@ def prepare(url: str, chats: int, per_agent: int) -> tuple[list[tuple[str, int]]
         for n in range(chats):
             user, cookie = staff[n // per_agent]
             conversation = chat.start(db, channel="web", language="zh-CN")
+            key = chat.issue_owner_key(conversation)  # as the widget's start gets it
             conversation.status = "active"
             conversation.assigned_staff_id = user.id
             db.flush()
             # answered already (seq 1): the run measures chats in full swing, not the
             # one-off first reply (which also records a quality event)
             live.agent_says(db, conversation, user, "您好，请问有什么可以帮您？")
-            found.append((conversation.public_id, conversation.id))
+            found.append((conversation.public_id, key))
             agents[cookie].append(conversation.id)
             if n % 100 == 99:
                 db.commit()
@@ -175,11 +177,18 @@ def serve(
 
 
 async def customer(
-    base: str, public_id: str, tally: Tally, stop: asyncio.Event, interval: float, ready: list
+    base: str,
+    public_id: str,
+    key: str,
+    tally: Tally,
+    stop: asyncio.Event,
+    interval: float,
+    ready: list,
 ) -> None:
     ws_url = base.replace("http", "ws") + "/ws/chat"
     async with websockets.connect(ws_url, **CLIENT) as ws:
-        await ws.send(json.dumps({"type": "hello", "conversation_id": public_id, "after_seq": 1}))
+        hello = {"type": "hello", "conversation_id": public_id, "key": key, "after_seq": 1}
+        await ws.send(json.dumps(hello))
         ready.append(1)
 
         async def read() -> None:
@@ -278,7 +287,7 @@ async def agent(
 async def drive(
     customer_base: str,
     agent_base: str,
-    chats: list[tuple[str, int]],
+    chats: list[tuple[str, str]],
     agents: dict[str, list[int]],
     args: argparse.Namespace,
     servers: list[subprocess.Popen[bytes]],
@@ -291,10 +300,10 @@ async def drive(
                 agent(agent_base, cookie, conversations, tally, stop, args.interval, ready)
             )
         )
-    for n, (public_id, _row) in enumerate(chats):
+    for n, (public_id, key) in enumerate(chats):
         tasks.append(
             asyncio.create_task(
-                customer(customer_base, public_id, tally, stop, args.interval, ready)
+                customer(customer_base, public_id, key, tally, stop, args.interval, ready)
             )
         )
         if n % 50 == 49:

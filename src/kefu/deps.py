@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, Header, Request
 
 from kefu import audit
 from kefu.config import Settings, get_settings
@@ -37,6 +37,17 @@ def request_lang(request: Request) -> Lang:
 
 
 LangDep = Annotated[Lang, Depends(request_lang)]
+
+# the owner key of a web conversation (``kefu.chat.service.for_owner``): a header, never in
+# a URL, so it stays out of access logs and the browser's history
+CONVERSATION_KEY_HEADER = "X-Kefu-Conversation-Key"
+ConversationKeyDep = Annotated[
+    str | None,
+    Header(
+        alias=CONVERSATION_KEY_HEADER,
+        description="The owner key returned when the conversation was started.",
+    ),
+]
 
 
 def _bearer(request: Request) -> str | None:

@@ -16,16 +16,23 @@ from uvicorn.config import LOGGING_CONFIG
 
 _ID_SEGMENT = re.compile(r"\d|^(?=.*[A-Z])[A-Za-z0-9_-]{16,}$")
 _VERSION_SEGMENT = re.compile(r"^v\d{1,2}$")
+# whatever follows these is a conversation's id, even one that happens to look like a word
+_ID_AFTER = frozenset({"conversations", "conversation"})
 
 
 def redact_path(path: str) -> str:
     """``/api/v1/chat/conversations/k3Jd9…/attachments/7`` as ``…/conversations/:id/
     attachments/:id``; query values dropped, their names kept. A segment is an id when it
-    holds a digit (``v1`` aside) or is a long mixed-case token; words and slugs stay."""
+    holds a digit (``v1`` aside), is a long mixed-case token, or follows ``conversations``;
+    words and slugs stay."""
     path, _, query = path.partition("?")
+    parts = path.split("/")
     segments = [
-        ":id" if _ID_SEGMENT.search(segment) and not _VERSION_SEGMENT.match(segment) else segment
-        for segment in path.split("/")
+        ":id"
+        if (_ID_SEGMENT.search(segment) and not _VERSION_SEGMENT.match(segment))
+        or (n > 0 and parts[n - 1] in _ID_AFTER and segment)
+        else segment
+        for n, segment in enumerate(parts)
     ]
     redacted = "/".join(segments)
     if query:

@@ -398,6 +398,9 @@ def test_the_widget_resumes_after_the_server_restarts(site: Site, browser: Brows
     context = phone_context(browser)
     try:
         page = context.new_page()
+        urls: list[str] = []  # every address the widget asks: the owner key is in none
+        page.on("request", lambda request: urls.append(request.url))
+        page.on("websocket", lambda socket: urls.append(socket.url))
         page.goto(f"{site.url}/chat")
         expect(page.get_by_text("您好，我是智能客服")).to_be_visible()
         conversation = conversation_of(site)
@@ -441,10 +444,33 @@ def test_the_widget_resumes_after_the_server_restarts(site: Site, browser: Brows
         expect(page.locator(".msg.from-customer:not(.pending)").last).to_contain_text(
             "重启后收到了"
         )
+        page.locator("#kefu-file").set_input_files(
+            files=[{"name": "截图.png", "mimeType": "image/png", "buffer": png()}]
+        )
+        expect(page.locator(".msg.from-customer img")).to_have_count(1)
 
-        page.reload()  # the conversation survives a reload too
+        page.reload()  # the conversation survives a reload too: the key is kept
         expect(page.locator(".msg.from-agent")).to_have_count(2)
-        expect(page.locator(".msg.from-customer")).to_have_count(1)
+        expect(page.locator(".msg.from-customer")).to_have_count(2)
+        # the screenshot is fetched with the key and shown (an <img src> could not send it)
+        expect(page.locator(".msg.from-customer img")).to_have_attribute(
+            "src", re.compile(r"^blob:")
+        )
+        assert page.locator(".msg.from-customer img").evaluate("img => img.naturalWidth") > 0
+        kept = page.evaluate(
+            "() => JSON.parse(localStorage.getItem('kefu.chat.' + location.origin))"
+        )
+        assert kept["id"] == conversation.public_id and len(kept["key"]) >= 40
+        assert not [url for url in urls if kept["key"] in url]
+        # the id alone, as someone who read it off this customer's screen: nothing opens
+        stranger = browser.new_context()
+        try:
+            peek = stranger.request.get(
+                f"{site.url}/api/v1/bot/conversations/{conversation.public_id}/messages"
+            )
+            assert peek.status == 404
+        finally:
+            stranger.close()
         with site.sessions() as db:
             stored = db.scalars(
                 select(ChatMessage).where(
@@ -452,7 +478,7 @@ def test_the_widget_resumes_after_the_server_restarts(site: Site, browser: Brows
                     ChatMessage.sender == "customer",
                 )
             ).all()
-        assert [m.text for m in stored] == ["重启后收到了"]
+        assert [m.text for m in stored] == ["重启后收到了", "截图.png"]
         screenshot(page, "chat-widget-resumed")
     finally:
         context.close()

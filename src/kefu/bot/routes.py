@@ -1,5 +1,9 @@
 """The assistant's API: ``POST /api/v1/bot/messages`` (the contract in issue 5) and a start
-that opens with the likely question for a signed-in customer."""
+that opens with the likely question for a signed-in customer.
+
+Starting a conversation returns its id and, once, its owner key; continuing it or reading
+it back needs the key (header ``X-Kefu-Conversation-Key``) or the signed-in customer it
+belongs to. Without either it is unknown (404), as an id that never existed."""
 
 from __future__ import annotations
 
@@ -18,8 +22,13 @@ from kefu.chat import service as chat
 from kefu.chat.models import ChatMessage, Conversation
 from kefu.config import Settings
 from kefu.db import DbSession
-from kefu.deps import SettingsDep, _bearer, current_customer, request_lang
-from kefu.errors import NotFound
+from kefu.deps import (
+    ConversationKeyDep,
+    SettingsDep,
+    _bearer,
+    current_customer,
+    request_lang,
+)
 from kefu.i18n import Lang, normalise_lang
 from kefu.numbers import Count
 from kefu.quality import events as quality_events
@@ -87,6 +96,9 @@ class MessageOut(BaseModel):
 
 class TurnOut(BaseModel):
     conversation_id: str
+    # the owner key, only in the answer that started the conversation: the client keeps it
+    # and sends it back as ``X-Kefu-Conversation-Key`` (it is stored only as a hash)
+    conversation_key: str | None = None
     intent: str
     confidence: float
     reply: str
@@ -105,20 +117,25 @@ def _messages(messages: list[ChatMessage]) -> list[MessageOut]:
     ]
 
 
-def _conversation(db: Session, public_id: str, customer_id: int | None) -> Conversation:
-    conversation = chat.by_public_id(db, public_id)
-    if customer_id is not None and conversation.customer_id not in (None, customer_id):
-        raise NotFound("conversation not found")  # another customer's: as if unknown
-    return conversation
+def _conversation(
+    db: Session, public_id: str, customer_id: int | None, key: str | None
+) -> Conversation:
+    """The caller's own conversation; another's, or one without the key, as if unknown."""
+    return chat.for_owner(db, public_id, key=key, customer_id=customer_id)
 
 
 @router.post("/messages", response_model=TurnOut)
 async def post_message(
-    body: MessageIn, request: Request, db: DbSession, settings: SettingsDep
+    body: MessageIn,
+    request: Request,
+    db: DbSession,
+    settings: SettingsDep,
+    conversation_key: ConversationKeyDep = None,
 ) -> TurnOut:
     def work(customer_id: int | None, lang: Lang) -> TurnOut:
+        new_key = None
         if body.conversation_id:
-            conversation = _conversation(db, body.conversation_id, customer_id)
+            conversation = _conversation(db, body.conversation_id, customer_id, conversation_key)
             if customer_id is not None and conversation.customer_id is None:
                 conversation.customer_id = customer_id
             if normalise_lang(body.lang):
@@ -130,6 +147,7 @@ async def post_message(
                 language=normalise_lang(body.lang) or lang,
                 customer_id=customer_id,
             )
+            new_key = chat.issue_owner_key(conversation)
         with quality_events.batched(db):
             turn = service.respond(
                 db,
@@ -144,6 +162,7 @@ async def post_message(
         db.commit()
         return TurnOut(
             conversation_id=conversation.public_id,
+            conversation_key=new_key,
             intent=turn.intent,
             confidence=turn.confidence,
             reply=turn.reply,
@@ -169,10 +188,12 @@ async def start(body: StartIn, request: Request, db: DbSession, settings: Settin
             language=normalise_lang(body.lang) or lang,
             customer_id=customer_id,
         )
+        key = chat.issue_owner_key(conversation)
         db.commit()
         first = messages[0]
         return TurnOut(
             conversation_id=conversation.public_id,
+            conversation_key=key,
             intent=str(first.data.get("intent", "greeting")),
             confidence=1.0,
             reply=first.text,
@@ -189,10 +210,15 @@ async def start(body: StartIn, request: Request, db: DbSession, settings: Settin
 
 @router.get("/conversations/{conversation_id}/messages", response_model=list[MessageOut])
 async def get_messages(
-    conversation_id: str, request: Request, db: DbSession, after: Count = 0
+    conversation_id: str,
+    request: Request,
+    db: DbSession,
+    after: Count = 0,
+    conversation_key: ConversationKeyDep = None,
 ) -> list[MessageOut]:
     def work() -> list[MessageOut]:
-        conversation = _conversation(db, conversation_id, _customer_id(request, db))
+        customer_id = _customer_id(request, db)
+        conversation = _conversation(db, conversation_id, customer_id, conversation_key)
         return _messages(chat.messages(db, conversation, after_seq=max(0, after)))
 
     return await run_in_threadpool(work)

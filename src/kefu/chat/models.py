@@ -24,8 +24,12 @@ class Conversation(Base):
     __table_args__ = (Index("ix_conversation_status_updated_at", "status", "updated_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    # the capability a client holds to continue the conversation: long and random
+    # names the conversation to its client (in URLs and frames): long and random, not a secret
     public_id: Mapped[str] = mapped_column(String(32), unique=True)
+    # the sha256 of the owner key given once to the web client that started it: the id
+    # names the conversation, the key proves it is yours (``service.for_owner``); none for
+    # WeChat, SMS and phone conversations, which the web cannot reach
+    owner_key_hash: Mapped[str | None] = mapped_column(String(64))
     channel: Mapped[str] = mapped_column(String(16))  # web | app | wechat | sms | cli | email
     language: Mapped[str] = mapped_column(String(8))
     customer_id: Mapped[int | None] = mapped_column(ForeignKey("customer.id"), index=True)

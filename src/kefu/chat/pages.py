@@ -8,6 +8,7 @@ from fastapi.responses import Response
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from kefu.deps import CONVERSATION_KEY_HEADER
 from kefu.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -23,8 +24,9 @@ def chat_page(request: Request) -> Response:
 
 class WidgetCors:
     """CORS for the widget's endpoints only (``KEFU_CHAT_WIDGET_ORIGINS``): pages on those
-    sites may start a chat, upload a screenshot and answer the survey. No cookies are
-    involved, and staff routes never answer another origin."""
+    sites may start a chat, upload and see screenshots (with the conversation's owner key
+    header) and answer the survey. No cookies are involved, and staff routes never answer
+    another origin."""
 
     def __init__(self, app: ASGIApp, origins: list[str]) -> None:
         self.app = app
@@ -32,7 +34,7 @@ class WidgetCors:
             app,
             allow_origins=origins,
             allow_methods=["GET", "POST"],
-            allow_headers=["Content-Type"],
+            allow_headers=["Content-Type", CONVERSATION_KEY_HEADER],
             allow_credentials=False,
             max_age=600,
         )

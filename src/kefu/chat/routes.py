@@ -2,8 +2,10 @@
 customer's token, or with the wallet app's signed token), the widget's texts, and
 screenshots. Messages themselves go over the websocket (``kefu.chat.ws``).
 
-The conversation id is the capability: whoever holds it continues the conversation, as
-with the assistant's API; it is long and random and never shown to staff.
+The start answers with the conversation's id and, once, its owner key. The id alone opens
+nothing: screenshots up and down (and the websocket's hello) need the key too, in the
+``X-Kefu-Conversation-Key`` header, or the signed-in customer the conversation belongs to;
+otherwise the conversation is unknown (404). Neither is shown to staff.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from kefu.bot import service as bot_service
 from kefu.chat import app_token, attachments
 from kefu.chat import service as chat
 from kefu.db import DbSession
-from kefu.deps import LangDep, SettingsDep, current_customer
+from kefu.deps import ConversationKeyDep, LangDep, SettingsDep, _bearer, current_customer
 from kefu.i18n import LANGUAGES, catalogue, normalise_lang
 from kefu.storage import Storage
 
@@ -47,9 +49,18 @@ class StartIn(BaseModel):
 
 class StartOut(BaseModel):
     conversation_id: str
+    # given once: the widget keeps it and sends it with everything after (never in a URL)
+    conversation_key: str
     status: str
     language: str
     known_customer: bool
+
+
+def _signed_in(request: Request, db: Session) -> int | None:
+    """The customer a bearer token proves, if one is sent (a wrong one is 401)."""
+    if _bearer(request) is None:
+        return None
+    return current_customer(request, db).customer.id
 
 
 def _client(request: Request) -> str:
@@ -85,9 +96,11 @@ def start(
         language=language,
         customer_id=customer_id,
     )
+    key = chat.issue_owner_key(conversation)
     db.commit()
     return StartOut(
         conversation_id=conversation.public_id,
+        conversation_key=key,
         status=conversation.status,
         language=conversation.language,
         known_customer=customer_id is not None,
@@ -120,16 +133,24 @@ class UploadOut(BaseModel):
 async def upload(
     conversation_id: ConversationId,
     file: UploadFile,
+    request: Request,
     db: DbSession,
     settings: SettingsDep,
     store: StorageDep,
+    conversation_key: ConversationKeyDep = None,
     client_msg_id: Annotated[str | None, Form(min_length=1, max_length=64)] = None,
 ) -> UploadOut:
     """A screenshot into the chat: checked, stored, and posted as the customer's message."""
     data = await file.read(settings.attachment_max_bytes + 1)
 
     def store_file(session: Session) -> UploadOut:
-        conversation = chat.by_public_id(session, conversation_id, lock=True)
+        conversation = chat.for_owner(
+            session,
+            conversation_id,
+            key=conversation_key,
+            customer_id=_signed_in(request, session),
+            lock=True,
+        )
         message = attachments.add(
             session,
             conversation,
@@ -156,10 +177,16 @@ async def upload(
 def download(
     conversation_id: ConversationId,
     attachment_id: Annotated[str, Path(max_length=32)],
+    request: Request,
     db: DbSession,
     store: StorageDep,
+    conversation_key: ConversationKeyDep = None,
 ) -> Response:
-    conversation = chat.by_public_id(db, conversation_id)
+    """A screenshot of the caller's own conversation (the widget fetches it with the key
+    and shows it from memory: an ``<img src>`` could not send the header)."""
+    conversation = chat.for_owner(
+        db, conversation_id, key=conversation_key, customer_id=_signed_in(request, db)
+    )
     row = attachments.get(db, conversation, attachment_id)
     return file_response(row, store)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import secrets
 from datetime import datetime
 from typing import Any
@@ -61,6 +63,53 @@ def by_public_id(db: Session, public_id: str, *, lock: bool = False) -> Conversa
         query = query.with_for_update()
     conversation = db.scalars(query).first()
     if conversation is None:
+        raise NotFound("conversation not found")
+    return conversation
+
+
+MAX_OWNER_KEY = 64
+
+
+def _key_hash(key: str) -> str:
+    return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def issue_owner_key(conversation: Conversation) -> str:
+    """A new owner key for a conversation a web client starts: returned once, to that
+    client, and kept only as its sha256 (a leaked database does not let anyone in)."""
+    key = secrets.token_urlsafe(32)
+    conversation.owner_key_hash = _key_hash(key)
+    return key
+
+
+def for_owner(
+    db: Session,
+    public_id: str,
+    *,
+    key: str | None,
+    customer_id: int | None,
+    lock: bool = False,
+) -> Conversation:
+    """The conversation a web client continues, if it is theirs: they hold its owner key,
+    or they are the signed-in customer it belongs to. Anything else is "not found", the
+    same as an unknown id: a stranger who has only the id learns nothing, not even that it
+    exists. A conversation no web client started (WeChat, SMS, phone: no key) is never
+    reachable from here, and another signed-in customer's is not, key or no key."""
+    query = select(Conversation).where(Conversation.public_id == public_id)
+    if lock:
+        query = query.with_for_update()
+    conversation = db.scalars(query).first()
+    if conversation is None or conversation.owner_key_hash is None:
+        raise NotFound("conversation not found")
+    if customer_id is not None and conversation.customer_id not in (None, customer_id):
+        raise NotFound("conversation not found")
+    has_key = (
+        key is not None
+        and len(key) <= MAX_OWNER_KEY
+        and hmac.compare_digest(_key_hash(key), conversation.owner_key_hash)
+    )
+    signed_in_owner = customer_id is not None and conversation.customer_id == customer_id
+    if not (has_key or signed_in_owner):
         raise NotFound("conversation not found")
     return conversation
 

@@ -265,10 +265,20 @@ class CustomerSocket(_Peer):
             await self.ws.close(code=CLOSE_BAD_REQUEST)
             return False
         public_id = frame["conversation_id"][:40]
+        key = frame.get("key") if isinstance(frame.get("key"), str) else None
         after = _int(frame.get("after_seq"))
+        bearer = _bearer(self.ws)
 
         def load(db: Session) -> tuple[int, str, str]:
-            conversation = chat.by_public_id(db, public_id)
+            customer_id = None
+            if bearer is not None:
+                record = identity_service.resolve_token(db, bearer, kinds={"customer"})
+                if record is None or record.customer_id is None:
+                    raise NotFound("conversation not found")
+                customer_id = record.customer_id
+            # the owner key from the hello frame (not the URL: URLs reach access logs) or
+            # the signed-in customer's own; anything else as an unknown conversation
+            conversation = chat.for_owner(db, public_id, key=key, customer_id=customer_id)
             live.customer_back(db, conversation)
             return conversation.id, conversation.status, conversation.language
 
@@ -475,10 +485,18 @@ async def _every(seconds: float, action: Callable[[], Any]) -> None:
         await action()
 
 
+def _bearer(websocket: WebSocket) -> str | None:
+    header = websocket.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    return value.strip() if scheme.lower() == "bearer" and value.strip() else None
+
+
 @router.websocket("/ws/chat")
 async def customer_socket(websocket: WebSocket) -> None:
-    """The widget: ``{"type": "hello", "conversation_id": ..., "after_seq": n}`` first, then
-    ``message`` / ``typing`` / ``leave`` / ``state`` / ``ping`` frames."""
+    """The widget: ``{"type": "hello", "conversation_id": ..., "key": ..., "after_seq": n}``
+    first (``key`` the owner key from the start; an app may send its customer's bearer
+    token with the upgrade instead), then ``message`` / ``typing`` / ``leave`` / ``state``
+    / ``ping`` frames. A conversation not the caller's closes the socket with 4404."""
     settings = _settings(websocket)
     await websocket.accept()
     peer = CustomerSocket(websocket, settings.default_language)

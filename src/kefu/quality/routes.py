@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 
 from kefu.chat import service as chat_service
 from kefu.db import DbSession, utcnow
-from kefu.deps import LangDep, SettingsDep, StaffPrincipal, require
+from kefu.deps import ConversationKeyDep, LangDep, SettingsDep, StaffPrincipal, require
 from kefu.identity import service as identity_service
 from kefu.quality import drill, export, live, service, staffing, surveys
 from kefu.quality.service import Query as FigureQuery
@@ -182,25 +182,6 @@ def _survey_view(db: DbSession, survey: Any, lang: LangDep) -> dict[str, Any]:
     }
 
 
-@survey_router.get("/conversation/{public_id}")
-def survey_for_conversation(
-    db: DbSession, lang: LangDep, public_id: Annotated[str, Path(min_length=8, max_length=40)]
-) -> dict[str, Any]:
-    """The chat card for a conversation (its public id is the capability): ``sent`` with its
-    questions, or ``scheduled`` with the seconds until it is due (no token yet); 404 when
-    none is coming."""
-    conversation = chat_service.by_public_id(db, public_id)
-    now = utcnow()
-    survey = surveys.chat_card(db, conversation.id, now=now)
-    if survey is None:
-        raise surveys.SurveyNotFound("no survey for this conversation")
-    if survey.status == "scheduled":
-        wait = max(0.0, (survey.due_at - now).total_seconds())
-        return {"status": "scheduled", "due_in_seconds": math.ceil(wait)}
-    db.commit()
-    return _survey_view(db, survey, lang)
-
-
 def signed_in_customer(request: Request, db: DbSession) -> int | None:
     """The customer a bearer token proves, if the caller sent one: a signed-in customer
     reaches only their own surveys (another's answers as an unknown token)."""
@@ -213,6 +194,31 @@ def signed_in_customer(request: Request, db: DbSession) -> int | None:
 
 
 SignedInCustomer = Annotated[int | None, Depends(signed_in_customer)]
+
+
+@survey_router.get("/conversation/{public_id}")
+def survey_for_conversation(
+    db: DbSession,
+    lang: LangDep,
+    public_id: Annotated[str, Path(min_length=8, max_length=40)],
+    customer_id: SignedInCustomer,
+    conversation_key: ConversationKeyDep = None,
+) -> dict[str, Any]:
+    """The chat card for the caller's own conversation (its owner key, or the signed-in
+    customer it belongs to): ``sent`` with its questions, or ``scheduled`` with the seconds
+    until it is due (no token yet); 404 when none is coming, or not theirs."""
+    conversation = chat_service.for_owner(
+        db, public_id, key=conversation_key, customer_id=customer_id
+    )
+    now = utcnow()
+    survey = surveys.chat_card(db, conversation.id, now=now)
+    if survey is None:
+        raise surveys.SurveyNotFound("no survey for this conversation")
+    if survey.status == "scheduled":
+        wait = max(0.0, (survey.due_at - now).total_seconds())
+        return {"status": "scheduled", "due_in_seconds": math.ceil(wait)}
+    db.commit()
+    return _survey_view(db, survey, lang)
 
 
 @survey_router.get("/{token}")

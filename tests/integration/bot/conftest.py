@@ -138,6 +138,7 @@ class Chat:
     client: TestClient | None = None
     seen: dict[int, dict[str, Any]] = field(default_factory=dict)  # the socket's messages
     stack: ExitStack | None = None
+    key: str | None = None  # the conversation's owner key, as the client keeps it
 
     def serve(self, settings: Settings) -> None:
         """Answer from now on with ``settings`` (through a client surface: a new app)."""
@@ -188,6 +189,7 @@ class Chat:
         response = self.client.post(path, json=self._lang(), headers=self._headers())
         assert response.status_code == 201, response.text
         self.conversation = chat_service.by_public_id(self.db, response.json()["conversation_id"])
+        self.key = response.json()["conversation_key"]
         first = self.db.scalars(
             select(ChatMessage)
             .where(ChatMessage.conversation_id == self.conversation.id)
@@ -244,13 +246,17 @@ class Chat:
             payload["conversation_id"] = self.conversation.public_id
         if client_msg_id is not None:
             payload["client_msg_id"] = client_msg_id
-        response = self.client.post("/api/v1/bot/messages", json=payload, headers=self._headers())
+        headers = self._headers()
+        if self.key is not None:
+            headers["X-Kefu-Conversation-Key"] = self.key
+        response = self.client.post("/api/v1/bot/messages", json=payload, headers=headers)
         if 400 <= response.status_code < 500:
             raise Refused(response.json()["error"]["message"])
         assert response.status_code == 200, response.text
         body = response.json()
         if self.conversation is None:
             self.conversation = chat_service.by_public_id(self.db, body["conversation_id"])
+            self.key = body["conversation_key"]
         self.db.refresh(self.conversation)
         return Turn(
             reply=body["reply"],
@@ -272,6 +278,7 @@ class Chat:
                 {
                     "type": "hello",
                     "conversation_id": self.conversation.public_id,
+                    "key": self.key,
                     "after_seq": max(self.seen, default=0),
                 }
             )

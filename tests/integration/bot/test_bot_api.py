@@ -12,10 +12,12 @@ from tests.factories import customer_token
 from tests.integration.bot.test_flows import customer as demo_customer
 
 from kefu.app import create_app
+from kefu.chat import service as chat
 from kefu.config import Settings, get_settings
 from kefu.db import get_db
 
-CONTRACT = {"conversation_id", "intent", "confidence", "reply", "handoff"}
+CONTRACT = {"conversation_id", "conversation_key", "intent", "confidence", "reply", "handoff"}
+KEY = "X-Kefu-Conversation-Key"
 
 
 @pytest.fixture
@@ -39,13 +41,18 @@ def test_contract_and_a_conversation_that_continues(api: TestClient) -> None:
     assert body["intent"] == "recharge_not_credited"
     assert 0 <= body["confidence"] <= 1
     assert body["handoff"] is False
+    owner = {KEY: body["conversation_key"]}
     second = api.post(
         "/api/v1/bot/messages",
         json={"conversation_id": body["conversation_id"], "text": "500元"},
+        headers=owner,
     )
     assert second.status_code == 200
     assert second.json()["conversation_id"] == body["conversation_id"]
-    history = api.get(f"/api/v1/bot/conversations/{body['conversation_id']}/messages")
+    assert second.json()["conversation_key"] is None  # given once, when it started
+    history = api.get(
+        f"/api/v1/bot/conversations/{body['conversation_id']}/messages", headers=owner
+    )
     assert [m["sender"] for m in history.json()] == ["customer", "bot", "customer", "bot"]
     said = [datetime.fromisoformat(m["created_at"]) for m in history.json()]
     assert said == sorted(said) and all(at.tzinfo is not None for at in said)
@@ -101,9 +108,126 @@ def test_another_customers_conversation_is_not_found(api: TestClient, demo_db: S
         json={},
         headers={"Authorization": f"Bearer {customer_token(demo_db, alice)}"},
     ).json()
-    response = api.post(
-        "/api/v1/bot/messages",
-        json={"conversation_id": started["conversation_id"], "text": "你好"},
-        headers={"Authorization": f"Bearer {customer_token(demo_db, bob)}"},
+    for key in (None, started["conversation_key"]):  # with the key or without it
+        response = api.post(
+            "/api/v1/bot/messages",
+            json={"conversation_id": started["conversation_id"], "text": "你好"},
+            headers={
+                "Authorization": f"Bearer {customer_token(demo_db, bob)}",
+                **({KEY: key} if key else {}),
+            },
+        )
+        assert response.status_code == 404
+    # alice herself, signed in, needs no key
+    history = api.get(
+        f"/api/v1/bot/conversations/{started['conversation_id']}/messages",
+        headers={"Authorization": f"Bearer {customer_token(demo_db, alice)}"},
     )
-    assert response.status_code == 404
+    assert history.status_code == 200 and [m["sender"] for m in history.json()] == ["bot"]
+
+
+def _said(db: Session, public_id: str) -> list[str]:
+    db.expire_all()
+    conversation = chat.by_public_id(db, public_id)
+    return [m.text for m in chat.messages(db, conversation) if m.sender == "customer"]
+
+
+def test_a_conversation_answers_only_its_owner(api: TestClient, demo_db: Session) -> None:
+    """The id alone opens nothing, once the conversation holds a verification or nothing
+    yet: a stranger without the key, with a wrong one or with another conversation's, or
+    signed in as someone else, meets the same 404 as for an unknown id, and nothing is
+    written. The owner (the key, or later the signed-in customer it belongs to) goes on."""
+    first = api.post("/api/v1/bot/messages", json={"text": "充值没到账"}).json()
+    public_id, owner = first["conversation_id"], {KEY: first["conversation_key"]}
+    other = api.post("/api/v1/bot/conversations", json={}).json()
+    stranger = demo_customer(demo_db, 17)
+    unknown = api.post(
+        "/api/v1/bot/messages", json={"conversation_id": "nosuchconversation", "text": "你好"}
+    )
+    attempts: list[dict[str, str]] = [
+        {},
+        {KEY: ""},
+        {KEY: "x" * 43},
+        {KEY: owner[KEY][:-1]},
+        {KEY: owner[KEY] + owner[KEY]},
+        {KEY: other["conversation_key"]},
+        {"Authorization": f"Bearer {customer_token(demo_db, stranger)}"},
+    ]
+    for headers in attempts:
+        said = api.post(
+            "/api/v1/bot/messages",
+            json={"conversation_id": public_id, "text": "我是别人"},
+            headers=headers,
+        )
+        assert said.status_code == 404 and said.json() == unknown.json(), headers
+        read = api.get(f"/api/v1/bot/conversations/{public_id}/messages", headers=headers)
+        assert read.status_code == 404 and read.json() == unknown.json(), headers
+    assert _said(demo_db, public_id) == ["充值没到账"]
+
+    # verified in the chat: the conversation now holds a customer, and still answers the
+    # key (the widget is not signed in), the customer themself, and nobody else
+    verified = demo_customer(demo_db, 18)
+    conversation = chat.by_public_id(demo_db, public_id)
+    conversation.customer_id = verified.id
+    demo_db.commit()
+    again = api.post(
+        "/api/v1/bot/messages", json={"conversation_id": public_id, "text": "500元"}, headers=owner
+    )
+    assert again.status_code == 200, again.text
+    by_token = api.get(
+        f"/api/v1/bot/conversations/{public_id}/messages",
+        headers={"Authorization": f"Bearer {customer_token(demo_db, verified)}"},
+    )
+    assert by_token.status_code == 200
+    assert [m["text"] for m in by_token.json() if m["sender"] == "customer"] == [
+        "充值没到账",
+        "500元",
+    ]
+    for headers in attempts:
+        assert (
+            api.get(f"/api/v1/bot/conversations/{public_id}/messages", headers=headers).status_code
+            == 404
+        )
+    assert _said(demo_db, public_id) == ["充值没到账", "500元"]
+
+
+def test_a_token_does_not_open_an_anonymous_conversation(api: TestClient, demo_db: Session) -> None:
+    """A signed-in customer without the key cannot claim an anonymous conversation by its
+    id; with the key (their own widget, signing in later) they can, and it becomes theirs."""
+    started = api.post("/api/v1/bot/conversations", json={}).json()
+    public_id = started["conversation_id"]
+    someone = demo_customer(demo_db, 19)
+    signed_in = {"Authorization": f"Bearer {customer_token(demo_db, someone)}"}
+    claim = api.post(
+        "/api/v1/bot/messages",
+        json={"conversation_id": public_id, "text": "你好"},
+        headers=signed_in,
+    )
+    assert claim.status_code == 404
+    assert chat.by_public_id(demo_db, public_id).customer_id is None
+    mine = api.post(
+        "/api/v1/bot/messages",
+        json={"conversation_id": public_id, "text": "你好"},
+        headers={**signed_in, KEY: started["conversation_key"]},
+    )
+    assert mine.status_code == 200
+    demo_db.expire_all()
+    assert chat.by_public_id(demo_db, public_id).customer_id == someone.id
+
+
+def test_channel_conversations_are_out_of_the_webs_reach(api: TestClient, demo_db: Session) -> None:
+    """A WeChat conversation is known by the follower's identity and has no owner key: the
+    web API does not reach it, not even as the customer it belongs to."""
+    customer = demo_customer(demo_db, 20)
+    conversation = chat.start(demo_db, channel="wechat", language="zh-CN", customer_id=customer.id)
+    demo_db.commit()
+    headers = {"Authorization": f"Bearer {customer_token(demo_db, customer)}"}
+    said = api.post(
+        "/api/v1/bot/messages",
+        json={"conversation_id": conversation.public_id, "text": "你好"},
+        headers=headers,
+    )
+    assert said.status_code == 404
+    read = api.get(f"/api/v1/bot/conversations/{conversation.public_id}/messages", headers=headers)
+    assert read.status_code == 404
+    assert _said(demo_db, conversation.public_id) == []

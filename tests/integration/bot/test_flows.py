@@ -378,11 +378,13 @@ def verified_by_security_questions(chat: Chat, index: int) -> Chat:
         customer_id=holder.id,
         now=chat.clock(),
     )
+    key = chat_service.issue_owner_key(conversation)  # the widget's, as its start gave it
     conversation.verification_id = progress.verification.id
     conversation.verified_at = chat.clock()
     chat.db.commit()
     verified = chat.other()
     verified.conversation = conversation
+    verified.key = key
     return verified
 
 

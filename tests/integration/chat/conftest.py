@@ -9,7 +9,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +43,9 @@ class ChatServer:
     ws_url: str
     sessions: sessionmaker[Session]
     settings: Settings
+    # the owner keys of the conversations the tests started, by public id: what each
+    # customer's widget holds (``open_widget`` presents it)
+    keys: dict[str, str] = field(default_factory=dict)
 
     def http(self) -> httpx.Client:
         return httpx.Client(base_url=self.url, timeout=10)
@@ -156,9 +159,19 @@ def message(kind: str = "message", **fields: Any) -> Callable[[dict[str, Any]], 
     return match
 
 
-def open_widget(server: ChatServer, conversation_id: str, after_seq: int = 0) -> Socket:
+def open_widget(
+    server: ChatServer, conversation_id: str, after_seq: int = 0, *, key: str | None = None
+) -> Socket:
+    """The customer's widget on the conversation, with its owner key (``key``, or the one
+    the conversation was started with)."""
     sock = Socket(server.ws_url + "/ws/chat")
-    sock.send({"type": "hello", "conversation_id": conversation_id, "after_seq": after_seq})
+    hello = {
+        "type": "hello",
+        "conversation_id": conversation_id,
+        "key": key if key is not None else server.keys.get(conversation_id),
+        "after_seq": after_seq,
+    }
+    sock.send(hello)
     return sock
 
 
@@ -216,6 +229,7 @@ def queued_chat(server: ChatServer, *, urgent: bool = False) -> tuple[str, int]:
     and a work item), without running the assistant; returns its public and row ids."""
     with server.sessions() as db:
         conversation = chat.start(db, channel="web", language="zh-CN")
+        server.keys[conversation.public_id] = chat.issue_owner_key(conversation)
         chat.append(db, conversation, sender="bot", text="正在为您转接人工客服。")
         conversation.status = "queued"
         routing.enqueue(
@@ -247,4 +261,5 @@ def start_chat(server: ChatServer, **body: Any) -> str:
         response = client.post("/api/v1/chat/conversations", json={"lang": "zh-CN", **body})
     assert response.status_code == 201, response.text
     conversation_id: str = response.json()["conversation_id"]
+    server.keys[conversation_id] = response.json()["conversation_key"]
     return conversation_id

@@ -3,6 +3,7 @@ live-chat pages (inbox, presence, chat, transfer, canned replies, supervisor vie
 
 from __future__ import annotations
 
+import hashlib
 import struct
 import time
 import zlib
@@ -80,6 +81,10 @@ def test_anonymous_start_is_a_conversation_with_the_assistant(
     conversation = chat.by_public_id(db, body["conversation_id"])
     assert conversation.customer_id is None and conversation.channel == "web"
     assert [m.sender for m in chat.messages(db, conversation)] == ["bot"]
+    # the owner key is given once and kept only as its sha256
+    key = body["conversation_key"]
+    assert len(key) >= 40 and key != body["conversation_id"]
+    assert conversation.owner_key_hash == hashlib.sha256(key.encode()).hexdigest()
 
 
 def test_wallet_app_token_makes_the_customer_known(tuned: TestClient, db: Session) -> None:
@@ -163,6 +168,17 @@ def test_widget_cors_answers_listed_sites_only(tuned: TestClient, client: TestCl
     }
     allowed = tuned.options("/api/v1/chat/conversations", headers=preflight)
     assert allowed.headers["access-control-allow-origin"] == "https://wallet.example"
+    # the embedded widget sends the owner key with its screenshots and survey
+    keyed = tuned.options(
+        "/api/v1/chat/conversations/abcdefgh/attachments/x",
+        headers={
+            **preflight,
+            "Access-Control-Request-Method": "GET",
+            "Access-Control-Request-Headers": "x-kefu-conversation-key",
+        },
+    )
+    assert keyed.status_code == 200
+    assert "x-kefu-conversation-key" in keyed.headers["access-control-allow-headers"].lower()
     other = tuned.options(
         "/api/v1/chat/conversations", headers={**preflight, "Origin": "https://evil.example"}
     )
@@ -178,12 +194,22 @@ def test_widget_cors_answers_listed_sites_only(tuned: TestClient, client: TestCl
 # --- screenshots -------------------------------------------------------------------------
 
 
+KEY = "X-Kefu-Conversation-Key"
+
+
+def started(client: TestClient, **headers: str) -> tuple[str, dict[str, str]]:
+    """A new widget conversation: its id and the header with its owner key."""
+    body = client.post("/api/v1/chat/conversations", json={}, headers=headers).json()
+    return body["conversation_id"], {KEY: body["conversation_key"]}
+
+
 def test_screenshot_upload_posts_it_in_the_chat(tuned: TestClient, db: Session) -> None:
-    public_id = tuned.post("/api/v1/chat/conversations", json={}).json()["conversation_id"]
+    public_id, owner = started(tuned)
     response = tuned.post(
         f"/api/v1/chat/conversations/{public_id}/attachments",
         files={"file": ("付款失败 验证码 123456.png", png(), "image/png")},
         data={"client_msg_id": "u-1"},
+        headers=owner,
     )
     assert response.status_code == 201, response.text
     body = response.json()
@@ -192,6 +218,7 @@ def test_screenshot_upload_posts_it_in_the_chat(tuned: TestClient, db: Session) 
         f"/api/v1/chat/conversations/{public_id}/attachments",
         files={"file": ("x.png", png(), "image/png")},
         data={"client_msg_id": "u-1"},
+        headers=owner,
     )
     assert again.json()["seq"] == body["seq"]  # a resend is one message
     conversation = chat.by_public_id(db, public_id)
@@ -201,28 +228,119 @@ def test_screenshot_upload_posts_it_in_the_chat(tuned: TestClient, db: Session) 
         )
     ).all()
     assert len(stored) == 1 and stored[0].data["attachment"]["id"] == body["attachment_id"]
-    got = tuned.get(f"/api/v1/chat/conversations/{public_id}/attachments/{body['attachment_id']}")
+    got = tuned.get(
+        f"/api/v1/chat/conversations/{public_id}/attachments/{body['attachment_id']}",
+        headers=owner,
+    )
     assert got.status_code == 200 and got.content == png()
     assert got.headers["content-disposition"].startswith("inline")
     assert "sandbox" in got.headers["content-security-policy"]
-    other = tuned.post("/api/v1/chat/conversations", json={}).json()["conversation_id"]
+    other, other_owner = started(tuned)
     assert (
         tuned.get(
-            f"/api/v1/chat/conversations/{other}/attachments/{body['attachment_id']}"
+            f"/api/v1/chat/conversations/{other}/attachments/{body['attachment_id']}",
+            headers=other_owner,
         ).status_code
         == 404
     )
 
 
-def test_screenshots_are_checked(client: TestClient, db: Session) -> None:
-    public_id = client.post("/api/v1/chat/conversations", json={}).json()["conversation_id"]
+def _customer_messages(db: Session, public_id: str) -> list[ChatMessage]:
+    db.expire_all()
+    conversation = chat.by_public_id(db, public_id)
+    return list(
+        db.scalars(
+            select(ChatMessage).where(
+                ChatMessage.conversation_id == conversation.id, ChatMessage.sender == "customer"
+            )
+        )
+    )
+
+
+def test_screenshots_answer_only_the_conversations_owner(tuned: TestClient, db: Session) -> None:
+    """The id alone opens nothing: a stranger who has it (no key, a wrong key, another
+    conversation's key, another signed-in customer) meets "not found" both ways, exactly as
+    for an id that never existed, and nothing is written."""
+    public_id, owner = started(tuned)
     url = f"/api/v1/chat/conversations/{public_id}/attachments"
-    script = client.post(url, files={"file": ("a.png", b"<script>alert(1)</script>", "image/png")})
+    posted = tuned.post(url, files={"file": ("a.png", png(), "image/png")}, headers=owner)
+    assert posted.status_code == 201, posted.text
+    attachment_id = posted.json()["attachment_id"]
+    _other_id, other_owner = started(tuned)
+    someone = make_customer(db)
+    db.commit()
+    strangers: list[dict[str, str]] = [
+        {},
+        {KEY: "wrong-" + owner[KEY][6:]},
+        {KEY: owner[KEY] + "x"},
+        {KEY: ""},
+        other_owner,
+        {"Authorization": f"Bearer {customer_token(db, someone)}"},
+    ]
+    db.commit()
+    unknown = tuned.get(
+        f"/api/v1/chat/conversations/no-such-conversation/attachments/{attachment_id}",
+        headers=owner,
+    )
+    assert unknown.status_code == 404
+    for headers in strangers:
+        down = tuned.get(f"{url}/{attachment_id}", headers=headers)
+        assert down.status_code == 404 and down.json() == unknown.json(), headers
+        up = tuned.post(url, files={"file": ("b.png", png(2), "image/png")}, headers=headers)
+        assert up.status_code == 404 and up.json() == unknown.json(), headers
+    assert len(_customer_messages(db, public_id)) == 1  # only the owner's screenshot
+
+    # a signed-in customer reaches their own conversation without the key, and the key
+    # still works after the conversation became theirs; another customer's key does not
+    mine = make_customer(db)
+    token = customer_token(db, mine)
+    db.commit()
+    signed_in = {"Authorization": f"Bearer {token}"}
+    my_id, my_owner = started(tuned, **signed_in)
+    my_url = f"/api/v1/chat/conversations/{my_id}/attachments"
+    by_token = tuned.post(my_url, files={"file": ("c.png", png(3), "image/png")}, headers=signed_in)
+    assert by_token.status_code == 201, by_token.text
+    my_file = by_token.json()["attachment_id"]
+    assert tuned.get(f"{my_url}/{my_file}", headers=signed_in).content == png(3)
+    assert tuned.get(f"{my_url}/{my_file}", headers=my_owner).content == png(3)
+    theirs = {"Authorization": f"Bearer {customer_token(db, someone)}", **my_owner}
+    db.commit()
+    assert tuned.get(f"{my_url}/{my_file}", headers=theirs).status_code == 404
+    # a token does not open an anonymous conversation: that takes its key
+    assert tuned.get(f"{url}/{attachment_id}", headers=signed_in).status_code == 404
+
+
+def test_screenshots_never_reach_a_conversation_the_web_did_not_start(
+    tuned: TestClient, db: Session
+) -> None:
+    """WeChat, SMS and phone conversations are known by their channel's identity and have
+    no owner key: the web cannot reach them, even as the customer they belong to."""
+    customer = make_customer(db)
+    token = customer_token(db, customer)
+    conversation = chat.start(db, channel="wechat", language="zh-CN", customer_id=customer.id)
+    db.commit()
+    response = tuned.post(
+        f"/api/v1/chat/conversations/{conversation.public_id}/attachments",
+        files={"file": ("a.png", png(), "image/png")},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert response.status_code == 404
+    assert _customer_messages(db, conversation.public_id) == []
+
+
+def test_screenshots_are_checked(client: TestClient, db: Session) -> None:
+    public_id, owner = started(client)
+    url = f"/api/v1/chat/conversations/{public_id}/attachments"
+    script = client.post(
+        url, files={"file": ("a.png", b"<script>alert(1)</script>", "image/png")}, headers=owner
+    )
     assert script.status_code == 415 or script.status_code == 400
-    empty = client.post(url, files={"file": ("a.png", b"", "image/png")})
+    empty = client.post(url, files={"file": ("a.png", b"", "image/png")}, headers=owner)
     assert empty.status_code in (400, 422)
     huge = client.post(
-        url, files={"file": ("a.png", png() + b"0" * (11 * 1024 * 1024), "image/png")}
+        url,
+        files={"file": ("a.png", png() + b"0" * (11 * 1024 * 1024), "image/png")},
+        headers=owner,
     )
     assert huge.status_code == 413
     missing = client.post(

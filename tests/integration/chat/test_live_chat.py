@@ -9,6 +9,7 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
+from tests.factories import customer_token, make_customer
 from tests.integration.chat.conftest import (
     ChatServer,
     Socket,
@@ -219,6 +220,65 @@ def test_unknown_conversation_and_bad_frames(chat_server: ChatServer) -> None:
     widget.send({"type": "message", "text": "充值没到账", "client_msg_id": "c-ok"})
     assert widget.until(message(sender="customer"))["text"] == "充值没到账"
     widget.close()
+
+
+def _closed_with(sock: Socket) -> int | None:
+    with pytest.raises(ConnectionClosed) as closed:
+        sock.recv(5)
+    return closed.value.rcvd.code if closed.value.rcvd is not None else None
+
+
+def test_resuming_a_conversation_takes_its_owner_key(chat_server: ChatServer) -> None:
+    """A stranger with the id but no key, a wrong key or another conversation's key is
+    closed with 4404, as for an id that never existed, writes nothing and marks nothing;
+    an app with its signed-in customer's token reaches that customer's conversation only."""
+    public_id, conversation_id = queued_chat(chat_server)
+    _other_id, _other_conversation = queued_chat(chat_server)
+    owner_key = chat_server.keys[public_id]
+    for key in ("", "not-the-key", owner_key[:-1], chat_server.keys[_other_id]):
+        sock = Socket(chat_server.ws_url + "/ws/chat")
+        sock.send({"type": "hello", "conversation_id": public_id, "key": key, "after_seq": 0})
+        sock.send({"type": "message", "text": "我是别人", "client_msg_id": "s-1"})
+        assert _closed_with(sock) == 4404, key
+        sock.close()
+    no_key = Socket(chat_server.ws_url + "/ws/chat")
+    no_key.send({"type": "hello", "conversation_id": public_id, "after_seq": 0})
+    assert _closed_with(no_key) == 4404
+    no_key.close()
+    with chat_server.sessions() as db:
+        said = db.scalars(
+            select(ChatMessage).where(
+                ChatMessage.conversation_id == conversation_id, ChatMessage.sender == "customer"
+            )
+        ).all()
+        assert said == []
+
+    widget = open_widget(chat_server, public_id)  # the owner's key
+    assert widget.until(message(sender="bot"))["text"] == "正在为您转接人工客服。"
+    widget.send({"type": "message", "text": "我还在", "client_msg_id": "o-1"})
+    widget.until(message("ack", client_msg_id="o-1"))
+    widget.close()
+
+    # a customer's app token: their own conversation without the key, never another's
+    with chat_server.sessions() as db:
+        mine, theirs = make_customer(db), make_customer(db)
+        conversation = chat.start(db, channel="app", language="zh-CN", customer_id=mine.id)
+        app_key = chat.issue_owner_key(conversation)
+        chat.append(db, conversation, sender="bot", text="您好")
+        tokens = {"mine": customer_token(db, mine), "theirs": customer_token(db, theirs)}
+        db.commit()
+        app_id = conversation.public_id
+    for who, key, code in (("mine", None, None), ("theirs", None, 4404), ("theirs", app_key, 4404)):
+        sock = Socket(
+            chat_server.ws_url + "/ws/chat",
+            additional_headers={"Authorization": f"Bearer {tokens[who]}"},
+        )
+        sock.send({"type": "hello", "conversation_id": app_id, "key": key, "after_seq": 0})
+        if code is None:
+            assert sock.until(message(sender="bot"))["text"] == "您好"
+        else:
+            assert _closed_with(sock) == code, who
+        sock.close()
 
 
 def test_customers_who_send_too_fast_are_slowed_down(chat_server: ChatServer) -> None:

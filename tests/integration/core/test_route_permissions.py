@@ -60,17 +60,18 @@ PUBLIC_ROUTES = {
     ("POST", "/voice/dial/done"),
     ("POST", "/voice/status"),
     ("GET", "/voice/prompts/{key}.wav"),
-    # the assistant: anonymous until verified; the conversation id is the capability
+    # the assistant: anonymous until verified; a conversation answers its owner key (or its
+    # signed-in customer) only
     ("POST", "/api/v1/bot/messages"),
     ("POST", "/api/v1/bot/conversations"),
     ("GET", "/api/v1/bot/conversations/{conversation_id}/messages"),
-    # live chat's widget: the conversation id is the capability (websockets: chat tests)
+    # live chat's widget: the conversation's owner key (websockets: chat tests)
     ("GET", "/chat"),
     ("POST", "/api/v1/chat/conversations"),
     ("GET", "/api/v1/chat/widget-texts"),
     ("POST", "/api/v1/chat/conversations/{conversation_id}/attachments"),
     ("GET", "/api/v1/chat/conversations/{conversation_id}/attachments/{attachment_id}"),
-    # satisfaction surveys: the survey token (or the conversation's public id) is the capability
+    # satisfaction surveys: the survey token (or the conversation's owner key) is the capability
     ("GET", "/api/v1/surveys/{token}"),
     ("POST", "/api/v1/surveys/{token}"),
     ("POST", "/api/v1/surveys/{token}/opt-out"),

@@ -212,6 +212,7 @@ def test_a_call_without_the_keypad_survey_is_asked_by_sms(
 def test_a_chat_card_not_yet_due_says_when_to_ask(db: Session, client: TestClient) -> None:
     customer, agent = make_customer(db), make_staff(db)
     conversation = chat_service.start(db, channel="web", language="en", customer_id=customer.id)
+    owner = {"X-Kefu-Conversation-Key": chat_service.issue_owner_key(conversation)}
     now = utcnow()
     for kind, staff_id in (("contact_arrived", None), ("answered_by_agent", agent.id)):
         events.record(
@@ -228,7 +229,7 @@ def test_a_chat_card_not_yet_due_says_when_to_ask(db: Session, client: TestClien
     )
     db.commit()
     path = f"/api/v1/surveys/conversation/{conversation.public_id}"
-    waiting = client.get(path)
+    waiting = client.get(path, headers=owner)
     assert waiting.status_code == 200, waiting.text
     body = waiting.json()
     assert body["status"] == "scheduled" and "token" not in body
@@ -241,7 +242,7 @@ def test_a_chat_card_not_yet_due_says_when_to_ask(db: Session, client: TestClien
         .values(due_at=now)
     )
     db.commit()
-    offered = client.get(path + "?lang=en")
+    offered = client.get(path + "?lang=en", headers=owner)
     assert offered.status_code == 200 and offered.json()["status"] == "sent"
     assert offered.json()["token"]
 
@@ -252,7 +253,10 @@ def test_chat_card_through_the_api(
     customer, stranger, agent = make_customer(db), make_customer(db), make_staff(db)
     base = utcnow() - HOUR  # the API answers at the real time
     conversation = chat_service.start(db, channel="web", language="zh-CN", customer_id=customer.id)
-    assert client.get(f"/api/v1/surveys/conversation/{conversation.public_id}").status_code == 404
+    owner = {"X-Kefu-Conversation-Key": chat_service.issue_owner_key(conversation)}
+    db.commit()
+    card_path = f"/api/v1/surveys/conversation/{conversation.public_id}"
+    assert client.get(card_path, headers=owner).status_code == 404
     for kind, minute, staff_id in (
         ("contact_arrived", 0, None),
         ("bot_answered", 0, None),
@@ -270,8 +274,19 @@ def test_chat_card_through_the_api(
             staff_id=staff_id,
             at=base + minute * MINUTE,
         )
-    # due since long ago, and the periodic send has not run: the widget's asking offers it
-    card = client.get(f"/api/v1/surveys/conversation/{conversation.public_id}?lang=en")
+    # due since long ago, and the periodic send has not run: the widget's asking offers it,
+    # to the conversation's owner only (a stranger with its id would get the survey token)
+    db.commit()
+    for stranger_headers in (
+        {},
+        {"X-Kefu-Conversation-Key": "not-the-key"},
+        {"Authorization": f"Bearer {customer_token(db, stranger)}"},
+    ):
+        db.commit()
+        refused = client.get(card_path + "?lang=en", headers=stranger_headers)
+        assert refused.status_code == 404 and "token" not in refused.text
+    assert surveys.for_conversation(db, conversation.id) is None  # nothing offered to them
+    card = client.get(card_path + "?lang=en", headers=owner)
     assert card.status_code == 200, card.text
     token = card.json()["token"]
     assert card.json()["questions"]["solved"]["label"] == "Was your problem solved?"

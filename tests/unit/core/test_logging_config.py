@@ -1,7 +1,7 @@
 import logging
 import logging.config
 
-from kefu.logging_config import server_log_config
+from kefu.logging_config import redact_path, server_log_config
 
 
 def test_server_logs_mask_card_numbers(capsys) -> None:
@@ -60,3 +60,17 @@ def test_access_log_paths_carry_no_ids(capsys) -> None:
     assert redact_path("/api/v1/cases/C2612000123") == "/api/v1/cases/:id"
     assert redact_path("/help/survey/AbcdefghijKlmnopqrstuv") == "/help/survey/:id"
     assert redact_path("/api/v1/verify?value=13800138000") == "/api/v1/verify?value=…"
+
+
+def test_every_conversation_id_is_masked_in_every_path_that_carries_one() -> None:
+    """A conversation id is masked in each customer route that names one, even one with no
+    digit or capital (the owner key never travels in a URL: it is a header)."""
+    for public_id in ("Xk29dLq0PzT7vYwBa1b2c3d4", "abcdefghijklmnop-qrstuvw", "ab_cd"):
+        for path in (
+            f"/api/v1/chat/conversations/{public_id}/attachments",
+            f"/api/v1/bot/conversations/{public_id}/messages?after=3",
+            f"/api/v1/surveys/conversation/{public_id}?lang=en",
+        ):
+            assert public_id not in redact_path(path), path
+    assert redact_path("/api/v1/chat/conversations") == "/api/v1/chat/conversations"
+    assert redact_path("/api/v1/bot/conversations/") == "/api/v1/bot/conversations/"

@@ -9,7 +9,9 @@
    own "contact us" links and buttons with data-open-chat (docs/chat.md).
 
    The widget lives in a shadow root so the host page's styles and ours never mix. The
-   conversation id is kept in localStorage: a reload continues the same chat, and after a
+   conversation id and its owner key (given once when the chat starts; the id alone opens
+   nothing) are kept in localStorage: a reload continues the same chat. The key goes in the
+   X-Kefu-Conversation-Key header and the websocket's hello frame, never in a URL. After a
    dropped connection the widget resumes after the last message it has (seq), resending
    anything not yet acknowledged with the same client_msg_id — nothing lost, nothing twice. */
 (function () {
@@ -25,7 +27,7 @@
   var appToken = script.dataset.kefuAppToken || "";
 
   var T = {};
-  var state = { id: null, lastSeq: 0, status: "bot", pending: {}, socket: null, retry: 0, lastTyping: 0 };
+  var state = { id: null, key: null, lastSeq: 0, status: "bot", pending: {}, socket: null, retry: 0, lastTyping: 0 };
   var ui = {};
   var lastBot = null;          // the last assistant message: its quick replies and input kind
 
@@ -43,11 +45,15 @@
     try { return JSON.parse(window.localStorage.getItem(storeKey) || "{}"); } catch (e) { return {}; }
   }
   function save() {
-    try { window.localStorage.setItem(storeKey, JSON.stringify({ id: state.id, lang: lang })); } catch (e) { /* private mode */ }
+    try { window.localStorage.setItem(storeKey, JSON.stringify({ id: state.id, key: state.key, lang: lang })); } catch (e) { /* private mode */ }
   }
   function newId() {
     if (window.crypto && window.crypto.randomUUID) { return window.crypto.randomUUID(); }
     return String(Date.now()) + Math.random().toString(16).slice(2);
+  }
+  /* the header that proves the chat is this browser's (docs/security.md) */
+  function owner() {
+    return { "X-Kefu-Conversation-Key": state.key || "" };
   }
   function el(tag, attrs, text) {
     var node = document.createElement(tag);
@@ -231,6 +237,7 @@
       });
     }).then(function (body) {
       state.id = body.conversation_id;
+      state.key = body.conversation_key;
       state.lastSeq = 0;
       save();
       connect();
@@ -240,6 +247,7 @@
   function restart() {
     clearTimeout(state.surveyTimer);
     state.id = null;
+    state.key = null;
     state.lastSeq = 0;
     state.pending = {};
     if (state.socket) { state.socket.onclose = null; state.socket.close(); state.socket = null; }
@@ -279,7 +287,7 @@
     showError("");
     ui.conn.textContent = t("uploading");
     ui.conn.hidden = false;
-    fetch(base + "/api/v1/chat/conversations/" + encodeURIComponent(state.id) + "/attachments?lang=" + lang, { method: "POST", body: body })
+    fetch(base + "/api/v1/chat/conversations/" + encodeURIComponent(state.id) + "/attachments?lang=" + lang, { method: "POST", headers: owner(), body: body })
       .then(function (r) { return r.json().then(function (b) { if (!r.ok) { throw new Error((b.error && b.error.message) || t("error")); } }); })
       .catch(function (err) { showError(err.message); })
       .then(function () { ui.conn.hidden = true; ui.file.value = ""; });
@@ -310,13 +318,23 @@
     li.appendChild(meta);
     var att = m.data && m.data.attachment;
     if (att) {
-      var src = base + "/api/v1/chat/conversations/" + encodeURIComponent(state.id) + "/attachments/" + encodeURIComponent(att.id);
-      var img = el("img", { src: src, alt: t("screenshot") + " " + att.filename });
+      var img = el("img", { alt: t("screenshot") + " " + att.filename });
       li.appendChild(img);
+      showImage(img, att.id);
     } else {
       li.appendChild(el("p", { class: "text" }, m.pending ? m.text : labelFor(m)));
     }
     return li;
+  }
+
+  /* a screenshot needs the owner key, which an <img src> cannot send: fetched with the
+     header and shown from memory (Kefu's own pages allow blob: images in their CSP) */
+  function showImage(img, attachmentId) {
+    var url = base + "/api/v1/chat/conversations/" + encodeURIComponent(state.id) + "/attachments/" + encodeURIComponent(attachmentId);
+    fetch(url, { headers: owner() })
+      .then(function (r) { if (!r.ok) { throw new Error(t("error")); } return r.blob(); })
+      .then(function (blob) { img.src = URL.createObjectURL(blob); })
+      .catch(function () { img.classList.add("failed"); });
   }
 
   function clearChoices() {
@@ -383,7 +401,7 @@
      opted out), asked a few times in case the close is still being saved. --- */
   function pollSurvey(conversationId, tries) {
     if (tries <= 0 || state.id !== conversationId || !ui.survey.hidden) { return; }
-    fetch(base + "/api/v1/surveys/conversation/" + encodeURIComponent(conversationId) + "?lang=" + lang)
+    fetch(base + "/api/v1/surveys/conversation/" + encodeURIComponent(conversationId) + "?lang=" + lang, { headers: owner() })
       .then(function (r) { return r.ok ? r.json() : null; })
       .then(function (survey) {
         if (state.id !== conversationId) { return; }
@@ -451,7 +469,7 @@
     socket.onopen = function () {
       state.retry = 0;
       ui.conn.hidden = true;
-      socket.send(JSON.stringify({ type: "hello", conversation_id: state.id, after_seq: state.lastSeq }));
+      socket.send(JSON.stringify({ type: "hello", conversation_id: state.id, key: state.key, after_seq: state.lastSeq }));
       Object.keys(state.pending).forEach(function (id) {
         socket.send(JSON.stringify({ type: "message", text: state.pending[id].text, client_msg_id: id }));
       });
@@ -473,7 +491,8 @@
       .then(function (body) {
         T = body.texts || {};
         var saved = load();
-        if (saved.id) { state.id = saved.id; }
+        /* a chat saved without its key (before keys existed) cannot be continued */
+        if (saved.id && saved.key) { state.id = saved.id; state.key = saved.key; }
         build();
         /* links on the host page marked data-open-chat open the chat instead */
         document.addEventListener("click", function (e) {
