@@ -202,17 +202,48 @@ def test_agent_works_a_mailed_case_from_search_to_resolution(
     expect(page.locator(".timeline")).to_contain_text("网页上再问一次")
     screenshot(page, "case-page-desktop-zh")
 
-    # resolve with a resolution code
+    # resolve with a resolution code: the mail exchange's summary comes filled in, the
+    # agent edits it, and it is answered in the customer's mail thread
     _open(page, "解决")
     page.get_by_label("解决方式").select_option("fixed")
-    page.get_by_label("处理结果（发给客户）").fill("银行已退回扣款，200元已到账。")
+    written = page.get_by_label("邮件沟通小结（解决后在邮件中回复客户）")
+    expect(written).to_have_value(re.compile(r"^【客服小结】本次邮件沟通已结束。 工单编号："))
+    drafted = written.input_value()
+    assert reference in drafted and "如需跟进" in drafted and "问题已解决" in drafted
+    screenshot(page, "case-mail-summary-draft")
+    written.fill(
+        drafted.replace(
+            "客服已了解并记录您的问题", "银行已退回扣款，200元已到账；客服已处理您的问题"
+        )
+    )
     _submit(page, "resolve")
     expect(page.get_by_role("status")).to_contain_text("工单已解决")
     expect(page.locator(".case-facts")).to_contain_text("已解决")
+    kept = page.locator("#timeline li.ev-notification").filter(has_text="联络小结")
+    expect(kept).to_contain_text("银行已退回扣款，200元已到账")
+    screenshot(page, "case-mail-summary-sent")
     with live_server.sessions() as db:
         case = db.scalar(select(Case).where(Case.reference == reference))
         assert case is not None and case.status == "resolved" and case.resolution_code == "fixed"
         assert case.tier == "tier2" and case.first_responded_at is not None
+        summary_mail = db.scalars(
+            select(EmailMessage).where(
+                EmailMessage.case_reference == reference,
+                EmailMessage.direction == "out",
+                EmailMessage.purpose == "reply",
+            )
+        ).all()[-1]
+        outgoing.send(
+            db,
+            email_message_id=summary_mail.id,
+            senders=build_senders(smtp_settings),
+            now=datetime.now(UTC),
+        )
+        db.commit()
+    mailed = [m for m in inbox.received if "银行已退回扣款" in m.get_payload(decode=True).decode()]
+    assert len(mailed) == 1
+    assert mailed[0]["In-Reply-To"] == "<journey-first@example.cn>"
+    assert "【客服小结】本次邮件沟通已结束" in mailed[0].get_payload(decode=True).decode()
 
     # the old reference leads to the kept case
     page.goto(f"{live_server.url}/console/cases/{duplicate}")

@@ -33,6 +33,7 @@ from kefu.cases import (
     views,
     work,
 )
+from kefu.cases import summary as contact_summary
 from kefu.cases.categories import CATEGORY_FOR_INTENT
 from kefu.cases.errors import CaseNotFound
 from kefu.cases.models import Case
@@ -287,6 +288,11 @@ def case_page_response(
         "panel": panel,
         "account": panel.account if panel else None,
         "threshold": request.app.state.settings.approval_amount_above,
+        "summary_draft": (
+            contact_summary.mail_draft(db, case, settings=request.app.state.settings)
+            if not built["finished"] and work.has_mail_thread(db, case)
+            else None
+        ),
         "new_key": lambda: secrets.token_urlsafe(18),
         "label": lambda prefix, code: case_page.label_or_code(prefix, code, lang),
         "linked_ids": {
@@ -630,8 +636,8 @@ def resolve(
     resolution_code: Annotated[str, Form(max_length=24)],
     summary: Text,
 ) -> Response:
-    def do(case: Case) -> None:
-        work.resolve(
+    def do(case: Case) -> list[int]:
+        return work.resolve(
             db,
             case,
             code=resolution_code,

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 
 from kefu import audit
 from kefu.cases import conversation, escalation, service, timeline, tracking, work
+from kefu.cases import summary as contact_summary
 from kefu.cases.models import Case
 from kefu.cases.schemas import (
     AssignIn,
@@ -26,7 +27,7 @@ from kefu.cases.schemas import (
     StatusName,
     link_reads,
 )
-from kefu.cases.transitions import Mover, Status
+from kefu.cases.transitions import FINISHED, Mover, Status
 from kefu.channels.email import jobs as email_jobs
 from kefu.channels.senders import Senders
 from kefu.db import DbSession, utcnow
@@ -145,7 +146,12 @@ def read_case(
         return tracking.track(
             db, customer_id=caller.customer.id, reference=reference, settings=settings, lang=lang
         )
-    return detail(db, service.get_case(db, reference))
+    case = service.get_case(db, reference)
+    found = detail(db, case)
+    if Status(case.status) not in FINISHED and work.has_mail_thread(db, case):
+        # the mail exchange's summary as the resolve form offers it, to edit before it goes
+        found.summary_draft = contact_summary.mail_draft(db, case, settings=settings)
+    return found
 
 
 @router.patch("/cases/{reference}", response_model=CaseDetail)
@@ -260,7 +266,7 @@ def resolve_case(
 ) -> CaseRead:
     case = service.get_case(db, reference, for_update=True)
     work.check_fresh(case, body.version)
-    work.resolve(
+    mailed = work.resolve(
         db,
         case,
         code=body.resolution_code,
@@ -270,6 +276,7 @@ def resolve_case(
         senders=senders,
     )
     db.commit()
+    email_jobs.dispatch(mailed)
     return CaseRead.model_validate(case)
 
 

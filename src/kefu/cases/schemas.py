@@ -224,6 +224,8 @@ class CaseFinding(BaseModel):
 class CaseDetail(CaseRead):
     links: list[LinkRead]
     timeline: list[EventRead]
+    # a mail thread's open case: the summary resolving it would send, to edit first
+    summary_draft: str | None = None
 
 
 class PublicEvent(BaseModel):

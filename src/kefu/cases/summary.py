@@ -5,6 +5,10 @@ language: the case reference, what was done, what happens next and by when, and 
 follow up. ``draft`` fills it in from the case (its public account actions since the
 contact began, its status and committed time); the agent reads it and may edit it before
 ``send`` records it on the timeline and sends it by SMS (or e-mail without a phone).
+
+A mail exchange ends when the agent resolves the case of a mail thread: the resolve form
+comes filled in with ``mail_draft``, and ``send_in_thread`` answers in the customer's own
+mail thread instead of by SMS.
 """
 
 from __future__ import annotations
@@ -16,8 +20,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kefu import audit
-from kefu.cases import notify
-from kefu.cases.models import Case, CaseEvent
+from kefu.cases import email_intake, notify, timeline
+from kefu.cases.models import Case, CaseEvent, CaseNotification
 from kefu.channels.senders import Senders
 from kefu.config import Settings
 from kefu.errors import InvalidInput
@@ -109,3 +113,56 @@ def send(
     notify.send_to_customer(
         db, case, kind="summary", body=body, now=now, senders=senders, actor=actor
     )
+
+
+def mail_draft(db: Session, case: Case, *, settings: Settings) -> str:
+    """The summary of a mail exchange resolved now, in the case's language: what was done
+    for the customer over the whole case (the thread is the case)."""
+    return draft(
+        db,
+        case,
+        contact="mail",
+        outcome="solved",
+        since=case.created_at,
+        settings=settings,
+        lang=notify.case_lang(case),
+    )
+
+
+def send_in_thread(
+    db: Session,
+    case: Case,
+    *,
+    body: str,
+    settings: Settings,
+    actor: audit.Actor,
+    now: datetime,
+) -> list[int]:
+    """Answer the summary in the case's mail thread and keep it on the timeline; returns
+    the mail ids for the send job after the commit."""
+    mailed = email_intake.mail_reply(db, case, body=body, settings=settings)
+    if not mailed:
+        return []
+    db.add(
+        CaseNotification(
+            case_id=case.id,
+            kind="summary",
+            recipient="customer",
+            channel="email",
+            body=body,
+            created_at=now,
+            read_at=now,
+        )
+    )
+    case.last_customer_update_at = now
+    timeline.add_event(
+        db,
+        case,
+        kind="notification",
+        actor=actor,
+        now=now,
+        visibility=timeline.PUBLIC,
+        body=body,
+        data={"notification": "summary", "recipient": "customer", "channel": "email"},
+    )
+    return mailed

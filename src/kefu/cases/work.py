@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session
 
 from kefu import audit
 from kefu.cases import conversation, email_intake, notify, service, timeline
-from kefu.cases.categories import TIER_ORDER, Tier
+from kefu.cases import summary as contact_summary
+from kefu.cases.categories import TIER_ORDER, Category, Tier
 from kefu.cases.errors import CaseFinished, UnknownValue
 from kefu.cases.models import Case, CaseAttachment, CaseEvent, CaseNotification
 from kefu.cases.transitions import FINISHED, Mover, Status
@@ -103,7 +104,7 @@ def reply(
             raise ChannelUnavailable("the customer has no phone number", field="via")
         if len(body) > SMS_MAX:
             raise InvalidInput("an SMS reply is too long", field="body", max=SMS_MAX)
-    if via == "email" and not customer.email and not _has_mail_thread(db, case):
+    if via == "email" and not customer.email and not has_mail_thread(db, case):
         raise ChannelUnavailable("the customer has no e-mail address", field="via")
     conversation.staff_reply(
         db,
@@ -127,7 +128,7 @@ def reply(
     return []
 
 
-def _has_mail_thread(db: Session, case: Case) -> bool:
+def has_mail_thread(db: Session, case: Case) -> bool:
     from kefu.channels.email import outgoing
 
     return outgoing.thread_of(db, case.reference) is not None
@@ -231,14 +232,34 @@ def resolve(
     actor: audit.Actor,
     settings: Settings,
     senders: Senders | None,
-) -> Case:
+) -> list[int]:
     """Resolve with the customer's summary; the code (how it was resolved) feeds the
-    figures. The staff API may leave it out, as it could before codes existed."""
+    figures. The staff API may leave it out, as it could before codes existed. A mail
+    thread's case ends its mail exchange: the summary (``contact_summary.mail_draft`` as
+    the agent left it, at most ``MAX_SUMMARY``) is answered in the thread in place of the
+    resolved notice (a complaint's customer still gets the regulator route). Returns the
+    mail ids to hand to the send job after the commit."""
     if code is not None and code not in RESOLUTION_CODES:
         raise UnknownValue(f"unknown resolution code {code!r}", field="resolution_code", value=code)
+    by_mail = senders is not None and has_mail_thread(db, case)
+    if by_mail:
+        drafted = contact_summary.mail_draft(db, case, settings=settings)
+        summary = contact_summary.clean(summary, drafted)
     case.resolution_code = code
-    return conversation.resolve(
-        db, case, summary=summary, actor=actor, settings=settings, senders=senders
+    complaint = case.category == Category.COMPLAINT
+    conversation.resolve(
+        db,
+        case,
+        # the summary itself follows on the timeline as the mail it went as
+        summary=translate("summary.sent_by_mail", notify.case_lang(case)) if by_mail else summary,
+        actor=actor,
+        settings=settings,
+        senders=senders if complaint or not by_mail else None,
+    )
+    if not by_mail:
+        return []
+    return contact_summary.send_in_thread(
+        db, case, body=summary, settings=settings, actor=actor, now=utcnow()
     )
 
 
