@@ -430,6 +430,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(notifications_console_router)
     if settings.widget_origins:
         app.add_middleware(WidgetCors, origins=settings.widget_origins)
+    from kefu.voice.aftercall import router as voice_aftercall_router
     from kefu.voice.console import router as voice_console_router
     from kefu.voice.menu_pages import router as voice_menu_pages_router
     from kefu.voice.prompts import check_tools
@@ -451,6 +452,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(voice_staff_router, prefix="/api/v1")
     app.include_router(voice_console_router)
     app.include_router(voice_menu_pages_router)
+    app.include_router(voice_aftercall_router)
     if settings.demo:
         from kefu.voice.simulator_routes import router as voice_simulator_router
         from kefu.web.dev import router as dev_router

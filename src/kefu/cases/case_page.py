@@ -96,6 +96,7 @@ class Entry:
     pieces: list[tuple[str, bool]] = field(default_factory=list)  # note text, mentions marked
     lines: list[str] = field(default_factory=list)  # what changed, in words
     attachment: CaseAttachment | None = None
+    call_sid: str | None = None  # a call's entry leads to its after-call page
 
 
 def _names(db: Session) -> dict[str, str]:
@@ -233,6 +234,7 @@ def entries(db: Session, case: Case, lang: Lang) -> list[Entry]:
             body=event.body,
             lines=_describe(event, data, lang, staff_by_id),
             attachment=attachments.get(str(data.get("attachment", ""))),
+            call_sid=str(data["call_sid"]) if data.get("call_sid") else None,
         )
         if event.kind == "action" and data.get("action") == "approval.requested":
             entry.lines += _waiting(data, lang, decided=data.get("approval") in decided)

@@ -626,7 +626,10 @@ def record_call(
     outcome: str,
     actor: audit.Actor,
     now: datetime | None = None,
+    call_sid: str | None = None,
 ) -> None:
+    """A call of the case ended; ``call_sid`` lets the case page lead to its after-call
+    page."""
     timeline.add_event(
         db,
         case,
@@ -634,7 +637,7 @@ def record_call(
         actor=actor,
         now=now or utcnow(),
         body=summary,
-        data={"outcome": outcome},
+        data={"outcome": outcome, **({"call_sid": call_sid} if call_sid else {})},
     )
 
 

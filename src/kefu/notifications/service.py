@@ -26,8 +26,17 @@ from kefu.notifications.models import StaffNotification
 # offer: a chat or call offered to the agent; assignment: a case given to them; mention:
 # named in a note; customer_reply: a customer wrote on their case; sla: a target about to
 # be or already missed; escalation: a case escalated to them; approval: a request waiting
-# for their decision
-KINDS = ("offer", "assignment", "mention", "customer_reply", "sla", "escalation", "approval")
+# for their decision; after_call: a call they took has ended, its summary to write
+KINDS = (
+    "offer",
+    "assignment",
+    "mention",
+    "customer_reply",
+    "sla",
+    "escalation",
+    "approval",
+    "after_call",
+)
 PAGE = 30
 MAX_IDS = 200
 

@@ -162,6 +162,7 @@ def end(
             outcome=call.outcome,
             actor=audit.Actor.system(),
             now=now,
+            call_sid=call.call_sid,
         )
 
 

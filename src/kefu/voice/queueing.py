@@ -16,6 +16,7 @@ from __future__ import annotations
 from kefu.chat import routing
 from kefu.chat.routing import QueuePosition
 from kefu.identity import service as identity_service
+from kefu.notifications import service as notifications
 from kefu.quality import surveys
 from kefu.voice import callbacks, hours, speech
 from kefu.voice.engine import PEOPLE, Ctx, InvalidKey, enter, goodbye, goto, step
@@ -176,6 +177,16 @@ def agent_done(ctx: Ctx, dial_status: str, duration: int | None) -> Turn:
         call.agent_answered_at = call.agent_answered_at or ctx.now
         if item is not None and item.status == "assigned":
             routing.finish(ctx.db, item, ctx.now, settings=ctx.settings)
+        if call.agent_staff_id is not None:  # their after-call summary waits for them
+            notifications.notify_translated(
+                ctx.db,
+                identity_service.get_staff(ctx.db, call.agent_staff_id),
+                kind="after_call",
+                key="voice.aftercall.notify",
+                link=f"/console/calls/{call.call_sid}",
+                now=ctx.now,
+                caller=call.caller_masked,
+            )
         return start_survey(ctx)
     if item is not None:
         routing.cancel(ctx.db, item, reason="agent_no_answer", now=ctx.now, settings=ctx.settings)

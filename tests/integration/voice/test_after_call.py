@@ -22,6 +22,7 @@ from kefu.chat import routing
 from kefu.chat.routing_models import WorkItem
 from kefu.config import get_settings
 from kefu.identity import service as identity_service
+from kefu.notifications.models import StaffNotification
 from kefu.quality import qa
 from kefu.quality.models import QualityContactRef
 from kefu.voice import calls
@@ -122,3 +123,73 @@ def test_after_the_call_the_caller_gets_the_summary_the_agent_checked(
     assert texts.count(edited) == 1
     steps = [e.kind for e in calls.events(demo_db, calls.require(demo_db, call.sid))]
     assert steps[-1] == "summary_sent"
+
+
+def test_the_after_call_page_refuses_with_the_reason_and_keeps_the_words(
+    ring: Ring, demo_db: Session, voice_app: FastAPI
+) -> None:
+    agent = make_staff(demo_db, "agent")
+    routing.set_presence(demo_db, agent, "online")
+    demo_db.commit()
+    call = ring(phone_of(STUCK_TOPUP)).press("1").press("0")
+    item = demo_db.scalar(select(WorkItem).where(WorkItem.call_sid == call.sid))
+    assert item is not None
+    routing.accept(demo_db, item, agent)
+    demo_db.commit()
+    call.wait()
+    call.agent_hangs_up()
+    call.hang_up()
+    told = demo_db.scalar(
+        select(StaffNotification).where(
+            StaffNotification.staff_id == agent.id, StaffNotification.kind == "after_call"
+        )
+    )
+    assert told is not None and told.link == f"/console/calls/{call.sid}"
+    unanswered = ring(phone_of(STUCK_TOPUP)).press("1")
+    unanswered.hang_up()
+    customer = identity_service.find_customer_by_contact(demo_db, phone_of(STUCK_TOPUP))
+    assert customer is not None
+    case = cases_service.open_case(
+        demo_db,
+        new=cases_service.NewCase(
+            customer_id=customer.id,
+            category="recharge_not_credited",
+            channel="voice",
+            subject="电话：充值未到账",
+        ),
+        actor=audit.Actor(name=f"staff:{agent.username}", role="agent"),
+        settings=get_settings(),
+    )
+    demo_db.commit()
+    with TestClient(voice_app) as client:
+        csrf = console_login(client, demo_db, agent)
+        url = f"/console/calls/{call.sid}"
+        unlinked = client.post(
+            f"{url}/summary", data={"csrf_token": csrf, "outcome": "open", "notes": "记一下"}
+        )
+        assert unlinked.status_code == 409 and "请先关联工单" in unlinked.text
+        wrong = client.post(f"{url}/case", data={"csrf_token": csrf, "case": "KF-0000-00000-0"})
+        assert wrong.status_code in (400, 404) and 'id="ac-problem"' in wrong.text
+        linked = client.post(f"{url}/case", data={"csrf_token": csrf, "case": case.reference})
+        assert linked.status_code == 200 and "已关联工单" in linked.text
+        too_long = client.post(
+            f"{url}/summary",
+            data={"csrf_token": csrf, "outcome": "open", "summary": "长" * 1001, "notes": "备注甲"},
+        )
+        assert too_long.status_code == 400 and "小结太长" in too_long.text
+        assert "长" * 1001 in too_long.text and "备注甲" in too_long.text  # nothing lost
+        sent = client.post(
+            f"{url}/summary",
+            data={"csrf_token": csrf, "outcome": "solved", "summary": "", "notes": "备注乙"},
+        )
+        assert sent.status_code == 200 and "小结已发给客户" in sent.text
+        again = client.post(f"{url}/summary", data={"csrf_token": csrf, "outcome": "open"})
+        assert again.status_code == 409 and "已经发过了" in again.text
+        nobody = client.post(
+            f"/console/calls/{unanswered.sid}/summary", data={"csrf_token": csrf, "outcome": "open"}
+        )
+        assert nobody.status_code == 409 and "没有坐席接听" in nobody.text
+    demo_db.expire_all()
+    assert cases_service.get_case(demo_db, case.reference).status == "resolved"
+    texts = [m.body for m in outbox.latest(demo_db, limit=5, to=customer.phone)]
+    assert any("本次通话已结束" in body and case.reference in body for body in texts)
