@@ -169,13 +169,17 @@ def worker(
 ) -> None:
     """Run background jobs and deferred work (production: KEFU_JOBS_BACKEND=redis,
     KEFU_JOBS_INLINE=false)."""
+    import logging.config
+
     from kefu import deferred, jobs
     from kefu.config import get_settings
     from kefu.db import get_sessionmaker
+    from kefu.logging_config import worker_log_config
 
     settings = get_settings()
     if settings.jobs_backend == "immediate":
         raise fail("KEFU_JOBS_BACKEND=immediate runs jobs as they are queued; no worker needed")
+    logging.config.dictConfig(worker_log_config(settings.log_level))
     processor = deferred.Processor(get_sessionmaker()).start()
     try:
         jobs.run_worker(jobs.get_queue(), workers=workers or settings.jobs_workers)

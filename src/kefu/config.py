@@ -172,6 +172,9 @@ class Settings(BaseSettings):
     deferred_work: Literal["outbox", "at_once"] | None = None
     deferred_inline: bool = True  # kefu serve does deferred work itself (kefu worker does too)
     jobs_workers: int = Field(default=2, ge=1, le=64)
+    # the follow-up sweep (owner reminders, progress messages, auto-close) runs every N minutes
+    follow_up_every_minutes: int = Field(default=10, ge=1, le=59)
+    mail_retry_seconds: int = Field(default=60, ge=1, le=3600)  # between tries of a send
     redis_url: str = "redis://127.0.0.1:6379/0"
 
     # anti-fraud (docs/antifraud.md): public look-ups and reports per client address

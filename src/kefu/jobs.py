@@ -11,23 +11,33 @@ on first use and registers them then, so importing a domain never opens a queue:
 
 A job opens its own database session and commits; it takes ids, never ORM objects, because
 its arguments are pickled into the queue.
+
+Every consumer runs huey's scheduler (``kefu worker``, and ``kefu serve`` when
+``KEFU_JOBS_INLINE=true``), so with several of them each would queue every periodic job each
+minute. Before queuing one, a scheduler claims its minute in ``job_schedule`` (one row per
+job, moved forward by a conditional UPDATE that only one database transaction can win): each
+scan runs once a minute however many processes schedule it.
 """
 
 from __future__ import annotations
 
 import importlib
 import logging
+import os
+import socket
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey, crontab
+from huey import Huey, crontab
 from huey.consumer import Consumer
 from huey.signals import SIGNAL_ERROR
-from sqlalchemy import Boolean, String, select
+from huey.storage import MemoryStorage, RedisStorage, SqliteStorage
+from sqlalchemy import Boolean, String, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from kefu.config import Settings, get_settings
@@ -49,15 +59,21 @@ BACKENDS = ("sqlite", "redis", "immediate")
 QUEUE_NAME = "kefu"
 
 
+# a crontab field, or one read from the settings when the queue is built
+Field = str | Callable[[Settings], str]
+Delay = int | Callable[[Settings], int]
+
+
 @dataclass(frozen=True)
 class _Spec:
     func: Callable[..., Any]
     retries: int
-    retry_delay: int
-    schedule: dict[str, str] | None  # crontab fields for a periodic job
+    retry_delay: Delay
+    schedule: dict[str, Field] | None  # crontab fields for a periodic job
 
 
 _SPECS: dict[str, _Spec] = {}
+_T = TypeVar("_T")
 ERROR_TEXT_MAX = 300
 
 
@@ -73,6 +89,72 @@ class JobFailure(Base):
     error: Mapped[str] = mapped_column(String(ERROR_TEXT_MAX))
     gave_up: Mapped[bool] = mapped_column(Boolean)
     failed_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+
+
+class JobSchedule(Base):
+    """The minute slot each periodic job was last queued for, and by which process: the
+    lease that keeps several schedulers from queuing one scan twice."""
+
+    __tablename__ = "job_schedule"
+
+    job_name: Mapped[str] = mapped_column(String(80), primary_key=True)
+    last_slot: Mapped[datetime] = mapped_column(UtcDateTime)
+    claimed_by: Mapped[str] = mapped_column(String(120))
+
+
+def process_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"[:120]
+
+
+def claim_slot(db: Session, job_name: str, slot: datetime, *, by: str) -> bool:
+    """True for the one caller that moves ``job_name`` to ``slot``; False for every other
+    (the slot is already taken, or a later one). Commits."""
+    moved = db.execute(
+        update(JobSchedule)
+        .where(JobSchedule.job_name == job_name, JobSchedule.last_slot < slot)
+        .values(last_slot=slot, claimed_by=by)
+    )
+    if moved.rowcount == 1:  # type: ignore[attr-defined]  # a CursorResult for an UPDATE
+        db.commit()
+        return True
+    if db.get(JobSchedule, job_name) is not None:
+        db.rollback()
+        return False
+    try:
+        db.add(JobSchedule(job_name=job_name, last_slot=slot, claimed_by=by))
+        db.commit()
+    except IntegrityError:  # another scheduler inserted the first row at the same moment
+        db.rollback()
+        return False
+    return True
+
+
+class KefuHuey(Huey):  # type: ignore[misc]  # huey ships no type hints
+    """Huey whose scheduler queues a periodic job only after claiming its minute."""
+
+    def read_periodic(self, timestamp: datetime | None) -> list[Any]:
+        if timestamp is None:
+            timestamp = self._get_timestamp()
+        due = super().read_periodic(timestamp)
+        if not due:
+            return []
+        # huey's clock is naive UTC (utc=True); the slot is its minute
+        slot = timestamp.replace(second=0, microsecond=0, tzinfo=UTC)
+        by = process_name()
+        claimed: list[Any] = []
+        try:
+            with get_sessionmaker()() as db:
+                claimed = [task for task in due if claim_slot(db, task.name, slot, by=by)]
+        except Exception:  # the database is away: queue nothing now, the next minute tries
+            log.exception("could not claim the periodic jobs of %s", slot.isoformat())
+            return []
+        log.info(
+            "periodic jobs for %s: %s queued here; %s claimed elsewhere",
+            slot.strftime("%H:%M"),
+            " ".join(task.name for task in claimed) or "none",
+            " ".join(task.name for task in due if task not in claimed) or "none",
+        )
+        return claimed
 
 
 def _record_failure(signal: str, task: Any, exc: BaseException | None = None) -> None:
@@ -113,8 +195,9 @@ def _record(spec: _Spec) -> None:
     _SPECS[name] = spec
 
 
-def job(*, retries: int = 0, retry_delay: int = 0) -> Callable[[Callable[..., Any]], Any]:
-    """Declare a job run by ``enqueue(name, ...)``; a raised exception is retried."""
+def job(*, retries: int = 0, retry_delay: Delay = 0) -> Callable[[Callable[..., Any]], Any]:
+    """Declare a job run by ``enqueue(name, ...)``; a raised exception is retried after
+    ``retry_delay`` seconds (or the seconds a setting names)."""
 
     def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
         _record(_Spec(func, retries, retry_delay, None))
@@ -123,8 +206,9 @@ def job(*, retries: int = 0, retry_delay: int = 0) -> Callable[[Callable[..., An
     return decorate
 
 
-def periodic(*, minute: str = "*", hour: str = "*") -> Callable[[Callable[[], Any]], Any]:
-    """Declare a job the consumer's scheduler runs on a crontab (service time is UTC)."""
+def periodic(*, minute: Field = "*", hour: Field = "*") -> Callable[[Callable[[], Any]], Any]:
+    """Declare a job the consumer's scheduler runs on a crontab (service time is UTC); a
+    field may be read from the settings."""
 
     def decorate(func: Callable[[], Any]) -> Callable[[], Any]:
         _record(_Spec(func, 0, 0, {"minute": minute, "hour": hour}))
@@ -157,11 +241,13 @@ def build_queue(settings: Settings) -> Queue:
     if backend == "sqlite":
         path = sqlite_queue_path(settings)
         path.parent.mkdir(parents=True, exist_ok=True)
-        huey = SqliteHuey(QUEUE_NAME, filename=str(path), results=False)
+        huey = KefuHuey(QUEUE_NAME, results=False, storage_class=SqliteStorage, filename=str(path))
     elif backend == "redis":
-        huey = RedisHuey(QUEUE_NAME, url=settings.redis_url, results=False)
+        huey = KefuHuey(
+            QUEUE_NAME, results=False, storage_class=RedisStorage, url=settings.redis_url
+        )
     elif backend == "immediate":
-        huey = MemoryHuey(QUEUE_NAME, immediate=True, results=False)
+        huey = KefuHuey(QUEUE_NAME, immediate=True, results=False, storage_class=MemoryStorage)
     else:
         raise ConfigError(f"KEFU_JOBS_BACKEND={backend!r}; expected one of {sorted(BACKENDS)}")
     huey.signal(SIGNAL_ERROR)(_record_failure)
@@ -170,12 +256,16 @@ def build_queue(settings: Settings) -> Queue:
     tasks: dict[str, Any] = {}
     for name, spec in sorted(_SPECS.items()):
         if spec.schedule is not None:
-            tasks[name] = huey.periodic_task(crontab(**spec.schedule), name=name)(spec.func)
+            fields = {key: _resolve(value, settings) for key, value in spec.schedule.items()}
+            tasks[name] = huey.periodic_task(crontab(**fields), name=name)(spec.func)
         else:
-            tasks[name] = huey.task(retries=spec.retries, retry_delay=spec.retry_delay, name=name)(
-                spec.func
-            )
+            delay = _resolve(spec.retry_delay, settings)
+            tasks[name] = huey.task(retries=spec.retries, retry_delay=delay, name=name)(spec.func)
     return Queue(huey=huey, tasks=tasks)
+
+
+def _resolve(value: _T | Callable[[Settings], _T], settings: Settings) -> _T:
+    return value(settings) if callable(value) else value
 
 
 _lock = threading.Lock()

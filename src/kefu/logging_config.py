@@ -66,3 +66,23 @@ def server_log_config(level: str) -> dict[str, Any]:
         "propagate": False,
     }
     return config
+
+
+def worker_log_config(level: str) -> dict[str, Any]:
+    """``kefu worker``: kefu's and huey's lines (jobs run, retried, failed; the periodic
+    jobs each scheduler queued) on stderr, through the same sensitive-data filter."""
+    handler = {
+        "class": "logging.StreamHandler",
+        "stream": "ext://sys.stderr",
+        "formatter": "plain",
+        "filters": ["sensitive"],
+    }
+    logger = {"handlers": ["default"], "level": level.upper(), "propagate": False}
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "filters": {"sensitive": {"()": "kefu.sensitive.SensitiveLogFilter"}},
+        "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+        "handlers": {"default": handler},
+        "loggers": {"kefu": logger, "huey": logger},
+    }

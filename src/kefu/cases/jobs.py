@@ -1,4 +1,5 @@
-"""Case jobs on the scheduler: the SLA scan every minute, follow-ups every ten minutes.
+"""Case jobs on the scheduler: the SLA scan every minute, follow-ups every
+``KEFU_FOLLOW_UP_EVERY_MINUTES`` (ten).
 
 ``run_*`` take ``now`` so tests drive the clock; the periodic jobs call them with none.
 """
@@ -44,6 +45,6 @@ def sla_check() -> None:
     run_sla_check()
 
 
-@jobs.periodic(minute="*/10")
+@jobs.periodic(minute=lambda settings: f"*/{settings.follow_up_every_minutes}")
 def follow_up() -> None:
     run_follow_up()

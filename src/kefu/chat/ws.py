@@ -26,6 +26,7 @@ from urllib.parse import urlsplit
 
 from fastapi import APIRouter, FastAPI, WebSocket, WebSocketDisconnect
 from sqlalchemy.orm import Session
+from starlette.websockets import WebSocketDisconnected
 
 from kefu import dbwork
 from kefu.chat import bus, live, routing
@@ -469,7 +470,11 @@ async def _run(*tasks: Any) -> None:
         done, _pending = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
         for task in done:
             error = task.exception()
-            if error is not None and not isinstance(error, WebSocketDisconnect):
+            # the client left: while reading (WebSocketDisconnect), or before an answer to
+            # its last frame could be written (WebSocketDisconnected)
+            if error is not None and not isinstance(
+                error, WebSocketDisconnect | WebSocketDisconnected
+            ):
                 raise error
     finally:
         for task in running:

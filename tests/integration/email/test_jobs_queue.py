@@ -121,3 +121,39 @@ def test_a_job_queued_on_redis_runs_in_a_kefu_worker_process(
             stop(worker)
         redis.terminate()
         redis.wait(timeout=10)
+
+
+def test_one_of_two_schedulers_claims_each_minute(isolated_database: Engine) -> None:
+    """The lease behind "each scan once a minute": two processes race for the same slot on
+    their own connections; exactly one wins it, and the next minute is free again."""
+    minute = datetime(2026, 12, 7, 2, 10, tzinfo=UTC)
+    with Session(isolated_database) as one, Session(isolated_database) as other:
+        assert jobs.claim_slot(one, "sla_check", minute, by="a:1") is True
+        assert jobs.claim_slot(other, "sla_check", minute, by="b:2") is False
+        assert jobs.claim_slot(one, "sla_check", minute, by="a:1") is False
+        assert jobs.claim_slot(other, "follow_up", minute, by="b:2") is True  # its own row
+        later = minute.replace(minute=11)
+        assert jobs.claim_slot(other, "sla_check", later, by="b:2") is True
+        assert jobs.claim_slot(one, "sla_check", later, by="a:1") is False
+        assert jobs.claim_slot(one, "sla_check", minute, by="a:1") is False  # the past
+    with Session(isolated_database) as db:
+        row = db.get(jobs.JobSchedule, "sla_check")
+        assert row is not None and row.last_slot == later and row.claimed_by == "b:2"
+
+
+def test_a_scheduler_queues_only_the_periodic_jobs_it_claimed(
+    isolated_database: Engine, settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sqlalchemy.orm import sessionmaker
+
+    monkeypatch.setattr(jobs, "get_sessionmaker", lambda: sessionmaker(bind=isolated_database))
+    on_file = settings.model_copy(
+        update={"jobs_backend": "sqlite", "jobs_sqlite_path": str(tmp_path / "jobs.db")}
+    )
+    first, second = jobs.build_queue(on_file), jobs.build_queue(on_file)
+    at = datetime(2026, 12, 7, 2, 10, 5)  # huey's clock: naive UTC
+    queued = {task.name for task in first.huey.read_periodic(at)}
+    assert {"sla_check", "survey_sweep", "follow_up"} <= queued
+    assert second.huey.read_periodic(at.replace(second=50)) == []  # the same minute
+    next_minute = {task.name for task in second.huey.read_periodic(at.replace(minute=11))}
+    assert "sla_check" in next_minute and "follow_up" not in next_minute  # every ten minutes

@@ -43,7 +43,9 @@ def process_inbound_mail(mail_id: int) -> None:
     dispatch(result.outgoing_ids)
 
 
-@jobs.job(retries=outgoing.MAX_ATTEMPTS - 1, retry_delay=60)
+@jobs.job(
+    retries=outgoing.MAX_ATTEMPTS - 1, retry_delay=lambda settings: settings.mail_retry_seconds
+)
 def send_email(email_message_id: int) -> None:
     settings = get_settings()
     senders = build_senders(settings)
