@@ -1,7 +1,7 @@
 """job_schedule: the minute each periodic job last ran, claimed by one scheduler
 
 Revision ID: 0092
-Revises: 0084
+Revises: 0090
 Create Date: 2026-12-07 02:10:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import kefu.db
 
 revision: str = "0092"
-down_revision: str | None = "0084"
+down_revision: str | None = "0090"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
