@@ -23,7 +23,14 @@ from kefu.bot import service as bot_service
 from kefu.chat import app_token, attachments
 from kefu.chat import service as chat
 from kefu.db import DbSession
-from kefu.deps import ConversationKeyDep, LangDep, SettingsDep, _bearer, current_customer
+from kefu.deps import (
+    CONVERSATION_KEY_HEADER,
+    ConversationKeyDep,
+    LangDep,
+    SettingsDep,
+    _bearer,
+    current_customer,
+)
 from kefu.i18n import LANGUAGES, catalogue, normalise_lang
 from kefu.storage import Storage
 
@@ -188,7 +195,11 @@ def download(
         db, conversation_id, key=conversation_key, customer_id=_signed_in(request, db)
     )
     row = attachments.get(db, conversation, attachment_id)
-    return file_response(row, store)
+    response = file_response(row, store)
+    # the answer depends on who asks, not only on the address: a browser's cache must not
+    # hand it to a request without the key
+    response.headers["Vary"] = f"{CONVERSATION_KEY_HEADER}, Authorization"
+    return response
 
 
 def file_response(row: attachments.ChatAttachment, store: Storage) -> Response:

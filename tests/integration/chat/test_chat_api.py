@@ -235,6 +235,7 @@ def test_screenshot_upload_posts_it_in_the_chat(tuned: TestClient, db: Session) 
     assert got.status_code == 200 and got.content == png()
     assert got.headers["content-disposition"].startswith("inline")
     assert "sandbox" in got.headers["content-security-policy"]
+    assert "x-kefu-conversation-key" in got.headers["vary"].lower()
     other, other_owner = started(tuned)
     assert (
         tuned.get(
