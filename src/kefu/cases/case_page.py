@@ -32,7 +32,6 @@ from kefu.wallet.schemas import AccountView, TransactionFilter
 
 _MENTION = re.compile(r"(@[A-Za-z0-9_.\-]{1,64})")
 ACCOUNT_ROWS = 8  # the transactions the panel offers actions on
-AT_RISK_SHARE = 0.2  # less than this share of the target left: shown in red
 
 
 @dataclass(frozen=True)
@@ -63,11 +62,6 @@ def clock(case: Case, now: datetime, lang: Lang) -> Clock:
     if Status(case.status) in FINISHED:
         return Clock(case.resolution_due_at, translate("cases.page.finished", lang), False, False)
     due = case.resolution_due_at
-    if due is None:
-        return Clock(None, translate("cases.page.clock_paused", lang), False, False)
-    left = due - now
-    late = left.total_seconds() < 0
-    warned = case.resolution_warn_at is not None and case.resolution_warn_at <= now
     reply_due = case.first_response_due_at if case.first_responded_at is None else None
     reply_late = reply_due is not None and reply_due <= now
     reply_warned = (
@@ -75,6 +69,15 @@ def clock(case: Case, now: datetime, lang: Lang) -> Clock:
         and case.first_response_warn_at is not None
         and case.first_response_warn_at <= now
     )
+    if due is None:  # the resolution clock waits on the customer; a first reply may not
+        if reply_due is not None and (reply_late or reply_warned):
+            key = "cases.page.first_reply_late_by" if reply_late else "cases.page.first_reply_left"
+            text = translate(key, lang, time=_duration(reply_due - now, lang))
+            return Clock(None, text, False, True)
+        return Clock(None, translate("cases.page.clock_paused", lang), False, False)
+    left = due - now
+    late = left.total_seconds() < 0
+    warned = case.resolution_warn_at is not None and case.resolution_warn_at <= now
     if late:
         text = translate("cases.page.late_by", lang, time=_duration(left, lang))
     elif reply_due is not None and (reply_late or reply_warned):

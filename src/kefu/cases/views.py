@@ -201,11 +201,17 @@ def _order(sort: str, descending: bool) -> list[Any]:
 
 def _at_risk_ids(now: datetime) -> Select[Any]:
     """Unfinished cases whose warning time has come, through the two (status, warn time)
-    indexes: an OR across both columns would read every unfinished case."""
+    indexes: an OR across both columns would read every unfinished case. Read at query
+    time, so a case enters the view the moment its warning time passes; the resolution
+    counts only while its clock runs (a paused clock has no due time: the case waits on
+    the customer, as the row's clock says), the first reply whenever it is owed. The same
+    rule as ``case_page.clock``'s red."""
     unfinished = Case.status.in_(UNFINISHED)
     return select(
         union(
-            select(Case.id).where(unfinished, Case.resolution_warn_at <= now),
+            select(Case.id).where(
+                unfinished, Case.resolution_warn_at <= now, Case.resolution_due_at.is_not(None)
+            ),
             select(Case.id).where(
                 unfinished, Case.first_response_warn_at <= now, Case.first_responded_at.is_(None)
             ),

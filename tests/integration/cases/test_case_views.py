@@ -3,15 +3,16 @@ with unknown due times (a paused clock) among them."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy.orm import Session
 from tests.factories import make_staff
-from tests.integration.cases.case_helpers import T0, make_case
+from tests.integration.cases.case_helpers import AGENT, T0, make_case
 
-from kefu.cases import views
+from kefu.cases import case_page, service, views
 from kefu.cases.models import Case
+from kefu.cases.transitions import Mover, Status
 from kefu.config import Settings
 from kefu.errors import InvalidInput
 
@@ -62,3 +63,60 @@ def test_a_cursor_from_another_sort_or_made_up_is_refused(db: Session, settings:
     assert views.parse({"view": "all", "sort": "due", "after": cursor}).after == cursor
     with pytest.raises(InvalidInput):  # an unknown time is a due-time cursor only
         views.parse({"view": "all", "sort": "updated", "after": cursor})
+
+
+def _at_risk(db: Session, settings: Settings, me: int, now: datetime) -> set[int]:
+    query = views.parse({"view": "at_risk"})
+    shown = {c.id for c in views.page(db, query, me=me, settings=settings, now=now).cases}
+    assert views.counts(db, me=me, now=now)["at_risk"] == len(shown)
+    return shown
+
+
+def test_a_case_enters_the_at_risk_view_as_its_committed_times_approach(
+    db: Session, settings: Settings
+) -> None:
+    """At risk is read at query time from the warning times the SLA clock keeps: a case
+    enters the view when the warning time of its first reply (while owed) or of its
+    resolution comes, leaves it while the clock waits on the customer, and comes back
+    when the clock runs again."""
+    me = make_staff(db).id
+    case = make_case(db, settings, now=T0)
+    db.flush()
+    first_warn, warn = case.first_response_warn_at, case.resolution_warn_at
+    assert first_warn is not None and warn is not None and T0 < first_warn < warn
+    second = timedelta(seconds=1)
+    assert case.id not in _at_risk(db, settings, me, T0)
+    assert case.id not in _at_risk(db, settings, me, first_warn - second)
+    assert case.id in _at_risk(db, settings, me, first_warn)  # the first reply is owed
+    assert case_page.clock(case, first_warn, "zh-CN").at_risk  # and the row is red
+
+    case.first_responded_at = first_warn + second
+    db.flush()
+    assert case.id not in _at_risk(db, settings, me, first_warn + 2 * second)
+    assert case.id not in _at_risk(db, settings, me, warn - second)
+    assert case.id in _at_risk(db, settings, me, warn)
+
+    waiting_from = warn + second
+    due_before = case.resolution_due_at
+    assert due_before is not None
+    service.move(
+        db,
+        case,
+        target=Status.PENDING_CUSTOMER,
+        mover=Mover.STAFF,
+        actor=AGENT,
+        settings=settings,
+        now=waiting_from,
+    )
+    assert case.resolution_due_at is None  # the clock waits on the customer
+    shown = case_page.clock(case, waiting_from, "zh-CN")
+    assert not shown.at_risk and case.id not in _at_risk(db, settings, me, waiting_from)
+    assert case.id not in _at_risk(db, settings, me, waiting_from + timedelta(days=3))
+    back = waiting_from + timedelta(days=3)
+    service.move(
+        db, case, target=Status.OPEN, mover=Mover.STAFF, actor=AGENT, settings=settings, now=back
+    )
+    assert case.resolution_due_at is not None and case.resolution_due_at > due_before
+    assert case.resolution_warn_at == warn  # warned before the pause: back in at once
+    assert case.id in _at_risk(db, settings, me, back)
+    assert case_page.clock(case, back, "zh-CN").at_risk

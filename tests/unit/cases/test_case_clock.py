@@ -60,3 +60,11 @@ def test_a_late_resolution_outranks_the_first_reply() -> None:
     )
     shown = clock(late, NOW, "zh-CN")
     assert shown.left == "已超时 3 小时 0 分钟" and shown.late
+
+
+def test_a_paused_clock_is_not_red_unless_the_first_reply_is_owed() -> None:
+    waiting = case(resolution_due_at=None, resolution_warn_at=NOW - timedelta(hours=1))
+    assert not clock(waiting, NOW, "en").at_risk  # no due time: waits on the customer
+    unanswered = case(resolution_due_at=None, first_response_warn_at=NOW - timedelta(minutes=5))
+    shown = clock(unanswered, NOW, "en")
+    assert shown.left == "first reply due in 2 h 0 min" and shown.at_risk and not shown.late
