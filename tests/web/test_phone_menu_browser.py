@@ -26,31 +26,41 @@ def test_admin_edits_tries_publishes_and_rolls_back_the_menu(
     expect(page.get_by_role("region", name="正在使用的版本")).to_contain_text("第 1 版")
 
     main = page.locator("#node-main")
-    main.get_by_text("修改文案（中英文）").click()
+    main.get_by_text("修改此节点（文案与去向）").click()
     main.get_by_label("中文").first.fill(DRAFT_INTRO)
     main.get_by_label("英文").first.fill("Welcome to the draft hotline.")
-    main.get_by_role("button", name="保存文案").click()
-    expect(page.get_by_role("status")).to_have_text("文案已保存到草稿。")
+    main.get_by_role("button", name="检查并保存此节点").click()
+    expect(page.get_by_role("status")).to_have_text("此节点已保存到草稿。")
     expect(page.locator("#draft")).to_contain_text("草稿有未发布的改动")
     expect(page.locator("#node-main")).to_contain_text(DRAFT_INTRO)
 
     editor = page.get_by_label("菜单树（JSON）")
+    assert json.loads(editor.input_value())["nodes"]["main"]["intro"]["zh-CN"] == DRAFT_INTRO
+
+    # a message that leads back to itself: a dead end, refused in the node's form
+    node = page.locator("#node-password_help")
+    node.get_by_text("修改此节点（文案与去向）").click()
+    node.get_by_label("然后转到").select_option("password_help")
+    node.get_by_role("button", name="检查并保存此节点").click()
+    node = page.locator("#node-password_help")
+    expect(node.get_by_role("alert")).to_contain_text(
+        "节点「password_help」是死路：从它出发无法转到人工。"
+    )
+    expect(node.get_by_label("然后转到")).to_have_value("password_help")  # as chosen
+    assert problems(page) == []
+    screenshot(page, "phonemenu-refused-desktop")
+    node.get_by_label("然后转到").select_option("account")
+    node.get_by_role("button", name="检查并保存此节点").click()
+    expect(page.get_by_role("status")).to_have_text("此节点已保存到草稿。")
+
+    # a key that goes nowhere, typed in the JSON: refused with the key named
+    editor = page.get_by_label("菜单树（JSON）")
     tree = json.loads(editor.input_value())
-    assert tree["nodes"]["main"]["intro"]["zh-CN"] == DRAFT_INTRO
-    tree["nodes"]["password_help"]["next"] = "password_help"
+    tree["nodes"]["money"]["options"][0]["to"] = "balanse"
     editor.fill(json.dumps(tree, ensure_ascii=False, indent=2))
     page.get_by_role("button", name="检查并保存草稿").click()
     alert = page.get_by_role("region", name="以 JSON 编辑整棵树").get_by_role("alert")
-    expect(alert).to_contain_text("节点「password_help」是死路：从它出发无法转到人工。")
-    assert problems(page) == []
-    screenshot(page, "phonemenu-refused-desktop")
-
-    editor = page.get_by_label("菜单树（JSON）")
-    fixed = json.loads(editor.input_value())
-    fixed["nodes"]["password_help"]["next"] = "account"
-    editor.fill(json.dumps(fixed, ensure_ascii=False))
-    page.get_by_role("button", name="检查并保存草稿").click()
-    expect(page.get_by_role("status")).to_have_text("草稿已保存。")
+    expect(alert).to_contain_text("菜单「money」：按键 1 指向的节点「balanse」不存在")
 
     page.get_by_role("link", name="在电话模拟器中试用草稿").click()
     expect(page.get_by_role("note")).to_contain_text("您正在试用草稿")

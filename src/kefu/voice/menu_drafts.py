@@ -23,12 +23,13 @@ from kefu.db import utcnow
 from kefu.errors import Conflict, InvalidInput, NotFound
 from kefu.i18n import LANGUAGES, Lang, translate
 from kefu.voice import menu
-from kefu.voice.menu import Finding, LocalText, MenuTree
+from kefu.voice.menu import Finding, MenuTree
 from kefu.voice.models import VoiceMenu, VoiceMenuDraft, VoiceMenuTrial
 
 DRAFT_ID = 1
 TRIAL_KEEP = timedelta(days=1)
 MAX_COMMENT = 200
+MAX_TEXT = 500  # as menu.LocalText
 
 
 class MenuRefused(InvalidInput):
@@ -197,39 +198,78 @@ def text_slots(node: dict[str, Any]) -> list[TextSlot]:
     ]
 
 
-def set_texts(
+def edit_node(
     db: Session, node_id: str, form: dict[str, str], *, expected: str, actor: audit.Actor
 ) -> VoiceMenuDraft:
-    """A node's texts from its form (``<slot>.<lang>`` fields); a text left as the shared
-    catalogue text stays that text, a changed one becomes the node's own in both
-    languages. A text empty in either language is refused."""
+    """One node from its form: its texts (``<slot>.<lang>``), and where it leads: each
+    option's key and target (``option.N.key``, ``option.N.to``, ``option.N.remove``), a
+    new option (``new.key``, ``new.to``, ``new.<lang>``), an action's or message's
+    ``next`` and an action's ``escalate``. A text left as the shared catalogue text stays
+    that text, a changed one becomes the node's own in both languages. The tree is then
+    checked as a whole, as any save is."""
     draft = current(db)
     node = draft.tree.get("nodes", {}).get(node_id)
     if node is None:
         raise NotFound(f"no node {node_id!r} in the draft")
     node = {**node}
-    empty: list[Finding] = []
+    options: list[dict[str, Any]] = [dict(option) for option in node.get("options", [])]
+    removed = {index for index in range(len(options)) if form.get(f"option.{index}.remove")}
+    found: list[Finding] = []
     for slot in text_slots(node):
-        typed = {lang: " ".join(form.get(f"{slot.name}.{lang}", "").split()) for lang in LANGUAGES}
-        for lang in LANGUAGES:
-            if not typed[lang]:
-                which = "option" if slot.key is not None else slot.name
-                params = {"node": node_id, "press": slot.key or ""}
-                empty.append(Finding(f"empty_text.{which}.{lang}", params))
-        if any(not value for value in typed.values()) or typed == slot.texts:
+        index = int(slot.name.split(".")[1]) if slot.key is not None else None
+        if index in removed:
             continue
-        value = LocalText.model_validate(typed).model_dump(by_alias=True)
-        if slot.name.startswith("option."):
-            index = int(slot.name.split(".")[1])
-            options = [dict(option) for option in node["options"]]
-            options[index]["label"] = value
-            node["options"] = options
+        typed, problems = _typed(form, slot.name, node_id, slot.key)
+        found += problems
+        if problems or typed == slot.texts:
+            continue
+        if index is not None:
+            options[index]["label"] = typed
         else:
-            node[slot.name] = value
-    if empty:
-        raise MenuRefused(empty)
+            node[slot.name] = typed
+    if node.get("kind") == "menu":
+        for index, option in enumerate(options):
+            option["key"] = form.get(f"option.{index}.key", str(option["key"])).strip()
+            option["to"] = form.get(f"option.{index}.to", str(option["to"])).strip()
+        options = [option for index, option in enumerate(options) if index not in removed]
+        new = {name: form.get(f"new.{name}", "").strip() for name in ("key", "to", *LANGUAGES)}
+        if any(new.values()):
+            typed, problems = _typed(form, "new", node_id, None)
+            if not new["key"] or not new["to"]:
+                problems.append(Finding("new_option_incomplete", {"node": node_id}))
+            found += problems
+            options.append({"key": new["key"], "label": typed, "to": new["to"]})
+        node["options"] = options
+    for name in ("next", "escalate"):
+        if name in form and node.get("kind") in ("action", "message"):
+            value = form[name].strip()
+            if value:
+                node[name] = value
+            elif name == "escalate":
+                node.pop("escalate", None)
+    if found:
+        raise MenuRefused(found)
     tree = {**draft.tree, "nodes": {**draft.tree["nodes"], node_id: node}}
     return save(db, tree, expected=expected, actor=actor)
+
+
+def _typed(
+    form: dict[str, str], name: str, node_id: str, key: str | None
+) -> tuple[dict[str, str], list[Finding]]:
+    """A text typed in both languages, and what is wrong with it."""
+    typed: dict[str, str] = {
+        lang: " ".join(form.get(f"{name}.{lang}", "").split()) for lang in LANGUAGES
+    }
+    problems: list[Finding] = []
+    which = "option" if key is not None else name
+    for lang in LANGUAGES:
+        if not typed[lang]:
+            params = {"node": node_id, "press": key or ""}
+            problems.append(Finding(f"empty_text.{which}.{lang}", params))
+        elif len(typed[lang]) > MAX_TEXT:
+            where = f"nodes › {node_id} › {name} › {lang}"
+            problems.append(Finding("malformed.too_long", {"where": where}))
+    return typed, problems
 
 
 def discard(db: Session, *, expected: str, actor: audit.Actor) -> VoiceMenuDraft:
@@ -310,10 +350,12 @@ def start_trial(db: Session, call_sid: str, *, actor: audit.Actor) -> VoiceMenuT
     return row
 
 
-def is_trial(db: Session, call_sid: str) -> bool:
-    return (
-        db.scalar(select(VoiceMenuTrial.id).where(VoiceMenuTrial.call_sid == call_sid)) is not None
-    )
+def is_trial(db: Session, call_sid: str, *, started_by: str | None = None) -> bool:
+    """Whether ``call_sid`` is a call placed to try the draft (by ``started_by``)."""
+    query = select(VoiceMenuTrial.id).where(VoiceMenuTrial.call_sid == call_sid)
+    if started_by is not None:
+        query = query.where(VoiceMenuTrial.started_by == started_by)
+    return db.scalar(query) is not None
 
 
 def nodes_of(tree: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:

@@ -1,13 +1,12 @@
 """The phone menu (电话菜单) in the console, for admins: the published version, every
-version with who published it, and the draft: read as a tree, its texts edited per node
-in both languages, the whole tree edited as JSON; tried in the phone simulator, published,
-or an earlier version rolled back to.
+version with who published it, and the draft: read as a tree, each node edited in a form
+(texts in both languages, keys and where they lead), the whole tree edited as JSON; tried
+in the phone simulator, published, or an earlier version rolled back to.
 
-Editing is JSON plus a form per node for the texts: the JSON holds every structural change
-(options, targets, actions, queues) with the checks naming the node and key, while the
-texts, the part changed most, are edited as plain fields. A refused form is drawn again
-with what was typed and every reason; nothing is saved. Each form carries the draft's
-version, so an edit made on a stale copy is refused.
+The node forms cover what changes most (texts, keys, targets); adding or removing nodes,
+self-service steps and queues go through the JSON, with the same checks naming the node and
+key. A refused form is drawn again with what was typed and every reason; nothing is saved.
+Each form carries the draft's version, so an edit made on a stale copy is refused.
 """
 
 from __future__ import annotations
@@ -202,9 +201,9 @@ def save_draft(request: Request, staff: Admin, db: DbSession, form: FormData) ->
 def save_texts(
     request: Request, node_id: NodeId, staff: Admin, db: DbSession, form: FormData
 ) -> Response:
-    """One node's texts in both languages."""
+    """One node: its texts in both languages and where its keys lead."""
     try:
-        menu_drafts.set_texts(db, node_id, form, expected=form.get("draft", ""), actor=staff.actor)
+        menu_drafts.edit_node(db, node_id, form, expected=form.get("draft", ""), actor=staff.actor)
     except NotFound:
         raise
     except KefuError as exc:
@@ -300,8 +299,8 @@ async def try_call(
     return await run_in_threadpool(with_voice, db, settings, phone.view())
 
 
-def _placed_here(db: Session, sid: str) -> bool:
-    found = menu_drafts.is_trial(db, sid)
+def _placed_here(db: Session, sid: str, staff: StaffPrincipal) -> bool:
+    found = menu_drafts.is_trial(db, sid, started_by=staff.actor.name)
     db.rollback()  # end the read: the hotline's webhooks write in their own transaction
     return found
 
@@ -310,8 +309,9 @@ def _placed_here(db: Session, sid: str) -> bool:
 async def try_step(
     body: StepIn, request: Request, staff: Admin, db: DbSession, settings: SettingsDep
 ) -> PhoneView:
-    """The next thing the caller does, on a call placed here (never on another call)."""
-    if not await run_in_threadpool(_placed_here, db, body.state.sid):
+    """The next thing the caller does, on a call this admin placed here (never on another
+    call, nor on another admin's trial)."""
+    if not await run_in_threadpool(_placed_here, db, body.state.sid, staff):
         raise NotFound("not a call that tries the draft")
     phone = Phone(body.state, poster(request, settings), public_base(settings))
     await play(phone, body)

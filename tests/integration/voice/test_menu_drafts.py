@@ -131,7 +131,7 @@ def test_texts_of_a_node_are_saved_in_both_languages_or_refused(db: Session) -> 
     }
     form["option.0.en"] = "  Locked   account "
     token = menu_drafts.current(db).token
-    menu_drafts.set_texts(db, "account", form, expected=token, actor=ADMIN)
+    menu_drafts.edit_node(db, "account", form, expected=token, actor=ADMIN)
     node = menu_drafts.current(db).tree["nodes"]["account"]
     assert node["options"][0]["label"] == {
         "zh-CN": slots["option.0"].texts["zh-CN"],
@@ -142,7 +142,7 @@ def test_texts_of_a_node_are_saved_in_both_languages_or_refused(db: Session) -> 
 
     form["option.1.zh-CN"] = " "
     with pytest.raises(menu_drafts.MenuRefused) as refused:
-        menu_drafts.set_texts(
+        menu_drafts.edit_node(
             db, "account", form, expected=menu_drafts.current(db).token, actor=ADMIN
         )
     assert refusal(refused) == ["Menu “account”: the label of key 2 in Chinese is empty."]
@@ -240,5 +240,92 @@ def test_a_trial_runs_a_snapshot_of_the_draft_for_its_call_only(db: Session) -> 
     sid = "CASIM" + "a" * 32
     trial = menu_drafts.start_trial(db, sid, actor=ADMIN)
     assert trial.digest == menu_drafts.current(db).digest and menu_drafts.is_trial(db, sid)
+    assert menu_drafts.is_trial(db, sid, started_by="staff:boss")
+    assert not menu_drafts.is_trial(db, sid, started_by="staff:chen")
     assert not menu_drafts.is_trial(db, "CASIM" + "b" * 32)
     assert db.scalar(select(VoiceMenuTrial.started_by)) == "staff:boss"
+
+
+def node_form(node_id: str) -> dict[str, str]:
+    """A node's form as the page draws it."""
+    node = tree()["nodes"][node_id]
+    form = {}
+    for slot in menu_drafts.text_slots(node):
+        form |= {f"{slot.name}.{lang}": text for lang, text in slot.texts.items()}
+    for index, option in enumerate(node.get("options", [])):
+        form |= {f"option.{index}.key": option["key"], f"option.{index}.to": option["to"]}
+    for name in ("next", "escalate"):
+        if name in node:
+            form[name] = node[name]
+    return form
+
+
+def test_keys_and_targets_are_edited_in_the_node_form(db: Session) -> None:
+    form = node_form("official")
+    form["option.0.key"] = "7"  # check_number moves from 1 to 7
+    form["option.1.remove"] = "1"  # channels is no longer offered here
+    form |= {"new.key": "9", "new.to": "agent", "new.zh-CN": "转人工", "new.en": "a person"}
+    with pytest.raises(menu_drafts.MenuRefused) as refused:
+        menu_drafts.edit_node(
+            db, "official", form, expected=menu_drafts.current(db).token, actor=ADMIN
+        )
+    # channels is reached from nowhere else now: named, nothing saved
+    assert refusal(refused) == ["Node “channels” cannot be reached from the start node “main”."]
+    assert db.get(VoiceMenuDraft, menu_drafts.DRAFT_ID) is None
+
+    del form["option.1.remove"]
+    menu_drafts.edit_node(db, "official", form, expected=menu_drafts.current(db).token, actor=ADMIN)
+    options = menu_drafts.current(db).tree["nodes"]["official"]["options"]
+    assert [(o["key"], o["to"]) for o in options] == [
+        ("7", "check_number"),
+        ("2", "channels"),
+        ("0", "agent"),
+        ("*", "main"),
+        ("9", "agent"),
+    ]
+    assert options[-1]["label"] == {"zh-CN": "转人工", "en": "a person"}
+    assert options[0]["label"] == "voice.option.check_number"
+
+
+@pytest.mark.parametrize(
+    ("node_id", "change", "english"),
+    [
+        (
+            "password_help",
+            {"next": "password_help"},
+            "Node “password_help” is a dead end: no way from it reaches a person.",
+        ),
+        (
+            "freeze",
+            {"escalate": "main"},
+            "Node “freeze” hands over to “main”, which is not a queue node (a person).",
+        ),
+        ("official", {"option.1.key": "1"}, "Menu “official” uses key 1 twice."),
+        (
+            "official",
+            {"option.1.to": "nowhere"},
+            "Menu “official”: key 2 leads to “nowhere”, which does not exist, so the key goes"
+            " nowhere.",
+        ),
+        (
+            "official",
+            {"new.key": "8"},
+            "Menu “official”: a new option needs a key and where it leads.",
+        ),
+        (
+            "official",
+            {"option.0.key": "x"},
+            "nodes › official › options › 1 › key: not in the expected form (keys are 0–9, * or #;",
+        ),
+    ],
+)
+def test_a_node_form_that_breaks_the_tree_is_refused(
+    db: Session, node_id: str, change: dict[str, str], english: str
+) -> None:
+    form = node_form(node_id) | change
+    with pytest.raises(menu_drafts.MenuRefused) as refused:
+        menu_drafts.edit_node(
+            db, node_id, form, expected=menu_drafts.current(db).token, actor=ADMIN
+        )
+    assert any(text.startswith(english) for text in refusal(refused)), refusal(refused)
+    assert db.get(VoiceMenuDraft, menu_drafts.DRAFT_ID) is None

@@ -136,7 +136,7 @@ def test_texts_are_saved_per_node_and_an_empty_language_is_refused(
     assert saved.status_code == 303
     assert saved.headers["location"] == "/console/phone-menu?saved=texts#node-password_help"
     html = admin.get(saved.headers["location"]).text
-    assert "文案已保存到草稿。" in html and 'value="Reset your password in the app."' in html
+    assert "此节点已保存到草稿。" in html and 'value="Reset your password in the app."' in html
     assert "草稿有未发布的改动" in html
     stale = post(admin, "/console/phone-menu/draft/nodes/password_help", **fields)
     assert stale.status_code == 409 and "在您编辑期间" in stale.text
