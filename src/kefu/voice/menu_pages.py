@@ -190,6 +190,8 @@ def save_draft(request: Request, staff: Admin, db: DbSession, form: FormData) ->
         except json.JSONDecodeError as exc:
             found = Finding("not_json", {"line": str(exc.lineno), "column": str(exc.colno)})
             raise menu_drafts.MenuRefused([found]) from None
+        except (ValueError, RecursionError):  # a number too long, nesting too deep
+            raise menu_drafts.MenuRefused([Finding("unreadable")]) from None
         menu_drafts.save(db, data, expected=form.get("draft", ""), actor=staff.actor)
     except KefuError as exc:
         return _refused(request, staff, db, exc, "json", form)
@@ -198,7 +200,7 @@ def save_draft(request: Request, staff: Admin, db: DbSession, form: FormData) ->
 
 
 @router.post("/draft/nodes/{node_id}")
-def save_texts(
+def save_node(
     request: Request, node_id: NodeId, staff: Admin, db: DbSession, form: FormData
 ) -> Response:
     """One node: its texts in both languages and where its keys lead."""

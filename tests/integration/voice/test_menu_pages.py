@@ -112,6 +112,15 @@ def test_bad_json_and_a_dead_end_are_refused_in_the_form_and_nothing_saved(
         admin, "/console/phone-menu/draft", csrf_token=token, draft=draft, tree=json.dumps(missing)
     )
     assert "菜单「money」：按键 1 指向的节点「balanse」不存在" in refused.text
+    for unreadable in ("[" * 50_000 + "]" * 50_000, '{"root": ' + "9" * 5000 + "}"):
+        refused = post(
+            admin, "/console/phone-menu/draft", csrf_token=token, draft=draft, tree=unreadable
+        )
+        assert refused.status_code == 400 and "菜单无法读取" in refused.text
+    too_big = post(
+        admin, "/console/phone-menu/draft", csrf_token=token, draft=draft, tree=" " * 200_001
+    )
+    assert too_big.status_code == 400 and "菜单太大" in too_big.text
     assert demo_db.get(VoiceMenuDraft, menu_drafts.DRAFT_ID) is None
     assert demo_db.scalar(select(AuditEvent).where(AuditEvent.action == "voice.menu.draft")) is None
 
