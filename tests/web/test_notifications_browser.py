@@ -1,7 +1,8 @@
 """Notifications in Debian's Chromium: a notification raised for agent B (a colleague names
 them in a case note) appears live on both of B's open console pages — the count in the
 navigation and the tab title, the panel with read/unread — and reading it on one page
-clears the count on the other. Desktop and phone-sized screenshots."""
+clears the count on the other. The inbox shares its own console socket with the bell.
+Desktop and phone-sized screenshots."""
 
 from __future__ import annotations
 
@@ -68,6 +69,8 @@ def test_a_notification_for_b_shows_live_on_bs_other_page(
     try:
         home = sign_in(desk, live_server, "lisi")
         inbox = desk.new_page()
+        sockets: list[str] = []
+        inbox.on("websocket", lambda socket: sockets.append(socket.url))
         inbox.goto(f"{live_server.url}/console/inbox")
         on_phone = sign_in(phone, live_server, "lisi")
         bell = home.get_by_role("link", name="通知")
@@ -98,6 +101,8 @@ def test_a_notification_for_b_shows_live_on_bs_other_page(
         for page in (home, inbox, on_phone):  # read on one page: the count goes everywhere
             expect(page.locator("#notif-count")).to_be_hidden()
             expect(page).not_to_have_title(re.compile(r"^\("))
+        # the inbox's own console socket carries the bell's frames: one socket, not two
+        assert len(sockets) == 1 and sockets[0].endswith("/ws/console"), sockets
 
         inbox.goto(f"{live_server.url}/console/notifications")
         expect(inbox.get_by_role("heading", name="通知")).to_be_visible()

@@ -1,5 +1,6 @@
 /* Kefu console notifications, on every console page: the unread count in the navigation
-   and the tab title, a panel with read/unread, live over /ws/console?scope=notifications.
+   and the tab title, a panel with read/unread, live over /ws/console?scope=notifications
+   (or, on the live-chat pages, over the page's own console socket).
    An optional sound (off until the agent turns it on) and a desktop notification, asked
    for once. Plain JavaScript; without it the bell is a link to /console/notifications. */
 (function () {
@@ -148,6 +149,24 @@
   }
 
   /* --- live --- */
+  function onFrame(frame) {
+    if (frame.type === "notification") { arrived(frame.notification, frame.unread); }
+    else if (frame.type === "notifications_read") {
+      items.forEach(function (item) { if (!frame.ids || frame.ids.indexOf(item.id) >= 0) { item.read = true; } });
+      render();
+      showCount(frame.unread);
+    }
+  }
+
+  /* The live-chat pages hold a full /ws/console socket of their own, which carries the
+     notification frames too: they pass each frame on (kefu:console-frame) and say when
+     it (re)connects (kefu:console-open), so those pages open one socket, not two. */
+  if (document.querySelector('meta[name="kefu-console-socket"]')) {
+    window.addEventListener("kefu:console-open", function () { load(); });
+    window.addEventListener("kefu:console-frame", function (event) { onFrame(event.detail); });
+    return;
+  }
+
   var retry = 0;
   function connect() {
     var scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
@@ -158,15 +177,7 @@
       load();  /* whatever came while the socket was down */
       ping = setInterval(function () { socket.send(JSON.stringify({ type: "ping" })); }, 25000);
     });
-    socket.addEventListener("message", function (event) {
-      var frame = JSON.parse(event.data);
-      if (frame.type === "notification") { arrived(frame.notification, frame.unread); }
-      else if (frame.type === "notifications_read") {
-        items.forEach(function (item) { if (!frame.ids || frame.ids.indexOf(item.id) >= 0) { item.read = true; } });
-        render();
-        showCount(frame.unread);
-      }
-    });
+    socket.addEventListener("message", function (event) { onFrame(JSON.parse(event.data)); });
     socket.addEventListener("close", function (event) {
       clearInterval(ping);
       if (event.code === 4401) { return; }

@@ -288,6 +288,7 @@
     socket = new WebSocket(scheme + window.location.host + "/ws/console");
     socket.addEventListener("open", function () {
       retry = 0;
+      window.dispatchEvent(new CustomEvent("kefu:console-open"));  /* the bell catches up */
       if (conversationId) {
         send({ type: "watch", conversation_id: conversationId, after_seq: lastSeq });
         Object.keys(pending).forEach(function (id) {
@@ -298,7 +299,12 @@
       if (note) { note.textContent = ""; }
       refreshPanel();
     });
-    socket.addEventListener("message", function (event) { onFrame(JSON.parse(event.data)); });
+    socket.addEventListener("message", function (event) {
+      var frame = JSON.parse(event.data);
+      onFrame(frame);
+      /* the bell (notifications.js) listens here instead of opening a socket of its own */
+      window.dispatchEvent(new CustomEvent("kefu:console-frame", { detail: frame }));
+    });
     socket.addEventListener("close", function (event) {
       if (event.code === 4401) { window.location.href = "/console/login"; return; }
       if (note) { note.textContent = texts.reconnecting || ""; }
