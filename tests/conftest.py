@@ -23,6 +23,14 @@ from kefu.db import get_db, get_engine, get_sessionmaker, make_engine
 BACKEND = os.environ.get("KEFU_TEST_DATABASE", "sqlite")
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Every test runs in the test environment (deferred work done at once), whichever
+    fixture comes first: browser tests build their own database and never asked for
+    ``database_url``, so run alone they searched an index nothing had been written to."""
+    os.environ["KEFU_ENV"] = "test"
+    get_settings.cache_clear()
+
+
 def _postgres_admin_url() -> str:
     url = os.environ.get("KEFU_TEST_POSTGRES_URL")
     if not url:
