@@ -42,7 +42,8 @@ def start(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[b
 def stop(process: subprocess.Popen[bytes]) -> None:
     process.terminate()
     try:
-        process.wait(timeout=10)
+        # a graceful stop of several workers took over 10 s on a loaded 2-core machine
+        process.wait(timeout=30)
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
