@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
-from kefu import audit
+from kefu import audit, paging
 from kefu.antifraud import values
 from kefu.antifraud.models import RegistryEntry, RegistryVersion
 from kefu.antifraud.schemas import ROLES, ContactChannel, EntryFields
@@ -214,9 +214,23 @@ class EntryFilter:
     query: str | None = None
 
 
+LIST_ORDER = paging.Keyset(
+    (RegistryEntry.status, paging.ASC),
+    (RegistryEntry.position, paging.ASC),
+    (RegistryEntry.id, paging.ASC),
+)
+
+
 def list_entries(
-    db: Session, flt: EntryFilter, *, limit: int = 100, offset: int = 0
+    db: Session,
+    flt: EntryFilter,
+    *,
+    limit: int = 100,
+    offset: int = 0,
+    after: str | None = None,
 ) -> tuple[list[RegistryEntry], int]:
+    """One page in ``LIST_ORDER`` after the cursor ``after`` (``offset``: the numbered
+    pages of the console, and the API's deprecated way), and how many match in all."""
     query = select(RegistryEntry)
     if flt.kind:
         query = query.where(RegistryEntry.kind == flt.kind)
@@ -240,11 +254,7 @@ def list_entries(
             )
         )
     total = db.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = db.scalars(
-        query.order_by(RegistryEntry.status, RegistryEntry.position, RegistryEntry.id)
-        .limit(limit)
-        .offset(offset)
-    )
+    rows = db.scalars(LIST_ORDER.page(query, after=after).limit(limit).offset(offset))
     return list(rows), int(total)
 
 

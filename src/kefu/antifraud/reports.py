@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from kefu import audit
+from kefu import audit, paging
 from kefu.antifraud import registry, values
 from kefu.antifraud.models import RegistryEntry, ScamReport, ScamReportFile, ScamReportItem
 from kefu.antifraud.schemas import EntryFields
@@ -221,21 +221,28 @@ def get_screenshot(db: Session, report: ScamReport, public_id: str) -> ScamRepor
     return row
 
 
+LIST_ORDER = paging.Keyset(
+    (ScamReport.report_count, paging.DESC),
+    (ScamReport.last_reported_at, paging.DESC),
+    (ScamReport.id, paging.ASC),
+)
+
+
 def list_reports(
-    db: Session, *, status: str | None = "pending", limit: int = 50, offset: int = 0
+    db: Session,
+    *,
+    status: str | None = "pending",
+    limit: int = 50,
+    offset: int = 0,
+    after: str | None = None,
 ) -> tuple[list[ScamReport], int]:
-    """Reports for review: the most reported first, then the most recent."""
+    """Reports for review: the most reported first, then the most recent (``LIST_ORDER``),
+    the page after the cursor ``after`` (``offset``: the console's numbered pages)."""
     query = select(ScamReport)
     if status:
         query = query.where(ScamReport.status == status)
     total = db.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = db.scalars(
-        query.order_by(
-            ScamReport.report_count.desc(), ScamReport.last_reported_at.desc(), ScamReport.id
-        )
-        .limit(limit)
-        .offset(offset)
-    )
+    rows = db.scalars(LIST_ORDER.page(query, after=after).limit(limit).offset(offset))
     return list(rows), int(total)
 
 

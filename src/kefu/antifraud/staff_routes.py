@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from kefu import audit
+from kefu import audit, paging
 from kefu.antifraud import lookups, registry, reports, service
 from kefu.antifraud.routes import VALUE_QUERY_MAX, CallRead, StorageDep
 from kefu.antifraud.schemas import EntryFields, OutboundCallView
@@ -74,6 +74,7 @@ class EntryRead(BaseModel):
 class EntryPage(BaseModel):
     total: int
     items: list[EntryRead]
+    next_cursor: str | None = None  # where the next page starts; None on the last
 
 
 class EntryEdit(EntryFields):
@@ -110,6 +111,7 @@ class ReportRead(BaseModel):
 class ReportPage(BaseModel):
     total: int
     items: list[ReportRead]
+    next_cursor: str | None = None  # where the next page starts; None on the last
 
 
 class ScreenshotRead(BaseModel):
@@ -218,15 +220,21 @@ def list_registry(
     active: bool | None = True,
     q: Annotated[str | None, Query(max_length=300)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[Count, Query(ge=0)] = 0,
+    cursor: Annotated[str | None, Query(max_length=400, description=paging.CURSOR_HELP)] = None,
+    offset: Annotated[Count, Query(ge=0, deprecated=True, description=paging.OFFSET_HELP)] = 0,
 ) -> EntryPage:
     rows, total = registry.list_entries(
         db,
         registry.EntryFilter(kind=kind, status=status, active=active, query=q),
         limit=limit,
         offset=offset,
+        after=cursor,
     )
-    return EntryPage(total=total, items=[EntryRead.model_validate(row) for row in rows])
+    return EntryPage(
+        total=total,
+        items=[EntryRead.model_validate(row) for row in rows],
+        next_cursor=registry.LIST_ORDER.cursor_after(rows, limit),
+    )
 
 
 @router.get("/registry/{entry_id}", response_model=EntryRead)
@@ -276,10 +284,15 @@ def list_reports(
     db: DbSession,
     status: Annotated[Literal["pending", "confirmed", "rejected"] | None, Query()] = "pending",
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[Count, Query(ge=0)] = 0,
+    cursor: Annotated[str | None, Query(max_length=400, description=paging.CURSOR_HELP)] = None,
+    offset: Annotated[Count, Query(ge=0, deprecated=True, description=paging.OFFSET_HELP)] = 0,
 ) -> ReportPage:
-    rows, total = service.list_reports(db, status=status, limit=limit, offset=offset)
-    return ReportPage(total=total, items=[ReportRead.model_validate(row) for row in rows])
+    rows, total = service.list_reports(db, status=status, limit=limit, offset=offset, after=cursor)
+    return ReportPage(
+        total=total,
+        items=[ReportRead.model_validate(row) for row in rows],
+        next_cursor=reports.LIST_ORDER.cursor_after(rows, limit),
+    )
 
 
 def _detail(db: DbSession, report_id: int) -> ReportDetail:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
-from kefu import audit
+from kefu import audit, paging
 from kefu.cases import conversation, escalation, service, timeline, tracking, work
 from kefu.cases import summary as contact_summary
 from kefu.cases.models import Case
@@ -110,8 +110,13 @@ def list_cases(
     breached: bool | None = None,
     text: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[Count, Query(ge=0)] = 0,
+    cursor: Annotated[str | None, Query(max_length=400, description=paging.CURSOR_HELP)] = None,
+    offset: Annotated[Count, Query(ge=0, deprecated=True, description=paging.OFFSET_HELP)] = 0,
+    *,
+    request: Request,
+    response: Response,
 ) -> list[CaseRead]:
+    """Newest first (with ``text``: best matches first, paged by ``offset``)."""
     owner_id, unassigned = None, False
     if owner == "none":
         unassigned = True
@@ -128,7 +133,9 @@ def list_cases(
         breached=breached,
         text=text,
     )
-    cases = service.list_cases(db, flt=flt, limit=limit, offset=offset)
+    cases = service.list_cases(db, flt=flt, limit=limit, offset=offset, after=cursor)
+    if not text:
+        paging.announce_next(request, response, service.LIST_ORDER.cursor_after(cases, limit))
     return [CaseRead.model_validate(case) for case in cases]
 
 

@@ -16,7 +16,7 @@ from sqlalchemy import case as sql_case
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from kefu import audit, deferred
+from kefu import audit, deferred, paging
 from kefu.cases import notify, policies, refs, timeline
 from kefu.cases.categories import LINK_KINDS, Channel, Tier, default_priority
 from kefu.cases.errors import CaseNotFound, UnknownValue
@@ -281,15 +281,21 @@ def _filtered(query: Select[Any], flt: CaseFilter, now: datetime) -> Select[Any]
     return query
 
 
+LIST_ORDER = paging.Keyset((Case.created_at, paging.DESC), (Case.id, paging.DESC))
+
+
 def list_cases(
     db: Session,
     *,
     flt: CaseFilter,
     limit: int = 50,
     offset: int = 0,
+    after: str | None = None,
     now: datetime | None = None,
 ) -> list[Case]:
-    """Newest first; with ``text``, best text matches first among the filtered cases."""
+    """Newest first, the page after the cursor ``after`` (``LIST_ORDER``; ``offset`` is
+    the deprecated way). With ``text``, best text matches first among the filtered cases:
+    that ranking is a score, not a column order, so it pages by offset."""
     now = now or utcnow()
     if flt.text:
         within = _filtered(select(Case.reference), flt, now)
@@ -301,7 +307,7 @@ def list_cases(
             for case in db.scalars(select(Case).where(Case.reference.in_([h.ref for h in hits])))
         }
         return [by_ref[hit.ref] for hit in hits if hit.ref in by_ref]
-    query = _filtered(select(Case), flt, now).order_by(Case.created_at.desc(), Case.id.desc())
+    query = LIST_ORDER.page(_filtered(select(Case), flt, now), after=after)
     return list(db.scalars(query.limit(limit).offset(offset)))
 
 

@@ -15,6 +15,7 @@ from typing import Any, Final
 from sqlalchemy import ColumnElement, and_, exists, false, func, not_, or_, select, true
 from sqlalchemy.orm import Session
 
+from kefu import paging
 from kefu.cases import service as cases_service
 from kefu.config import Settings
 from kefu.errors import InvalidInput
@@ -24,6 +25,9 @@ from kefu.quality.models import QualityContact, QualitySegment
 from kefu.quality.service import Query, bounds, staff_scope
 
 PAGE: Final = 50
+LIST_ORDER = paging.Keyset(
+    (QualityContact.started_at, paging.DESC), (QualityContact.id, paging.DESC)
+)
 MAX_EXPORT: Final = 10_000
 _SEGMENT_FIGURES: Final = frozenset({"answered", "waited_long", "abandoned"})
 
@@ -115,6 +119,13 @@ def figure_drill(figure: str) -> str:
     raise InvalidInput(f"unknown figure {figure!r}", field="figure")
 
 
+def cursor_after(rows: list[DrillRow], limit: int) -> str | None:
+    """Where the page after ``rows`` starts; None when they reached the end."""
+    if not rows or len(rows) < limit:
+        return None
+    return LIST_ORDER.encode_values([rows[-1].started_at, rows[-1].contact_id])
+
+
 def contacts(
     db: Session,
     query: Query,
@@ -123,8 +134,11 @@ def contacts(
     settings: Settings,
     limit: int = PAGE,
     offset: int = 0,
+    after: str | None = None,
 ) -> tuple[list[DrillRow], int]:
-    """One page of the contacts behind ``figure`` and how many there are in all."""
+    """One page of the contacts behind ``figure`` (newest first, ``LIST_ORDER``, after the
+    cursor ``after``; ``offset``: the numbered pages of the console) and how many there
+    are in all."""
     if not 1 <= limit <= MAX_EXPORT or offset < 0:
         raise InvalidInput("bad page", field="offset")
     drill = figure_drill(figure)
@@ -152,13 +166,7 @@ def contacts(
     where = and_(*terms)
     total = int(db.scalar(select(func.count()).select_from(c).where(where)) or 0)
     found = list(
-        db.scalars(
-            select(c)
-            .where(where)
-            .order_by(c.started_at.desc(), c.id.desc())
-            .limit(limit)
-            .offset(offset)
-        )
+        db.scalars(LIST_ORDER.page(select(c).where(where), after=after).limit(limit).offset(offset))
     )
     missing = [x.case_id for x in found if x.case_id is not None and not x.case_reference]
     references = cases_service.references(db, missing)

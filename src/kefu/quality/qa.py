@@ -17,7 +17,7 @@ from typing import Final
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from kefu import audit
+from kefu import audit, paging
 from kefu.db import utcnow
 from kefu.errors import Conflict, InvalidInput, NotFound
 from kefu.quality import survey_config
@@ -224,19 +224,23 @@ def add_contact(
     return review
 
 
+LIST_ORDER = paging.Keyset((QaReview.created_at, paging.DESC), (QaReview.id, paging.DESC))
+
+
 def list_reviews(
     db: Session,
     *,
     staff_id: int | None = None,
     status: str | None = None,
     limit: int = 100,
-    offset: int = 0,
+    after: str | None = None,
 ) -> list[QaReview]:
-    query = select(QaReview).order_by(QaReview.created_at.desc(), QaReview.id.desc())
+    """Newest first (``LIST_ORDER``), the page after the cursor ``after``."""
+    query = select(QaReview)
     if staff_id is not None:
         query = query.where(QaReview.staff_id == staff_id)
     if status is not None:
         if status not in ("sampled", "done"):
             raise InvalidInput("status is sampled or done", field="status")
         query = query.where(QaReview.status == status)
-    return list(db.scalars(query.limit(limit).offset(offset)))
+    return list(db.scalars(LIST_ORDER.page(query, after=after).limit(limit)))

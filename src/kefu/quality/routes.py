@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
+from kefu import paging
 from kefu.chat import service as chat_service
 from kefu.db import DbSession, utcnow
 from kefu.deps import ConversationKeyDep, LangDep, SettingsDep, StaffPrincipal, require
@@ -120,12 +121,27 @@ def drill_down(
     filters: FiltersDep,
     figure: Annotated[str, Query(max_length=30)],
     limit: Annotated[int, Query(ge=1, le=500)] = drill.PAGE,
-    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    cursor: Annotated[str | None, Query(max_length=400, description=paging.CURSOR_HELP)] = None,
+    offset: Annotated[
+        int, Query(ge=0, le=1_000_000, deprecated=True, description=paging.OFFSET_HELP)
+    ] = 0,
 ) -> dict[str, Any]:
+    """The contacts behind a figure, newest first; ``next_cursor`` starts the next page."""
     rows, total = drill.contacts(
-        db, filters.query, figure=figure, settings=settings, limit=limit, offset=offset
+        db,
+        filters.query,
+        figure=figure,
+        settings=settings,
+        limit=limit,
+        offset=offset,
+        after=cursor,
     )
-    return {"figure": figure, "total": total, "rows": [row.as_dict() for row in rows]}
+    return {
+        "figure": figure,
+        "total": total,
+        "rows": [row.as_dict() for row in rows],
+        "next_cursor": drill.cursor_after(rows, limit),
+    }
 
 
 @router.get("/staffing")

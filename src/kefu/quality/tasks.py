@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from kefu import audit
+from kefu import audit, paging
 from kefu.db import utcnow
 from kefu.errors import Conflict, InvalidInput, NotFound
 from kefu.quality.models import QualityContact, QualitySurvey, QualityTask
@@ -87,15 +87,19 @@ def get(db: Session, task_id: int) -> QualityTask:
     return task
 
 
+LIST_ORDER = paging.Keyset((QualityTask.due_at, paging.ASC), (QualityTask.id, paging.ASC))
+
+
 def list_tasks(
-    db: Session, *, status: str | None = "open", limit: int = 100, offset: int = 0
+    db: Session, *, status: str | None = "open", limit: int = 100, after: str | None = None
 ) -> list[QualityTask]:
-    query = select(QualityTask).order_by(QualityTask.due_at, QualityTask.id)
+    """The soonest due first (``LIST_ORDER``), the page after the cursor ``after``."""
+    query = select(QualityTask)
     if status is not None:
         if status not in ("open", "done"):
             raise InvalidInput("status is open or done", field="status")
         query = query.where(QualityTask.status == status)
-    return list(db.scalars(query.limit(limit).offset(offset)))
+    return list(db.scalars(LIST_ORDER.page(query, after=after).limit(limit)))
 
 
 def take(db: Session, task: QualityTask, *, staff_id: int, actor: audit.Actor) -> QualityTask:

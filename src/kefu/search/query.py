@@ -153,6 +153,11 @@ def search(
     average = max(stats.total_length / stats.documents, 1.0)
     idf = {token: _idf(stats.documents, count) for token, count in frequencies.items()}
     candidates = _candidates(kind, _drivers(plan, frequencies), refs_within)
+    # Pages by offset, unlike the lists of kefu.paging: the order is a BM25 score computed
+    # per query over the candidates, not a column an index keeps sorted, so a keyset cursor
+    # would save nothing (every page scores all candidates anyway), and the score depends
+    # on corpus statistics that move as documents come and go, so a cursor's score would
+    # not even mark the same place on the next request. People read the first pages only.
     statement = _ranking(kind, plan, candidates, idf, average).limit(limit).offset(offset)
     ranked = db.execute(statement).all()
     if not ranked:

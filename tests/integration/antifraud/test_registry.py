@@ -120,5 +120,29 @@ def test_agents_read_admins_edit(client: TestClient, seeded: Session) -> None:
     assert refused.status_code == 403
 
 
+def test_the_registry_pages_by_cursor(client: TestClient, seeded: Session) -> None:
+    """Page by page with next_cursor reads the same entries, in the same order, as one
+    long page; the deprecated offset still answers."""
+    agent = _auth(staff_token(client, seeded, "agent"))
+    whole = client.get("/api/v1/antifraud/registry", params={"limit": 500}, headers=agent).json()
+    assert whole["next_cursor"] is None and len(whole["items"]) == whole["total"] > 5
+    paged: list[int] = []
+    params: dict[str, object] = {"limit": 3}
+    while True:
+        page = client.get("/api/v1/antifraud/registry", params=params, headers=agent).json()
+        assert page["total"] == whole["total"]
+        paged += [item["id"] for item in page["items"]]
+        if page["next_cursor"] is None:
+            break
+        params["cursor"] = page["next_cursor"]
+    assert paged == [item["id"] for item in whole["items"]]
+    skipped = client.get(
+        "/api/v1/antifraud/registry", params={"limit": 3, "offset": 3}, headers=agent
+    ).json()
+    assert [item["id"] for item in skipped["items"]] == paged[3:6]
+    bad = client.get("/api/v1/antifraud/registry", params={"cursor": "W10"}, headers=agent)
+    assert bad.status_code == 400 and bad.json()["error"]["field"] == "cursor"
+
+
 def test_demo_seed_is_idempotent(seeded: Session) -> None:
     assert registry.seed_demo(seeded) == 0

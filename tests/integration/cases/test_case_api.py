@@ -86,6 +86,35 @@ def test_list_filters_and_text(client: TestClient, db: Session) -> None:
     assert bad.status_code == 400 and bad.json()["error"]["code"] == "case_unknown_value"
 
 
+def test_the_list_pages_by_cursor_newest_first(client: TestClient, db: Session) -> None:
+    """Keyset pages: each page starts after the last case of the one before (X-Next-Cursor,
+    and the same in a Link header); a case opened meanwhile does not shift later pages."""
+    agent = _auth(staff_token(client, db, "agent"))
+    customer = make_customer(db)
+    opened = [_open(client, agent, customer.id)["reference"] for _ in range(5)]
+    params: dict[str, object] = {"customer_id": customer.id, "limit": 2}
+    first = client.get("/api/v1/cases", params=params, headers=agent)
+    assert [c["reference"] for c in first.json()] == opened[:2:-1]
+    cursor = first.headers["X-Next-Cursor"]
+    assert f"cursor={cursor}" in first.headers["Link"] and 'rel="next"' in first.headers["Link"]
+    _open(client, agent, customer.id)  # newer than every page: not on the next ones
+    second = client.get("/api/v1/cases", params={**params, "cursor": cursor}, headers=agent)
+    assert [c["reference"] for c in second.json()] == opened[2:0:-1]
+    last = client.get(
+        "/api/v1/cases",
+        params={**params, "cursor": second.headers["X-Next-Cursor"]},
+        headers=agent,
+    )
+    assert [c["reference"] for c in last.json()] == opened[:1]
+    assert "X-Next-Cursor" not in last.headers  # a short page is the last
+    old_style = client.get("/api/v1/cases", params={**params, "offset": 3}, headers=agent)
+    assert [c["reference"] for c in old_style.json()] == opened[2:0:-1]  # deprecated, kept
+    bad = client.get(
+        "/api/v1/cases", params={**params, "cursor": "bm90LWEtY3Vyc29y"}, headers=agent
+    )
+    assert bad.status_code == 400 and bad.json()["error"]["field"] == "cursor"
+
+
 def test_bad_input_gets_clear_errors(client: TestClient, db: Session) -> None:
     agent = _auth(staff_token(client, db, "agent"))
     case = _open(client, agent, make_customer(db).id)

@@ -74,6 +74,18 @@ def test_drill_down_lists_the_contacts_behind_a_figure(client: TestClient, db: S
     assert slow["total"] == 2  # waited 40 s, and the abandoned one
     unknown = client.get(f"/api/v1/quality/drill?{DAY}&figure=happiness", headers=headers)
     assert unknown.status_code == 400
+    # page by page: newest first, each page after the last contact of the one before
+    everyone = client.get(f"/api/v1/quality/drill?{DAY}&figure=contacts", headers=headers).json()
+    assert everyone["total"] >= 3 and everyone["next_cursor"] is None
+    first = client.get(
+        f"/api/v1/quality/drill?{DAY}&figure=contacts&limit=2", headers=headers
+    ).json()
+    after = first["next_cursor"]
+    rest = client.get(
+        f"/api/v1/quality/drill?{DAY}&figure=contacts&limit=500&cursor={after}", headers=headers
+    ).json()
+    ids = [row["contact_id"] for row in first["rows"] + rest["rows"]]
+    assert ids == [row["contact_id"] for row in everyone["rows"]]
 
 
 def test_live_and_staffing_api(client: TestClient, db: Session) -> None:

@@ -66,6 +66,17 @@ def test_the_sample_leans_to_low_scores_escalations_and_long_calls(db: Session) 
     assert picked["low_csat"] >= 18, picked
     assert picked["escalated"] >= 10 and picked["long_handle"] >= 10, picked
     assert picked["random"] > 0
+    # the review list pages by cursor: the same reviews, in the same order, as one page
+    qa.draw_sample(db, start=T0, end=T0 + timedelta(days=1), size=5, actor=SUPERVISOR, seed=1)
+    whole = qa.list_reviews(db, limit=100)
+    paged: list[int] = []
+    cursor = None
+    while True:
+        page = qa.list_reviews(db, limit=2, after=cursor)
+        paged += [review.id for review in page]
+        if (cursor := qa.LIST_ORDER.cursor_after(page, 2)) is None:
+            break
+    assert len(whole) == 5 and paged == [review.id for review in whole]
 
 
 def test_scoring_a_review(db: Session) -> None:
@@ -180,4 +191,10 @@ def test_follow_ups_done_on_time(db: Session) -> None:
         tasks.open_for_review(db, contact_id=ids[0], summary="  ", actor=SUPERVISOR)
     count = tasks.on_time(db, start=T0, end=T0 + timedelta(days=3), now=T0 + timedelta(days=3))
     assert (count.due, count.on_time, count.share) == (2, 1, 0.5)
+    done = tasks.list_tasks(db, status="done", limit=1)
+    after = tasks.LIST_ORDER.cursor_after(done, 1)
+    assert [t.id for t in done + tasks.list_tasks(db, status="done", after=after)] == [
+        first.id,
+        second.id,
+    ]
     assert tasks.on_time(db, start=T0, end=T0 + timedelta(days=3), now=T0).due == 0
