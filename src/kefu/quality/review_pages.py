@@ -47,6 +47,20 @@ def _names(db: DbSession) -> dict[int, str]:
     return {s.id: s.display_name for s in identity_service.list_staff(db)}
 
 
+PAGE = 100  # rows on a page of reviews or follow-ups
+Cursor = Annotated[str | None, Query(max_length=400)]
+
+
+def _pager(request: Request, cursor: str | None, next_cursor: str | None) -> dict[str, str]:
+    """The links of a keyset page: back to the first page, and on to the next one."""
+    urls = {}
+    if cursor:
+        urls["first_url"] = str(request.url.remove_query_params("after"))
+    if next_cursor:
+        urls["next_url"] = str(request.url.include_query_params(after=next_cursor))
+    return urls
+
+
 def _contacts(db: DbSession, ids: list[int]) -> dict[int, QualityContact]:
     return {i: c for i in set(ids) if (c := db.get(QualityContact, i)) is not None}
 
@@ -61,8 +75,9 @@ def reviews(
     db: DbSession,
     status: Annotated[str | None, Query(pattern="^(sampled|done)$")] = None,
     error: str | None = None,
+    after: Cursor = None,
 ) -> Response:
-    found = qa.list_reviews(db, status=status, limit=200)
+    found = qa.list_reviews(db, status=status, limit=PAGE, after=after)
     return render(
         request,
         "quality/reviews.html",
@@ -76,6 +91,7 @@ def reviews(
             "rubric": qa.RUBRIC,
             "week_ago": (utcnow().date() - timedelta(days=7)).isoformat(),
             "today": utcnow().date().isoformat(),
+            **_pager(request, after, qa.LIST_ORDER.cursor_after(found, PAGE)),
         },
         status_code=400 if error else 200,
     )
@@ -259,8 +275,9 @@ def task_list(
     db: DbSession,
     status: Annotated[str, Query(pattern="^(open|done)$")] = "open",
     error: str | None = None,
+    after: Cursor = None,
 ) -> Response:
-    found = tasks.list_tasks(db, status=status, limit=200)
+    found = tasks.list_tasks(db, status=status, limit=PAGE, after=after)
     return render(
         request,
         "quality/tasks.html",
@@ -272,6 +289,7 @@ def task_list(
             "names": _names(db),
             "now": utcnow(),
             "error": error,
+            **_pager(request, after, tasks.LIST_ORDER.cursor_after(found, PAGE)),
         },
         status_code=400 if error else 200,
     )

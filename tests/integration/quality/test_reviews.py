@@ -3,6 +3,8 @@ agents seeing only their own reviews, and follow-ups done on time."""
 
 from __future__ import annotations
 
+import html
+import re
 from collections import Counter
 from datetime import timedelta
 
@@ -198,3 +200,38 @@ def test_follow_ups_done_on_time(db: Session) -> None:
         second.id,
     ]
     assert tasks.on_time(db, start=T0, end=T0 + timedelta(days=3), now=T0).due == 0
+
+
+def test_the_review_and_follow_up_pages_go_page_by_page(
+    db: Session, client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Both pages show PAGE rows and a 下一页 link to the rows after the last one shown,
+    then 第一页 back; a cursor that is not one is a 400 page, not a 500."""
+    from kefu.quality import review_pages
+
+    monkeypatch.setattr(review_pages, "PAGE", 2)
+    agent, boss = make_staff(db), make_staff(db, "supervisor")
+    for n in range(3):
+        _call(db, f"CA-p{n}", agent.id, minutes=2)
+        contact = db.query(QualityContact).filter_by(key=f"call:CA-p{n}").one()
+        qa.add_contact(db, contact_id=contact.id, actor=SUPERVISOR)
+        tasks.open_for_review(
+            db, contact_id=contact.id, summary=f"回访-{n}", actor=SUPERVISOR, now=T0
+        )
+    console_login(client, db, boss)
+    rows = {
+        "/console/quality/reviews": r'href="/console/quality/reviews/\d+"',
+        "/console/quality/tasks": r"<dd>回访-\d</dd>",
+    }
+    for path, row in rows.items():
+        first = client.get(path)
+        assert first.status_code == 200 and "下一页" in first.text and "第一页" not in first.text
+        next_url = re.search(r'href="([^"]+)" rel="next"', first.text)
+        assert next_url is not None
+        second = client.get(html.unescape(next_url[1]))
+        assert second.status_code == 200
+        assert "下一页" not in second.text and "第一页" in second.text
+        shown = len(re.findall(row, first.text)) + len(re.findall(row, second.text))
+        assert shown == 3, path  # every row once over the two pages
+        bad = client.get(path, params={"after": "bm90LWEtY3Vyc29y"})
+        assert bad.status_code == 400 and "Traceback" not in bad.text
