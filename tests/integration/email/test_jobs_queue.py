@@ -113,7 +113,7 @@ def test_a_job_queued_on_redis_runs_in_a_kefu_worker_process(
         )
         worker = start(["worker", "--workers", "1"], env, tmp_path / "worker.log")
         assert (
-            wait_for(lambda: status_of(isolated_database, mail_id), what="the worker")
+            wait_for(lambda: status_of(isolated_database, mail_id), seconds=60, what="the worker")
             == "unverified"
         )
     finally:
