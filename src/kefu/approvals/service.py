@@ -3,10 +3,11 @@
 The wallet's own refund review is the model: a refund above the threshold is created in
 ``requested`` and waits for a decision. An approval request is that wait made visible, and
 the same wait for the risky actions the wallet would otherwise do at once (unfreezing,
-reversing a large payment, opening a large dispute). Whatever surface files it (console,
-API), one queue holds it and one function decides it, so the four-eyes rule cannot be
-walked around: the requester never decides, and the decider needs both
-``approval.decide`` and the action's own wallet permission.
+reversing a large payment, opening a large dispute). The support commands
+(``kefu.support``) file requests whatever surface asks; one queue holds them and one
+function decides them, so the four-eyes rule cannot be walked around: the requester
+never decides, and the decider needs both ``approval.decide`` and the action's own
+wallet permission.
 
 Approving runs the action through the wallet port in the same transaction, under the key
 ``approval-<id>``: a failed action leaves the request pending, and a repeated approval
@@ -37,7 +38,7 @@ from kefu.identity.models import StaffUser
 from kefu.identity.permissions import has_permission
 from kefu.notifications import service as notifications
 from kefu.sensitive import mask
-from kefu.wallet.errors import IdempotencyConflict, IllegalTransition
+from kefu.wallet.errors import IdempotencyConflict
 from kefu.wallet.port import ActionContext, WalletGateway
 
 PENDING, APPROVED, REJECTED = "pending", "approved", "rejected"
@@ -120,9 +121,20 @@ def _summary(request: ApprovalRequest) -> dict[str, Any]:
     }
 
 
-def _by_key(db: Session, key: str) -> ApprovalRequest | None:
+def by_key(db: Session, key: str) -> ApprovalRequest | None:
+    """The request filed under an idempotency key, if any."""
     query = select(ApprovalRequest).where(ApprovalRequest.request_key == key)
     return db.scalar(query.execution_options(populate_existing=True))
+
+
+def latest_for(db: Session, *, action: str, target_id: str) -> ApprovalRequest | None:
+    """The newest request for an action on a target: the one waiting, if any."""
+    return db.scalar(
+        select(ApprovalRequest)
+        .where(ApprovalRequest.action == action, ApprovalRequest.target_id == target_id)
+        .order_by(ApprovalRequest.id.desc())
+        .limit(1)
+    )
 
 
 def pending_for(db: Session, *, action: str, target_id: str) -> ApprovalRequest | None:
@@ -192,7 +204,7 @@ def submit(
         raise InvalidInput(f"unknown action {action!r}", field="action")
     cleaned = clean_reason(reason)
     assert cleaned is not None
-    if (existing := _by_key(db, key)) is not None:
+    if (existing := by_key(db, key)) is not None:
         if (existing.action, existing.target_id) != (action, target_id):
             raise IdempotencyConflict("this key filed another request", idempotency_key=key)
         return existing
@@ -225,7 +237,7 @@ def submit(
             db.add(request)
             db.flush()
     except IntegrityError:  # the same key's concurrent twin got in first
-        twin = _by_key(db, key)
+        twin = by_key(db, key)
         if twin is None:
             raise
         return twin
@@ -262,50 +274,6 @@ def submit(
                 amount=request.amount or "",
             )
     return request
-
-
-def request_unfreeze(
-    db: Session,
-    wallet: WalletGateway,
-    *,
-    account_id: str,
-    key: str,
-    reason: str,
-    requester: StaffUser,
-    customer_id: int | None,
-    case_reference: str | None,
-) -> ApprovalRequest:
-    """The only way to ask for an unfreeze, from the console or the staff API: freezing
-    only protects, so lifting it never happens at once. It becomes a request that runs
-    when another person approves it (``decide``: never the requester, and only with
-    ``approval.decide`` and ``wallet.unfreeze``). The request is tied to the account's
-    holder; a ``customer_id`` that is not the holder is refused."""
-    if not has_permission(requester.role, "wallet.act"):
-        raise PermissionDenied("asking for an unfreeze needs wallet.act")
-    holder = identity_service.find_customer_by_account(db, account_id)
-    if customer_id is not None and (holder is None or holder.id != customer_id):
-        raise InvalidInput("this customer does not hold the account", field="customer_id")
-    if _by_key(db, key) is None:  # a retried request is answered with what it filed
-        account = wallet.get_account(account_id)
-        if account.status != "frozen":
-            raise IllegalTransition(
-                f"account is {account.status}",
-                subject="account",
-                current=account.status,
-                target="active",
-            )
-    return submit(
-        db,
-        key=key,
-        action="unfreeze",
-        wallet_account_id=account_id,
-        target_id=account_id,
-        amount=None,
-        reason=reason,
-        requester=requester,
-        customer_id=holder.id if holder is not None else None,
-        case_reference=case_reference,
-    )
 
 
 def get(db: Session, approval_id: int, *, for_update: bool = False) -> ApprovalRequest:
@@ -358,37 +326,6 @@ def decide(
     decision_reason = clean_reason(reason, required=not approve)
     with db.begin_nested():  # an action the wallet refuses leaves the request pending
         return _decide(db, approval_id, approve, decision_reason, decider, wallet, now)
-
-
-def decide_latest(
-    db: Session,
-    *,
-    action: str,
-    target_id: str,
-    approve: bool,
-    reason: str | None,
-    decider: StaffUser,
-    wallet: WalletGateway,
-) -> ApprovalRequest:
-    """``decide`` for the staff API, which names what the request is about (the account
-    to unfreeze) rather than the request: the newest request for it, which is the one
-    waiting if any, so the approver's retried call is answered instead of refused."""
-    latest = db.scalar(
-        select(ApprovalRequest)
-        .where(ApprovalRequest.action == action, ApprovalRequest.target_id == target_id)
-        .order_by(ApprovalRequest.id.desc())
-        .limit(1)
-    )
-    if latest is None:
-        raise ApprovalNotFound(f"no {action} request for {target_id}")
-    return decide(
-        db,
-        approval_id=latest.id,
-        approve=approve,
-        reason=reason,
-        decider=decider,
-        wallet=wallet,
-    )
 
 
 def _decide(

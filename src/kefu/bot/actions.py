@@ -62,6 +62,21 @@ def asked(d: Dialog, action: str, target: str) -> money.Asked:
     )
 
 
+def in_emergency(d: Dialog, account: str, customer_id: int) -> money.Asked:
+    """An emergency freeze asked before any verification, by someone who says the account
+    was stolen and named it by its phone number (rate-limited by the flow): the support
+    layer lets this requester freeze and nothing else. Noted on the conversation's case
+    only when that case is the account holder's: the chat reveals nobody."""
+    case = current_case(d)
+    return money.Asked(
+        requester=Requester.in_emergency(d.actor),
+        key=f"bot:{d.conversation.public_id}:emergency-freeze:{account}",
+        reason=d.t("bot.topic.account_stolen"),
+        customer_id=customer_id,
+        case_reference=case.reference if case and case.customer_id == customer_id else None,
+    )
+
+
 def money_desk(d: Dialog) -> money.Money:
     return money.Money(d.db, d.wallet, d.settings, now=d.now)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 
@@ -22,7 +22,7 @@ from kefu.cases.errors import CaseNotFound
 from kefu.errors import InvalidInput, KefuError
 from kefu.identity import service as identity_service
 from kefu.support import account as support_account
-from kefu.support import money
+from kefu.support import money, trace
 from kefu.wallet.schemas import TransactionFilter, TransactionView
 
 Step = Callable[[Dialog], Reply | None]
@@ -305,15 +305,14 @@ def _recharge_explain(d: Dialog, chosen: TransactionView) -> Reply:
 
 
 def _trace(d: Dialog, intent: str, found: str, transaction_id: str, traced_key: str) -> Reply:
-    """A money movement stuck longer than it should be: a case to trace it, with what was
-    found and the committed time told."""
+    """A money movement stuck longer than it should be: the conversation's case, on which
+    the support layer traces it (link, audit row, note), with what was found and the
+    committed time told."""
     case = actions.open_case(
-        d,
-        intent=intent,
-        subject=actions.case_subject(d, intent),
-        description=found,
-        links=(("transaction", transaction_id),),
+        d, intent=intent, subject=actions.case_subject(d, intent), description=found
     )
+    asked = replace(actions.asked(d, "trace", transaction_id), case_reference=case.reference)
+    trace.trace(actions.money_desk(d), asked, transaction_id=transaction_id, channel="chat")
     d.finish()
     return Reply(
         found + " " + d.t(traced_key) + " " + actions.committed(d, case),
@@ -572,12 +571,12 @@ def _unauthorised_freeze(d: Dialog) -> Reply | None:
             )
             actions.done(d, "freeze")
         text = d.t("bot.frozen") + " "
-    dispute = d.wallet.open_dispute(
-        transaction_id,
-        reason=d.t("bot.unauthorised.dispute_reason"),
-        ctx=actions.context(d, "dispute", transaction_id),
+    asked = replace(
+        actions.asked(d, "dispute", transaction_id), reason=d.t("bot.unauthorised.dispute_reason")
     )
-    d.slots["dispute_id"] = dispute.id
+    opened = money.open_dispute(actions.money_desk(d), asked, payment_id=transaction_id)
+    assert opened.view is not None  # a customer's own dispute opens at once
+    d.slots["dispute_id"] = opened.view.id
     actions.done(d, "open_dispute")
     d.finish()
     return Reply(
@@ -637,17 +636,16 @@ def _stolen_by_phone(d: Dialog, phone: str) -> Reply:
 
 
 def _freeze_now(d: Dialog, customer_id: int) -> None:
-    """Freezing only protects, so a light check is enough; unfreezing needs full review."""
-    from kefu.wallet.idempotency import ActionContext
-
+    """Freezing only protects, so a light check is enough (the support layer's emergency
+    requester, who may freeze and nothing else); unfreezing needs full review."""
     account = identity_service.get_customer(d.db, customer_id).wallet_account_id
     if d.wallet.get_account(account).status != "frozen":
-        ctx = ActionContext(
-            key=f"bot:{d.conversation.public_id}:emergency-freeze:{account}",
-            actor=d.actor,
-            customer_id=customer_id,
+        support_account.freeze(
+            actions.money_desk(d),
+            actions.in_emergency(d, account, customer_id),
+            account_id=account,
+            reason="stolen",
         )
-        d.wallet.freeze(account, reason="stolen", ctx=ctx)
         actions.done(d, "freeze")
     d.slots["frozen"] = "yes"
 

@@ -647,6 +647,14 @@ def record_call(
     )
 
 
+def noted(db: Session, case: Case, *, once: str) -> bool:
+    """Whether an action under the idempotency key ``once`` is already on the case."""
+    return any(
+        event.kind == "action" and timeline.event_data(event).get("key") == once
+        for event in timeline.events(db, case)
+    )
+
+
 def record_action(
     db: Session,
     case: Case,
@@ -656,8 +664,14 @@ def record_action(
     actor: audit.Actor,
     public_text: str | None = None,
     now: datetime | None = None,
+    once: str | None = None,
 ) -> None:
-    """An account action done for the case (unlock, refund...), by the domain that did it."""
+    """An account action done for the case (unlock, refund...), by the domain that did it.
+    With ``once`` (the action's idempotency key), a replayed action is noted once."""
+    if once is not None:
+        if noted(db, case, once=once):
+            return
+        detail = {**detail, "key": once}
     timeline.add_event(
         db,
         case,

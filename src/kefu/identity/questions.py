@@ -61,8 +61,9 @@ log = logging.getLogger("kefu.identity")
 METHOD = "security_questions"
 FULL = "full"
 LIGHT = "light"
-# what a light verification may be used for; every other action needs a full one
-LIGHT_ACTIONS = frozenset({"read", "freeze"})
+# what a light verification may be used for (looking, tracing a movement that has not
+# arrived, freezing); every other action needs a full one
+LIGHT_ACTIONS = frozenset({"read", "trace", "freeze"})
 # setting answers needs a code verification at most this old
 FRESH = timedelta(minutes=10)
 # the questions of a verification must be answered within this time of its start

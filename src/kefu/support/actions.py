@@ -1,11 +1,12 @@
 """Support actions on a customer's wallet account, as staff ask for them from the console:
-unlock, start a password reset, freeze, unfreeze, refund, open a dispute, trace a top-up.
+unlock, start a password reset, freeze, request an unfreeze, refund, open a dispute, trace
+a top-up.
 
-Each goes through the wallet port with the same checks as the staff API (permission, the
-form's idempotency key, an audit row tied to the case) and either happens at once or,
-when risky, becomes an approval request (``kefu.approvals.service``). The form's key is
-claimed first, in a ``support_action`` row, so a double click returns the first outcome
-and never acts, notes or opens a case twice.
+Each form calls the same command as its staff API twin (``kefu.support.account``,
+``money``, ``trace``), which checks the permission, runs the four-eyes rule, writes the
+audit row and notes the action on the case; a risky action becomes an approval request.
+The form's key is claimed first, in a ``support_action`` row, so a double click returns
+the first outcome and never acts, notes or opens a case twice.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from kefu import audit
 from kefu.approvals import service
 from kefu.approvals.models import ApprovalRequest, SupportAction
 from kefu.cases import service as cases_service
@@ -24,15 +24,14 @@ from kefu.channels.senders import Senders
 from kefu.config import Settings
 from kefu.db import utcnow
 from kefu.errors import InvalidInput, PermissionDenied
-from kefu.i18n import normalise_lang, translate
 from kefu.identity.models import Customer, StaffUser
 from kefu.identity.permissions import has_permission
-from kefu.support import account
+from kefu.support import account, trace
 from kefu.support import money as support_money
 from kefu.support.requester import Requester
 from kefu.wallet.errors import IdempotencyConflict, WalletNotFound
-from kefu.wallet.port import ActionContext, WalletGateway
-from kefu.wallet.schemas import RefundView, TransactionView
+from kefu.wallet.port import WalletGateway
+from kefu.wallet.schemas import TransactionView
 
 # action → the permission the person asking needs
 PERMISSION: dict[str, str] = {
@@ -155,14 +154,7 @@ def _run(
 ) -> Outcome:
     if earlier := _claim(db, request=request, customer=customer, staff=staff, reason=reason):
         return Outcome(earlier.action, earlier.approval_id, earlier.case_reference)
-    ctx = ActionContext(
-        key=request.key,
-        actor=service.actor_of(staff),
-        case_reference=request.case_reference,
-        customer_id=customer.id,
-        reason=reason,
-    )
-    work = _Work(db, wallet, customer, staff, request, ctx, settings, senders)
+    work = _Work(db, wallet, customer, staff, request, reason, settings, senders)
     result = _HANDLERS[request.action](work)
     case_reference = result.case_reference or request.case_reference
     row = db.scalar(select(SupportAction).where(SupportAction.key == request.key))
@@ -171,16 +163,6 @@ def _run(
     row.approval_id = result.approval.id if result.approval is not None else None
     row.case_reference = case_reference
     db.flush()
-    if result.approval is None:  # a filed request noted itself on the case
-        service.note_on_case(
-            db,
-            case_reference=case_reference,
-            customer_id=customer.id,
-            action=f"wallet.{request.action}",
-            detail={"transaction": request.transaction_id, "reason": reason},
-            actor=ctx.actor,
-            told=result.told,
-        )
     return Outcome(request.action, row.approval_id, case_reference)
 
 
@@ -191,7 +173,7 @@ class _Work:
     customer: Customer
     staff: StaffUser
     request: SupportRequest
-    ctx: ActionContext
+    reason: str
     settings: Settings
     senders: Senders | None
 
@@ -218,7 +200,7 @@ class _Work:
         return support_money.Asked(
             requester=Requester.of_staff(self.staff),
             key=self.request.key,
-            reason=self.ctx.reason or "",
+            reason=self.reason,
             customer_id=self.customer.id,
             case_reference=self.request.case_reference,
         )
@@ -226,43 +208,31 @@ class _Work:
 
 @dataclass(frozen=True)
 class _Result:
-    """``approval`` when the action waits; else what the customer is told on the case."""
+    """``approval`` when the action waits; ``case_reference`` names a case the action
+    itself opened or found (a trace). The command noted what was done on the case."""
 
     approval: ApprovalRequest | None = None
-    told: service.Told | None = None
-    case_reference: str | None = None  # a case the action itself opened or found
+    case_reference: str | None = None
 
 
 def _unlock(w: _Work) -> _Result:
     account.unlock(w.money, w.asked, account_id=w.account_id)
-    return _Result(told=service.Told("support.told.unlock"))
+    return _Result()
 
 
 def _password_reset(w: _Work) -> _Result:
     account.start_password_reset(w.money, w.asked, account_id=w.account_id)
-    return _Result(told=service.Told("support.told.password_reset"))
+    return _Result()
 
 
 def _freeze(w: _Work) -> _Result:
-    if w.request.freeze_reason not in FREEZE_REASONS:
-        raise InvalidInput("choose why the account is frozen", field="freeze_reason")
-    account.freeze(w.money, w.asked, account_id=w.account_id, reason=w.request.freeze_reason)
-    return _Result(told=service.Told("support.told.freeze"))
+    account.freeze(w.money, w.asked, account_id=w.account_id, reason=w.request.freeze_reason or "")
+    return _Result()
 
 
 def _unfreeze(w: _Work) -> _Result:
     """Always four eyes: the person who asks is never the one who unfreezes."""
-    approval = service.request_unfreeze(
-        w.db,
-        w.wallet,
-        account_id=w.account_id,
-        key=w.request.key,
-        reason=w.ctx.reason or "",
-        requester=w.staff,
-        customer_id=w.customer.id,
-        case_reference=w.request.case_reference,
-    )
-    return _Result(approval=approval)
+    return _Result(approval=account.request_unfreeze(w.money, w.asked, account_id=w.account_id))
 
 
 def _refund(w: _Work) -> _Result:
@@ -274,89 +244,25 @@ def _refund(w: _Work) -> _Result:
         raise InvalidInput("only payments are refunded", field="transaction_id")
     if payment.status == "deducted_failed":
         reversed_ = support_money.reverse_payment(w.money, w.asked, payment_id=payment.id)
-        if reversed_.approval is not None:
-            return _Result(approval=reversed_.approval)
-        return _Result(told=service.Told("support.told.reverse_payment", amount=_yuan(payment)))
+        return _Result(approval=reversed_.approval)
     refunded = support_money.refund(
         w.money, w.asked, payment_id=payment.id, amount=w.request.amount
     )
-    if refunded.approval is not None:
-        return _Result(approval=refunded.approval)
-    return _Result(told=service.Told("support.told.refund", amount=_yuan(refunded.view)))
+    return _Result(approval=refunded.approval)
 
 
 def _dispute(w: _Work) -> _Result:
     payment = w.transaction()
     opened = support_money.open_dispute(w.money, w.asked, payment_id=payment.id)
-    if opened.approval is not None:
-        return _Result(approval=opened.approval)
-    return _Result(told=service.Told("support.told.dispute", amount=_yuan(payment)))
+    return _Result(approval=opened.approval)
 
 
 def _trace_topup(w: _Work) -> _Result:
-    """Link the top-up to the case in hand, or to the customer's open trace of it, or open
-    a traced case (充值追查) whose committed time the customer is told."""
     top_up = w.transaction()
     if top_up.kind != "topup":
         raise InvalidInput("only top-ups are traced", field="transaction_id")
-    actor = w.ctx.actor
-    now = utcnow()
-    reference = w.request.case_reference
-    if reference is None:
-        reference = next(
-            (
-                case.reference
-                for case in cases_service.cases_linked_to(w.db, kind="topup", external_id=top_up.id)
-                if case.customer_id == w.customer.id and case.status not in ("resolved", "closed")
-            ),
-            None,
-        )
-    if reference is None:
-        lang = normalise_lang(w.customer.language) or w.settings.default_language
-        case = cases_service.open_case(
-            w.db,
-            new=cases_service.NewCase(
-                customer_id=w.customer.id,
-                category="recharge_not_credited",
-                channel="console",
-                subject=translate(
-                    "support.trace.subject",
-                    lang,
-                    amount=f"{top_up.amount:.2f}",
-                    time=top_up.created_at.astimezone(w.settings.tz).strftime("%Y-%m-%d %H:%M"),
-                ),
-                links=(("topup", top_up.id),),
-            ),
-            actor=actor,
-            settings=w.settings,
-            senders=w.senders,
-            now=now,
-        )
-    else:
-        case = cases_service.get_customer_case(w.db, customer_id=w.customer.id, reference=reference)
-        cases_service.link(w.db, case, kind="topup", external_id=top_up.id, actor=actor, now=now)
-    audit.record(
-        w.db,
-        actor=actor,
-        action="wallet.topup.trace",
-        customer_id=w.customer.id,
-        case_reference=case.reference,
-        after={
-            "transaction": top_up.id,
-            "status": top_up.status,
-            "status_reason": top_up.status_reason,
-            "amount": f"{top_up.amount:.2f}",
-            "staff_reason": w.ctx.reason,
-        },
-    )
-    return _Result(
-        told=service.Told("support.told.trace_topup", amount=_yuan(top_up)),
-        case_reference=case.reference,
-    )
-
-
-def _yuan(view: TransactionView | RefundView) -> str:
-    return f"{view.amount:.2f}"
+    reference = trace.trace(w.money, w.asked, transaction_id=top_up.id, senders=w.senders)
+    return _Result(case_reference=reference)
 
 
 _HANDLERS = {

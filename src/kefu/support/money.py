@@ -12,25 +12,30 @@ anything, so every money command takes its locks in the same order.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
-from typing import Generic, TypeVar
+from typing import Concatenate, Generic, ParamSpec, TypeVar
 
 from sqlalchemy.orm import Session
 
 from kefu.approvals import service as approvals
 from kefu.approvals.models import ApprovalRequest
+from kefu.approvals.service import Told
 from kefu.config import Settings
 from kefu.db import utcnow
 from kefu.errors import InvalidInput, PermissionDenied
-from kefu.support import foureyes
+from kefu.support import foureyes, notes
 from kefu.support.requester import Requester
 from kefu.wallet.errors import IllegalTransition
 from kefu.wallet.port import ActionContext, WalletGateway
 from kefu.wallet.schemas import DisputeView, RefundView, TransactionView
 
 View = TypeVar("View")
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 class NeedsSupervisor(PermissionDenied):
@@ -88,6 +93,21 @@ class Money:
 
     def above_limit(self, amount: Decimal) -> bool:
         return approvals.needs_approval(amount, self.settings.approval_amount_above)
+
+
+def command(
+    run: Callable[Concatenate[Money, Asked, P], R],
+) -> Callable[Concatenate[Money, Asked, P], R]:
+    """A support command runs whole or not at all: what it did before a refusal (the
+    wallet's action before its case note is refused, say) is undone in a savepoint, so
+    every surface that catches the refusal and goes on leaves nothing behind."""
+
+    @functools.wraps(run)
+    def whole(m: Money, asked: Asked, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        with m.db.begin_nested():
+            return run(m, asked, *args, **kwargs)
+
+    return whole
 
 
 def _alone(m: Money, asked: Asked, move: foureyes.Move, *, core_review: bool = False) -> bool:
@@ -153,6 +173,7 @@ def _payment(m: Money, payment_id: str) -> TransactionView:
     return payment
 
 
+@command
 def refund(m: Money, asked: Asked, *, payment_id: str, amount: str | None) -> Done[RefundView]:
     """Refund a succeeded payment, whole or in part: approved at once, or left in the
     core's ``requested`` state (the money is reserved) while a supervisor decides."""
@@ -171,9 +192,19 @@ def refund(m: Money, asked: Asked, *, payment_id: str, amount: str | None) -> Do
         return Done(view, _file(m, asked, action="refund", move=move))
     decided = m.wallet.decide_refund(view.id, approve=True, reason=None, ctx=asked.ctx(":decide"))
     _count(m, asked, move)
+    told = Told("support.told.refund", amount=f"{decided.amount:.2f}")
+    notes.note(
+        m,
+        asked,
+        action="wallet.refund",
+        account_id=move.account_id,
+        told=told,
+        transaction=payment.id,
+    )
     return Done(decided)
 
 
+@command
 def reverse_payment(m: Money, asked: Asked, *, payment_id: str) -> Done[TransactionView]:
     """Return a payment deducted although the order failed, whole."""
     asked.requester.require(m.db, "wallet.act", "reverse")
@@ -190,16 +221,26 @@ def reverse_payment(m: Money, asked: Asked, *, payment_id: str) -> Done[Transact
         return Done(payment, _file(m, asked, action="reverse_payment", move=move))
     view = m.wallet.reverse_payment(payment.id, ctx=asked.ctx())
     _count(m, asked, move)
+    told = Told("support.told.reverse_payment", amount=f"{payment.amount:.2f}")
+    notes.note(
+        m,
+        asked,
+        action="wallet.reverse_payment",
+        account_id=move.account_id,
+        told=told,
+        transaction=payment.id,
+    )
     return Done(view)
 
 
+@command
 def open_dispute(m: Money, asked: Asked, *, payment_id: str) -> Done[DisputeView | None]:
     """Open a dispute on a succeeded payment. Staff wait for a supervisor above the limit
     or after a rejection on the payment; a customer disputes their own payment at once.
     No money moves until the dispute is decided (``decide_dispute``)."""
     asked.requester.require(m.db, "wallet.act", "dispute")
-    payment = _payment(m, payment_id)
-    if payment.status != "succeeded":
+    payment = m.wallet.get_transaction(payment_id)
+    if payment.kind != "payment" or payment.status != "succeeded":
         raise IllegalTransition(
             "only a succeeded payment is disputed",
             subject=payment.kind,
@@ -214,9 +255,20 @@ def open_dispute(m: Money, asked: Asked, *, payment_id: str) -> Done[DisputeView
         )
         if m.above_limit(payment.amount) or rejected:
             return Done(None, _file(m, asked, action="dispute", move=move))
-    return Done(m.wallet.open_dispute(payment.id, reason=asked.reason, ctx=asked.ctx()))
+    opened = m.wallet.open_dispute(payment.id, reason=asked.reason, ctx=asked.ctx())
+    told = Told("support.told.dispute", amount=f"{payment.amount:.2f}")
+    notes.note(
+        m,
+        asked,
+        action="wallet.dispute",
+        account_id=move.account_id,
+        told=told,
+        transaction=payment.id,
+    )
+    return Done(opened)
 
 
+@command
 def decide_dispute(m: Money, asked: Asked, *, dispute_id: str, outcome: str) -> Done[DisputeView]:
     """Move a dispute on. Upheld, the core opens a refund of what is left of the payment
     in ``requested``; it is approved at once when a supervisor decided the dispute or
@@ -226,6 +278,9 @@ def decide_dispute(m: Money, asked: Asked, *, dispute_id: str, outcome: str) -> 
     foureyes.lock_account(m.db, before.account_id)
     view = m.wallet.decide_dispute(
         dispute_id, outcome=outcome, reason=asked.reason or None, ctx=asked.ctx()
+    )
+    notes.note(
+        m, asked, action="wallet.dispute_decide", account_id=view.account_id, outcome=outcome
     )
     if view.refund_id is None:
         return Done(view)
@@ -248,6 +303,7 @@ def decide_dispute(m: Money, asked: Asked, *, dispute_id: str, outcome: str) -> 
     return Done(view)
 
 
+@command
 def decide_refund(
     m: Money, asked: Asked, *, refund_id: str, approve: bool, reason: str | None
 ) -> Done[RefundView]:
@@ -271,13 +327,25 @@ def decide_refund(
     view = m.wallet.get_refund(refund_id)
     foureyes.lock_account(m.db, view.account_id)
     if not approve or asked.requester.supervisor:
-        return Done(
-            m.wallet.decide_refund(refund_id, approve=approve, reason=reason, ctx=asked.ctx())
-        )
+        by_word = m.wallet.decide_refund(refund_id, approve=approve, reason=reason, ctx=asked.ctx())
+        _note_decided(m, asked, by_word, approve)
+        return Done(by_word)
     move = foureyes.Move("refund", view.account_id, view.transaction_id, view.id, view.amount)
     if view.status == "requested" and not _alone(m, asked, move, core_review=view.needs_supervisor):
         why = replace(asked, reason=reason or view.reason or asked.reason)
         return Done(view, _file(m, why, action="refund", move=move))
     decided_view = m.wallet.decide_refund(refund_id, approve=True, reason=None, ctx=asked.ctx())
     _count(m, asked, move)
+    _note_decided(m, asked, decided_view, approve)
     return Done(decided_view)
+
+
+def _note_decided(m: Money, asked: Asked, view: RefundView, approve: bool) -> None:
+    notes.note(
+        m,
+        asked,
+        action="wallet.refund_decide",
+        account_id=view.account_id,
+        refund=view.id,
+        approved=approve,
+    )

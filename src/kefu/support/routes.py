@@ -24,11 +24,8 @@ from kefu.approvals import service as approvals_service
 from kefu.approvals.schemas import ApprovalView
 from kefu.db import DbSession
 from kefu.deps import SettingsDep, StaffPrincipal, require
-from kefu.errors import InvalidInput
-from kefu.identity import service as identity_service
 from kefu.numbers import RowId
-from kefu.support import account, money
-from kefu.support import actions as support_actions
+from kefu.support import account, money, trace
 from kefu.support.requester import Requester
 from kefu.wallet.deps import WalletDep
 from kefu.wallet.schemas import (
@@ -114,17 +111,7 @@ def freeze(account_id: str, body: FreezeIn, m: MoneyDep, asked: Acting) -> Accou
 @router.post("/accounts/{account_id}/unfreeze", response_model=ApprovalView, status_code=202)
 def request_unfreeze(account_id: str, body: UnfreezeIn, m: MoneyDep, asked: Acting) -> ApprovalView:
     """Files the request; the account stays frozen until another person approves it."""
-    assert asked.requester.staff is not None
-    request = approvals_service.request_unfreeze(
-        m.db,
-        m.wallet,
-        account_id=account_id,
-        key=asked.key,
-        reason=body.reason,
-        requester=asked.requester.staff,
-        customer_id=asked.customer_id,
-        case_reference=asked.case_reference,
-    )
+    request = account.request_unfreeze(m, replace(asked, reason=body.reason), account_id=account_id)
     m.db.commit()
     return ApprovalView.model_validate(request)
 
@@ -136,14 +123,10 @@ def decide_unfreeze(
     m: MoneyDep,
     staff: Annotated[StaffPrincipal, Depends(require("wallet.unfreeze"))],
 ) -> AccountView:
-    approvals_service.decide_latest(
-        m.db,
-        action="unfreeze",
-        target_id=account_id,
-        approve=body.approve,
-        reason=body.reason,
-        decider=staff.user,
-        wallet=m.wallet,
+    """No key: a request is decided once, and a repeated decision is answered."""
+    decider = money.Asked(requester=Requester.of_staff(staff.user), key="", reason="")
+    account.decide_unfreeze(
+        m, decider, account_id=account_id, approve=body.approve, reason=body.reason
     )
     m.db.commit()
     return m.wallet.get_account(account_id)
@@ -255,34 +238,19 @@ def decide_dispute(
 
 
 @router.post("/transactions/{transaction_id}/trace", response_model=TraceView, status_code=201)
-def trace_top_up(
+def trace_movement(
     transaction_id: str,
     body: TraceIn,
     m: MoneyDep,
     asked: Annotated[money.Asked, Depends(asking("case.write"))],
     request: Request,
 ) -> TraceView:
-    """The console's "trace this top-up": links it to ``?case=`` or to the holder's open
-    trace of it, or opens a traced case (充值追查) whose committed time the customer is told."""
-    top_up = m.wallet.get_transaction(transaction_id)
-    holder = identity_service.find_customer_by_account(m.db, top_up.account_id)
-    if holder is None or asked.requester.staff is None:
-        raise InvalidInput("no customer holds this account", field="transaction_id")
-    outcome = support_actions.perform(
-        m.db,
-        m.wallet,
-        customer=holder,
-        staff=asked.requester.staff,
-        request=support_actions.SupportRequest(
-            action="trace_topup",
-            key=asked.key,
-            reason=body.reason,
-            case_reference=asked.case_reference,
-            transaction_id=transaction_id,
-        ),
-        settings=m.settings,
-        senders=request.app.state.senders,
+    """The console's "trace this top-up", for a transfer or withdrawal too: links it to
+    ``?case=`` or to the holder's open trace of it, or opens a traced case (充值追查,
+    转账追查) whose committed time the customer is told."""
+    asked = replace(asked, reason=_cleaned(body.reason))
+    reference = trace.trace(
+        m, asked, transaction_id=transaction_id, senders=request.app.state.senders
     )
     m.db.commit()
-    assert outcome.case_reference is not None
-    return TraceView(case_reference=outcome.case_reference)
+    return TraceView(case_reference=reference)

@@ -10,6 +10,8 @@ words in the caller's language.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from kefu.antifraud import service as antifraud_service
 from kefu.cases import refs, tracking
 from kefu.cases import service as cases_service
@@ -19,7 +21,7 @@ from kefu.errors import InvalidInput, KefuError, PermissionDenied
 from kefu.i18n import catalogue
 from kefu.identity import service as identity_service
 from kefu.support import account as support_account
-from kefu.support import money
+from kefu.support import money, trace
 from kefu.support.requester import Requester
 from kefu.voice import calls, casework, identify, speech
 from kefu.voice.engine import Ctx, InvalidKey, action, done, goto, step, to_person
@@ -39,6 +41,10 @@ def _wallet(ctx: Ctx) -> WalletGateway:
 def _account(ctx: Ctx) -> AccountView:
     customer = identity_service.get_customer(ctx.db, ctx.call.customer_id or 0)
     return _wallet(ctx).get_account(customer.wallet_account_id)
+
+
+def _desk(ctx: Ctx) -> money.Money:
+    return money.Money(ctx.db, _wallet(ctx), ctx.settings, now=ctx.now)
 
 
 def _asked(ctx: Ctx, name: str) -> money.Asked:
@@ -133,11 +139,10 @@ def _trace(ctx: Ctx, keys: str) -> Turn:
     if keys != "1":
         raise InvalidKey()
     reference = casework.open_case(
-        ctx,
-        category="recharge_not_credited",
-        subject_key="voice.case.subject.topup",
-        links=(("topup", str(ctx.call.state["topup"])),),
+        ctx, category="recharge_not_credited", subject_key="voice.case.subject.topup"
     )
+    asked = replace(_asked(ctx, "trace"), case_reference=reference)
+    trace.trace(_desk(ctx), asked, transaction_id=str(ctx.call.state["topup"]), channel="voice")
     ctx.result("topup_traced", reference=reference)
     return done(ctx, *casework.tell(ctx, reference))
 
@@ -175,7 +180,7 @@ def _freeze(ctx: Ctx, keys: str) -> Turn:
     try:
         account = _account(ctx)
         support_account.freeze(
-            money.Money(ctx.db, _wallet(ctx), ctx.settings, now=ctx.now),
+            _desk(ctx),
             _asked(ctx, "freeze"),
             account_id=account.account_id,
             reason="stolen",

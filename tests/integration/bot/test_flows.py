@@ -13,6 +13,8 @@ from sqlalchemy.orm import Session
 from tests.factories import make_staff
 
 from kefu.audit import Actor, AuditEvent
+from kefu.cases import service as cases_service
+from kefu.cases import timeline
 from kefu.cases.models import Case
 from kefu.chat import service as chat_service
 from kefu.chat.models import ChatMessage
@@ -103,6 +105,11 @@ def test_stolen_account_frozen_at_once_and_handed_over_first(
     assert turn.intent == "account_stolen"
     turn = chat.say(phone_of(12))
     assert account_status(chat.db, settings, 12) == "frozen"
+    # the layer's emergency requester froze it, audited as the assistant
+    frozen = chat.db.scalars(select(AuditEvent).where(AuditEvent.action == "wallet.freeze")).all()
+    assert [(e.actor_role, e.customer_id) for e in frozen] == [
+        ("assistant", customer(chat.db, 12).id)
+    ]
     assert turn.handoff is True
     assert chat.conversation is not None and chat.conversation.urgent
     assert chat.conversation.status == "queued"
@@ -133,6 +140,15 @@ def test_transfer_delayed_becomes_a_case(chat: Chat) -> None:
     turn = chat.verify(5)
     assert "¥1,200.00" in turn.reply
     assert turn.case_reference is not None
+    # traced through the support layer: linked, audited and noted once on the chat's case
+    case = case_of(chat)
+    assert [link.kind for link in cases_service.links(chat.db, case)] == ["transaction"]
+    traced = chat.db.scalars(
+        select(AuditEvent).where(AuditEvent.action == "wallet.transfer.trace")
+    ).all()
+    assert [(e.case_reference, e.actor_role) for e in traced] == [(case.reference, "assistant")]
+    noted = [timeline.event_data(e)["action"] for e in timeline.events(chat.db, case)]
+    assert noted.count("wallet.trace_transfer") == 1
 
 
 def test_returned_withdrawal_explained(chat: Chat) -> None:
@@ -169,6 +185,9 @@ def test_unauthorised_payment_freeze_and_dispute(chat: Chat, settings: Settings)
         customer(chat.db, 8).wallet_account_id
     )
     assert len(disputes) == 1
+    # frozen and disputed through the support layer: both noted on the chat's case
+    noted = [timeline.event_data(e)["action"] for e in timeline.events(chat.db, case_of(chat))]
+    assert [a for a in noted if a.startswith("wallet.")] == ["wallet.freeze", "wallet.dispute"]
 
 
 def test_suspicious_login_not_me_freezes(chat: Chat, settings: Settings) -> None:

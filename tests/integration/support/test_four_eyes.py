@@ -20,6 +20,7 @@ from kefu.approvals.errors import RejectedBefore
 from kefu.approvals.models import ApprovalRequest
 from kefu.config import Settings
 from kefu.identity.models import StaffUser
+from kefu.support import account as support_account
 from kefu.support import money
 from kefu.support.requester import Requester
 from kefu.wallet import accounts, flows, ledger, refunds
@@ -265,16 +266,7 @@ def test_the_same_person_is_refused_a_rejected_unfreeze_with_the_same_reason(
     boss = make_staff(db, "supervisor")
 
     def ask(reason: str) -> ApprovalRequest:
-        return approvals.request_unfreeze(
-            db,
-            m.wallet,
-            account_id=account.id,
-            key=uuid.uuid4().hex,
-            reason=reason,
-            requester=agent,
-            customer_id=None,
-            case_reference=None,
-        )
+        return support_account.request_unfreeze(m, _asked(agent, reason), account_id=account.id)
 
     first = ask("客户说手机找回来了")
     approvals.decide(

@@ -20,7 +20,7 @@ from tests.integration.voice.conftest import (
 )
 
 from kefu.audit import AuditEvent
-from kefu.cases import refs
+from kefu.cases import refs, timeline
 from kefu.cases import service as cases_service
 from kefu.chat.routing_models import WorkItem
 from kefu.identity import service as identity_service
@@ -181,6 +181,13 @@ def test_the_last_top_up_its_reason_and_a_trace(ring: Ring, demo_db: Session) ->
     case = cases_service.get_case(demo_db, row.reference_told)
     assert case.category == "recharge_not_credited"
     assert [link.kind for link in cases_service.links(demo_db, case)] == ["topup"]
+    # traced through the support layer: its audit row and the note the caller can read
+    traced = demo_db.scalars(
+        select(AuditEvent).where(AuditEvent.action == "wallet.topup.trace")
+    ).all()
+    assert [(e.case_reference, e.actor_role) for e in traced] == [(case.reference, "assistant")]
+    notes = [e for e in timeline.events(demo_db, case, public_only=True) if e.kind == "action"]
+    assert [e.body for e in notes] == ["我们已开始追查您 500.00 元的充值，会尽快告诉您结果。"]
 
 
 def test_case_progress_by_its_keypad_reference(ring: Ring, demo_db: Session) -> None:

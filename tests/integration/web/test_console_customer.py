@@ -18,6 +18,7 @@ from tests.integration.wallet.wallet_helpers import ctx, funded_account
 from tests.integration.web.web_helpers import csrf, form_fields, sign_in
 
 from kefu.approvals.models import ApprovalRequest
+from kefu.cases import timeline
 from kefu.identity import service as identity_service
 from kefu.identity.models import Customer, StaffUser
 from kefu.wallet import flows, ledger
@@ -213,3 +214,28 @@ def test_a_large_api_refund_joins_the_queue_under_four_eyes(
     assert decided.status_code == 200
     assert decided.json()["status"] == "approved"
     assert db.scalars(select(ApprovalRequest)).one().status == "approved"
+
+
+def test_a_console_action_with_a_case_is_noted_on_it_once(
+    client: TestClient, db: Session, holder: tuple[Customer, WalletAccount], settings
+) -> None:
+    """The note is the support layer's, as for the staff API's twin: one per form."""
+    customer, account = holder
+    case = make_case(db, settings, customer_id=customer.id)
+    payment = _pay(db, account, "60.00", "succeeded")
+    sign_in(client, _staff(db, "agent").username)
+    page = client.get(f"/console/customers/{customer.id}")
+    refund = form_fields(page.text, "refund", str(payment.id))
+    freeze = form_fields(page.text, "freeze")
+    for _ in range(2):  # a resent form is noted once
+        done = _act(client, customer, refund, case_reference=case.reference)
+        assert done.status_code == 303
+    frozen = _act(
+        client, customer, freeze, case_reference=case.reference, freeze_reason="customer_request"
+    )
+    assert frozen.status_code == 303
+    db.expire_all()
+    notes = [e for e in timeline.events(db, case) if e.kind == "action"]
+    assert [timeline.event_data(e)["action"] for e in notes] == ["wallet.refund", "wallet.freeze"]
+    told = [e.body for e in notes if e.visibility == timeline.PUBLIC]
+    assert told[0] == "您的退款 60.00 元已批准，将退回您的钱包。"

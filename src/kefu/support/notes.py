@@ -1,0 +1,52 @@
+"""The case note every support command leaves when it is done for a case, whatever the
+surface asked (console, staff API, assistant, phone): one place, so no surface forgets
+it and none writes it twice. A waiting action is noted by the approval queue instead
+(``approval.requested``)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from kefu.approvals.service import Told
+from kefu.cases import service as cases_service
+from kefu.i18n import normalise_lang
+from kefu.identity import service as identity_service
+
+if TYPE_CHECKING:
+    from kefu.support.money import Asked, Money
+
+
+def note(
+    m: Money,
+    asked: Asked,
+    *,
+    action: str,
+    account_id: str,
+    told: Told | None = None,
+    **detail: Any,
+) -> None:
+    """A timeline entry on ``asked``'s case, if it names one: for staff only, or with
+    ``told`` also a line the customer reads in the case's language. The case must be the
+    account holder's; a replay under the same key is noted once."""
+    if asked.case_reference is None:
+        return
+    customer_id = asked.customer_id
+    if customer_id is None:  # the staff API may name the case without the customer
+        holder = identity_service.find_customer_by_account(m.db, account_id)
+        customer_id = holder.id if holder is not None else None
+    if customer_id is None:
+        return
+    case = cases_service.get_customer_case(
+        m.db, customer_id=customer_id, reference=asked.case_reference
+    )
+    public_text = told.text(normalise_lang(case.language) or "zh-CN") if told else None
+    cases_service.record_action(
+        m.db,
+        case,
+        action=action,
+        detail={**detail, "reason": asked.reason},
+        actor=asked.requester.actor,
+        public_text=public_text,
+        now=m.now,
+        once=asked.key,
+    )
