@@ -59,6 +59,20 @@ def asked(d: Dialog, action: str, target: str) -> money.Asked:
         reason=d.t(f"bot.topic.{d.flow or 'payment_failed'}"),
         customer_id=ctx.customer_id,
         case_reference=ctx.case_reference,
+        contact=contact(d),
+    )
+
+
+def contact(d: Dialog) -> money.Contact:
+    """This conversation, for the service-quality facts the support layer records."""
+    from kefu.quality import events
+
+    conversation = d.conversation
+    return money.Contact(
+        channel=conversation.channel if conversation.channel in events.CHANNELS else "web",
+        conversation_id=conversation.id,
+        case_id=conversation.case_id,
+        category=category_for_intent(d.flow or conversation.intent or "out_of_scope").value,
     )
 
 
@@ -74,6 +88,7 @@ def in_emergency(d: Dialog, account: str, customer_id: int) -> money.Asked:
         reason=d.t("bot.topic.account_stolen"),
         customer_id=customer_id,
         case_reference=case.reference if case and case.customer_id == customer_id else None,
+        contact=contact(d),
     )
 
 
@@ -97,10 +112,6 @@ def record(d: Dialog, kind: str, **data: str) -> None:
         category=category_for_intent(d.flow or conversation.intent or "out_of_scope").value,
         data=dict(data) or None,
     )
-
-
-def done(d: Dialog, action: str) -> None:
-    record(d, "action_done", action=action)
 
 
 def current_case(d: Dialog) -> Case | None:

@@ -368,7 +368,6 @@ def _payment_reverse(d: Dialog) -> Reply | None:
         # what the customer's account had returned today leaves this one to a supervisor
         return _offer_case_or_person(d, d.t("bot.payment.review"))
     tx = done.view
-    actions.done(d, "reverse_payment")
     d.finish()
     return Reply(d.t("bot.payment.reversed", amount=d.money(tx.amount)))
 
@@ -569,7 +568,6 @@ def _unauthorised_freeze(d: Dialog) -> Reply | None:
                 account_id=account,
                 reason="stolen",
             )
-            actions.done(d, "freeze")
         text = d.t("bot.frozen") + " "
     asked = replace(
         actions.asked(d, "dispute", transaction_id), reason=d.t("bot.unauthorised.dispute_reason")
@@ -577,7 +575,6 @@ def _unauthorised_freeze(d: Dialog) -> Reply | None:
     opened = money.open_dispute(actions.money_desk(d), asked, payment_id=transaction_id)
     assert opened.view is not None  # a customer's own dispute opens at once
     d.slots["dispute_id"] = opened.view.id
-    actions.done(d, "open_dispute")
     d.finish()
     return Reply(
         text
@@ -646,7 +643,6 @@ def _freeze_now(d: Dialog, customer_id: int) -> None:
             account_id=account,
             reason="stolen",
         )
-        actions.done(d, "freeze")
     d.slots["frozen"] = "yes"
 
 
@@ -690,7 +686,6 @@ def _unlock(d: Dialog) -> Reply | None:
     support_account.unlock(
         actions.money_desk(d), actions.asked(d, "unlock", account), account_id=account
     )
-    actions.done(d, "unlock")
     d.goto("offer_reset")
     return Reply(d.t("bot.locked.unlocked"), quick_replies=yes_no(d, "bot.choice.reset_password"))
 
@@ -709,7 +704,6 @@ def _reset(d: Dialog) -> Reply:
     )
     if started.password_reset_at != account.password_reset_at:  # not a repeated "yes"
         _send_reset_message(d)
-        actions.done(d, "password_reset")
     d.finish()
     return Reply(d.t("bot.reset.started", phone=account.phone_masked))
 
@@ -790,7 +784,6 @@ def _was_it_you(d: Dialog) -> Reply | None:
             account_id=account,
             reason="risk",
         )
-        actions.done(d, "freeze")
     case = actions.open_case(
         d,
         intent="suspicious_login",

@@ -43,6 +43,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, Final
 
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from kefu import deferred
@@ -104,8 +105,10 @@ def record(
     customer_id: int | None = None,
     category: str | None = None,
     data: dict[str, Any] | None = None,
+    once: str | None = None,
 ) -> ContactEvent:
-    """Record one fact about a contact and bring its figures up to date.
+    """Record one fact about a contact and bring its figures up to date. With ``once`` (an
+    idempotency key), a fact already recorded under it on the contact is not counted again.
 
     Raises ``InvalidInput`` for an unknown kind, channel or category, a naive time, an event
     naming no contact, or ``data`` that is not small JSON.
@@ -119,6 +122,10 @@ def record(
     )
     if ids.empty:
         raise InvalidInput("an event must name its contact", field="contact")
+    if once is not None:
+        if (earlier := _recorded(db, kind, ids, once)) is not None:
+            return earlier
+        data = {**(data or {}), "key": once}
     payload = _checked_data(data)
     event = ContactEvent(
         kind=kind,
@@ -140,6 +147,21 @@ def record(
     elif kind == "reopened":
         surveys.hold(db, contact)
     return event
+
+
+def _recorded(db: Session, kind: str, ids: facts.ContactIds, once: str) -> ContactEvent | None:
+    same = [
+        column == value
+        for column, value in (
+            (ContactEvent.conversation_id, ids.conversation_id),
+            (ContactEvent.call_sid, ids.call_sid),
+            (ContactEvent.work_item_id, ids.work_item_id),
+            (ContactEvent.case_id, ids.case_id),
+        )
+        if value is not None
+    ]
+    query = select(ContactEvent).where(ContactEvent.kind == kind, or_(*same))
+    return next((e for e in db.scalars(query) if (e.data or {}).get("key") == once), None)
 
 
 def _check(

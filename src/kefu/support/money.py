@@ -46,15 +46,28 @@ class NeedsSupervisor(PermissionDenied):
 
 
 @dataclass(frozen=True)
+class Contact:
+    """The conversation or call a customer asked in: the service-quality figures count
+    the actions done for it (``action_done``). ``channel`` is the quality figures' own."""
+
+    channel: str
+    conversation_id: int | None = None
+    call_sid: str | None = None
+    case_id: int | None = None
+    category: str | None = None
+
+
+@dataclass(frozen=True)
 class Asked:
     """Who asks, under which idempotency key and reason (already cleaned), for which
-    customer and case."""
+    customer and case, in which contact (self-service names its conversation or call)."""
 
     requester: Requester
     key: str
     reason: str
     customer_id: int | None = None
     case_reference: str | None = None
+    contact: Contact | None = None
 
     def ctx(self, suffix: str = "") -> ActionContext:
         return ActionContext(

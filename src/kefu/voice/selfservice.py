@@ -61,6 +61,7 @@ def _asked(ctx: Ctx, name: str) -> money.Asked:
         reason="",
         customer_id=call.customer_id,
         case_reference=call.case_reference,
+        contact=money.Contact(channel="phone", call_sid=call.call_sid),
     )
 
 

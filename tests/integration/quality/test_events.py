@@ -43,6 +43,20 @@ def test_bad_events_are_refused(db: Session, kwargs: dict[str, object], field: s
     assert db.scalar(select(func.count()).select_from(ContactEvent)) == 0
 
 
+def test_a_fact_recorded_once_per_key_is_counted_once(db: Session) -> None:
+    common = {"channel": "phone", "call_sid": "CA-once-1", "at": at(0)}
+    events.record(db, "contact_arrived", **common)  # type: ignore[arg-type]
+    for key in ("k-1", "k-1", "k-2"):
+        events.record(db, "action_done", data={"action": "freeze"}, once=key, **common)  # type: ignore[arg-type]
+    contact = db.scalar(select(QualityContact).where(QualityContact.key == "call:CA-once-1"))
+    assert contact is not None and contact.actions == 2
+    kept = db.scalars(select(ContactEvent).where(ContactEvent.kind == "action_done")).all()
+    assert [e.data for e in kept] == [
+        {"action": "freeze", "key": "k-1"},
+        {"action": "freeze", "key": "k-2"},
+    ]
+
+
 def test_a_call_is_folded_into_one_contact_and_its_rollups(db: Session) -> None:
     customer = make_customer(db)
     agent = make_staff(db)

@@ -25,6 +25,7 @@ from kefu.cases import service as cases_service
 from kefu.chat.routing_models import WorkItem
 from kefu.identity import service as identity_service
 from kefu.identity.models import Verification
+from kefu.quality.models import ContactEvent
 from kefu.voice.models import VoiceCall, VoiceCallEvent
 from kefu.wallet.models import WalletAccount
 
@@ -155,6 +156,13 @@ def test_freezing_a_stolen_account_at_once(ring: Ring, demo_db: Session) -> None
     )
     assert audit_row is not None and audit_row.actor == f"assistant:call:{call.sid}"
     assert audit_row.actor_role == "assistant"
+    # the support layer counted the action for the call's service-quality figures
+    counted = demo_db.scalars(
+        select(ContactEvent).where(
+            ContactEvent.call_sid == call.sid, ContactEvent.kind == "action_done"
+        )
+    ).all()
+    assert [(e.channel, e.data["action"]) for e in counted] == [("phone", "freeze")]
     call.press("1")  # a person, now
     assert call.state == "queue"
     item = demo_db.scalar(select(WorkItem).where(WorkItem.call_sid == call.sid))
