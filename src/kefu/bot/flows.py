@@ -14,7 +14,6 @@ from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 
-from kefu.approvals import service as approvals
 from kefu.bot import actions, identity_step
 from kefu.bot.dialog import Dialog, QuickReply, Reply
 from kefu.cases import tracking
@@ -332,7 +331,7 @@ def _payment_lookup(d: Dialog) -> Reply:
         tx = deducted[0]
         d.slots["transaction_id"] = tx.id
         found = {"line": _line(d, tx), "reason": _reason(d, tx.status_reason) or "-"}
-        if approvals.needs_approval(tx.amount, d.settings.approval_amount_above):
+        if actions.money_desk(d).above_limit(tx.amount):
             # as for an agent: a return this large waits for a supervisor
             return _offer_case_or_person(d, d.t("bot.payment.deducted_review", **found))
         d.goto("confirm_reverse")
