@@ -28,8 +28,8 @@ from kefu.cases.schemas import (
     link_reads,
 )
 from kefu.cases.transitions import FINISHED, Mover, Status
+from kefu.channels.deps import SendersDep
 from kefu.channels.email import jobs as email_jobs
-from kefu.channels.senders import Senders
 from kefu.db import DbSession, utcnow
 from kefu.deps import (
     CustomerPrincipal,
@@ -47,14 +47,6 @@ Reference = Annotated[str, Path(min_length=1, max_length=64)]
 Reader = Annotated[StaffPrincipal, Depends(require("case.read"))]
 Writer = Annotated[StaffPrincipal, Depends(require("case.write"))]
 Escalator = Annotated[StaffPrincipal, Depends(require("case.escalate"))]
-
-
-def senders(request: Request) -> Senders:
-    built: Senders = request.app.state.senders
-    return built
-
-
-SendersDep = Annotated[Senders, Depends(senders)]
 
 
 def actor_of(staff: StaffPrincipal) -> audit.Actor:

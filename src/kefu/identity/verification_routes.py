@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, Request
 
 from kefu import ratelimit
-from kefu.channels.senders import Senders
+from kefu.channels.deps import SendersDep
 from kefu.db import DbSession
 from kefu.deps import CurrentCustomer, SettingsDep, StaffPrincipal, require
 from kefu.errors import CodeInvalid, VerificationLocked
@@ -28,14 +28,6 @@ from kefu.numbers import RowId
 
 router = APIRouter(tags=["verification"])
 VerificationId = Annotated[str, Path(min_length=1, max_length=32)]
-
-
-def senders(request: Request) -> Senders:
-    built: Senders = request.app.state.senders
-    return built
-
-
-SendersDep = Annotated[Senders, Depends(senders)]
 
 
 @router.post("/verifications", response_model=CodeSentRead, status_code=202)

@@ -18,7 +18,7 @@ from fastapi.responses import FileResponse, Response
 from starlette.datastructures import ImmutableMultiDict
 from twilio.twiml.voice_response import VoiceResponse
 
-from kefu.channels.senders import Senders
+from kefu.channels.deps import SendersDep
 from kefu.config import Settings
 from kefu.db import DbSession, utcnow
 from kefu.deps import SettingsDep
@@ -62,14 +62,6 @@ async def carrier_request(request: Request, settings: SettingsDep) -> CarrierReq
 
 Carrier = Annotated[CarrierRequest, Depends(carrier_request)]
 Seq = Annotated[int | None, Query(alias="s", ge=0, le=10_000_000)]
-
-
-def senders(request: Request) -> Senders:
-    built: Senders = request.app.state.senders
-    return built
-
-
-SendersDep = Annotated[Senders, Depends(senders)]
 
 
 def _answer(db: DbSession, settings: Settings, work: Callable[[datetime], str]) -> Response:

@@ -6,10 +6,11 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 from twilio.twiml.messaging_response import MessagingResponse
 
+from kefu.channels.deps import SendersDep
 from kefu.channels.sms import inbound
 from kefu.db import DbSession
 from kefu.deps import SettingsDep
-from kefu.voice.routes import Carrier, SendersDep
+from kefu.voice.routes import Carrier
 
 router = APIRouter(prefix="/sms", tags=["sms webhooks"])
 

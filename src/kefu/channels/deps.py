@@ -1,0 +1,18 @@
+"""The message senders as a request dependency: the ones the app built at start-up
+(``app.state.senders``). Defined once here; routes import ``SendersDep``."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from kefu.channels.senders import Senders
+
+
+def get_senders(request: Request) -> Senders:
+    built: Senders = request.app.state.senders
+    return built
+
+
+SendersDep = Annotated[Senders, Depends(get_senders)]
