@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class ApprovalView(BaseModel):
@@ -20,3 +20,10 @@ class ApprovalView(BaseModel):
     reason: str
     case_reference: str | None
     created_at: datetime
+
+
+class ApprovalDecisionIn(BaseModel):
+    """Approve or reject a waiting request; a rejection needs a reason."""
+
+    approve: bool
+    reason: str | None = Field(default=None, max_length=400)

@@ -1,22 +1,17 @@
-"""Filing and deciding approval requests. Functions flush and never commit.
+"""The approval queue's storage: filing, reading and recording the decision on a request.
+Functions flush and never commit.
 
 The wallet's own refund review is the model: a refund above the threshold is created in
 ``requested`` and waits for a decision. An approval request is that wait made visible, and
 the same wait for the risky actions the wallet would otherwise do at once (unfreezing,
 reversing a large payment, opening a large dispute). The support commands
-(``kefu.support``) file requests whatever surface asks; one queue holds them and one
-function decides them, so the four-eyes rule cannot be walked around: the requester
-never decides, and the decider needs both ``approval.decide`` and the action's own
-wallet permission.
-
-Approving runs the action through the wallet port in the same transaction, under the key
-``approval-<id>``: a failed action leaves the request pending, and a repeated approval
-cannot act twice.
+(``kefu.support``) file requests whatever surface asks, and one support command decides
+them (``kefu.support.approval.decide``: who may decide, the four-eyes rule, the action
+run on approval, the audit row and the case note); this module only keeps the queue.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -27,19 +22,16 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from kefu import audit
-from kefu.approvals.errors import AlreadyDecided, ApprovalNotFound, OwnRequest, RejectedBefore
+from kefu.approvals.errors import ApprovalNotFound, RejectedBefore
 from kefu.approvals.models import ApprovalRequest
-from kefu.cases import service as cases_service
 from kefu.db import utcnow
-from kefu.errors import InvalidInput, PermissionDenied
-from kefu.i18n import Lang, normalise_lang, translate
+from kefu.errors import InvalidInput
+from kefu.i18n import normalise_lang, translate
 from kefu.identity import service as identity_service
 from kefu.identity.models import StaffUser
-from kefu.identity.permissions import has_permission
 from kefu.notifications import service as notifications
 from kefu.sensitive import mask
 from kefu.wallet.errors import IdempotencyConflict
-from kefu.wallet.port import ActionContext, WalletGateway
 
 PENDING, APPROVED, REJECTED = "pending", "approved", "rejected"
 REASON_MAX = 200
@@ -73,44 +65,7 @@ def needs_approval(amount: Decimal, threshold: Decimal) -> bool:
     return amount > threshold
 
 
-@dataclass(frozen=True)
-class Told:
-    """What the customer reads on their case about an action: a catalogue key and its
-    values; ``what`` names a support action and is shown by its name in the case's
-    language."""
-
-    key: str
-    what: str = ""
-    amount: str = ""
-    reason: str = ""
-
-    def text(self, lang: Lang) -> str:
-        what = translate(f"support.action.{self.what}", lang) if self.what else ""
-        return translate(self.key, lang, what=what, amount=self.amount, reason=self.reason)
-
-
-def note_on_case(
-    db: Session,
-    *,
-    case_reference: str | None,
-    customer_id: int | None,
-    action: str,
-    detail: dict[str, Any],
-    actor: audit.Actor,
-    told: Told | None = None,
-) -> None:
-    """A timeline entry on the case the action was done for, if any: for staff only, or
-    with ``told`` also a line the customer reads on their case."""
-    if case_reference is None or customer_id is None:
-        return
-    case = cases_service.get_customer_case(db, customer_id=customer_id, reference=case_reference)
-    public_text = told.text(normalise_lang(case.language) or "zh-CN") if told else None
-    cases_service.record_action(
-        db, case, action=action, detail=detail, actor=actor, public_text=public_text
-    )
-
-
-def _summary(request: ApprovalRequest) -> dict[str, Any]:
+def summary(request: ApprovalRequest) -> dict[str, Any]:
     return {
         "approval": request.id,
         "action": request.action,
@@ -248,16 +203,7 @@ def submit(
         action="approval.requested",
         customer_id=customer_id,
         case_reference=case_reference,
-        after={**_summary(request), "reason": cleaned},
-    )
-    note_on_case(
-        db,
-        case_reference=case_reference,
-        customer_id=customer_id,
-        action="approval.requested",
-        detail={"approval": request.id, "wallet_action": action, "amount": request.amount},
-        actor=actor,
-        told=Told("support.told.pending", what=action),
+        after={**summary(request), "reason": cleaned},
     )
     for decider in notifications.holders_of(db, DECIDE_PERMISSION[action]):
         if decider.id != requester.id:
@@ -286,116 +232,27 @@ def get(db: Session, approval_id: int, *, for_update: bool = False) -> ApprovalR
     return request
 
 
-def _approve_refund(wallet: WalletGateway, request: ApprovalRequest, ctx: ActionContext) -> str:
-    return wallet.decide_refund(request.target_id, approve=True, reason=None, ctx=ctx).id
-
-
-def _reverse(wallet: WalletGateway, request: ApprovalRequest, ctx: ActionContext) -> str:
-    return wallet.reverse_payment(request.target_id, ctx=ctx).id
-
-
-def _unfreeze(wallet: WalletGateway, request: ApprovalRequest, ctx: ActionContext) -> str:
-    return wallet.unfreeze(request.target_id, ctx=ctx).account_id
-
-
-def _dispute(wallet: WalletGateway, request: ApprovalRequest, ctx: ActionContext) -> str:
-    return wallet.open_dispute(request.target_id, reason=request.reason, ctx=ctx).id
-
-
-_RUN: dict[str, Callable[[WalletGateway, ApprovalRequest, ActionContext], str]] = {
-    "refund": _approve_refund,
-    "reverse_payment": _reverse,
-    "unfreeze": _unfreeze,
-    "dispute": _dispute,
-}
-_AUDIT_ACTION = {True: "approval.approved", False: "approval.rejected"}
-
-
-def decide(
+def record_decision(
     db: Session,
+    request: ApprovalRequest,
     *,
-    approval_id: int,
     approve: bool,
+    decider: StaffUser,
     reason: str | None,
-    decider: StaffUser,
-    wallet: WalletGateway,
-    now: datetime | None = None,
-) -> ApprovalRequest:
-    """Approve (the action runs now, as the decider) or reject (a reason is required; a
-    refund waiting in the wallet is rejected there too, so the customer hears why)."""
-    decision_reason = clean_reason(reason, required=not approve)
-    with db.begin_nested():  # an action the wallet refuses leaves the request pending
-        return _decide(db, approval_id, approve, decision_reason, decider, wallet, now)
-
-
-def _decide(
-    db: Session,
-    approval_id: int,
-    approve: bool,
-    decision_reason: str | None,
-    decider: StaffUser,
-    wallet: WalletGateway,
-    now: datetime | None,
-) -> ApprovalRequest:
-    request = get(db, approval_id, for_update=True)
-    target = APPROVED if approve else REJECTED
-    if request.status != PENDING:
-        if request.status == target and request.decided_by_id == decider.id:
-            return request  # the same person's repeated click
-        raise AlreadyDecided(f"approval {request.id} is {request.status}", status=request.status)
-    if decider.id == request.requested_by_id:
-        raise OwnRequest("the requester cannot decide their own request")
-    for permission in ("approval.decide", DECIDE_PERMISSION[request.action]):
-        if not has_permission(decider.role, permission):
-            raise PermissionDenied(f"deciding needs {permission}")
-    actor = actor_of(decider)
-    ctx = ActionContext(
-        key=f"approval-{request.id}",
-        actor=actor,
-        case_reference=request.case_reference,
-        customer_id=request.customer_id,
-        # the audit row of the action keeps why it was asked for and why it was approved
-        reason=" / ".join(filter(None, (request.reason, decision_reason))),
-    )
-    if approve:
-        request.result_ref = _RUN[request.action](wallet, request, ctx)
-    elif request.action == "refund" and wallet.get_refund(request.target_id).status == "requested":
-        wallet.decide_refund(request.target_id, approve=False, reason=decision_reason, ctx=ctx)
-    before = _summary(request)
-    request.status = target
+    result_ref: str | None,
+    now: datetime,
+) -> dict[str, Any]:
+    """Store a decision on a pending request (``kefu.support.approval.decide`` checks who
+    may decide and runs the action); returns the request as it was before, for the audit
+    row."""
+    before = summary(request)
+    request.status = APPROVED if approve else REJECTED
     request.decided_by_id = decider.id
-    request.decided_at = now or utcnow()
-    request.decision_reason = decision_reason
+    request.decided_at = now
+    request.decision_reason = reason
+    request.result_ref = result_ref
     db.flush()
-    audit.record(
-        db,
-        actor=actor,
-        action=_AUDIT_ACTION[approve],
-        customer_id=request.customer_id,
-        case_reference=request.case_reference,
-        before=before,
-        after={
-            **_summary(request),
-            "requested_by_id": request.requested_by_id,
-            "reason": decision_reason,
-            "result": request.result_ref,
-        },
-    )
-    note_on_case(
-        db,
-        case_reference=request.case_reference,
-        customer_id=request.customer_id,
-        action=_AUDIT_ACTION[approve],
-        detail={"approval": request.id, "wallet_action": request.action},
-        actor=actor,
-        told=Told(
-            f"support.told.{request.action}" if approve else "support.told.rejected",
-            what=request.action,
-            amount=request.amount or "",
-            reason=decision_reason or "",
-        ),
-    )
-    return request
+    return before
 
 
 @dataclass(frozen=True)

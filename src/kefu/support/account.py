@@ -1,21 +1,21 @@
 """Commands that protect or restore a customer's account: unlock, start a password reset,
 freeze, change limits, request and decide an unfreeze. None moves money; only lifting a
 freeze waits for a supervisor, always (``request_unfreeze`` files it, ``decide_unfreeze``
-or the approval queue runs it). Each checks the requester's permission and, for a
-customer, that their verification allows it (security questions allow freezing only),
-and runs under the requester's idempotency key, which the wallet honours and writes the
-audit row with."""
+or the approval queue runs it, both through ``support.approval.decide``). Each checks the
+requester's permission and, for a customer, that their verification allows it (security
+questions allow freezing only), and runs under the requester's idempotency key, which the
+wallet honours and writes the audit row with."""
 
 from __future__ import annotations
 
 from kefu.approvals import service as approvals
 from kefu.approvals.errors import ApprovalNotFound
 from kefu.approvals.models import ApprovalRequest
-from kefu.approvals.service import Told
 from kefu.errors import InvalidInput, PermissionDenied
 from kefu.identity import service as identity_service
-from kefu.support import notes
-from kefu.support.money import Asked, Money, command
+from kefu.support import approval, notes
+from kefu.support.base import Asked, Money, command
+from kefu.support.notes import Told
 from kefu.wallet.errors import IllegalTransition
 from kefu.wallet.offers import FREEZE_REASONS as FREEZE_REASONS  # the codes a freeze takes
 from kefu.wallet.schemas import AccountView, LimitView
@@ -89,7 +89,7 @@ def request_unfreeze(m: Money, asked: Asked, *, account_id: str) -> ApprovalRequ
                 current=account.status,
                 target="active",
             )
-    return approvals.submit(
+    request = approvals.submit(
         m.db,
         key=asked.key,
         action="unfreeze",
@@ -101,6 +101,8 @@ def request_unfreeze(m: Money, asked: Asked, *, account_id: str) -> ApprovalRequ
         customer_id=holder.id if holder is not None else None,
         case_reference=asked.case_reference,
     )
+    notes.filed(m, asked, request)
+    return request
 
 
 @command
@@ -117,12 +119,4 @@ def decide_unfreeze(
     latest = approvals.latest_for(m.db, action="unfreeze", target_id=account_id)
     if latest is None:
         raise ApprovalNotFound(f"no unfreeze request for {account_id}")
-    return approvals.decide(
-        m.db,
-        approval_id=latest.id,
-        approve=approve,
-        reason=reason,
-        decider=staff,
-        wallet=m.wallet,
-        now=m.now,
-    )
+    return approval.decide(m, asked, approval_id=latest.id, approve=approve, reason=reason)

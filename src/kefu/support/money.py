@@ -5,37 +5,30 @@ Each runs at once only when one person's word is enough (``_alone``): the core d
 ask for a supervisor, nothing on the payment was rejected before, and the amount fits in
 what may move without a supervisor on the payment and on the customer's day
 (``kefu.support.foureyes``). Otherwise a staff member's action becomes an approval
-request (``kefu.approvals.service``) and a customer's is refused: self-service never
-files one. The account's four-eyes count is locked first, before the wallet locks
-anything, so every money command takes its locks in the same order.
+request (filed in ``kefu.approvals``, decided by ``kefu.support.approval``) and a
+customer's is refused: self-service never files one. The account's four-eyes count is
+locked first, before the wallet locks anything, so every money command takes its locks in
+the same order.
 """
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import datetime
-from decimal import Decimal
-from typing import Concatenate, Generic, ParamSpec, TypeVar
-
-from sqlalchemy.orm import Session
+from typing import Generic, TypeVar
 
 from kefu.approvals import service as approvals
 from kefu.approvals.models import ApprovalRequest
-from kefu.approvals.service import Told
-from kefu.config import Settings
-from kefu.db import utcnow
 from kefu.errors import InvalidInput, PermissionDenied
-from kefu.support import foureyes, notes
-from kefu.support.requester import Requester
+from kefu.support import approval, foureyes, notes
+from kefu.support.base import Asked as Asked
+from kefu.support.base import Contact as Contact
+from kefu.support.base import Money as Money
+from kefu.support.base import command as command
+from kefu.support.notes import Told
 from kefu.wallet.errors import IllegalTransition
-from kefu.wallet.port import ActionContext, WalletGateway
 from kefu.wallet.schemas import DisputeView, RefundView, TransactionView
 
 View = TypeVar("View")
-P = ParamSpec("P")
-R = TypeVar("R")
 
 
 class NeedsSupervisor(PermissionDenied):
@@ -43,40 +36,6 @@ class NeedsSupervisor(PermissionDenied):
 
     code = "approval_needed"
     message_key = "error.approval.needed"
-
-
-@dataclass(frozen=True)
-class Contact:
-    """The conversation or call a customer asked in: the service-quality figures count
-    the actions done for it (``action_done``). ``channel`` is the quality figures' own."""
-
-    channel: str
-    conversation_id: int | None = None
-    call_sid: str | None = None
-    case_id: int | None = None
-    category: str | None = None
-
-
-@dataclass(frozen=True)
-class Asked:
-    """Who asks, under which idempotency key and reason (already cleaned), for which
-    customer and case, in which contact (self-service names its conversation or call)."""
-
-    requester: Requester
-    key: str
-    reason: str
-    customer_id: int | None = None
-    case_reference: str | None = None
-    contact: Contact | None = None
-
-    def ctx(self, suffix: str = "") -> ActionContext:
-        return ActionContext(
-            key=f"{self.key}{suffix}",
-            actor=self.requester.actor,
-            case_reference=self.case_reference,
-            customer_id=self.customer_id,
-            reason=self.reason,
-        )
 
 
 @dataclass(frozen=True)
@@ -89,38 +48,6 @@ class Done(Generic[View]):
     @property
     def waiting(self) -> bool:
         return self.approval is not None
-
-
-@dataclass(frozen=True)
-class Money:
-    """The wallet, the settings and the clock every command works with."""
-
-    db: Session
-    wallet: WalletGateway
-    settings: Settings
-    now: datetime | None = None
-
-    @property
-    def at(self) -> datetime:
-        return self.now or utcnow()
-
-    def above_limit(self, amount: Decimal) -> bool:
-        return approvals.needs_approval(amount, self.settings.approval_amount_above)
-
-
-def command(
-    run: Callable[Concatenate[Money, Asked, P], R],
-) -> Callable[Concatenate[Money, Asked, P], R]:
-    """A support command runs whole or not at all: what it did before a refusal (the
-    wallet's action before its case note is refused, say) is undone in a savepoint, so
-    every surface that catches the refusal and goes on leaves nothing behind."""
-
-    @functools.wraps(run)
-    def whole(m: Money, asked: Asked, /, *args: P.args, **kwargs: P.kwargs) -> R:
-        with m.db.begin_nested():
-            return run(m, asked, *args, **kwargs)
-
-    return whole
 
 
 def _alone(m: Money, asked: Asked, move: foureyes.Move, *, core_review: bool = False) -> bool:
@@ -151,9 +78,10 @@ def _file(
     staff = asked.requester.staff
     if staff is None:
         raise NeedsSupervisor(f"{action} of {move.amount:.2f} needs a supervisor")
-    return approvals.submit(
+    filing = replace(asked, key=key or asked.key)
+    request = approvals.submit(
         m.db,
-        key=key or asked.key,
+        key=filing.key,
         action=action,
         wallet_account_id=move.account_id,
         target_id=move.target_id,
@@ -164,6 +92,8 @@ def _file(
         customer_id=asked.customer_id,
         case_reference=asked.case_reference,
     )
+    notes.filed(m, filing, request)
+    return request
 
 
 def _refuse_repeat(m: Money, asked: Asked, *, payment_id: str, action: str) -> None:
@@ -328,14 +258,7 @@ def decide_refund(
     staff = asked.requester.staff
     waiting = approvals.pending_for(m.db, action="refund", target_id=refund_id)
     if waiting is not None and staff is not None:
-        decided = approvals.decide(
-            m.db,
-            approval_id=waiting.id,
-            approve=approve,
-            reason=reason,
-            decider=staff,
-            wallet=m.wallet,
-        )
+        decided = approval.decide(m, asked, approval_id=waiting.id, approve=approve, reason=reason)
         return Done(m.wallet.get_refund(refund_id), decided)
     view = m.wallet.get_refund(refund_id)
     foureyes.lock_account(m.db, view.account_id)

@@ -11,7 +11,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kefu import jobs
-from kefu.approvals import service as approvals
 from kefu.approvals.models import ApprovalRequest, SupportAction
 from kefu.channels.message import OutgoingMessage
 from kefu.channels.senders import Senders, build_senders
@@ -19,6 +18,7 @@ from kefu.config import Settings, get_settings
 from kefu.db import get_sessionmaker, utcnow
 from kefu.i18n import normalise_lang, translate
 from kefu.identity import service as identity_service
+from kefu.support import notes
 from kefu.wallet import ledger, settlement
 from kefu.wallet.models import Refund
 
@@ -70,14 +70,14 @@ def tell_paid(db: Session, refund: Refund, *, senders: Senders, settings: Settin
             OutgoingMessage(to=customer.email, purpose="refund_paid", body=body, subject=subject),
         )
         told = True
-    approvals.note_on_case(
+    notes.note_case(
         db,
         case_reference=_case_of(db, refund),
         customer_id=customer.id,
         action="wallet.refund.paid",
         detail={"refund": refund.id, "amount": amount},
         actor=settlement.SETTLEMENT_ACTOR,
-        told=approvals.Told("support.told.refund_paid", amount=amount),
+        told=notes.Told("support.told.refund_paid", amount=amount),
     )
     return told
 

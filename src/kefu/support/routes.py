@@ -7,9 +7,11 @@ query parameters tie the audit row to the case and customer being served.
 Money actions answer ``201``/``200`` when done and ``202`` when they wait for a
 supervisor under the four-eyes rule (``kefu.support.money``), exactly as the console's
 twin of each action does. An unfreeze is never done at once: ``…/unfreeze`` files a
-request in the approval queue, and ``…/unfreeze/decision`` decides it. A decision needs
-no key: a request is decided once, and the same person's repeated decision is answered
-without acting again.
+request in the approval queue, and ``…/unfreeze/decision`` decides it. Any waiting request
+is decided by its id at ``…/approvals/{id}/decision``, the console queue's twin; every
+decision route calls ``kefu.support.approval.decide``. A decision needs no key: a request
+is decided once, and the same person's repeated decision is answered without acting
+again.
 """
 
 from __future__ import annotations
@@ -18,14 +20,14 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Depends, Header, Query, Request, Response
+from fastapi import APIRouter, Body, Depends, Header, Path, Query, Request, Response
 
 from kefu.approvals import service as approvals_service
-from kefu.approvals.schemas import ApprovalView
+from kefu.approvals.schemas import ApprovalDecisionIn, ApprovalView
 from kefu.db import DbSession
 from kefu.deps import SettingsDep, StaffPrincipal, require
 from kefu.numbers import RowId
-from kefu.support import account, money, trace
+from kefu.support import account, approval, money, trace
 from kefu.support.requester import Requester
 from kefu.wallet.deps import WalletDep
 from kefu.wallet.schemas import (
@@ -130,6 +132,23 @@ def decide_unfreeze(
     )
     m.db.commit()
     return m.wallet.get_account(account_id)
+
+
+@router.post("/approvals/{approval_id}/decision", response_model=ApprovalView)
+def decide_approval(
+    approval_id: Annotated[RowId, Path()],
+    body: ApprovalDecisionIn,
+    m: MoneyDep,
+    staff: Annotated[StaffPrincipal, Depends(require("approval.decide"))],
+) -> ApprovalView:
+    """The console queue's approve/reject: the action runs on approval, as the decider;
+    the requester never decides their own request, and a decided request stays decided."""
+    decider = money.Asked(requester=Requester.of_staff(staff.user), key="", reason="")
+    decided = approval.decide(
+        m, decider, approval_id=approval_id, approve=body.approve, reason=body.reason
+    )
+    m.db.commit()
+    return ApprovalView.model_validate(decided)
 
 
 @router.post("/accounts/{account_id}/password-reset", response_model=AccountView)

@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from kefu import audit
-from kefu.approvals.service import Told
 from kefu.cases import service as cases_service
 from kefu.channels.senders import Senders
 from kefu.errors import InvalidInput
@@ -19,6 +18,7 @@ from kefu.identity import service as identity_service
 from kefu.identity.models import Customer
 from kefu.support import notes
 from kefu.support.money import Asked, Money, command
+from kefu.support.notes import Told
 from kefu.wallet.errors import WalletNotFound
 from kefu.wallet.schemas import TransactionView
 

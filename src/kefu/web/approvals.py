@@ -1,5 +1,6 @@
 """The supervisors' approval queue (审批): risky support actions waiting for a second
-person, oldest first, and the latest decisions."""
+person, oldest first, and the latest decisions. Reading and deciding go through the
+support layer (``kefu.support.approval``), as the staff API's decision routes do."""
 
 from __future__ import annotations
 
@@ -8,13 +9,15 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
-from kefu.approvals import service as approvals_service
 from kefu.db import DbSession
-from kefu.deps import CSRF_FIELD, StaffPrincipal, require
+from kefu.deps import CSRF_FIELD, SettingsDep, StaffPrincipal, require
 from kefu.errors import KefuError
 from kefu.i18n import translate
 from kefu.identity import service as identity_service
 from kefu.numbers import RowId
+from kefu.support import approval
+from kefu.support.base import Asked, Money
+from kefu.support.requester import Requester
 from kefu.wallet.deps import WalletDep
 from kefu.web.templating import render
 
@@ -22,7 +25,7 @@ router = APIRouter(prefix="/console", include_in_schema=False)
 Decider = Annotated[StaffPrincipal, Depends(require("approval.decide"))]
 
 
-def _customers(db: DbSession, rows: list[approvals_service.ApprovalRead]) -> dict[int, Any]:
+def _customers(db: DbSession, rows: list[approval.ApprovalRead]) -> dict[int, Any]:
     ids = {r.request.customer_id for r in rows if r.request.customer_id is not None}
     return {cid: identity_service.get_customer(db, cid) for cid in ids}
 
@@ -36,8 +39,8 @@ def _page(
     error: str | None = None,
     status_code: int = 200,
 ) -> Response:
-    pending = approvals_service.pending(db)
-    recent = approvals_service.recently_decided(db, limit=20)
+    pending = approval.waiting(db, staff=staff.user)
+    recent = approval.recently_decided(db, staff=staff.user, limit=20)
     return render(
         request,
         "console/approvals.html",
@@ -72,18 +75,18 @@ def decide(
     staff: Decider,
     db: DbSession,
     wallet: WalletDep,
+    settings: SettingsDep,
     approval_id: Annotated[RowId, Path()],
     decision: Annotated[Literal["approve", "reject"], Form()],
     reason: Annotated[str, Form(max_length=400)] = "",
 ) -> Response:
     try:
-        approvals_service.decide(
-            db,
+        approval.decide(
+            Money(db, wallet, settings),
+            Asked(requester=Requester.of_staff(staff.user), key="", reason=""),
             approval_id=approval_id,
             approve=decision == "approve",
             reason=reason,
-            decider=staff.user,
-            wallet=wallet,
         )
     except KefuError as exc:
         db.rollback()

@@ -17,7 +17,6 @@ from fastapi.responses import RedirectResponse, Response
 
 from kefu import audit
 from kefu.antifraud import service as antifraud_service
-from kefu.approvals import service as approvals_service
 from kefu.cases import service as cases_service
 from kefu.chat import service as chat_service
 from kefu.config import Settings
@@ -31,6 +30,7 @@ from kefu.identity.models import Customer
 from kefu.masking import mask_email, mask_phone
 from kefu.numbers import RowId
 from kefu.support import actions as support_actions
+from kefu.support import approval
 from kefu.voice import views as voice_views
 from kefu.wallet import offers
 from kefu.wallet.errors import WalletNotFound
@@ -116,7 +116,7 @@ def _page(
         "conversations": chat_service.conversations_of(db, customer.id, limit=10),
         "scam_flags": antifraud_service.flags_for(db, customer_id=customer.id),
         "verifications": [(v, otp.verification_status(v)) for v in verifications],
-        "approvals": approvals_service.of_customer(db, customer_id=customer.id, limit=10),
+        "approvals": approval.of_customer(db, customer_id=customer.id, limit=10),
         "audit_events": (
             audit_view.rows(
                 db, audit.list_events(db, customer_id=customer.id, limit=15), request.state.lang

@@ -14,7 +14,6 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from kefu import audit, health
-from kefu.approvals import service as approvals_service
 from kefu.cases import finder
 from kefu.cases import service as cases_service
 from kefu.channels import health as channels_health
@@ -25,6 +24,7 @@ from kefu.db import DbSession, utcnow
 from kefu.deps import CSRF_FIELD, SettingsDep, StaffPrincipal, require
 from kefu.identity import service as identity_service
 from kefu.masking import mask_email, mask_phone
+from kefu.support import approval
 from kefu.voice import callbacks as voice_callbacks
 from kefu.voice import health as voice_health
 from kefu.web import audit_view
@@ -144,7 +144,7 @@ def home(
 ) -> Response:
     now = utcnow()
     supervises = staff.may("routing.supervise")
-    pending = approvals_service.pending(db) if staff.may("approval.decide") else []
+    pending = approval.waiting(db, staff=staff.user)
     return render(
         request,
         "console/home.html",

@@ -11,7 +11,6 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 from tests.integration.wallet.wallet_helpers import ctx, funded_account
 
-from kefu.approvals import service
 from kefu.approvals.errors import AlreadyDecided
 from kefu.approvals.models import ApprovalRequest, SupportAction
 from kefu.audit import AuditEvent
@@ -19,7 +18,9 @@ from kefu.config import get_settings
 from kefu.db import make_engine
 from kefu.identity import service as identity_service
 from kefu.identity.models import Customer, StaffUser
-from kefu.support import actions
+from kefu.support import actions, approval
+from kefu.support.base import Asked, Money
+from kefu.support.requester import Requester
 from kefu.wallet import check, flows
 from kefu.wallet.models import Movement, WalletAccount
 from kefu.wallet.port import build_gateway
@@ -58,13 +59,12 @@ def _approve(url: str, username: str, barrier: multiprocessing.synchronize.Barri
         decider = db.scalars(select(StaffUser).where(StaffUser.username == username)).one()
         request = db.scalars(select(ApprovalRequest)).one()
         try:
-            service.decide(
-                db,
+            approval.decide(
+                Money(db, build_gateway(get_settings(), db), get_settings()),
+                Asked(requester=Requester.of_staff(decider), key="", reason=""),
                 approval_id=request.id,
                 approve=True,
                 reason=None,
-                decider=decider,
-                wallet=build_gateway(get_settings(), db),
             )
             db.commit()
         except AlreadyDecided:

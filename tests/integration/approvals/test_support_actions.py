@@ -25,7 +25,9 @@ from kefu.config import Settings
 from kefu.errors import InvalidInput, PermissionDenied
 from kefu.identity import service as identity_service
 from kefu.identity.models import Customer, StaffUser
-from kefu.support import actions
+from kefu.support import actions, approval
+from kefu.support.base import Asked, Money
+from kefu.support.requester import Requester
 from kefu.wallet import flows, ledger
 from kefu.wallet.errors import IllegalTransition, WalletNotFound
 from kefu.wallet.models import Movement, Refund, WalletAccount
@@ -72,13 +74,12 @@ class Desk:
         )
 
     def decide(self, approval_id: int, staff: StaffUser, approve: bool = True, reason: str = ""):  # type: ignore[no-untyped-def]
-        return service.decide(
-            self.db,
+        return approval.decide(
+            Money(self.db, self.wallet, self.settings),
+            Asked(requester=Requester.of_staff(staff), key="", reason=""),
             approval_id=approval_id,
             approve=approve,
             reason=reason,
-            decider=staff,
-            wallet=self.wallet,
         )
 
 

@@ -21,7 +21,7 @@ from kefu.approvals.models import ApprovalRequest
 from kefu.config import Settings
 from kefu.identity.models import StaffUser
 from kefu.support import account as support_account
-from kefu.support import money
+from kefu.support import approval, money
 from kefu.support.requester import Requester
 from kefu.wallet import accounts, flows, ledger, refunds
 from kefu.wallet.models import Movement, Refund
@@ -177,13 +177,12 @@ def test_a_dispute_upheld_above_the_limit_leaves_its_refund_waiting(
     )
     assert opened.status_code == 202  # a dispute this large waits to be opened as well
     assert opened.json()["action"] == "dispute"
-    approvals.decide(
-        db,
+    approval.decide(
+        money.Money(db, build_gateway(settings, db), settings),
+        money.Asked(requester=Requester.of_staff(make_staff(db, "supervisor")), key="", reason=""),
         approval_id=opened.json()["id"],
         approve=True,
         reason=None,
-        decider=make_staff(db, "supervisor"),
-        wallet=build_gateway(settings, db),
     )
     db.commit()
     dispute_id = client.get(f"/api/v1/wallet/accounts/{account.id}/disputes", headers=agent).json()[
@@ -269,9 +268,7 @@ def test_the_same_person_is_refused_a_rejected_unfreeze_with_the_same_reason(
         return support_account.request_unfreeze(m, _asked(agent, reason), account_id=account.id)
 
     first = ask("客户说手机找回来了")
-    approvals.decide(
-        db, approval_id=first.id, approve=False, reason="未核实本人", decider=boss, wallet=m.wallet
-    )
+    approval.decide(m, _asked(boss, ""), approval_id=first.id, approve=False, reason="未核实本人")
     with pytest.raises(RejectedBefore):
         ask("客户说手机找回来了。")
     assert ask("客户已到营业厅核实本人身份").status == "pending"

@@ -21,7 +21,7 @@ from kefu.approvals import service as approvals
 from kefu.config import Settings
 from kefu.errors import KefuError
 from kefu.identity.models import StaffUser
-from kefu.support import foureyes, money
+from kefu.support import approval, foureyes, money
 from kefu.support.requester import Requester
 from kefu.wallet import check, flows, refunds
 from kefu.wallet.models import Dispute, Movement, Refund
@@ -81,17 +81,11 @@ def _run(m: money.Money, people: list[StaffUser], op: tuple[Any, ...]) -> None:
         return
     staff = people[op[1]]
     if name == "decide_approval":
-        waiting = approvals.pending(db)
+        waiting = approvals.pending(db)  # every role tries: only a supervisor may decide
         if waiting:
             target = waiting[op[2] % len(waiting)].request
-            approvals.decide(
-                db,
-                approval_id=target.id,
-                approve=op[3],
-                reason="核实",
-                decider=staff,
-                wallet=m.wallet,
-            )
+            decider = money.Asked(requester=Requester.of_staff(staff), key="", reason="")
+            approval.decide(m, decider, approval_id=target.id, approve=op[3], reason="核实")
         return
     asked = money.Asked(requester=Requester.of_staff(staff), key=op[2], reason="客户来电要求")
     if name in ("refund", "reverse", "dispute"):

@@ -1,0 +1,171 @@
+"""Deciding an approval request, and reading the queue, for every surface: the console's
+approval queue, the staff API (``POST /api/v1/wallet/approvals/{id}/decision``, and a
+waiting refund's or unfreeze's own decision route) decide through ``decide`` alone.
+
+``decide`` owns the whole decision: who may decide (``approval.decide`` and the action's
+own permission, ``approvals.DECIDE_PERMISSION``), the four-eyes rules (the requester never
+decides their own request; a decided request is not decided again, only the same
+person's repeated click is answered with the decision already made, so a "no" stands),
+the action that runs on approval (through the wallet port, under the key
+``approval-<id>``, as the decider), the audit row and the case note (``support.notes``,
+once per decision). ``kefu.approvals`` keeps only the queue's storage.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlalchemy.orm import Session
+
+from kefu import audit
+from kefu.approvals import service as approvals
+from kefu.approvals.errors import AlreadyDecided, OwnRequest
+from kefu.approvals.models import ApprovalRequest
+from kefu.approvals.service import ApprovalRead
+from kefu.errors import PermissionDenied
+from kefu.identity.models import StaffUser
+from kefu.identity.permissions import has_permission
+from kefu.support import notes
+from kefu.support.base import Asked, Money, command
+from kefu.support.notes import Told
+from kefu.wallet.port import ActionContext, WalletGateway
+
+__all__ = ["ApprovalRead", "decide", "of_customer", "recently_decided", "waiting"]
+
+
+def _approve_refund(wallet: WalletGateway, request: ApprovalRequest, ctx: ActionContext) -> str:
+    return wallet.decide_refund(request.target_id, approve=True, reason=None, ctx=ctx).id
+
+
+def _reverse(wallet: WalletGateway, request: ApprovalRequest, ctx: ActionContext) -> str:
+    return wallet.reverse_payment(request.target_id, ctx=ctx).id
+
+
+def _unfreeze(wallet: WalletGateway, request: ApprovalRequest, ctx: ActionContext) -> str:
+    return wallet.unfreeze(request.target_id, ctx=ctx).account_id
+
+
+def _dispute(wallet: WalletGateway, request: ApprovalRequest, ctx: ActionContext) -> str:
+    return wallet.open_dispute(request.target_id, reason=request.reason, ctx=ctx).id
+
+
+# what runs when a request is approved, by its action
+_RUN: dict[str, Callable[[WalletGateway, ApprovalRequest, ActionContext], str]] = {
+    "refund": _approve_refund,
+    "reverse_payment": _reverse,
+    "unfreeze": _unfreeze,
+    "dispute": _dispute,
+}
+
+
+def _held(wallet: WalletGateway, refund_id: str) -> bool:
+    return wallet.get_refund(refund_id).status == "requested"
+
+
+_DECIDED = {True: "approval.approved", False: "approval.rejected"}
+
+
+@command
+def decide(
+    m: Money, asked: Asked, *, approval_id: int, approve: bool, reason: str | None
+) -> ApprovalRequest:
+    """Approve (the action runs now, as the decider; if the wallet refuses it, nothing
+    changes and the request stays pending) or reject (a reason is required; a refund
+    waiting in the wallet is rejected there too, so the customer hears why). ``asked``
+    names the decider; its key and case are not used: a request is decided once, and
+    its case is the one it was filed for."""
+    staff = asked.requester.staff
+    if staff is None:
+        raise PermissionDenied("an approval is decided by a person, never by self-service")
+    decision_reason = approvals.clean_reason(reason, required=not approve)
+    request = approvals.get(m.db, approval_id, for_update=True)
+    if request.status != approvals.PENDING:
+        wanted = approvals.APPROVED if approve else approvals.REJECTED
+        if request.status == wanted and request.decided_by_id == staff.id:
+            return request  # the same person's repeated click: nothing runs, nothing is noted
+        raise AlreadyDecided(f"approval {request.id} is {request.status}", status=request.status)
+    if staff.id == request.requested_by_id:
+        raise OwnRequest("the requester cannot decide their own request")
+    for permission in ("approval.decide", approvals.DECIDE_PERMISSION[request.action]):
+        asked.requester.require(m.db, permission, "decide_approval")
+    ctx = ActionContext(
+        key=f"approval-{request.id}",
+        actor=asked.requester.actor,
+        case_reference=request.case_reference,
+        customer_id=request.customer_id,
+        # the audit row of the action keeps why it was asked for and why it was approved
+        reason=" / ".join(filter(None, (request.reason, decision_reason))),
+    )
+    result: str | None = None
+    if approve:
+        result = _RUN[request.action](m.wallet, request, ctx)
+    elif (
+        request.action == "refund" and m.wallet.get_refund(request.target_id).status == "requested"
+    ):
+        m.wallet.decide_refund(request.target_id, approve=False, reason=decision_reason, ctx=ctx)
+    before = approvals.record_decision(
+        m.db,
+        request,
+        approve=approve,
+        decider=staff,
+        reason=decision_reason,
+        result_ref=result,
+        now=m.at,
+    )
+    audit.record(
+        m.db,
+        actor=asked.requester.actor,
+        action=_DECIDED[approve],
+        customer_id=request.customer_id,
+        case_reference=request.case_reference,
+        before=before,
+        after={
+            **approvals.summary(request),
+            "requested_by_id": request.requested_by_id,
+            "reason": decision_reason,
+            "result": result,
+        },
+    )
+    told = Told(
+        f"support.told.{request.action}" if approve else "support.told.rejected",
+        what=request.action,
+        amount=request.amount or "",
+        reason=decision_reason or "",
+    )
+    decision = Asked(
+        requester=asked.requester,
+        key=f"approval-{request.id}:decision",
+        reason=decision_reason or "",
+        customer_id=request.customer_id,
+        case_reference=request.case_reference,
+    )
+    notes.note(
+        m,
+        decision,
+        action=_DECIDED[approve],
+        account_id=request.wallet_account_id,
+        told=told,
+        approval=request.id,
+        wallet_action=request.action,
+    )
+    return request
+
+
+def waiting(db: Session, *, staff: StaffUser, limit: int = 100) -> list[ApprovalRead]:
+    """The requests waiting for a decision, oldest first (the order customers have
+    waited), for someone who may decide them; nothing for anyone else."""
+    if not has_permission(staff.role, "approval.decide"):
+        return []
+    return approvals.pending(db, limit=limit)
+
+
+def recently_decided(db: Session, *, staff: StaffUser, limit: int = 30) -> list[ApprovalRead]:
+    """The latest decisions, newest first, for someone who may decide."""
+    if not has_permission(staff.role, "approval.decide"):
+        return []
+    return approvals.recently_decided(db, limit=limit)
+
+
+def of_customer(db: Session, *, customer_id: int, limit: int = 20) -> list[ApprovalRead]:
+    """A customer's requests, newest first, whatever their state (the customer view)."""
+    return approvals.of_customer(db, customer_id=customer_id, limit=limit)
