@@ -98,6 +98,8 @@ def test_a_policy_edit_and_the_preview(client: TestClient, db: Session) -> None:
     csrf = sign_in(client, admin.username)
     page = client.get("/console/sla?category=refund&priority=high")
     assert "如果现在" in page.text and "首次响应应在" in page.text
+    # the shipped refund/high resolution, 60 h, reads in days and hours, not "60 小时"
+    assert "2 小时 / 2 天 12 小时" in page.text
     row = policies.get_policy(db, category="refund", priority="high")
     stamp = row.updated_at.isoformat()
     bad = client.post(
