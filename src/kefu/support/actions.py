@@ -1,6 +1,6 @@
 """Support actions on a customer's wallet account, as staff ask for them from the console:
 unlock, start a password reset, freeze, request an unfreeze, refund, open a dispute, trace
-a top-up.
+a top-up, an outgoing transfer or a withdrawal.
 
 Each form calls the same command as its staff API twin (``kefu.support.account``,
 ``money``, ``trace``), which checks the permission, runs the four-eyes rule, writes the
@@ -11,6 +11,7 @@ the first outcome and never acts, notes or opens a case twice.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from sqlalchemy import select
@@ -42,6 +43,8 @@ PERMISSION: dict[str, str] = {
     "refund": "wallet.act",
     "dispute": "wallet.act",
     "trace_topup": "case.write",
+    "trace_transfer": "case.write",
+    "trace_withdrawal": "case.write",
 }
 FREEZE_REASONS = account.FREEZE_REASONS
 
@@ -257,12 +260,18 @@ def _dispute(w: _Work) -> _Result:
     return _Result(approval=opened.approval)
 
 
-def _trace_topup(w: _Work) -> _Result:
-    top_up = w.transaction()
-    if top_up.kind != "topup":
-        raise InvalidInput("only top-ups are traced", field="transaction_id")
-    reference = trace.trace(w.money, w.asked, transaction_id=top_up.id, senders=w.senders)
-    return _Result(case_reference=reference)
+def _tracing(kind: str) -> Callable[[_Work], _Result]:
+    """The form that traces a movement of ``kind`` (the layer's ``trace`` checks that a
+    transfer or withdrawal is an outgoing one)."""
+
+    def run(w: _Work) -> _Result:
+        moved = w.transaction()
+        if moved.kind != kind:
+            raise InvalidInput(f"this form traces a {kind}", field="transaction_id")
+        reference = trace.trace(w.money, w.asked, transaction_id=moved.id, senders=w.senders)
+        return _Result(case_reference=reference)
+
+    return run
 
 
 _HANDLERS = {
@@ -272,5 +281,7 @@ _HANDLERS = {
     "unfreeze": _unfreeze,
     "refund": _refund,
     "dispute": _dispute,
-    "trace_topup": _trace_topup,
+    "trace_topup": _tracing("topup"),
+    "trace_transfer": _tracing("transfer"),
+    "trace_withdrawal": _tracing("withdrawal"),
 }

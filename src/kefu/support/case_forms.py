@@ -1,6 +1,6 @@
 """The account actions on the agent's case page (``/console/cases/{reference}``): unlock,
 password reset, freeze, unfreeze, refund or return a payment, open a dispute, trace a
-top-up, each tied to the case in hand.
+top-up, an outgoing transfer or a withdrawal, each tied to the case in hand.
 
 The route only reads the form and calls ``kefu.support.actions.perform`` with the case's
 reference: the layer checks the permission, claims the form's idempotency key (drawn with

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from tests.factories import make_customer, make_staff, staff_token
 from tests.integration.cases.case_helpers import make_case
-from tests.integration.wallet.wallet_helpers import funded_account
+from tests.integration.wallet.wallet_helpers import card_of, ctx, funded_account
 from tests.integration.web.web_helpers import sign_in
 
 from kefu.audit import AuditEvent
@@ -18,6 +18,7 @@ from kefu.cases import refs
 from kefu.cases.models import Case, CaseEvent, CaseNotification
 from kefu.config import Settings
 from kefu.identity import service as identity_service
+from kefu.wallet import flows
 
 _VERSION = re.compile(r'name="version" value="([^"]+)"')
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -327,6 +328,82 @@ def test_case_page_acts_on_the_account_through_the_support_layer(
     shown = client.get(done.headers["location"])
     assert "已完成：冻结账户" in shown.text
     assert 'id="account-unfreeze-account"' in shown.text  # frozen: the unfreeze request
+
+
+def test_case_page_traces_an_outgoing_transfer_and_offers_a_withdrawals_trace(
+    client: TestClient, db: Session, settings: Settings
+) -> None:
+    """Top-ups, outgoing transfers and withdrawals are traced from the case page, each
+    under its own name; a transfer someone else sent the customer is not theirs to trace."""
+    _signed_in(client, db)
+    account = funded_account(db, "3000.00")
+    payee = funded_account(db, "10.00")
+    customer = identity_service.create_customer(
+        db, wallet_account_id=account.id, name="王芳", phone="+8613912345672"
+    )
+    case = make_case(db, settings, customer_id=customer.id)
+    sent = flows.transfer(
+        db,
+        account_id=account.id,
+        to_account_id=payee.id,
+        amount_fen=500_00,
+        currency="CNY",
+        ctx=ctx(),
+        hold=True,
+    )
+    taken = flows.withdraw(
+        db,
+        account_id=account.id,
+        card_id=card_of(db, account.id).id,
+        amount_fen=200_00,
+        currency="CNY",
+        ctx=ctx(),
+    )
+    received = flows.transfer(
+        db,
+        account_id=payee.id,
+        to_account_id=account.id,
+        amount_fen=5_00,
+        currency="CNY",
+        ctx=ctx(),
+    )
+    db.commit()
+    page = client.get(f"/console/cases/{case.reference}?lang=zh-CN")
+    assert f'id="account-trace_withdrawal-{taken.id}"' in page.text
+    assert "追查提现" in page.text and "追查转账" in page.text
+    assert f'id="account-trace_transfer-{received.id}"' not in page.text
+    assert "Trace transfer" in client.get(f"/console/cases/{case.reference}?lang=en").text
+    form = re.search(rf'<form[^>]*id="account-trace_transfer-{sent.id}".*?</form>', page.text, re.S)
+    assert form, "the transfer's trace form is on the case page"
+    key = re.search(r'name="key" value="([^"]+)"', form.group(0))
+    assert key
+    fields = {
+        **_tokens(page.text),
+        "action": "trace_transfer",
+        "key": key.group(1),
+        "transaction_id": str(sent.id),
+        "reason": "客户说转账两天未到",
+    }
+    for _ in range(2):  # a resent form traces once
+        done = client.post(
+            f"/console/cases/{case.reference}/account", data=fields, follow_redirects=False
+        )
+        assert done.status_code == 303
+        assert done.headers["location"].startswith(
+            f"/console/cases/{case.reference}?done=account&action=trace_transfer"
+        )
+    rows = db.scalars(select(AuditEvent).where(AuditEvent.action == "wallet.transfer.trace")).all()
+    assert [row.case_reference for row in rows] == [case.reference]
+    notes = db.scalars(
+        select(CaseEvent).where(CaseEvent.case_id == case.id, CaseEvent.kind == "action")
+    ).all()
+    assert len(notes) == 1
+    assert "Done: Trace transfer" in client.get(done.headers["location"]).text  # en since ?lang=en
+    wrong = client.post(
+        f"/console/cases/{case.reference}/account",
+        data={**fields, "key": "another-form", "transaction_id": str(received.id)},
+    )
+    assert wrong.status_code == 404  # an incoming transfer is the sender's: unknown here
 
 
 def test_the_case_pages_account_api_twin_waits_for_a_supervisor(

@@ -31,6 +31,8 @@ TWINS = {
     "refund": f"{API}/refunds",
     "dispute": f"{API}/disputes",
     "trace_topup": f"{API}/transactions/{{transaction_id}}/trace",
+    "trace_transfer": f"{API}/transactions/{{transaction_id}}/trace",
+    "trace_withdrawal": f"{API}/transactions/{{transaction_id}}/trace",
 }
 
 
@@ -177,7 +179,7 @@ def _api_waits(
             TWINS[action].format(account_id=customer.wallet_account_id),
             {"reason": "stolen"},
         )
-    elif action == "trace_topup":
+    elif action.startswith("trace_"):
         path, body = TWINS[action].format(transaction_id=tid), reason
     else:
         path, body = TWINS[action].format(account_id=customer.wallet_account_id), reason
