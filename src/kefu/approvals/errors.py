@@ -22,6 +22,15 @@ class AlreadyDecided(Conflict):
     message_key = "error.approval.already_decided"
 
 
+# what a person reads names the decision in words, never the stored status
+class AlreadyApproved(AlreadyDecided):
+    message_key = "error.approval.already_approved"
+
+
+class AlreadyRejected(AlreadyDecided):
+    message_key = "error.approval.already_rejected"
+
+
 class RejectedBefore(Conflict):
     """A supervisor said no; the same person asks again only with new facts."""
 

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from kefu import audit
 from kefu.approvals import service as approvals
-from kefu.approvals.errors import AlreadyDecided, OwnRequest
+from kefu.approvals.errors import AlreadyApproved, AlreadyRejected, OwnRequest
 from kefu.approvals.models import ApprovalRequest
 from kefu.approvals.service import ApprovalRead
 from kefu.errors import PermissionDenied
@@ -83,7 +83,8 @@ def decide(
         wanted = approvals.APPROVED if approve else approvals.REJECTED
         if request.status == wanted and request.decided_by_id == staff.id:
             return request  # the same person's repeated click: nothing runs, nothing is noted
-        raise AlreadyDecided(f"approval {request.id} is {request.status}", status=request.status)
+        decided = AlreadyApproved if request.status == approvals.APPROVED else AlreadyRejected
+        raise decided(f"approval {request.id} is {request.status}", status=request.status)
     if staff.id == request.requested_by_id:
         raise OwnRequest("the requester cannot decide their own request")
     for permission in ("approval.decide", approvals.DECIDE_PERMISSION[request.action]):
