@@ -41,7 +41,7 @@ from kefu.identity import service as identity_service
 from kefu.quality import survey_config, surveys
 from kefu.quality.models import QualitySurvey
 from kefu.wallet import flows
-from kefu.wallet.port import ActionContext, build_gateway
+from kefu.wallet.port import ActionContext, build_wallet
 
 PHONE = "13800000004"  # 刘洋, a payment deducted but failed (docs/demo.md)
 
@@ -175,7 +175,7 @@ def deducted_payment(site: Site) -> tuple[int, int]:
             ctx=ActionContext(key="journey-payment", actor=audit.Actor("system:test", "system")),
         )
         db.commit()
-        wallet = build_gateway(site.settings, db)
+        wallet = build_wallet(site.settings)(db)
         return payment.id, wallet_fen(wallet.get_account(customer.wallet_account_id).balance)
 
 
@@ -329,7 +329,7 @@ def test_customer_verifies_is_handed_over_and_chats_with_an_agent(
         expect(view.locator(f"#tx-{payment_id}")).to_contain_text("已退回")
         screenshot(view, "console-chat-customer-refunded")
         with site.sessions() as db:  # the wallet moved the money back once, for all the clicks
-            wallet = build_gateway(site.settings, db)
+            wallet = build_wallet(site.settings)(db)
             returned = wallet.get_transaction(str(payment_id))
             balance = wallet_fen(wallet.get_account(returned.account_id).balance)
             reversals = db.scalar(
@@ -686,7 +686,14 @@ def test_the_end_of_a_chat_in_the_widget(site: Site, browser: Browser) -> None:
             assert held is not None and agent is not None
             held.status, held.assigned_staff_id = "active", agent.id
             db.commit()
-            live.end_chat(db, held, agent, outcome="solved", settings=site.settings)
+            live.end_chat(
+                db,
+                held,
+                agent,
+                outcome="solved",
+                settings=site.settings,
+                senders=build_senders(site.settings),
+            )
             planned = db.scalars(
                 select(QualitySurvey).where(QualitySurvey.conversation_id == held.id)
             ).one()

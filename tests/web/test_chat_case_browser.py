@@ -15,11 +15,13 @@ from tests.web.conftest import LiveServer, screenshot
 
 from kefu.bot import service as bot_service
 from kefu.channels.models import OutboxMessage
+from kefu.channels.senders import build_senders
 from kefu.chat import live, routing
 from kefu.chat import service as chat
 from kefu.config import get_settings
 from kefu.db import utcnow
 from kefu.identity import service as identity_service
+from kefu.wallet.port import build_wallet
 
 PHONE = "13800005678"
 
@@ -36,9 +38,12 @@ def _chat_to_the_end(server: LiveServer) -> str:
         )
         agent = make_staff(db, "agent")
         routing.set_presence(db, agent, "online", settings=settings)
+        senders, wallet = build_senders(settings), build_wallet(settings)(db)
         conversation = chat.start(db, channel="web", language="zh-CN", now=at)
         for text in ("我的账户被锁了，登录不了", PHONE):
-            bot_service.respond(db, conversation, text, settings=settings, now=at)
+            bot_service.respond(
+                db, conversation, text, settings=settings, senders=senders, wallet=wallet, now=at
+            )
         sent = db.scalars(
             select(OutboxMessage.body)
             .where(OutboxMessage.destination == "+86" + PHONE)
@@ -46,15 +51,35 @@ def _chat_to_the_end(server: LiveServer) -> str:
         ).first()
         code = re.search(r"\d{6}", sent or "")
         assert code is not None
-        bot_service.respond(db, conversation, code.group(0), settings=settings, now=at)
-        bot_service.respond(db, conversation, "转人工", settings=settings, now=at)
+        bot_service.respond(
+            db,
+            conversation,
+            code.group(0),
+            settings=settings,
+            senders=senders,
+            wallet=wallet,
+            now=at,
+        )
+        bot_service.respond(
+            db, conversation, "转人工", settings=settings, senders=senders, wallet=wallet, now=at
+        )
         item = routing.open_item(db, conversation_id=conversation.id)
         assert item is not None and conversation.case_id is not None
         live.accept(db, item, agent, settings=settings, now=at)
         live.agent_says(db, conversation, agent, "您好，我来帮您看看账户锁定的原因。", now=at)
         live.agent_says(db, conversation, agent, "疑似盗号尝试，需二线核查", internal=True, now=at)
-        live.customer_says(db, conversation, "好的，麻烦尽快", settings=settings, now=at)
-        live.end_chat(db, conversation, agent, outcome="open", settings=settings, now=at)
+        live.customer_says(
+            db,
+            conversation,
+            "好的，麻烦尽快",
+            settings=settings,
+            senders=senders,
+            wallet=wallet,
+            now=at,
+        )
+        live.end_chat(
+            db, conversation, agent, outcome="open", settings=settings, senders=senders, now=at
+        )
         db.commit()
         reference = db.scalars(
             select(OutboxMessage.body)

@@ -30,24 +30,35 @@ def chat_command(
 ) -> None:
     """Chat with the assistant; /quit ends. Quick replies can be typed as their number."""
     from kefu.bot import service
+    from kefu.channels.senders import build_senders
     from kefu.chat import service as chat
     from kefu.config import get_settings
     from kefu.db import get_sessionmaker
     from kefu.errors import KefuError
     from kefu.i18n import normalise_lang
+    from kefu.wallet.port import build_wallet
 
     language = normalise_lang(lang)
     if language is None:
         console.print(f"[red]unknown language {lang!r}: use zh-CN or en[/red]")
         raise typer.Exit(2)
     settings = get_settings()
+    # the adapters, built once for the whole chat (a bad KEFU_*_BACKEND stops it here)
+    senders, wallets = build_senders(settings), build_wallet(settings)
     with get_sessionmaker()() as db:
+        wallet = wallets(db)
         try:
             if resume:
                 conversation = chat.by_public_id(db, resume)
             else:
                 conversation, first = service.start_conversation(
-                    db, settings=settings, channel="cli", language=language, customer_id=customer
+                    db,
+                    settings=settings,
+                    senders=senders,
+                    wallet=wallet,
+                    channel="cli",
+                    language=language,
+                    customer_id=customer,
                 )
                 db.commit()
                 options = first[0].data.get("quick_replies", [])
@@ -70,7 +81,9 @@ def chat_command(
             if text.isdigit() and 1 <= int(text) <= len(choices) and len(text) < 3:
                 text = choices[int(text) - 1][1]
             try:
-                turn = service.respond(db, conversation, text, settings=settings)
+                turn = service.respond(
+                    db, conversation, text, settings=settings, senders=senders, wallet=wallet
+                )
                 db.commit()
             except KefuError as error:
                 db.rollback()

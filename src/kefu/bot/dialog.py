@@ -30,7 +30,7 @@ from kefu.channels.senders import Senders
 from kefu.chat.models import Conversation
 from kefu.config import Settings
 from kefu.i18n import Lang, normalise_lang, translate
-from kefu.wallet.port import WalletGateway, build_gateway
+from kefu.wallet.port import WalletGateway
 
 InputKind = Literal["text", "code", "choice"]
 
@@ -56,6 +56,7 @@ class Dialog:
     conversation: Conversation
     settings: Settings
     senders: Senders
+    wallet: WalletGateway  # the adapter the app (or command) built once, on this session
     text: str
     now: datetime
     state: dict[str, Any]
@@ -77,10 +78,6 @@ class Dialog:
     @cached_property
     def entities(self) -> Entities:
         return extract_entities(self.text, now=self.now, lang=self.lang)
-
-    @cached_property
-    def wallet(self) -> WalletGateway:
-        return build_gateway(self.settings, self.db)
 
     @property
     def actor(self) -> audit.Actor:

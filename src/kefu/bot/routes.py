@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from kefu import ratelimit
 from kefu.bot import service
+from kefu.channels.deps import SendersDep
 from kefu.chat import service as chat
 from kefu.chat.models import ChatMessage, Conversation
 from kefu.config import Settings
@@ -32,6 +33,7 @@ from kefu.deps import (
 from kefu.i18n import Lang, normalise_lang
 from kefu.numbers import Count
 from kefu.quality import events as quality_events
+from kefu.wallet.deps import WalletDep
 
 router = APIRouter(prefix="/bot", tags=["assistant"])
 T = TypeVar("T")
@@ -130,6 +132,8 @@ async def post_message(
     request: Request,
     db: DbSession,
     settings: SettingsDep,
+    senders: SendersDep,
+    wallet: WalletDep,
     conversation_key: ConversationKeyDep = None,
 ) -> TurnOut:
     def work(customer_id: int | None, lang: Lang) -> TurnOut:
@@ -154,7 +158,8 @@ async def post_message(
                 conversation,
                 body.text,
                 settings=settings,
-                senders=request.app.state.senders,
+                senders=senders,
+                wallet=wallet,
                 client_msg_id=body.client_msg_id,
                 # a client that names the language is followed; otherwise each message's own
                 follow_language=normalise_lang(body.lang) is None,
@@ -178,12 +183,20 @@ async def post_message(
 
 
 @router.post("/conversations", response_model=TurnOut, status_code=201)
-async def start(body: StartIn, request: Request, db: DbSession, settings: SettingsDep) -> TurnOut:
+async def start(
+    body: StartIn,
+    request: Request,
+    db: DbSession,
+    settings: SettingsDep,
+    senders: SendersDep,
+    wallet: WalletDep,
+) -> TurnOut:
     def work(customer_id: int | None, lang: Lang) -> TurnOut:
         conversation, messages = service.start_conversation(
             db,
             settings=settings,
-            senders=request.app.state.senders,
+            senders=senders,
+            wallet=wallet,
             channel=body.channel,
             language=normalise_lang(body.lang) or lang,
             customer_id=customer_id,

@@ -25,7 +25,7 @@ from kefu.bot.dialog import Dialog, QuickReply, Reply
 from kefu.bot.nlu import classify
 from kefu.bot.nlu.intents import INTENTS, OUT_OF_SCOPE
 from kefu.cases import service as cases_service
-from kefu.channels.senders import Senders, build_senders
+from kefu.channels.senders import Senders
 from kefu.chat import service as chat
 from kefu.chat.models import ChatMessage, Conversation
 from kefu.config import Settings
@@ -33,6 +33,7 @@ from kefu.db import utcnow
 from kefu.errors import InvalidInput, KefuError, NotFound
 from kefu.i18n import Lang, normalise_lang
 from kefu.kb import service as kb
+from kefu.wallet.port import WalletGateway
 
 log = logging.getLogger("kefu.bot")
 
@@ -76,7 +77,8 @@ def respond(
     text: str,
     *,
     settings: Settings,
-    senders: Senders | None = None,
+    senders: Senders,
+    wallet: WalletGateway,
     client_msg_id: str | None = None,
     now: datetime | None = None,
     follow_language: bool = True,
@@ -100,7 +102,8 @@ def respond(
         db=db,
         conversation=conversation,
         settings=settings,
-        senders=senders or build_senders(settings),
+        senders=senders,
+        wallet=wallet,
         text=text,
         now=now,
         state=state,
@@ -722,7 +725,8 @@ def start_conversation(
     db: Session,
     *,
     settings: Settings,
-    senders: Senders | None = None,
+    senders: Senders,
+    wallet: WalletGateway,
     channel: str = "web",
     language: str | None = None,
     customer_id: int | None = None,
@@ -737,7 +741,8 @@ def start_conversation(
         db=db,
         conversation=conversation,
         settings=settings,
-        senders=senders or build_senders(settings),  # the app passes the ones built at start-up
+        senders=senders,
+        wallet=wallet,
         text="",
         now=now,
         state={},

@@ -5,13 +5,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends
+from starlette.requests import HTTPConnection
 
 from kefu.channels.senders import Senders
 
 
-def get_senders(request: Request) -> Senders:
-    built: Senders = request.app.state.senders
+def get_senders(connection: HTTPConnection) -> Senders:
+    """For a request or a websocket."""
+    built: Senders = connection.app.state.senders
     return built
 
 

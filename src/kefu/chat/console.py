@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from kefu.cases.models import Case
+from kefu.channels.deps import SendersDep
 from kefu.chat import attachments, canned, inbox, live, routing
 from kefu.chat import service as chat
 from kefu.chat.models import Conversation
@@ -220,11 +221,11 @@ def transfer(
 
 @router.post("/chats/{conversation_id}/end")
 def end_chat(
-    request: Request,
     conversation_id: ConversationKey,
     staff: Agent,
     db: DbSession,
     settings: SettingsDep,
+    senders: SendersDep,
     outcome: Annotated[str, Form(max_length=10)] = "solved",
     summary_text: Annotated[str, Form(alias="summary", max_length=4000)] = "",
 ) -> Response:
@@ -238,7 +239,7 @@ def end_chat(
         outcome=outcome,
         summary_text=summary_text,
         settings=settings,
-        senders=request.app.state.senders,
+        senders=senders,
     )
     db.commit()
     return RedirectResponse("/console/inbox", status_code=303)

@@ -24,7 +24,7 @@ from kefu.cases import summary
 from kefu.cases.models import Case
 from kefu.cases.transitions import FINISHED, Mover, Status
 from kefu.channels import delivery
-from kefu.channels.senders import Senders, build_senders
+from kefu.channels.senders import Senders
 from kefu.chat import bus, routing
 from kefu.chat import service as chat
 from kefu.chat.models import ChatMessage, Conversation
@@ -36,6 +36,7 @@ from kefu.i18n import Lang, normalise_lang, translate
 from kefu.identity.models import StaffUser
 from kefu.identity.permissions import has_permission
 from kefu.quality import events as quality
+from kefu.wallet.port import WalletGateway
 
 MAX_TEXT = chat.MAX_TEXT
 
@@ -129,6 +130,8 @@ def customer_says(
     text: str,
     *,
     settings: Settings,
+    senders: Senders,
+    wallet: WalletGateway,
     client_msg_id: str | None = None,
     now: datetime | None = None,
 ) -> list[ChatMessage]:
@@ -143,7 +146,14 @@ def customer_says(
         conversation.assigned_staff_id = None
     if conversation.status == "bot":
         turn = bot_service.respond(
-            db, conversation, text, settings=settings, client_msg_id=client_msg_id, now=now
+            db,
+            conversation,
+            text,
+            settings=settings,
+            senders=senders,
+            wallet=wallet,
+            client_msg_id=client_msg_id,
+            now=now,
         )
         return turn.messages
     stored = chat.append(
@@ -467,8 +477,8 @@ def end_chat(
     *,
     outcome: str,
     summary_text: str | None = None,
-    settings: Settings | None = None,
-    senders: Senders | None = None,
+    settings: Settings,
+    senders: Senders,
     now: datetime | None = None,
 ) -> None:
     """The agent ends the chat and their slot frees up. ``outcome`` sets the chat's case:
@@ -476,7 +486,6 @@ def end_chat(
     being worked, ``waiting`` waits on the customer. The customer receives the written
     summary (``summary_text`` as the agent edited it, else the draft) in the chat and, as
     a chat window does not stay open, by SMS or e-mail; it stays on the case's timeline."""
-    settings = settings or get_settings()
     now = now or utcnow()
     if outcome not in summary.OUTCOMES:
         raise InvalidInput("unknown outcome", field="outcome")
@@ -534,7 +543,7 @@ def end_chat(
             db,
             case,
             body=written,
-            senders=senders or build_senders(settings),
+            senders=senders,
             actor=actor,
             now=now,
         )

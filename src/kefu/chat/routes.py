@@ -20,6 +20,7 @@ from starlette.concurrency import run_in_threadpool
 
 from kefu import ratelimit
 from kefu.bot import service as bot_service
+from kefu.channels.deps import SendersDep
 from kefu.chat import app_token, attachments
 from kefu.chat import service as chat
 from kefu.db import DbSession
@@ -33,6 +34,7 @@ from kefu.deps import (
 )
 from kefu.i18n import LANGUAGES, catalogue, normalise_lang
 from kefu.storage import Storage
+from kefu.wallet.deps import WalletDep
 
 router = APIRouter(prefix="/chat", tags=["chat"])
 
@@ -76,7 +78,13 @@ def _client(request: Request) -> str:
 
 @router.post("/conversations", response_model=StartOut, status_code=201)
 def start(
-    body: StartIn, request: Request, db: DbSession, settings: SettingsDep, lang: LangDep
+    body: StartIn,
+    request: Request,
+    db: DbSession,
+    settings: SettingsDep,
+    lang: LangDep,
+    senders: SendersDep,
+    wallet: WalletDep,
 ) -> StartOut:
     """A new conversation with the assistant's first words. A wallet-app token or a
     verified customer's bearer token makes the customer known from the start."""
@@ -99,6 +107,8 @@ def start(
     conversation, _messages = bot_service.start_conversation(
         db,
         settings=settings,
+        senders=senders,
+        wallet=wallet,
         channel="app" if body.app_token else body.channel,
         language=language,
         customer_id=customer_id,

@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 from starlette.websockets import WebSocketDisconnected
 
 from kefu import dbwork
+from kefu.channels.deps import get_senders
 from kefu.chat import bus, live, routing
 from kefu.chat import service as chat
 from kefu.chat.models import Conversation
@@ -41,6 +42,7 @@ from kefu.identity import service as identity_service
 from kefu.identity.models import StaffUser
 from kefu.identity.permissions import has_permission
 from kefu.numbers import INT32_MAX
+from kefu.wallet.deps import get_wallet
 
 log = logging.getLogger("kefu.chat.ws")
 router = APIRouter()
@@ -404,6 +406,8 @@ class CustomerSocket(_Peer):
                 conversation,
                 text if isinstance(text, str) else "",
                 settings=settings,
+                senders=get_senders(self.ws),
+                wallet=get_wallet(self.ws, db),
                 client_msg_id=client_msg_id,
             )
             return stored[0].seq if stored else 0

@@ -24,6 +24,7 @@ from kefu.voice import calls
 from kefu.voice.menu import ActionNode, MenuNode, MenuTree, MessageNode, QueueNode, text_of
 from kefu.voice.models import VoiceCall
 from kefu.voice.twiml import Ask, Hangup, Line, Turn
+from kefu.wallet.port import WalletGateway
 
 MAX_INVALID = 3
 MAX_SILENT = 2
@@ -43,6 +44,7 @@ class Ctx:
     db: Session
     settings: Settings
     senders: Senders
+    wallet: WalletGateway  # the adapter the app built at start-up, on this call's session
     call: VoiceCall
     tree: MenuTree
     now: datetime

@@ -29,6 +29,7 @@ from kefu.voice.models import VoiceCall
 from kefu.voice.signatures import CarrierRequest, public_base
 from kefu.voice.speech import key as spoken_key
 from kefu.voice.twiml import Hangup, Leave, Line, Restart, Turn, Urls, player, render, say
+from kefu.wallet.port import WalletGateway
 
 log = logging.getLogger("kefu.voice")
 
@@ -101,6 +102,7 @@ def _context(
     db: Session,
     settings: Settings,
     senders: Senders,
+    wallet: WalletGateway,
     call: VoiceCall,
     request: CarrierRequest,
     now: datetime,
@@ -109,6 +111,7 @@ def _context(
         db=db,
         settings=settings,
         senders=senders,
+        wallet=wallet,
         call=call,
         tree=menu.for_call(db, call),
         now=now,
@@ -191,7 +194,12 @@ def _guarded(ctx: Ctx, flow: Flow, *, advance: bool = True) -> str:
 
 
 def incoming(
-    db: Session, settings: Settings, senders: Senders, request: CarrierRequest, now: datetime
+    db: Session,
+    settings: Settings,
+    senders: Senders,
+    wallet: WalletGateway,
+    request: CarrierRequest,
+    now: datetime,
 ) -> str:
     sid = call_sid(request)
     call = calls.get(db, sid, lock=True)
@@ -205,7 +213,7 @@ def incoming(
             menu_version=menu.live_version(db),
             now=now,
         )
-    ctx = _context(db, settings, senders, call, request, now)
+    ctx = _context(db, settings, senders, wallet, call, request, now)
     if call.status == "ended":
         return respond(ctx, Turn(Hangup()), advance=False)
     if call.seq:
@@ -229,6 +237,7 @@ def keys_pressed(
     db: Session,
     settings: Settings,
     senders: Senders,
+    wallet: WalletGateway,
     request: CarrierRequest,
     seq: int | None,
     now: datetime,
@@ -240,7 +249,7 @@ def keys_pressed(
     call = calls.get(db, call_sid(request), lock=True)
     if call is None:
         return start_over(settings)
-    ctx = _context(db, settings, senders, call, request, now)
+    ctx = _context(db, settings, senders, wallet, call, request, now)
     expected = "queued" if waiting else "ivr"
     if seq != call.seq or call.status != expected or call.step not in STEPS:
         ctx.event("stale", seq=seq if seq is not None else -1, current=call.seq)
@@ -250,41 +259,61 @@ def keys_pressed(
 
 
 def queue_wait(
-    db: Session, settings: Settings, senders: Senders, request: CarrierRequest, now: datetime
+    db: Session,
+    settings: Settings,
+    senders: Senders,
+    wallet: WalletGateway,
+    request: CarrierRequest,
+    now: datetime,
 ) -> str:
     call = calls.get(db, call_sid(request), lock=True)
     if call is None:
         return render(Turn(Leave()), seq=0, urls=_urls(settings), speak=say)
-    ctx = _context(db, settings, senders, call, request, now)
+    ctx = _context(db, settings, senders, wallet, call, request, now)
     return _guarded(ctx, queueing.wait, advance=False)
 
 
 def queue_left(
-    db: Session, settings: Settings, senders: Senders, request: CarrierRequest, now: datetime
+    db: Session,
+    settings: Settings,
+    senders: Senders,
+    wallet: WalletGateway,
+    request: CarrierRequest,
+    now: datetime,
 ) -> str:
     call = calls.get(db, call_sid(request), lock=True)
     if call is None:
         return start_over(settings)
-    ctx = _context(db, settings, senders, call, request, now)
+    ctx = _context(db, settings, senders, wallet, call, request, now)
     result = request.value("QueueResult")
     queue_time = _int(request.value("QueueTime"))
     return _guarded(ctx, lambda c: queueing.left_queue(c, result, queue_time))
 
 
 def dial_done(
-    db: Session, settings: Settings, senders: Senders, request: CarrierRequest, now: datetime
+    db: Session,
+    settings: Settings,
+    senders: Senders,
+    wallet: WalletGateway,
+    request: CarrierRequest,
+    now: datetime,
 ) -> str:
     call = calls.get(db, call_sid(request), lock=True)
     if call is None:
         return start_over(settings)
-    ctx = _context(db, settings, senders, call, request, now)
+    ctx = _context(db, settings, senders, wallet, call, request, now)
     status = request.value("DialCallStatus")
     duration = _int(request.value("DialCallDuration"))
     return _guarded(ctx, lambda c: queueing.agent_done(c, status, duration))
 
 
 def status_changed(
-    db: Session, settings: Settings, senders: Senders, request: CarrierRequest, now: datetime
+    db: Session,
+    settings: Settings,
+    senders: Senders,
+    wallet: WalletGateway,
+    request: CarrierRequest,
+    now: datetime,
 ) -> None:
     """The carrier's status callback: a finished call closes its record, however far the
     caller got (hung up mid-flow, in the queue, after the agent)."""
@@ -305,7 +334,7 @@ def status_changed(
         )
     if call.status == "ended":
         return
-    ctx = _context(db, settings, senders, call, request, now)
+    ctx = _context(db, settings, senders, wallet, call, request, now)
     queueing.hung_up(ctx)
     if status in UNREACHED:
         outcome = "failed"

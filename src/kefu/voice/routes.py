@@ -27,6 +27,7 @@ from kefu.quality import events as quality_events
 from kefu.voice import flow, prompts
 from kefu.voice.errors import SignatureInvalid
 from kefu.voice.signatures import CarrierRequest, build_verifier, public_base
+from kefu.wallet.deps import WalletDep
 
 log = logging.getLogger("kefu.voice")
 router = APIRouter(prefix="/voice", tags=["voice webhooks"])
@@ -82,56 +83,80 @@ def _answer(db: DbSession, settings: Settings, work: Callable[[datetime], str]) 
 
 @router.post("/incoming")
 def incoming(
-    carrier: Carrier, db: DbSession, settings: SettingsDep, senders: SendersDep
+    carrier: Carrier, db: DbSession, settings: SettingsDep, senders: SendersDep, wallet: WalletDep
 ) -> Response:
-    return _answer(db, settings, lambda now: flow.incoming(db, settings, senders, carrier, now))
+    return _answer(
+        db, settings, lambda now: flow.incoming(db, settings, senders, wallet, carrier, now)
+    )
 
 
 @router.post("/input")
 def keys_pressed(
-    carrier: Carrier, seq: Seq, db: DbSession, settings: SettingsDep, senders: SendersDep
+    carrier: Carrier,
+    seq: Seq,
+    db: DbSession,
+    settings: SettingsDep,
+    senders: SendersDep,
+    wallet: WalletDep,
 ) -> Response:
     return _answer(
-        db, settings, lambda now: flow.keys_pressed(db, settings, senders, carrier, seq, now)
+        db,
+        settings,
+        lambda now: flow.keys_pressed(db, settings, senders, wallet, carrier, seq, now),
     )
 
 
 @router.post("/queue/wait")
 def queue_wait(
-    carrier: Carrier, db: DbSession, settings: SettingsDep, senders: SendersDep
+    carrier: Carrier, db: DbSession, settings: SettingsDep, senders: SendersDep, wallet: WalletDep
 ) -> Response:
-    return _answer(db, settings, lambda now: flow.queue_wait(db, settings, senders, carrier, now))
+    return _answer(
+        db, settings, lambda now: flow.queue_wait(db, settings, senders, wallet, carrier, now)
+    )
 
 
 @router.post("/queue/input")
 def queue_keys(
-    carrier: Carrier, seq: Seq, db: DbSession, settings: SettingsDep, senders: SendersDep
+    carrier: Carrier,
+    seq: Seq,
+    db: DbSession,
+    settings: SettingsDep,
+    senders: SendersDep,
+    wallet: WalletDep,
 ) -> Response:
     return _answer(
         db,
         settings,
-        lambda now: flow.keys_pressed(db, settings, senders, carrier, seq, now, waiting=True),
+        lambda now: flow.keys_pressed(
+            db, settings, senders, wallet, carrier, seq, now, waiting=True
+        ),
     )
 
 
 @router.post("/queue/done")
 def queue_done(
-    carrier: Carrier, db: DbSession, settings: SettingsDep, senders: SendersDep
+    carrier: Carrier, db: DbSession, settings: SettingsDep, senders: SendersDep, wallet: WalletDep
 ) -> Response:
-    return _answer(db, settings, lambda now: flow.queue_left(db, settings, senders, carrier, now))
+    return _answer(
+        db, settings, lambda now: flow.queue_left(db, settings, senders, wallet, carrier, now)
+    )
 
 
 @router.post("/dial/done")
 def dial_done(
-    carrier: Carrier, db: DbSession, settings: SettingsDep, senders: SendersDep
+    carrier: Carrier, db: DbSession, settings: SettingsDep, senders: SendersDep, wallet: WalletDep
 ) -> Response:
-    return _answer(db, settings, lambda now: flow.dial_done(db, settings, senders, carrier, now))
+    return _answer(
+        db, settings, lambda now: flow.dial_done(db, settings, senders, wallet, carrier, now)
+    )
 
 
 @router.post("/status")
-def status(carrier: Carrier, db: DbSession, settings: SettingsDep, senders: SendersDep) -> Response:
+def status(
+    carrier: Carrier, db: DbSession, settings: SettingsDep, senders: SendersDep, wallet: WalletDep
+) -> Response:
     def work(now: datetime) -> str:
-        flow.status_changed(db, settings, senders, carrier, now)
+        flow.status_changed(db, settings, senders, wallet, carrier, now)
         return str(VoiceResponse())
 
     return _answer(db, settings, work)

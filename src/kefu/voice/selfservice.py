@@ -28,23 +28,18 @@ from kefu.voice.engine import Ctx, InvalidKey, action, done, goto, step, to_pers
 from kefu.voice.menu import ActionNode
 from kefu.voice.twiml import Line, Turn
 from kefu.wallet.errors import IllegalTransition, WalletNotFound
-from kefu.wallet.port import WalletGateway, build_gateway
 from kefu.wallet.schemas import AccountView, TransactionFilter, TransactionView
 
 REFERENCE_DIGITS = refs.DIGITS_LENGTH
 
 
-def _wallet(ctx: Ctx) -> WalletGateway:
-    return build_gateway(ctx.settings, ctx.db)
-
-
 def _account(ctx: Ctx) -> AccountView:
     customer = identity_service.get_customer(ctx.db, ctx.call.customer_id or 0)
-    return _wallet(ctx).get_account(customer.wallet_account_id)
+    return ctx.wallet.get_account(customer.wallet_account_id)
 
 
 def _desk(ctx: Ctx) -> money.Money:
-    return money.Money(ctx.db, _wallet(ctx), ctx.settings, now=ctx.now)
+    return money.Money(ctx.db, ctx.wallet, ctx.settings, now=ctx.now)
 
 
 def _asked(ctx: Ctx, name: str) -> money.Asked:
@@ -112,7 +107,7 @@ def _last_topup(ctx: Ctx, node_id: str, node: ActionNode) -> Turn:
         return identify.begin(ctx)
     try:
         account = _account(ctx)
-        found = _wallet(ctx).list_transactions(
+        found = ctx.wallet.list_transactions(
             account.account_id, TransactionFilter(kind="topup", limit=1)
         )
     except WalletNotFound as error:

@@ -52,11 +52,12 @@ def show(
     from kefu.config import get_settings
     from kefu.db import get_sessionmaker
     from kefu.wallet.errors import WalletNotFound
-    from kefu.wallet.port import build_gateway
+    from kefu.wallet.port import build_wallet
     from kefu.wallet.schemas import TransactionFilter
 
+    wallets = build_wallet(get_settings())  # built once for the command
     with get_sessionmaker()() as db:
-        wallet = build_gateway(get_settings(), db)
+        wallet = wallets(db)
         lookup = (
             {"email": account}
             if "@" in account

@@ -29,7 +29,7 @@ from kefu.wallet.schemas import (
     TransactionView,
 )
 
-__all__ = ["ActionContext", "WalletFactory", "WalletGateway", "build_gateway", "build_wallet"]
+__all__ = ["ActionContext", "WalletFactory", "WalletGateway", "build_wallet"]
 
 
 class WalletGateway(Protocol):
@@ -129,8 +129,3 @@ def build_wallet(settings: Settings) -> WalletFactory:
     check_backend(settings)
     backend = _BACKENDS[settings.wallet_backend]
     return lambda db: backend(settings, db)
-
-
-def build_gateway(settings: Settings, db: Session) -> WalletGateway:
-    """The configured wallet for one unit of work, for a job or command that has no app."""
-    return build_wallet(settings)(db)

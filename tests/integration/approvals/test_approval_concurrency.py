@@ -23,7 +23,7 @@ from kefu.support.base import Asked, Money
 from kefu.support.requester import Requester
 from kefu.wallet import check, flows
 from kefu.wallet.models import Movement, WalletAccount
-from kefu.wallet.port import build_gateway
+from kefu.wallet.port import build_wallet
 
 FORM_KEY = "form-7Qx2"
 
@@ -37,7 +37,7 @@ def _submit(url: str, barrier: multiprocessing.synchronize.Barrier) -> None:
         payment = db.scalars(select(Movement).where(Movement.kind == "payment")).one()
         actions.perform(
             db,
-            build_gateway(get_settings(), db),
+            build_wallet(get_settings())(db),
             customer=customer,
             staff=agent,
             request=actions.SupportRequest(
@@ -60,7 +60,7 @@ def _approve(url: str, username: str, barrier: multiprocessing.synchronize.Barri
         request = db.scalars(select(ApprovalRequest)).one()
         try:
             approval.decide(
-                Money(db, build_gateway(get_settings(), db), get_settings()),
+                Money(db, build_wallet(get_settings())(db), get_settings()),
                 Asked(requester=Requester.of_staff(decider), key="", reason=""),
                 approval_id=request.id,
                 approve=True,

@@ -31,7 +31,7 @@ from kefu.support.requester import Requester
 from kefu.wallet import flows, ledger
 from kefu.wallet.errors import IllegalTransition, WalletNotFound
 from kefu.wallet.models import Movement, Refund, WalletAccount
-from kefu.wallet.port import WalletGateway, build_gateway
+from kefu.wallet.port import WalletGateway, build_wallet
 
 
 @dataclass
@@ -92,7 +92,7 @@ def desk(db: Session, settings: Settings) -> Desk:
     return Desk(
         db=db,
         settings=settings,
-        wallet=build_gateway(settings, db),
+        wallet=build_wallet(settings)(db),
         customer=customer,
         account=account,
         agent=make_staff(db, "agent"),

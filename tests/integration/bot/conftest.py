@@ -27,11 +27,13 @@ from kefu.app import create_app
 from kefu.bot import service
 from kefu.bot.dialog import QuickReply
 from kefu.channels.models import OutboxMessage
+from kefu.channels.senders import build_senders
 from kefu.chat import service as chat_service
 from kefu.chat.models import ChatMessage, Conversation
 from kefu.config import Settings, get_settings
 from kefu.db import get_db, sessions_of, utcnow
 from kefu.identity.models import Customer
+from kefu.wallet.port import build_wallet
 
 SURFACES = ("http", "websocket")
 _ids = count(1)
@@ -177,6 +179,8 @@ class Chat:
             self.conversation, messages = service.start_conversation(
                 self.db,
                 settings=self.settings,
+                senders=build_senders(self.settings),
+                wallet=build_wallet(self.settings)(self.db),
                 language=self.lang,
                 customer_id=self.customer_id,
                 now=self.now,
@@ -225,6 +229,8 @@ class Chat:
             self.conversation,
             text,
             settings=self.settings,
+            senders=build_senders(self.settings),
+            wallet=build_wallet(self.settings)(self.db),
             client_msg_id=client_msg_id,
             now=self.now,
         )

@@ -27,7 +27,7 @@ from kefu.support import money
 from kefu.support.requester import Requester
 from kefu.wallet import flows
 from kefu.wallet.idempotency import ActionContext
-from kefu.wallet.port import build_gateway
+from kefu.wallet.port import build_wallet
 
 from .conftest import Chat, Refused, last_code, phone_of
 
@@ -39,7 +39,7 @@ def customer(db: Session, index: int) -> Customer:
 
 
 def account_status(db: Session, settings: Settings, index: int) -> str:
-    return build_gateway(settings, db).get_account(customer(db, index).wallet_account_id).status
+    return build_wallet(settings)(db).get_account(customer(db, index).wallet_account_id).status
 
 
 def case_of(chat: Chat) -> Case:
@@ -125,7 +125,7 @@ def test_stolen_account_unknown_number_answers_the_same(chat: Chat) -> None:
 
 
 def test_deducted_payment_returned_once(chat: Chat, settings: Settings) -> None:
-    wallet = build_gateway(settings, chat.db)
+    wallet = build_wallet(settings)(chat.db)
     account = customer(chat.db, 4).wallet_account_id
     before = wallet.get_account(account).balance
     chat.say("付款失败了但是钱被扣了")
@@ -188,9 +188,7 @@ def test_unauthorised_payment_freeze_and_dispute(chat: Chat, settings: Settings)
     turn = chat.say("是")
     assert account_status(chat.db, settings, 8) == "frozen"
     assert turn.case_reference is not None
-    disputes = build_gateway(settings, chat.db).list_disputes(
-        customer(chat.db, 8).wallet_account_id
-    )
+    disputes = build_wallet(settings)(chat.db).list_disputes(customer(chat.db, 8).wallet_account_id)
     assert len(disputes) == 1
     # frozen and disputed through the support layer: both noted on the chat's case
     noted = [
@@ -343,7 +341,7 @@ def test_a_large_deducted_payment_waits_for_a_supervisor(chat: Chat, settings: S
     """Above the approval amount the assistant returns nothing itself, as an agent could
     not either: it offers a case (a person files the return, a supervisor approves)."""
     chat.serve(Settings(**{**settings.model_dump(), "approval_amount_above": "50.00"}))
-    wallet = build_gateway(settings, chat.db)
+    wallet = build_wallet(settings)(chat.db)
     account = customer(chat.db, 4).wallet_account_id
     before = wallet.get_account(account).balance
     chat.say("付款失败了但是钱被扣了")
@@ -362,7 +360,7 @@ def test_a_return_beyond_what_moved_today_waits_for_a_supervisor(
     """The assistant's returns count with everyone's in the customer's day: after an
     agent refunded 20.00, returning 88.00 more would pass the 100.00 limit."""
     chat.serve(Settings(**{**settings.model_dump(), "approval_amount_above": "100.00"}))
-    wallet = build_gateway(settings, chat.db)
+    wallet = build_wallet(settings)(chat.db)
     account = customer(chat.db, 4).wallet_account_id
     paid = flows.pay(
         chat.db,
@@ -430,7 +428,7 @@ def verified_by_security_questions(chat: Chat, index: int) -> Chat:
 def test_security_questions_never_let_the_assistant_lift_a_protection_or_move_money(
     chat: Chat, settings: Settings
 ) -> None:
-    wallet = build_gateway(settings, chat.db)
+    wallet = build_wallet(settings)(chat.db)
     locked = verified_by_security_questions(chat, 1)
     turn = locked.say("我的账户被锁定了，登录不了")
     assert "多次输错密码" in turn.reply
@@ -463,7 +461,7 @@ def test_security_questions_still_let_the_assistant_freeze(chat: Chat, settings:
     turn = light.say("是")
     assert account_status(chat.db, settings, 8) == "frozen"  # freezing only protects
     assert "没能完成" in turn.reply  # the dispute moves money: it needs a one-time code
-    wallet = build_gateway(settings, chat.db)
+    wallet = build_wallet(settings)(chat.db)
     assert wallet.list_disputes(customer(chat.db, 8).wallet_account_id) == []
 
 

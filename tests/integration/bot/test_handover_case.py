@@ -27,6 +27,7 @@ from kefu.config import Settings
 from kefu.db import get_db
 from kefu.quality import qa
 from kefu.quality.models import QualityContactRef
+from kefu.wallet.port import build_wallet
 
 from .conftest import Chat, phone_of
 
@@ -99,7 +100,15 @@ def test_accept_reply_and_end_work_the_case_and_send_the_summary(
     assert case.first_responded_at is None  # a note is not an answer
     live.agent_says(db, conversation, agent, "您好，我来帮您查这笔扣款。", now=chat.now)
     assert case.first_responded_at == chat.now and case.status == "open"
-    live.customer_says(db, conversation, "好的，谢谢", settings=settings, now=chat.now)
+    live.customer_says(
+        db,
+        conversation,
+        "好的，谢谢",
+        settings=settings,
+        senders=build_senders(settings),
+        wallet=build_wallet(settings)(db),
+        now=chat.now,
+    )
 
     drafts = live.summary_drafts(db, conversation, settings=settings)
     assert case.reference in drafts["waiting"] and "等您回复" in drafts["waiting"]
@@ -157,7 +166,15 @@ def test_ending_solved_resolves_and_open_keeps_the_case_worked(
     live.accept(db, item, agent, settings=settings, now=chat.now)
     conversation = chat.conversation
     assert conversation is not None
-    live.end_chat(db, conversation, agent, outcome="open", settings=settings, now=chat.now)
+    live.end_chat(
+        db,
+        conversation,
+        agent,
+        outcome="open",
+        settings=settings,
+        senders=build_senders(settings),
+        now=chat.now,
+    )
     assert case.status == "open"
     bodies = [e.body or "" for e in timeline.events(db, case) if e.kind == "notification"]
     assert any("最晚于" in body and case.reference in body for body in bodies)
@@ -179,7 +196,15 @@ def test_qa_review_of_the_chat_shows_the_conversation_and_links_the_case(
     assert conversation is not None
     live.agent_says(db, conversation, agent, "您好，我来帮您查这笔扣款。", now=chat.now)
     live.agent_says(db, conversation, agent, "商户超时，需退款", internal=True, now=chat.now)
-    live.end_chat(db, conversation, agent, outcome="open", settings=settings, now=chat.now)
+    live.end_chat(
+        db,
+        conversation,
+        agent,
+        outcome="open",
+        settings=settings,
+        senders=build_senders(settings),
+        now=chat.now,
+    )
     db.commit()
     contact_id = db.scalar(
         select(QualityContactRef.contact_id).where(

@@ -18,6 +18,7 @@ from tests.factories import customer_token, make_customer, make_staff
 
 from kefu import audit
 from kefu.app import create_app
+from kefu.channels.senders import build_senders
 from kefu.chat import app_token, live, routing
 from kefu.chat import service as chat
 from kefu.chat.models import ChatMessage, Conversation
@@ -456,7 +457,14 @@ def test_transfer_needs_a_reason_and_resolve_closes(
     routing.set_presence(db, specialist, "online", settings=settings)
     assert item.offered_to_id == specialist.id
     live.accept(db, item, specialist, settings=settings)
-    live.end_chat(db, conversation, specialist, outcome="solved", settings=settings)
+    live.end_chat(
+        db,
+        conversation,
+        specialist,
+        outcome="solved",
+        settings=settings,
+        senders=build_senders(settings),
+    )
     assert conversation.status == "closed" and item.status == "finished"
 
 

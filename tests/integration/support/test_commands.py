@@ -29,7 +29,7 @@ from kefu.support.requester import Requester
 from kefu.wallet import accounts, flows, ledger
 from kefu.wallet.errors import WalletNotFound
 from kefu.wallet.models import Movement, WalletAccount
-from kefu.wallet.port import build_gateway
+from kefu.wallet.port import build_wallet
 
 
 def _holder(db: Session, balance: str = "3000.00") -> tuple[WalletAccount, Customer]:
@@ -44,7 +44,7 @@ def _holder(db: Session, balance: str = "3000.00") -> tuple[WalletAccount, Custo
 
 
 def _desk(db: Session, settings: Settings) -> money.Money:
-    return money.Money(db, build_gateway(settings, db), settings)
+    return money.Money(db, build_wallet(settings)(db), settings)
 
 
 def _by(staff: StaffUser, **fields: object) -> money.Asked:
@@ -247,4 +247,4 @@ def test_the_staff_api_notes_every_action_on_its_case_once(
     assert refused.status_code == 404
     db.expire_all()
     assert _actions(db, stranger) == []
-    assert len(build_gateway(settings, db).list_refunds(wallet_account.id)) == 1
+    assert len(build_wallet(settings)(db).list_refunds(wallet_account.id)) == 1

@@ -30,7 +30,7 @@ from kefu.identity.models import Customer, StaffUser
 from kefu.support import actions
 from kefu.wallet import flows, ledger
 from kefu.wallet.models import Refund
-from kefu.wallet.port import build_gateway
+from kefu.wallet.port import build_wallet
 
 SURFACES = ("console", "api")
 
@@ -124,7 +124,7 @@ def _large_refund(db: Session, settings: Settings, requester: StaffUser) -> Wait
     )
     outcome = actions.perform(
         db,
-        build_gateway(settings, db),
+        build_wallet(settings)(db),
         customer=customer,
         staff=requester,
         request=actions.SupportRequest(

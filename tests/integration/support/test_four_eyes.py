@@ -25,7 +25,7 @@ from kefu.support import approval, money
 from kefu.support.requester import Requester
 from kefu.wallet import accounts, flows, ledger, refunds
 from kefu.wallet.models import Movement, Refund
-from kefu.wallet.port import build_gateway
+from kefu.wallet.port import build_wallet
 
 
 def _pay(db: Session, account_id: str, amount: str, outcome: str = "succeeded") -> Movement:
@@ -132,7 +132,7 @@ def test_refunds_split_on_one_payment_move_no_more_than_the_limit_alone(
 
 
 def _desk(db: Session, settings: Settings, role: str = "agent") -> tuple[StaffUser, money.Money]:
-    return make_staff(db, role), money.Money(db, build_gateway(settings, db), settings)
+    return make_staff(db, role), money.Money(db, build_wallet(settings)(db), settings)
 
 
 def _asked(staff: StaffUser, reason: str = "客户来电") -> money.Asked:
@@ -148,7 +148,7 @@ def test_one_customers_day_is_counted_across_payments_and_kinds(
     third = _pay(db, account.id, "200.00")
     agent, _ = _desk(db, settings)
     morning = datetime(2026, 12, 7, 1, 0, tzinfo=UTC)  # 09:00 in China
-    m = money.Money(db, build_gateway(settings, db), settings, now=morning)
+    m = money.Money(db, build_wallet(settings)(db), settings, now=morning)
     assert not money.refund(m, _asked(agent), payment_id=str(first.id), amount=None).waiting
     # 300 + 250 is more than 500 on one customer's day, although each payment is smaller
     later = money.refund(m, _asked(agent), payment_id=str(second.id), amount=None)
@@ -178,7 +178,7 @@ def test_a_dispute_upheld_above_the_limit_leaves_its_refund_waiting(
     assert opened.status_code == 202  # a dispute this large waits to be opened as well
     assert opened.json()["action"] == "dispute"
     approval.decide(
-        money.Money(db, build_gateway(settings, db), settings),
+        money.Money(db, build_wallet(settings)(db), settings),
         money.Asked(requester=Requester.of_staff(make_staff(db, "supervisor")), key="", reason=""),
         approval_id=opened.json()["id"],
         approve=True,

@@ -24,7 +24,7 @@ from kefu.support import money
 from kefu.support.requester import Requester
 from kefu.wallet import check, flows
 from kefu.wallet.models import Movement, Refund
-from kefu.wallet.port import build_gateway
+from kefu.wallet.port import build_wallet
 
 
 def _act(
@@ -37,7 +37,7 @@ def _act(
             db.scalars(select(Movement.id).where(Movement.kind == "payment").order_by(Movement.id))
         )
         settings = get_settings()
-        m = money.Money(db, build_gateway(settings, db), settings)
+        m = money.Money(db, build_wallet(settings)(db), settings)
         asked = money.Asked(
             requester=Requester.of_staff(agent), key=f"race-{username}", reason="客户要求退款"
         )

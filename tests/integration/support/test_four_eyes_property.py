@@ -25,7 +25,7 @@ from kefu.support import approval, foureyes, money
 from kefu.support.requester import Requester
 from kefu.wallet import check, flows, refunds
 from kefu.wallet.models import Dispute, Movement, Refund
-from kefu.wallet.port import build_gateway
+from kefu.wallet.port import build_wallet
 
 AMOUNTS = ("120.00", "250.00", "499.00", "500.00", "799.72", "1999.00")
 person = st.integers(0, 2)  # agent, agent, specialist
@@ -169,7 +169,7 @@ def test_no_sequence_moves_more_than_the_limit_without_a_supervisor(
             for n, value in enumerate(AMOUNTS)
         ]
         people = [make_staff(db, "agent"), make_staff(db, "agent"), make_staff(db, "specialist")]
-        m = money.Money(db, build_gateway(settings, db), settings)
+        m = money.Money(db, build_wallet(settings)(db), settings)
         limit_fen = foureyes.to_fen(settings.approval_amount_above)
         for op in steps:
             attempt = db.begin_nested()

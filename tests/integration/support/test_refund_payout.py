@@ -22,7 +22,7 @@ from kefu.jobs import build_queue
 from kefu.support import actions, payout
 from kefu.wallet import check, flows
 from kefu.wallet.models import Refund, WalletAccount
-from kefu.wallet.port import build_gateway
+from kefu.wallet.port import build_wallet
 
 
 def test_an_approved_refund_is_paid_after_the_delay_and_the_customer_told(
@@ -45,7 +45,7 @@ def test_an_approved_refund_is_paid_after_the_delay_and_the_customer_told(
     case = make_case(db, settings, customer_id=customer.id)
     outcome = actions.perform(
         db,
-        build_gateway(settings, db),
+        build_wallet(settings)(db),
         customer=customer,
         staff=make_staff(db, "agent"),
         request=actions.SupportRequest(

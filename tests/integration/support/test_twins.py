@@ -20,7 +20,7 @@ from kefu.identity import service as identity_service
 from kefu.identity.models import Customer
 from kefu.support import actions
 from kefu.wallet import accounts, flows, ledger
-from kefu.wallet.port import build_gateway
+from kefu.wallet.port import build_wallet
 
 API = "/api/v1/wallet"
 TWINS = {
@@ -164,7 +164,7 @@ def _api_waits(
     tid = fields.get("transaction_id", "")
     reason = {"reason": "客户来电要求"}
     if action == "refund":
-        status = build_gateway(settings, db).get_transaction(tid).status
+        status = build_wallet(settings)(db).get_transaction(tid).status
         if status == "deducted_failed":
             path, body = f"{API}/transactions/{tid}/reverse", reason
         else:
@@ -200,13 +200,13 @@ def test_the_twins_wait_for_a_supervisor_alike(
         customer = _holder(db)
         fields = setup(db, customer)
         if action == "refund":
-            payment = build_gateway(settings, db).get_transaction(fields["transaction_id"])
+            payment = build_wallet(settings)(db).get_transaction(fields["transaction_id"])
             fields["amount"] = f"{payment.amount:.2f}"
         db.commit()
         if surface == "console":
             outcome = actions.perform(
                 db,
-                build_gateway(settings, db),
+                build_wallet(settings)(db),
                 customer=customer,
                 staff=agent_user,
                 request=actions.SupportRequest(

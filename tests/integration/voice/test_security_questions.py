@@ -120,6 +120,7 @@ def test_a_stolen_phone_is_frozen_after_security_questions(
         db=demo_db,
         settings=voice_settings,
         senders=voice_app.state.senders,
+        wallet=voice_app.state.wallet(demo_db),
         call=row,
         tree=menu.get(demo_db, row.menu_version),
         now=utcnow(),

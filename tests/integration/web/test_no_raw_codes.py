@@ -27,6 +27,7 @@ from kefu.config import Settings
 from kefu.db import utcnow
 from kefu.identity import service as identity_service
 from kefu.kb import service as kb_service
+from kefu.wallet.port import build_wallet
 
 DOMAINS = (
     "antifraud|approval|approvals|audit|bot|case|chat|console|email|error|faq|help|identity"
@@ -115,10 +116,19 @@ def busy_day(db: Session, settings: Settings) -> dict[str, str]:
     cases_service.move(
         db, case, target=Status.RESOLVED, mover=Mover.STAFF, actor=agent, settings=settings, now=now
     )
+    senders, wallet = build_senders(settings), build_wallet(settings)(db)
     conversation, _ = bot_service.start_conversation(
-        db, settings=settings, channel="web", language="zh-CN", customer_id=customer.id
+        db,
+        settings=settings,
+        senders=senders,
+        wallet=wallet,
+        channel="web",
+        language="zh-CN",
+        customer_id=customer.id,
     )
-    bot_service.respond(db, conversation, "转人工", settings=settings)
+    bot_service.respond(
+        db, conversation, "转人工", settings=settings, senders=senders, wallet=wallet
+    )
     db.commit()
     return {
         "customer": str(customer.id),

@@ -35,6 +35,7 @@ from kefu.chat.models import ChatMessage, Conversation
 from kefu.config import Settings
 from kefu.errors import InvalidInput
 from kefu.i18n import Lang, normalise_lang, translate
+from kefu.wallet.port import WalletGateway
 
 SUBSCRIBE = frozenset({"subscribe", "subscribe_scan"})
 # messages (not events) a follower can send; all but text (and transcribed voice) get the
@@ -107,7 +108,15 @@ def _chosen(db: Session, conversation: Conversation, text: str) -> str:
     return text
 
 
-def welcome(db: Session, row: WeChatFollower, *, settings: Settings, now: datetime) -> str:
+def welcome(
+    db: Session,
+    row: WeChatFollower,
+    *,
+    settings: Settings,
+    senders: Senders,
+    wallet: WalletGateway,
+    now: datetime,
+) -> str:
     """A new follower: the welcome, and the assistant's greeting on a fresh conversation.
     Their language is not known yet: Chinese, the service's first language, and the
     assistant follows if they write in English."""
@@ -118,7 +127,13 @@ def welcome(db: Session, row: WeChatFollower, *, settings: Settings, now: dateti
     if _current(db, row) is not None:
         return text  # subscribed again mid-conversation (or WeChat posted the event twice)
     conversation, messages = bot.start_conversation(
-        db, settings=settings, channel="wechat", language=lang, now=now
+        db,
+        settings=settings,
+        senders=senders,
+        wallet=wallet,
+        channel="wechat",
+        language=lang,
+        now=now,
     )
     row.conversation_id = conversation.id
     greeting = messages[0]
@@ -133,6 +148,8 @@ def _about_their_case(
     *,
     msg_id: str | None,
     settings: Settings,
+    senders: Senders,
+    wallet: WalletGateway,
     now: datetime,
 ) -> str | None:
     """After a verified chat about a case has ended, the follower's next messages join that
@@ -151,7 +168,13 @@ def _about_their_case(
     lang = _lang(previous, settings)
     if unicodedata.normalize("NFKC", text).strip().lower() in NEW_TOPIC:
         conversation, messages = bot.start_conversation(
-            db, settings=settings, channel="wechat", language=lang, now=now
+            db,
+            settings=settings,
+            senders=senders,
+            wallet=wallet,
+            channel="wechat",
+            language=lang,
+            now=now,
         )
         row.conversation_id = conversation.id
         greeting = messages[0]
@@ -178,13 +201,14 @@ def receive(
     *,
     settings: Settings,
     senders: Senders,
+    wallet: WalletGateway,
     now: datetime,
 ) -> str | None:
     """Handle one message or event; returns the text of the passive reply, or None when
     there is nothing to say (WeChat then shows nothing)."""
     row = follower(db, incoming.openid, now)
     if incoming.kind in SUBSCRIBE:
-        return welcome(db, row, settings=settings, now=now)
+        return welcome(db, row, settings=settings, senders=senders, wallet=wallet, now=now)
     if incoming.kind == "unsubscribe":
         row.subscribed, row.updated_at = False, now
         return None
@@ -197,7 +221,14 @@ def receive(
     row.subscribed, row.updated_at = True, now
     if conversation is None:
         answered = _about_their_case(
-            db, row, text, msg_id=incoming.msg_id, settings=settings, now=now
+            db,
+            row,
+            text,
+            msg_id=incoming.msg_id,
+            settings=settings,
+            senders=senders,
+            wallet=wallet,
+            now=now,
         )
         if answered is not None:
             return answered
@@ -213,6 +244,7 @@ def receive(
             _chosen(db, conversation, text),
             settings=settings,
             senders=senders,
+            wallet=wallet,
             client_msg_id=incoming.msg_id,
             now=now,
             follow_language=False,  # followed above, by WeChat's own rule

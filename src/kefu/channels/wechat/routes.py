@@ -16,6 +16,7 @@ from kefu.db import DbSession, utcnow
 from kefu.deps import SettingsDep
 from kefu.errors import NotFound
 from kefu.quality import events as quality_events
+from kefu.wallet.deps import WalletDep
 
 log = logging.getLogger("kefu.channels")
 router = APIRouter(prefix="/wechat", tags=["wechat webhook"])
@@ -57,6 +58,7 @@ async def incoming(
     db: DbSession,
     settings: SettingsDep,
     senders: SendersDep,
+    wallet: WalletDep,
     signature: Param = "",
     timestamp: Param = "",
     nonce: Param = "",
@@ -72,7 +74,9 @@ async def incoming(
         nonces.remember(db, signed, body, now=utcnow())
         message = protocol.read(settings, signed, body)
         with quality_events.batched(db):
-            text = inbound.receive(db, message, settings=settings, senders=senders, now=utcnow())
+            text = inbound.receive(
+                db, message, settings=settings, senders=senders, wallet=wallet, now=utcnow()
+            )
         db.commit()
         if text is None:
             return Response("success", media_type="text/plain")  # WeChat: nothing to show
