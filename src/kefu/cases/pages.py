@@ -38,6 +38,7 @@ from kefu.cases.categories import CATEGORY_FOR_INTENT
 from kefu.cases.errors import CaseNotFound
 from kefu.cases.models import Case
 from kefu.cases.transitions import Mover, Status
+from kefu.channels.deps import get_senders
 from kefu.channels.email import jobs as email_jobs
 from kefu.chat import canned
 from kefu.db import DbSession, utcnow
@@ -47,6 +48,7 @@ from kefu.i18n import Lang, translate
 from kefu.identity import service as identity_service
 from kefu.masking import mask_name, mask_phone
 from kefu.numbers import RowId
+from kefu.wallet.deps import get_wallet
 from kefu.web.templating import render
 
 router = APIRouter(prefix="/console", include_in_schema=False)
@@ -281,7 +283,7 @@ def case_page_response(
     built = case_page.build(db, case, lang=lang, now=utcnow())
     panel = None
     if staff.may("wallet.read") and built["customer"].verified_contact:
-        panel = case_page.account_panel(request.app.state.wallet(db), built["customer"])
+        panel = case_page.account_panel(get_wallet(request, db), built["customer"])
     context = {
         **_base(staff),
         **built,
@@ -436,7 +438,7 @@ def reply(
             via=via,
             actor=actor_of(staff),
             settings=settings,
-            senders=request.app.state.senders,
+            senders=get_senders(request),
             then=_then(then),
         ),
     )
@@ -644,7 +646,7 @@ def resolve(
             summary=summary,
             actor=actor_of(staff),
             settings=settings,
-            senders=request.app.state.senders,
+            senders=get_senders(request),
         )
 
     kept = {"resolution_code": resolution_code, "summary": summary}

@@ -21,6 +21,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from kefu import audit
+from kefu.channels.deps import get_senders
 from kefu.db import DbSession
 from kefu.deps import CSRF_FIELD, SettingsDep, StaffPrincipal, require
 from kefu.errors import CsrfFailed, KefuError
@@ -136,7 +137,7 @@ def invite(
             staff_admin.Invite(**form),
             actor=actor_of(staff),
             settings=settings,
-            senders=request.app.state.senders,
+            senders=get_senders(request),
         )
     except KefuError as exc:
         db.rollback()
@@ -351,7 +352,7 @@ def reset_password(
     user = service.get_staff(db, staff_id)
     try:
         staff_admin.send_reset(
-            db, user, actor=actor_of(staff), settings=settings, senders=request.app.state.senders
+            db, user, actor=actor_of(staff), settings=settings, senders=get_senders(request)
         )
     except KefuError as exc:
         db.rollback()

@@ -21,12 +21,14 @@ from kefu.cases import pages as case_pages
 from kefu.cases import refs
 from kefu.cases import service as cases_service
 from kefu.cases.errors import CaseNotFound
+from kefu.channels.deps import get_senders
 from kefu.db import DbSession
 from kefu.deps import SettingsDep, StaffPrincipal, require
 from kefu.errors import InvalidInput, KefuError
 from kefu.i18n import Lang, translate
 from kefu.identity import service as identity_service
 from kefu.support import actions
+from kefu.wallet.deps import get_wallet
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 api_router = APIRouter(prefix="/cases", tags=["cases"])
@@ -74,7 +76,7 @@ def act_on_account(
             raise InvalidInput("a mail contact has no wallet account", field="customer")
         outcome = actions.perform(
             db,
-            request.app.state.wallet(db),
+            get_wallet(request, db),
             customer=customer,
             staff=staff.user,
             request=actions.SupportRequest(
@@ -87,7 +89,7 @@ def act_on_account(
                 freeze_reason=freeze_reason or None,
             ),
             settings=settings,
-            senders=request.app.state.senders,
+            senders=get_senders(request),
         )
     except KefuError as exc:
         db.rollback()
@@ -143,7 +145,7 @@ def act_on_account_api(
         raise InvalidInput("a mail contact has no wallet account", field="customer")
     outcome = actions.perform(
         db,
-        request.app.state.wallet(db),
+        get_wallet(request, db),
         customer=customer,
         staff=staff.user,
         request=actions.SupportRequest(
@@ -156,7 +158,7 @@ def act_on_account_api(
             freeze_reason=body.freeze_reason,
         ),
         settings=settings,
-        senders=request.app.state.senders,
+        senders=get_senders(request),
     )
     db.commit()
     if outcome.waiting:

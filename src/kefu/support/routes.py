@@ -24,6 +24,7 @@ from fastapi import APIRouter, Body, Depends, Header, Path, Query, Request, Resp
 
 from kefu.approvals import service as approvals_service
 from kefu.approvals.schemas import ApprovalDecisionIn, ApprovalView
+from kefu.channels.deps import get_senders
 from kefu.db import DbSession
 from kefu.deps import SettingsDep, StaffPrincipal, require
 from kefu.numbers import RowId
@@ -268,8 +269,6 @@ def trace_movement(
     ``?case=`` or to the holder's open trace of it, or opens a traced case (充值追查,
     转账追查) whose committed time the customer is told."""
     asked = replace(asked, reason=_cleaned(body.reason))
-    reference = trace.trace(
-        m, asked, transaction_id=transaction_id, senders=request.app.state.senders
-    )
+    reference = trace.trace(m, asked, transaction_id=transaction_id, senders=get_senders(request))
     m.db.commit()
     return TraceView(case_reference=reference)

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from kefu.cases import service as cases_service
 from kefu.cases.summary import MAX_SUMMARY, OUTCOMES
+from kefu.channels.deps import get_senders
 from kefu.config import Settings
 from kefu.db import DbSession, utcnow
 from kefu.deps import CSRF_FIELD, SettingsDep, StaffPrincipal, require
@@ -174,7 +175,7 @@ def send_summary(
             actor=staff.actor,
             staff_id=staff.user.id,
             settings=settings,
-            senders=request.app.state.senders,
+            senders=get_senders(request),
             now=utcnow(),
         )
     except KefuError as exc:

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 
 from kefu import audit
 from kefu.cases import service as cases_service
+from kefu.channels.deps import get_senders
 from kefu.db import DbSession, utcnow
 from kefu.deps import SettingsDep, StaffPrincipal, require
 from kefu.identity import service as identity_service
@@ -110,7 +111,7 @@ def send_call_summary(
         actor=_actor(staff),
         staff_id=staff.user.id,
         settings=settings,
-        senders=request.app.state.senders,
+        senders=get_senders(request),
         now=utcnow(),
     )
     db.commit()

@@ -18,6 +18,7 @@ from fastapi.responses import RedirectResponse, Response
 from kefu import audit
 from kefu.antifraud import service as antifraud_service
 from kefu.cases import service as cases_service
+from kefu.channels.deps import get_senders
 from kefu.chat import service as chat_service
 from kefu.config import Settings
 from kefu.db import DbSession
@@ -33,6 +34,7 @@ from kefu.support import actions as support_actions
 from kefu.support import approval
 from kefu.voice import views as voice_views
 from kefu.wallet import offers
+from kefu.wallet.deps import get_wallet
 from kefu.wallet.errors import WalletNotFound
 from kefu.wallet.port import WalletGateway
 from kefu.wallet.schemas import TransactionFilter
@@ -134,7 +136,7 @@ def _page(
     if staff.may("voice.read"):
         context["calls"] = voice_views.customer_calls(db, customer.id, request.state.lang)
     if staff.may("wallet.read"):
-        wallet = request.app.state.wallet(db)
+        wallet = get_wallet(request, db)
         context.update(_wallet_sections(wallet, customer.wallet_account_id))
     return render(request, "console/customer.html", context, status_code=status_code)
 
@@ -189,12 +191,12 @@ def act(
     try:
         outcome = support_actions.perform(
             db,
-            request.app.state.wallet(db),
+            get_wallet(request, db),
             customer=customer,
             staff=staff.user,
             request=request_,
             settings=settings,
-            senders=request.app.state.senders,
+            senders=get_senders(request),
         )
     except KefuError as exc:
         db.rollback()

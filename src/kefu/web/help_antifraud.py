@@ -22,6 +22,7 @@ from kefu.antifraud import service as antifraud_service
 from kefu.antifraud.errors import EmptyValue
 from kefu.antifraud.reports import ReportReceipt
 from kefu.cases.errors import AttachmentTooLarge, AttachmentTypeRefused
+from kefu.channels.deps import get_senders
 from kefu.config import Settings
 from kefu.db import DbSession, utcnow
 from kefu.deps import SettingsDep
@@ -384,7 +385,7 @@ def resend_code(
             db,
             verification_public_id=verification_id,
             settings=settings,
-            senders=request.app.state.senders,
+            senders=get_senders(request),
         )
     except KefuError as exc:
         db.rollback()

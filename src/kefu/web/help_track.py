@@ -20,6 +20,7 @@ from kefu.cases import refs, tracking
 from kefu.cases import service as cases_service
 from kefu.cases.errors import CaseNotFound
 from kefu.cases.schemas import CaseSummary
+from kefu.channels.deps import get_senders
 from kefu.channels.senders import Senders
 from kefu.config import Settings
 from kefu.db import DbSession
@@ -55,7 +56,7 @@ def error_text(exc: KefuError, lang: Lang) -> str:
 
 
 def _senders(request: Request) -> Senders:
-    senders: Senders = request.app.state.senders
+    senders: Senders = get_senders(request)
     return senders
 
 
