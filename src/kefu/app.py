@@ -19,7 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from kefu import __version__
+from kefu import __version__, jobs
 from kefu.config import Settings, get_settings
 from kefu.context import request_id_var
 from kefu.edge import BodyLimits, HeaderPolicy, Refusal, RequestGuard, SecurityHeaders
@@ -369,6 +369,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health_router)
     app.include_router(identity_router, prefix="/api/v1")
     app.state.senders = build_senders(settings)  # a bad KEFU_*_BACKEND stops startup here
+    jobs.share_adapter(build_senders, app.state.senders, settings)  # jobs run beside the app
     app.include_router(verification_router, prefix="/api/v1")
     app.include_router(security_questions_router, prefix="/api/v1")
     from kefu.support.case_forms import api_router as case_account_api_router

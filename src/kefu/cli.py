@@ -172,6 +172,7 @@ def worker(
     import logging.config
 
     from kefu import deferred, jobs
+    from kefu.channels.senders import build_senders
     from kefu.config import get_settings
     from kefu.db import get_sessionmaker
     from kefu.logging_config import worker_log_config
@@ -180,6 +181,9 @@ def worker(
     if settings.jobs_backend == "immediate":
         raise fail("KEFU_JOBS_BACKEND=immediate runs jobs as they are queued; no worker needed")
     logging.config.dictConfig(worker_log_config(settings.log_level))
+    # the adapters every job run of this process uses, built once here: a bad
+    # KEFU_*_BACKEND stops the worker at start, not at its first job
+    jobs.adapter(build_senders)
     processor = deferred.Processor(get_sessionmaker()).start()
     try:
         jobs.run_worker(jobs.get_queue(), workers=workers or settings.jobs_workers)

@@ -10,7 +10,10 @@ on first use and registers them then, so importing a domain never opens a queue:
 - ``immediate``: runs a job at the moment it is enqueued, for tests.
 
 A job opens its own database session and commits; it takes ids, never ORM objects, because
-its arguments are pickled into the queue.
+its arguments are pickled into the queue. The adapters it talks to the outside through (the
+message senders) are the process's: ``adapter(build_senders)`` gives the one built at start-up
+(by ``kefu worker``, or by ``create_app`` in the process that serves the app), never a new
+one per run.
 
 Every consumer runs huey's scheduler (``kefu worker``, and ``kefu serve`` when
 ``KEFU_JOBS_INLINE=true``), so with several of them each would queue every periodic job each
@@ -30,7 +33,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from huey import Huey, crontab
 from huey.consumer import Consumer
@@ -282,6 +285,33 @@ def get_queue() -> Queue:
 
 def enqueue(name: str, *args: Any) -> None:
     get_queue().enqueue(name, *args)
+
+
+# the adapters jobs use, one per builder: the settings it was built for, and what it built
+_adapters_lock = threading.Lock()
+_adapters: dict[Callable[[Settings], Any], tuple[Settings, Any]] = {}
+
+
+def adapter(build: Callable[[Settings], _T]) -> _T:
+    """What ``build`` (``build_senders``) makes for the process's settings, made once per
+    process: ``kefu worker`` asks at start-up (a bad ``KEFU_*_BACKEND`` stops it there), the
+    app hands over its own (``share_adapter``), and every job run after gets that same one.
+    Only settings that are another object (a test's) make another."""
+    settings = get_settings()
+    with _adapters_lock:
+        held = _adapters.get(build)
+        if held is None or held[0] is not settings:
+            held = (settings, build(settings))
+            _adapters[build] = held
+        return cast(_T, held[1])
+
+
+def share_adapter(build: Callable[[Settings], _T], built: _T, settings: Settings) -> None:
+    """Jobs run in this process use ``built``, which ``build`` already made for
+    ``settings`` (``create_app``'s, so a process serving the app and running jobs builds
+    each adapter once)."""
+    with _adapters_lock:
+        _adapters[build] = (settings, built)
 
 
 class _QuietConsumer(Consumer):  # type: ignore[misc]  # huey ships no type hints

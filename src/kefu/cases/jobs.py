@@ -27,7 +27,7 @@ def run_follow_up(now: datetime | None = None) -> followup.SweepReport:
     """Owner reminders, progress messages and closing of long-resolved cases."""
     settings = get_settings()
     now = now or utcnow()
-    senders = build_senders(settings)
+    senders = jobs.adapter(build_senders)
     with get_sessionmaker()() as db:
         report = followup.SweepReport(
             reminded=followup.remind_owners(db, settings=settings, now=now),

@@ -13,7 +13,7 @@ from kefu.quality import surveys
 
 def run_surveys(now: datetime | None = None) -> surveys.SweepReport:
     settings = get_settings()
-    senders = build_senders(settings)
+    senders = jobs.adapter(build_senders)
     with get_sessionmaker()() as db:
         report = surveys.send_due(db, senders=senders, settings=settings, now=now or utcnow())
         db.commit()

@@ -97,7 +97,7 @@ def settle_refunds(
 
 def run_refund_settlement(now: datetime | None = None) -> list[Paid]:
     settings = get_settings()
-    senders = build_senders(settings)
+    senders = jobs.adapter(build_senders)
     with get_sessionmaker()() as db:
         paid = settle_refunds(db, settings=settings, senders=senders, now=now or utcnow())
         db.commit()

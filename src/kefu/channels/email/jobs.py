@@ -47,8 +47,7 @@ def process_inbound_mail(mail_id: int) -> None:
     retries=outgoing.MAX_ATTEMPTS - 1, retry_delay=lambda settings: settings.mail_retry_seconds
 )
 def send_email(email_message_id: int) -> None:
-    settings = get_settings()
-    senders = build_senders(settings)
+    senders = jobs.adapter(build_senders)
     with get_sessionmaker()() as db:
         try:
             outgoing.send(db, email_message_id=email_message_id, senders=senders, now=utcnow())
