@@ -47,6 +47,10 @@ class Settings(BaseSettings):
 
     env: Literal["development", "test", "production"] = "development"
     demo: bool = False
+    # argon2 cost for passwords and security answers: "strong" (OWASP parameters) unless
+    # set; "fast" (one pass over 1 MiB) only where nothing real is protected — the test
+    # suite hashes thousands of passwords, at half a second each at full strength
+    hashing: Literal["strong", "fast"] | None = None
     database_url: str = "sqlite:///var/kefu.db"
     # how long a request waits for SQLite's one writer (or a pooled connection) before it is
     # answered 503 with Retry-After instead of waiting on
@@ -286,7 +290,15 @@ class Settings(BaseSettings):
             )
         if self.env == "production" and self.demo:
             raise ValueError("KEFU_DEMO=true is refused when KEFU_ENV=production")
+        if self.env == "production" and self.hashing == "fast":
+            raise ValueError("KEFU_HASHING=fast is refused when KEFU_ENV=production")
         return self
+
+    @property
+    def hashing_cost(self) -> Literal["strong", "fast"]:
+        if self.hashing is not None:
+            return self.hashing
+        return "fast" if self.env == "test" else "strong"
 
     @property
     def two_factor_from(self) -> str:

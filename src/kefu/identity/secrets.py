@@ -9,47 +9,85 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from functools import cache
+from typing import Literal, NamedTuple
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-# Codes live five minutes and allow five tries, so lighter parameters than passwords suffice.
-_password_hasher = PasswordHasher()
-_code_hasher = PasswordHasher(time_cost=1, memory_cost=8 * 1024, parallelism=1)
-# Security answers live for years and have little entropy (a birth date, six digits): the
-# OWASP minimum for argon2id (19 MiB, two passes), about 30 ms a check.
-_answer_hasher = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
+from kefu.config import get_settings
+
+
+class _Hashers(NamedTuple):
+    password: PasswordHasher
+    code: PasswordHasher
+    answer: PasswordHasher
+    dummy_password: str
+    dummy_answer: str
+
+
+@cache
+def _hashers(cost: Literal["strong", "fast"]) -> _Hashers:
+    if cost == "fast":  # KEFU_HASHING=fast: tests only, refused in production
+        light = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+        password = code = answer = light
+    else:
+        password = PasswordHasher()
+        # Codes live five minutes and allow five tries, so lighter parameters than
+        # passwords suffice.
+        code = PasswordHasher(time_cost=1, memory_cost=8 * 1024, parallelism=1)
+        # Security answers live for years and have little entropy (a birth date, six
+        # digits): the OWASP minimum for argon2id (19 MiB, two passes), about 30 ms a check.
+        answer = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
+    # Verifying for a user or an answer that does not exist costs as much as for one that
+    # does, so response times do not reveal which usernames or answers exist.
+    return _Hashers(
+        password,
+        code,
+        answer,
+        password.hash(secrets.token_urlsafe(16)),
+        answer.hash(secrets.token_urlsafe(16)),
+    )
+
+
+def _current() -> _Hashers:
+    return _hashers(get_settings().hashing_cost)
 
 
 def hash_password(password: str) -> str:
-    return _password_hasher.hash(password)
+    return _current().password.hash(password)
 
 
-def verify_password(password_hash: str, password: str) -> bool:
+def verify_password(password_hash: str | None, password: str) -> bool:
+    """``password_hash`` None (no such user) is checked against a dummy hash of the same
+    cost and fails."""
+    hashers = _current()
     try:
-        return _password_hasher.verify(password_hash, password)
+        return hashers.password.verify(password_hash or hashers.dummy_password, password)
     except (VerificationError, InvalidHashError):
         return False
 
 
 def hash_code(code: str) -> str:
-    return _code_hasher.hash(code)
+    return _current().code.hash(code)
 
 
 def verify_code(code_hash: str, code: str) -> bool:
     try:
-        return _code_hasher.verify(code_hash, code)
+        return _current().code.verify(code_hash, code)
     except (VerificationError, InvalidHashError):
         return False
 
 
 def hash_answer(answer: str) -> str:
-    return _answer_hasher.hash(answer)
+    return _current().answer.hash(answer)
 
 
-def verify_answer(answer_hash: str, answer: str) -> bool:
+def verify_answer(answer_hash: str | None, answer: str) -> bool:
+    """``answer_hash`` None (no answer on file) is checked against a dummy hash and fails."""
+    hashers = _current()
     try:
-        return _answer_hasher.verify(answer_hash, answer)
+        return hashers.answer.verify(answer_hash or hashers.dummy_answer, answer)
     except (VerificationError, InvalidHashError):
         return False
 
@@ -64,10 +102,3 @@ def token_digest(token: str) -> str:
 
 def new_numeric_code(digits: int = 6) -> str:
     return "".join(secrets.choice("0123456789") for _ in range(digits))
-
-
-# Verifying a password for a user that does not exist costs as much as for one that does,
-# so response times do not reveal which usernames exist.
-DUMMY_PASSWORD_HASH = _password_hasher.hash(secrets.token_urlsafe(16))
-# Likewise for a security answer checked for an account that has none.
-DUMMY_ANSWER_HASH = _answer_hasher.hash(secrets.token_urlsafe(16))

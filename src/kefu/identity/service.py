@@ -119,9 +119,7 @@ def authenticate_staff(
     if _recent_failures(db, username, since) >= max_failures:
         raise TooManyRequests("too many failed logins", retry_after=window_seconds)
     user = get_staff_by_username(db, username) if username else None
-    password_ok = kefu_secrets.verify_password(
-        user.password_hash if user else kefu_secrets.DUMMY_PASSWORD_HASH, password or ""
-    )
+    password_ok = kefu_secrets.verify_password(user.password_hash if user else None, password or "")
     ok = bool(user and user.is_active and password_ok)
     db.add(LoginAttempt(username=username, client_ip=client_ip, succeeded=ok, attempted_at=now))
     db.flush()
