@@ -77,8 +77,11 @@ def decide(
     staff = asked.requester.staff
     if staff is None:
         raise PermissionDenied("an approval is decided by a person, never by self-service")
-    decision_reason = approvals.clean_reason(reason, required=not approve)
     request = approvals.get(m.db, approval_id, for_update=True)
+    # who may decide comes first: someone who may not is refused whatever the request's state
+    for permission in ("approval.decide", approvals.DECIDE_PERMISSION[request.action]):
+        asked.requester.require(m.db, permission, "decide_approval")
+    decision_reason = approvals.clean_reason(reason, required=not approve)
     if request.status != approvals.PENDING:
         wanted = approvals.APPROVED if approve else approvals.REJECTED
         if request.status == wanted and request.decided_by_id == staff.id:
@@ -87,8 +90,6 @@ def decide(
         raise decided(f"approval {request.id} is {request.status}", status=request.status)
     if staff.id == request.requested_by_id:
         raise OwnRequest("the requester cannot decide their own request")
-    for permission in ("approval.decide", approvals.DECIDE_PERMISSION[request.action]):
-        asked.requester.require(m.db, permission, "decide_approval")
     ctx = ActionContext(
         key=f"approval-{request.id}",
         actor=asked.requester.actor,

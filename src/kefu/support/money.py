@@ -250,15 +250,16 @@ def decide_dispute(m: Money, asked: Asked, *, dispute_id: str, outcome: str) -> 
 def decide_refund(
     m: Money, asked: Asked, *, refund_id: str, approve: bool, reason: str | None
 ) -> Done[RefundView]:
-    """Decide a refund the core holds in ``requested``. One waiting in the approval queue
-    is decided there (never by its requester); a supervisor decides any other; a
-    non-supervisor's approval counts against what they may move alone, and beyond it the
-    refund joins the queue instead."""
+    """Decide a refund the core holds in ``requested``. One filed in the approval queue is
+    decided there (never by its requester, only by who may decide it, and once: a decided
+    one is answered as decided); a supervisor decides any other; a non-supervisor's
+    approval counts against what they may move alone, and beyond it the refund joins the
+    queue instead."""
     asked.requester.require(m.db, "wallet.refund.decide", "decide_refund")
     staff = asked.requester.staff
-    waiting = approvals.pending_for(m.db, action="refund", target_id=refund_id)
-    if waiting is not None and staff is not None:
-        decided = approval.decide(m, asked, approval_id=waiting.id, approve=approve, reason=reason)
+    queued = approvals.latest_for(m.db, action="refund", target_id=refund_id)
+    if queued is not None and staff is not None:
+        decided = approval.decide(m, asked, approval_id=queued.id, approve=approve, reason=reason)
         return Done(m.wallet.get_refund(refund_id), decided)
     view = m.wallet.get_refund(refund_id)
     foureyes.lock_account(m.db, view.account_id)

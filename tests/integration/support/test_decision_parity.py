@@ -1,6 +1,8 @@
 """Deciding an approval is one support command (``kefu.support.approval.decide``): the
-console's queue page and the staff API's ``POST /api/v1/wallet/approvals/{id}/decision``
-give the same answers, and leave the same traces, for the same decisions."""
+console's queue page, the staff API's ``POST /api/v1/wallet/approvals/{id}/decision`` and,
+for a refund, ``POST /api/v1/wallet/refunds/{id}/decision`` give the same answers, and
+leave the same traces, for the same decisions. Who may decide is asked first: someone who
+may not is refused (403) whether the request waits or was decided already."""
 
 from __future__ import annotations
 
@@ -32,12 +34,13 @@ from kefu.wallet import flows, ledger
 from kefu.wallet.models import Refund
 from kefu.wallet.port import build_wallet
 
-SURFACES = ("console", "api")
+SURFACES = ("console", "api", "refund")
 
 
 @dataclass
 class Surface:
-    """One way a staff member decides: the console's queue form or the staff API."""
+    """One way a staff member decides: the console's queue form, the staff API's approval
+    decision or its refund decision (the refund the request is for)."""
 
     name: str
     app: FastAPI
@@ -67,10 +70,15 @@ class Surface:
             token = client.post(
                 "/api/v1/auth/token", json={"username": staff.username, "password": STAFF_PASSWORD}
             ).json()["access_token"]
+            path = f"/api/v1/wallet/approvals/{approval_id}/decision"
+            headers = {"Authorization": f"Bearer {token}"}
+            if self.name == "refund":  # a command like any other: it carries a key
+                request = self.db.get(ApprovalRequest, approval_id)
+                assert request is not None and request.action == "refund"
+                path = f"/api/v1/wallet/refunds/{request.target_id}/decision"
+                headers["Idempotency-Key"] = uuid.uuid4().hex
             answer = client.post(
-                f"/api/v1/wallet/approvals/{approval_id}/decision",
-                json={"approve": approve, "reason": reason or None},
-                headers={"Authorization": f"Bearer {token}"},
+                path, json={"approve": approve, "reason": reason or None}, headers=headers
             )
             if answer.status_code == 200:
                 assert answer.json()["status"] == ("approved" if approve else "rejected")
@@ -188,7 +196,10 @@ def test_an_approval_is_decided_alike_on_every_surface(
         ("approval.approved", timeline.PUBLIC),
     ]
 
-    # a decided request is not decided again, by anyone, either way
+    # a decided request is not decided again, by anyone, either way; who may not decide
+    # it hears that, not that it is decided
+    assert surface.decide(agent, approval_id, approve=True) == "forbidden"
+    assert surface.decide(agent, approval_id, approve=False, reason="再想想") == "forbidden"
     assert surface.decide(boss, approval_id, approve=False, reason="再想想") == "decided"
     assert surface.decide(other_boss, approval_id, approve=True) == "decided"
     assert len(_audit(db, "approval.approved")) == 1
@@ -206,6 +217,7 @@ def test_a_rejection_sticks_on_every_surface(
     assert surface.decide(boss, approval_id, approve=False, reason="商户未确认") == "ok"
     assert surface.decide(boss, approval_id, approve=False, reason="商户未确认") == "ok"
     assert surface.decide(other_boss, approval_id, approve=True) == "decided"
+    assert surface.decide(_staff(db, "agent"), approval_id, approve=True) == "forbidden"
     db.expire_all()
     assert db.get(ApprovalRequest, approval_id).status == "rejected"  # type: ignore[union-attr]
     assert db.get(Refund, waiting.refund.id).status == "rejected"  # type: ignore[union-attr]

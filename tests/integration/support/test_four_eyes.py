@@ -214,6 +214,13 @@ def test_a_dispute_upheld_above_the_limit_leaves_its_refund_waiting(
         headers=_keyed(other_boss),
     )
     assert (decided.status_code, decided.json()["status"]) == (200, "approved")
+    # decided now: the specialist still may not decide it, and hears that, not its state
+    late = client.post(
+        f"/api/v1/wallet/refunds/{refund_id}/decision",
+        json={"approve": False, "reason": "再核实"},
+        headers=_keyed(specialist),
+    )
+    assert late.status_code == 403, late.text
 
 
 def test_a_dispute_opened_in_the_core_and_upheld_by_a_specialist_waits(

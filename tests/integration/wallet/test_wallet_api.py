@@ -96,6 +96,10 @@ def test_unfreezing_through_the_api_takes_a_second_supervisor(
     repeated = client.post(f"{url}/decision", json={"approve": True}, headers=other)
     assert approved.status_code == repeated.status_code == 200, approved.text
     assert approved.json()["status"] == status() == "active"
+    late = client.post(
+        f"{url}/decision", json={"approve": False, "reason": "不同意"}, headers=agent
+    )
+    assert late.status_code == 403  # who may not decide is told so, decided or not
     rows = db.scalars(
         select(AuditEvent).where(AuditEvent.action.in_(("wallet.unfreeze", "approval.approved")))
     ).all()
