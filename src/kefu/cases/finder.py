@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
+from kefu import contacts
 from kefu.cases import refs, service
 from kefu.cases.errors import CaseNotFound
 from kefu.cases.models import Case
 from kefu.errors import InvalidInput
-from kefu.identity import normalise
 from kefu.identity import service as identity_service
 from kefu.search import service as search_service
 
@@ -60,9 +60,9 @@ def _by_reference(db: Session, text: str) -> tuple[list[Hit], bool]:
 
 def _customer_id(db: Session, text: str) -> tuple[int | None, str]:
     """The customer whose e-mail, wallet account or phone ``text`` is, and which it was."""
-    if normalise.looks_like_email(text):
+    if contacts.looks_like_email(text):
         try:
-            normalise.normalise_email(text)
+            contacts.normalise_email(text)
         except InvalidInput:
             return None, ""
         found = identity_service.find_customer_by_contact(db, text)
@@ -75,7 +75,7 @@ def _customer_id(db: Session, text: str) -> tuple[int | None, str]:
             return found.id, "account"
     if _PHONE.match(text):
         try:
-            normalise.normalise_phone(text)
+            contacts.normalise_phone(text)
         except InvalidInput:
             return None, ""
         found = identity_service.find_customer_by_contact(db, text)

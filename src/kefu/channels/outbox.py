@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session
 
 from kefu.channels.message import OutgoingMessage
 from kefu.channels.models import OutboxMessage
+from kefu.contacts import looks_like_email, normalise_email, normalise_phone
 from kefu.db import utcnow
-from kefu.identity.normalise import looks_like_email, normalise_email, normalise_phone
 from kefu.masking import mask_destination
 
 log = logging.getLogger("kefu.channels")

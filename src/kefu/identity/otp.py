@@ -38,6 +38,7 @@ from kefu import audit
 from kefu.channels.message import OutgoingMessage
 from kefu.channels.senders import Senders
 from kefu.config import Settings
+from kefu.contacts import looks_like_email, normalise_email, normalise_phone
 from kefu.db import utcnow
 from kefu.errors import (
     CodeExpired,
@@ -53,7 +54,6 @@ from kefu.errors import (
 from kefu.i18n import Lang, normalise_lang, translate
 from kefu.identity import secrets as kefu_secrets
 from kefu.identity.models import Customer, OneTimeCode, Verification
-from kefu.identity.normalise import looks_like_email, normalise_email, normalise_phone
 from kefu.masking import mask_destination
 
 log = logging.getLogger("kefu.identity")

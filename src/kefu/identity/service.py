@@ -15,11 +15,11 @@ from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from kefu import audit
+from kefu.contacts import normalise_email, normalise_phone
 from kefu.db import utcnow
 from kefu.errors import Conflict, InvalidInput, NotFound, TooManyRequests
 from kefu.identity import secrets as kefu_secrets
 from kefu.identity.models import AccessToken, Customer, LoginAttempt, StaffUser
-from kefu.identity.normalise import normalise_email, normalise_phone
 from kefu.identity.permissions import Role
 
 MIN_PASSWORD_LENGTH = 10

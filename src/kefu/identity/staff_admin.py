@@ -20,13 +20,13 @@ from kefu import audit
 from kefu.channels.message import OutgoingMessage
 from kefu.channels.senders import Senders
 from kefu.config import Settings
+from kefu.contacts import normalise_email
 from kefu.db import utcnow
 from kefu.errors import InvalidInput
 from kefu.i18n import LANGUAGES, Lang, normalise_lang, translate
 from kefu.identity import secrets as kefu_secrets
 from kefu.identity.errors import EmailTaken, LinkUnusable, StaleEdit, WeakPassword
 from kefu.identity.models import AccessToken, StaffPasswordLink, StaffUser
-from kefu.identity.normalise import normalise_email
 from kefu.identity.permissions import Role
 from kefu.identity.service import MIN_PASSWORD_LENGTH, create_staff
 

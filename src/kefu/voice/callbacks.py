@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 
 from kefu import audit
 from kefu.chat import routing
+from kefu.contacts import normalise_phone
 from kefu.errors import Conflict, InvalidInput, NotFound
-from kefu.identity.normalise import normalise_phone
 from kefu.masking import mask_phone
 from kefu.quality import events as quality
 from kefu.sensitive import mask

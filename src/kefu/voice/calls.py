@@ -26,10 +26,10 @@ from kefu.cases import summary as contact_summary
 from kefu.cases.transitions import FINISHED, Mover, Status
 from kefu.channels.senders import Senders
 from kefu.config import Settings
+from kefu.contacts import normalise_phone
 from kefu.errors import Conflict, InvalidInput, NotFound
 from kefu.i18n import normalise_lang, translate
 from kefu.identity import service as identity_service
-from kefu.identity.normalise import normalise_phone
 from kefu.masking import mask_phone
 from kefu.quality import events as quality
 from kefu.sensitive import mask

@@ -20,8 +20,8 @@ import phonenumbers
 from kefu.bot.nlu.dates import TimeMention, extract_times
 from kefu.bot.nlu.normalise import Language, normalise
 from kefu.cases import refs
+from kefu.contacts import normalise_phone
 from kefu.errors import InvalidInput
-from kefu.identity.normalise import normalise_phone
 
 T = TypeVar("T")
 

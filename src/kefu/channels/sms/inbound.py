@@ -22,11 +22,11 @@ from kefu.cases.models import Case
 from kefu.channels.message import OutgoingMessage
 from kefu.channels.senders import Senders
 from kefu.config import Settings
+from kefu.contacts import normalise_phone
 from kefu.db import utcnow
 from kefu.errors import InvalidInput, TooManyRequests
 from kefu.i18n import Lang, normalise_lang, translate
 from kefu.identity import service as identity
-from kefu.identity.normalise import normalise_phone
 from kefu.quality import surveys
 
 MAX_BODY = 1600  # ten concatenated SMS parts; anything longer is not a customer's text
