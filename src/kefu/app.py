@@ -442,7 +442,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     check_provider(settings)  # a bad KEFU_VOICE_PROVIDER stops startup here
     check_tools(settings)  # KEFU_VOICE_PROMPTS=play without espeak-ng stops startup
     app.include_router(voice_router)
-    from kefu.channels.sms.routes import router as sms_router
+    from kefu.inbound.sms.routes import router as sms_router
 
     app.include_router(sms_router)
     from kefu.channels.wechat import check_settings as check_wechat

@@ -13,9 +13,8 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Path, Query
 from fastapi.responses import FileResponse, Response
-from starlette.datastructures import ImmutableMultiDict
 from twilio.twiml.voice_response import VoiceResponse
 
 from kefu.channels.deps import SendersDep
@@ -25,8 +24,7 @@ from kefu.deps import SettingsDep
 from kefu.errors import InvalidInput
 from kefu.quality import events as quality_events
 from kefu.voice import flow, prompts
-from kefu.voice.errors import SignatureInvalid
-from kefu.voice.signatures import CarrierRequest, build_verifier, public_base
+from kefu.voice.signatures import Carrier
 from kefu.wallet.deps import WalletDep
 
 log = logging.getLogger("kefu.voice")
@@ -34,34 +32,6 @@ router = APIRouter(prefix="/voice", tags=["voice webhooks"])
 XML = "application/xml"
 
 
-async def carrier_request(request: Request, settings: SettingsDep) -> CarrierRequest:
-    """The posted form and the public URL it was sent to, signature checked.
-
-    The form is read here (it needs ``await``) so the database work in the route runs
-    in the thread pool, off the event loop.
-    """
-    body = await request.body()  # kept as sent: some carriers sign the raw bytes
-    form = await request.form()
-    pairs = [(name, value) for name, value in form.multi_items() if isinstance(value, str)]
-    query = f"?{request.url.query}" if request.url.query else ""
-    carrier = CarrierRequest(
-        url=public_base(settings) + request.url.path + query,
-        form=ImmutableMultiDict(pairs),
-        headers=request.headers,
-        body=body,
-    )
-    verifier = build_verifier(settings)
-    if verifier is None:
-        if settings.env == "production":
-            raise SignatureInvalid("KEFU_VOICE_AUTH_TOKEN is required in production")
-        return carrier
-    if not verifier.verify(carrier):
-        log.warning("voice webhook refused: bad or missing signature on %s", request.url.path)
-        raise SignatureInvalid("bad or missing carrier signature")
-    return carrier
-
-
-Carrier = Annotated[CarrierRequest, Depends(carrier_request)]
 Seq = Annotated[int | None, Query(alias="s", ge=0, le=10_000_000)]
 
 

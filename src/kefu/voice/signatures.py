@@ -11,19 +11,24 @@ Telnyx (TeXML) signs ``<timestamp>|<raw body>`` with Ed25519 (headers
 key (``cryptography``); a timestamp more than five minutes off is refused, so a captured
 request cannot be replayed later. Everything after the signature is the same markup.
 Adding a carrier is one class with ``verify``, and one entry in ``_BACKENDS``.
+
+``Carrier`` is the request dependency that reads a webhook and checks its signature; the
+voice webhooks and the SMS webhook (``kefu.inbound.sms``, same carrier, same token) take it.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import logging
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Annotated, Protocol
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from fastapi import Depends, Request
 from starlette.datastructures import ImmutableMultiDict
 from twilio.request_validator import (
     SIGNATURE_SETTINGS_HEADER,
@@ -32,7 +37,11 @@ from twilio.request_validator import (
 )
 
 from kefu.config import Settings
+from kefu.deps import SettingsDep
 from kefu.errors import ConfigError
+from kefu.voice.errors import SignatureInvalid
+
+log = logging.getLogger("kefu.voice")
 
 
 @dataclass(frozen=True)
@@ -145,6 +154,36 @@ def build_verifier(settings: Settings) -> Verifier | None:
 
 def public_base(settings: Settings) -> str:
     return (settings.voice_public_url or settings.public_url).rstrip("/")
+
+
+async def carrier_request(request: Request, settings: SettingsDep) -> CarrierRequest:
+    """The posted form and the public URL it was sent to, signature checked.
+
+    The form is read here (it needs ``await``) so the database work in the route runs
+    in the thread pool, off the event loop.
+    """
+    body = await request.body()  # kept as sent: some carriers sign the raw bytes
+    form = await request.form()
+    pairs = [(name, value) for name, value in form.multi_items() if isinstance(value, str)]
+    query = f"?{request.url.query}" if request.url.query else ""
+    carrier = CarrierRequest(
+        url=public_base(settings) + request.url.path + query,
+        form=ImmutableMultiDict(pairs),
+        headers=request.headers,
+        body=body,
+    )
+    verifier = build_verifier(settings)
+    if verifier is None:
+        if settings.env == "production":
+            raise SignatureInvalid("KEFU_VOICE_AUTH_TOKEN is required in production")
+        return carrier
+    if not verifier.verify(carrier):
+        log.warning("carrier webhook refused: bad or missing signature on %s", request.url.path)
+        raise SignatureInvalid("bad or missing carrier signature")
+    return carrier
+
+
+Carrier = Annotated[CarrierRequest, Depends(carrier_request)]
 
 
 def sign(token: str, url: str, form: Mapping[str, str]) -> str:

@@ -18,7 +18,7 @@ from kefu.antifraud import service as antifraud
 from kefu.app import create_app
 from kefu.channels import outbox
 from kefu.channels.senders import Senders, build_senders
-from kefu.channels.sms import inbound
+from kefu.inbound.sms import intake
 from kefu.config import Settings, get_settings
 from kefu.db import get_db
 from kefu.errors import InvalidInput
@@ -77,7 +77,7 @@ def test_a_survey_reply_by_text_is_taken(db: Session, settings: Settings, sender
     surveys.send_due(db, senders=senders, settings=settings, now=T0 + HOUR)
     survey = survey_of_case(db, case)
     national = customer.phone.removeprefix("+86")  # carriers may send the local form
-    outcome = inbound.receive(
+    outcome = intake.receive(
         db, sender=national, body="５", settings=settings, senders=senders, now=T0 + HOUR
     )
     assert outcome == "answered" and survey.score == 5
@@ -124,5 +124,5 @@ def test_a_sender_that_is_not_a_number_is_a_clear_error(
     db: Session, settings: Settings, senders: Senders, signed_client: TestClient
 ) -> None:
     with pytest.raises(InvalidInput):
-        inbound.receive(db, sender="ALPHA-ID", body="hi", settings=settings, senders=senders)
+        intake.receive(db, sender="ALPHA-ID", body="hi", settings=settings, senders=senders)
     assert post(signed_client, form("not-a-number", "hi")) == 400

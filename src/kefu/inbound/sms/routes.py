@@ -7,10 +7,10 @@ from fastapi import APIRouter, Response
 from twilio.twiml.messaging_response import MessagingResponse
 
 from kefu.channels.deps import SendersDep
-from kefu.channels.sms import inbound
 from kefu.db import DbSession
 from kefu.deps import SettingsDep
-from kefu.voice.routes import Carrier
+from kefu.inbound.sms import intake
+from kefu.voice.signatures import Carrier
 
 router = APIRouter(prefix="/sms", tags=["sms webhooks"])
 
@@ -21,7 +21,7 @@ def incoming(
 ) -> Response:
     """Replies go out through the SMS sender (the outbox, or the carrier's API), so the
     answer to the webhook itself is an empty message response."""
-    inbound.receive(
+    intake.receive(
         db,
         sender=carrier.value("From"),
         body=carrier.value("Body"),
