@@ -445,8 +445,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from kefu.inbound.sms.routes import router as sms_router
 
     app.include_router(sms_router)
-    from kefu.channels.wechat import check_settings as check_wechat
-    from kefu.channels.wechat.routes import router as wechat_router
+    from kefu.inbound.wechat import check_settings as check_wechat
+    from kefu.inbound.wechat.routes import router as wechat_router
 
     check_wechat(settings)  # KEFU_WECHAT_TOKEN without the AppID and secret stops startup
     app.include_router(wechat_router)

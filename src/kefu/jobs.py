@@ -52,7 +52,7 @@ log = logging.getLogger("kefu.jobs")
 _JOB_MODULES = (
     "kefu.cases.jobs",
     "kefu.channels.email.jobs",
-    "kefu.channels.wechat.jobs",
+    "kefu.inbound.wechat.jobs",
     "kefu.chat.jobs",
     "kefu.quality.jobs",
     "kefu.support.payout",

@@ -12,7 +12,7 @@ _MODEL_MODULES = (
     "kefu.identity.models",
     "kefu.channels.models",
     "kefu.channels.email.models",
-    "kefu.channels.wechat.models",
+    "kefu.inbound.wechat.models",
     "kefu.wallet.models",
     "kefu.search.models",
     "kefu.cases.models",

@@ -10,9 +10,9 @@ from sqlalchemy.orm import Session
 
 from kefu.channels.email.models import EmailMessage, InboundMail
 from kefu.channels.models import OutboxMessage
-from kefu.channels.wechat.models import WeChatOutgoing
 from kefu.config import Settings
 from kefu.health import RECENT, AdapterHealth, reachable
+from kefu.inbound.wechat.models import WeChatOutgoing
 
 
 def _count(db: Session, query: Select[int]) -> int:

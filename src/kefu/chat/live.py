@@ -23,9 +23,8 @@ from kefu.cases import service as cases_service
 from kefu.cases import summary
 from kefu.cases.models import Case
 from kefu.cases.transitions import FINISHED, Mover, Status
-from kefu.channels import delivery
 from kefu.channels.senders import Senders
-from kefu.chat import bus, routing
+from kefu.chat import bus, delivery, routing
 from kefu.chat import service as chat
 from kefu.chat.models import ChatMessage, Conversation
 from kefu.chat.routing_models import WorkItem

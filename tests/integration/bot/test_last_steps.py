@@ -14,9 +14,9 @@ from sqlalchemy.orm import Session
 from tests.integration.wechat.conftest import WeChat, client_for, wechat_settings
 
 from kefu.audit import AuditEvent
-from kefu.channels.wechat.models import WeChatFollower
 from kefu.chat.models import ChatMessage
 from kefu.config import Settings
+from kefu.inbound.wechat.models import WeChatFollower
 
 from .conftest import Chat, last_code, phone_of
 

@@ -18,10 +18,10 @@ from kefu.antifraud import service as antifraud
 from kefu.app import create_app
 from kefu.channels import outbox
 from kefu.channels.senders import Senders, build_senders
-from kefu.inbound.sms import intake
 from kefu.config import Settings, get_settings
 from kefu.db import get_db
 from kefu.errors import InvalidInput
+from kefu.inbound.sms import intake
 from kefu.quality import surveys
 
 TOKEN = "test-sms-carrier-token"

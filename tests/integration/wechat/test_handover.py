@@ -27,13 +27,13 @@ from tests.integration.wechat.conftest import (
 )
 
 from kefu import jobs
-from kefu.channels.wechat import jobs as wechat_jobs
-from kefu.channels.wechat.models import WeChatFollower, WeChatOutgoing
 from kefu.chat import live, routing
 from kefu.chat.models import ChatMessage, Conversation
 from kefu.config import Settings
 from kefu.db import utcnow
 from kefu.identity.models import StaffUser
+from kefu.inbound.wechat import jobs as wechat_jobs
+from kefu.inbound.wechat.models import WeChatFollower, WeChatOutgoing
 
 
 @dataclass

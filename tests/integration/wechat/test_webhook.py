@@ -19,8 +19,8 @@ from tests.integration.wechat.conftest import (
     text_xml,
 )
 
-from kefu.channels.wechat.models import WeChatFollower
 from kefu.chat.models import ChatMessage, Conversation
+from kefu.inbound.wechat.models import WeChatFollower
 
 HAN = re.compile(r"[\u4e00-\u9fff]")
 
@@ -156,7 +156,7 @@ def test_a_signed_url_replayed_with_another_body_is_refused(wechat: WeChat, db: 
 
 
 def test_nonces_are_kept_in_the_database_for_every_process(wechat: WeChat, db: Session) -> None:
-    from kefu.channels.wechat.models import WeChatNonce
+    from kefu.inbound.wechat.models import WeChatNonce
 
     signed = wechat.query()
     wechat.post(text_xml("o-replay-3", "你好", msg_id=7004), **signed)

@@ -7,10 +7,10 @@ import logging
 from datetime import datetime, timedelta
 
 from kefu import jobs
-from kefu.channels.wechat import outgoing
-from kefu.channels.wechat.api import SendRefused, get_api
 from kefu.config import get_settings
 from kefu.db import get_sessionmaker, utcnow
+from kefu.inbound.wechat import outgoing
+from kefu.inbound.wechat.api import SendRefused, get_api
 
 log = logging.getLogger("kefu.jobs")
 RESUME_AFTER = timedelta(minutes=2)

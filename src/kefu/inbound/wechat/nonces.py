@@ -13,8 +13,8 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from kefu.channels.wechat.models import WeChatNonce
-from kefu.channels.wechat.protocol import MAX_SKEW_SECONDS, SignatureInvalid, Signed
+from kefu.inbound.wechat.models import WeChatNonce
+from kefu.inbound.wechat.protocol import MAX_SKEW_SECONDS, SignatureInvalid, Signed
 
 # kept a little longer than a timestamp can be off either way
 KEEP = timedelta(seconds=2 * MAX_SKEW_SECONDS + 60)

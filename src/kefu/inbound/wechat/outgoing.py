@@ -14,11 +14,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import event, select, update
 from sqlalchemy.orm import Session, SessionTransaction
 
-from kefu.channels.wechat.api import SendRefused, WeChatApi
-from kefu.channels.wechat.models import WeChatFollower, WeChatOutgoing
-from kefu.channels.wechat.protocol import fit
 from kefu.chat.models import ChatMessage, Conversation
 from kefu.db import utcnow
+from kefu.inbound.wechat.api import SendRefused, WeChatApi
+from kefu.inbound.wechat.models import WeChatFollower, WeChatOutgoing
+from kefu.inbound.wechat.protocol import fit
 
 log = logging.getLogger("kefu.channels")
 
@@ -75,7 +75,7 @@ def _send(session: Session, transaction: SessionTransaction) -> None:
         return
     ready = session.info.pop(_READY, None)
     if ready:
-        from kefu.channels.wechat import jobs
+        from kefu.inbound.wechat import jobs
 
         jobs.dispatch(sorted(ready))
 

@@ -11,10 +11,10 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
 from kefu.channels.deps import SendersDep
-from kefu.channels.wechat import inbound, nonces, protocol
 from kefu.db import DbSession, utcnow
 from kefu.deps import SettingsDep
 from kefu.errors import NotFound
+from kefu.inbound.wechat import inbound, nonces, protocol
 from kefu.quality import events as quality_events
 from kefu.wallet.deps import WalletDep
 

@@ -8,7 +8,7 @@ message again when the answer is late (up to three times, same MsgId): the MsgId
 message's ``client_msg_id``, so the turn runs once and the retry gets the same answer. While
 a person has the conversation, the follower's messages join the live chat and the webhook
 answers nothing; the agent's replies go out by the customer-service API
-(``kefu.channels.wechat.outgoing``). Once a verified chat about a case has ended, the
+(``kefu.inbound.wechat.outgoing``). Once a verified chat about a case has ended, the
 follower's next messages join that case (``kefu.cases.replies``) until they ask about
 something new ("新问题").
 """
@@ -28,13 +28,13 @@ from kefu.bot.dialog import QuickReply
 from kefu.bot.nlu.normalise import detect_language
 from kefu.cases import replies as case_replies
 from kefu.channels.senders import Senders
-from kefu.channels.wechat.models import WeChatFollower
-from kefu.channels.wechat.protocol import Incoming
 from kefu.chat import service as chat
 from kefu.chat.models import ChatMessage, Conversation
 from kefu.config import Settings
 from kefu.errors import InvalidInput
 from kefu.i18n import Lang, normalise_lang, translate
+from kefu.inbound.wechat.models import WeChatFollower
+from kefu.inbound.wechat.protocol import Incoming
 from kefu.wallet.port import WalletGateway
 
 SUBSCRIBE = frozenset({"subscribe", "subscribe_scan"})
