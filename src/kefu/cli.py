@@ -20,8 +20,8 @@ from kefu.antifraud import cli as antifraud_cli
 from kefu.bot.chat_cli import chat_command
 from kefu.bot.cli import nlu_app
 from kefu.channels import cli as channels_cli
-from kefu.channels.email import cli as email_cli
 from kefu.errors import ConfigError, KefuError
+from kefu.inbound.email import cli as email_cli
 from kefu.kb import cli as kb_cli
 from kefu.quality import cli as quality_cli
 from kefu.voice import cli as voice_cli
@@ -114,7 +114,7 @@ def serve(
     # inbound mail first: a taken port stops start-up at once, before the model is trained
     controller = None
     if settings.smtp_server_enabled:
-        from kefu.channels.email.server import build_controller
+        from kefu.inbound.email.server import build_controller
 
         controller = build_controller(settings)
         try:

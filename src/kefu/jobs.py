@@ -52,6 +52,7 @@ log = logging.getLogger("kefu.jobs")
 _JOB_MODULES = (
     "kefu.cases.jobs",
     "kefu.channels.email.jobs",
+    "kefu.inbound.email.jobs",
     "kefu.inbound.wechat.jobs",
     "kefu.chat.jobs",
     "kefu.quality.jobs",

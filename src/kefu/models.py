@@ -12,6 +12,7 @@ _MODEL_MODULES = (
     "kefu.identity.models",
     "kefu.channels.models",
     "kefu.channels.email.models",
+    "kefu.inbound.email.models",
     "kefu.inbound.wechat.models",
     "kefu.wallet.models",
     "kefu.search.models",

@@ -22,11 +22,12 @@ from tests.web.staff_login import make_and_sign_in
 from kefu import audit
 from kefu.cases import service as cases_service
 from kefu.cases.models import Case, CaseNotification
-from kefu.channels.email import intake, outgoing
+from kefu.channels.email import outgoing
 from kefu.channels.email.models import EmailMessage
 from kefu.channels.senders import build_senders
 from kefu.config import get_settings
 from kefu.identity import service as identity_service
+from kefu.inbound.email import intake
 
 DESKTOP = {"width": 1366, "height": 900}
 PHONE = {"width": 390, "height": 844}

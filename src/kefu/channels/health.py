@@ -1,5 +1,6 @@
-"""How the channel adapters are doing, for the admin's console home: mail out and in, SMS
-and the WeChat official account, each with what is stuck or failed in the last day."""
+"""How the outgoing channel adapters are doing, for the admin's console home: mail out and
+SMS, each with what is stuck or failed in the last day (mail in and WeChat:
+``kefu.inbound.health``)."""
 
 from __future__ import annotations
 
@@ -8,11 +9,10 @@ from datetime import datetime
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from kefu.channels.email.models import EmailMessage, InboundMail
+from kefu.channels.email.models import EmailMessage
 from kefu.channels.models import OutboxMessage
 from kefu.config import Settings
 from kefu.health import RECENT, AdapterHealth, reachable
-from kefu.inbound.wechat.models import WeChatOutgoing
 
 
 def _count(db: Session, query: Select[int]) -> int:
@@ -46,39 +46,6 @@ def mail_out(db: Session, settings: Settings, *, now: datetime) -> AdapterHealth
     return AdapterHealth("smtp_out", "warn" if failed else "ok", "smtp", facts)
 
 
-def mail_in(db: Session, settings: Settings, *, now: datetime) -> AdapterHealth:
-    since = now - RECENT
-    received = _count(
-        db, select(func.count(InboundMail.id)).where(InboundMail.received_at >= since)
-    )
-    failed = _count(
-        db,
-        select(func.count(InboundMail.id)).where(
-            InboundMail.status == "failed", InboundMail.received_at >= since
-        ),
-    )
-    waiting = _count(db, select(func.count(InboundMail.id)).where(InboundMail.status == "received"))
-    facts: dict[str, int | str] = {
-        "received_24h": received,
-        "queued": waiting,
-        "failed_24h": failed,
-    }
-    backends = []
-    down = False
-    if settings.smtp_server_enabled:
-        backends.append("smtp")
-        facts["server"] = f"{settings.smtp_host}:{settings.smtp_port}"
-        down = not reachable(settings.smtp_host, settings.smtp_port)
-    if settings.imap_host:
-        backends.append("imap")
-        facts["mailbox"] = f"{settings.imap_host}:{settings.imap_port}"
-        down = down or not reachable(settings.imap_host, settings.imap_port)
-    if not backends:
-        return AdapterHealth("smtp_in", "off", "—", facts)
-    state = "down" if down else "warn" if failed else "ok"
-    return AdapterHealth("smtp_in", state, "+".join(backends), facts)
-
-
 def sms(db: Session, settings: Settings, *, now: datetime) -> AdapterHealth:
     sent = _count(
         db,
@@ -89,32 +56,3 @@ def sms(db: Session, settings: Settings, *, now: datetime) -> AdapterHealth:
     # the outbox backend keeps messages for the demo page: nothing reaches a phone
     state = "off" if settings.sms_backend == "outbox" else "ok"
     return AdapterHealth("sms", state, settings.sms_backend, {"sent_24h": sent})
-
-
-def wechat(db: Session, settings: Settings, *, now: datetime) -> AdapterHealth:
-    if not settings.wechat_token:
-        return AdapterHealth("wechat", "off", "—")
-    queued = _count(
-        db,
-        select(func.count(WeChatOutgoing.id)).where(
-            WeChatOutgoing.status.in_(("queued", "sending"))
-        ),
-    )
-    failed = _count(
-        db,
-        select(func.count(WeChatOutgoing.id)).where(
-            WeChatOutgoing.status == "failed", WeChatOutgoing.updated_at >= now - RECENT
-        ),
-    )
-    facts: dict[str, int | str] = {"queued": queued, "failed_24h": failed}
-    mode = "safe" if settings.wechat_aes_key else "plain"
-    return AdapterHealth("wechat", "warn" if failed else "ok", mode, facts)
-
-
-def adapters(db: Session, settings: Settings, *, now: datetime) -> list[AdapterHealth]:
-    return [
-        mail_out(db, settings, now=now),
-        mail_in(db, settings, now=now),
-        sms(db, settings, now=now),
-        wechat(db, settings, now=now),
-    ]

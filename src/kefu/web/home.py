@@ -23,6 +23,7 @@ from kefu.config import Settings
 from kefu.db import DbSession, utcnow
 from kefu.deps import CSRF_FIELD, SettingsDep, StaffPrincipal, require
 from kefu.identity import service as identity_service
+from kefu.inbound import health as inbound_health
 from kefu.masking import mask_email, mask_phone
 from kefu.support import approval
 from kefu.voice import callbacks as voice_callbacks
@@ -115,7 +116,10 @@ def adapter_health(db: Session, settings: Settings, *, now: datetime) -> list[he
         health.database(db),
         health.redis(settings, in_use=redis_used),
         health.job_queue(db, settings, now=now),
-        *channels_health.adapters(db, settings, now=now),
+        channels_health.mail_out(db, settings, now=now),
+        inbound_health.mail_in(db, settings, now=now),
+        channels_health.sms(db, settings, now=now),
+        inbound_health.wechat(db, settings, now=now),
         voice_health.voice(db, settings, now=now),
     ]
 

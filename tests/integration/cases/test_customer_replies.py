@@ -24,12 +24,12 @@ from kefu.app import create_app
 from kefu.cases import conversation, service, timeline
 from kefu.cases.models import Case
 from kefu.channels import outbox
-from kefu.channels.email import intake
 from kefu.channels.senders import build_senders
 from kefu.chat import service as chat
 from kefu.config import Settings, get_settings
 from kefu.db import get_db, utcnow
 from kefu.identity.models import Customer, StaffUser
+from kefu.inbound.email import intake
 from kefu.inbound.wechat.models import WeChatFollower
 from kefu.notifications import service as notifications
 

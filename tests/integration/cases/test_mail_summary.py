@@ -15,10 +15,10 @@ from tests.factories import staff_token
 from tests.integration.cases.case_helpers import make_case
 
 from kefu.cases.models import Case, CaseEvent, CaseNotification
-from kefu.channels.email import intake
 from kefu.channels.email.models import EmailMessage
 from kefu.channels.models import OutboxMessage
 from kefu.config import Settings
+from kefu.inbound.email import intake
 
 
 def _mailed_case(db: Session, settings: Settings) -> Case:

@@ -13,10 +13,10 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from kefu import jobs
-from kefu.channels.email import intake
-from kefu.channels.email.models import InboundMail
 from kefu.config import Settings
 from kefu.errors import ConfigError
+from kefu.inbound.email import intake
+from kefu.inbound.email.models import InboundMail
 
 from .mail_processes import free_port, kefu_env, port_open, start, stop, wait_for
 

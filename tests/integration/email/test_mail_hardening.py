@@ -16,10 +16,10 @@ from tests.integration.email.mail_processes import free_port
 
 from kefu.cases import service as cases_service
 from kefu.cases import timeline
-from kefu.channels.email import intake
-from kefu.channels.email.models import InboundMail
-from kefu.channels.email.server import build_controller
 from kefu.config import Settings
+from kefu.inbound.email import intake
+from kefu.inbound.email.models import InboundMail
+from kefu.inbound.email.server import build_controller
 
 EML = Path(__file__).parents[2] / "fixtures" / "eml"
 NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)

@@ -14,9 +14,11 @@ from tests.factories import make_customer
 from kefu.cases import service as cases_service
 from kefu.cases import timeline
 from kefu.cases.models import CaseAttachment
-from kefu.channels.email import intake, outgoing
-from kefu.channels.email.models import EmailMessage, InboundMail
+from kefu.channels.email import outgoing
+from kefu.channels.email.models import EmailMessage
 from kefu.config import Settings
+from kefu.inbound.email import intake
+from kefu.inbound.email.models import InboundMail
 
 EML = Path(__file__).parents[2] / "fixtures" / "eml"
 NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)

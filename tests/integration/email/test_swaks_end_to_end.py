@@ -13,8 +13,9 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from kefu.cases.models import Case, CaseAttachment, CaseEvent
-from kefu.channels.email.models import EmailMessage, InboundMail
-from kefu.channels.email.parse import parse_mail
+from kefu.channels.email.models import EmailMessage
+from kefu.inbound.email.models import InboundMail
+from kefu.inbound.email.parse import parse_mail
 
 from .mail_processes import free_port, kefu_env, port_open, start, stop, wait_for
 

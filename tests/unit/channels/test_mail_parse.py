@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from kefu.channels.email.parse import MailUnreadable, decode_words, parse_mail, strip_quoted
+from kefu.inbound.email.parse import MailUnreadable, decode_words, parse_mail, strip_quoted
 
 EML = Path(__file__).parents[2] / "fixtures" / "eml"
 

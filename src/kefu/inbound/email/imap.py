@@ -13,10 +13,10 @@ import logging
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from kefu.channels.email import intake
 from kefu.config import Settings
 from kefu.db import get_sessionmaker, utcnow
 from kefu.errors import ConfigError
+from kefu.inbound.email import intake
 
 log = logging.getLogger("kefu.channels")
 BATCH = 50

@@ -86,10 +86,10 @@ class MailHandler:
 
 def store_and_enqueue(raw: bytes, envelope_from: str, envelope_to: list[str]) -> int:
     """Commit the raw mail, then queue its processing; a lost enqueue is picked up by the
-    ``resume_mail`` job, so the commit is what makes the mail safe."""
+    ``resume_inbound_mail`` job, so the commit is what makes the mail safe."""
     from kefu import jobs
-    from kefu.channels.email import intake
     from kefu.db import get_sessionmaker, utcnow
+    from kefu.inbound.email import intake
 
     with get_sessionmaker()() as db:
         row = intake.receive(
@@ -105,7 +105,7 @@ def store_and_enqueue(raw: bytes, envelope_from: str, envelope_to: list[str]) ->
     try:
         jobs.enqueue("process_inbound_mail", mail_id)
     except Exception:
-        log.exception("mail %s stored but not queued; resume_mail will queue it", mail_id)
+        log.exception("mail %s stored but not queued; resume_inbound_mail will queue it", mail_id)
     return mail_id
 
 

@@ -24,17 +24,17 @@ from kefu import audit
 from kefu.cases import attachments as case_attachments
 from kefu.cases import email_intake as cases_email
 from kefu.channels.email import outgoing
-from kefu.channels.email.models import InboundMail
-from kefu.channels.email.parse import (
+from kefu.config import Settings
+from kefu.errors import KefuError, NotFound
+from kefu.i18n import translate
+from kefu.inbound.email.models import InboundMail
+from kefu.inbound.email.parse import (
     Attachment,
     MailUnreadable,
     decode_words,
     parse_mail,
     strip_quoted,
 )
-from kefu.config import Settings
-from kefu.errors import KefuError, NotFound
-from kefu.i18n import translate
 from kefu.masking import mask_destination
 from kefu.sensitive import mask
 from kefu.storage import build_storage

@@ -19,8 +19,8 @@ def smtp(
 ) -> None:
     """Run the inbound SMTP server (and, with KEFU_JOBS_INLINE=true, the job consumer)."""
     from kefu import jobs
-    from kefu.channels.email.server import build_controller
     from kefu.config import get_settings
+    from kefu.inbound.email.server import build_controller
 
     settings = get_settings()
     consumer = None
@@ -45,8 +45,8 @@ def failed(
     limit: Annotated[int, typer.Option(min=1, max=500, help="How many mails.")] = 50,
 ) -> None:
     """Mails that could not become case messages, newest first, with the reason."""
-    from kefu.channels.email import intake
     from kefu.db import get_sessionmaker
+    from kefu.inbound.email import intake
     from kefu.masking import mask_destination
 
     with get_sessionmaker()() as db:
@@ -69,8 +69,8 @@ def failed(
 def retry(mail_id: Annotated[int, typer.Argument(help="The failed mail's id.")]) -> None:
     """Process a failed mail again."""
     from kefu import jobs
-    from kefu.channels.email import intake
     from kefu.db import get_sessionmaker
+    from kefu.inbound.email import intake
 
     with get_sessionmaker()() as db:
         intake.retry(db, mail_id=mail_id)
