@@ -7,7 +7,8 @@ a database connection. ``/readyz`` says the database answers too: route traffic 
 instance only while it does.
 
 The kernel checks what it owns (database, Redis, the job queue); the channel domains add
-their own through their service modules (``kefu.channels.health``, ``kefu.voice.health``).
+their own through their service modules (``kefu.channels.health``, ``kefu.inbound.health``,
+``kefu.voice.health``).
 """
 
 from __future__ import annotations

@@ -9,7 +9,6 @@ from datetime import datetime, timedelta
 from kefu import jobs
 from kefu.channels.email import outgoing
 from kefu.channels.senders import build_senders
-from kefu.config import get_settings
 from kefu.db import get_sessionmaker, utcnow
 
 log = logging.getLogger("kefu.jobs")
