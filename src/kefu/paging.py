@@ -11,7 +11,8 @@ ending with a unique one, usually the id; no column may be NULL) and uses it for
 
     ORDER = Keyset((Case.created_at, DESC), (Case.id, DESC))
     query = ORDER.page(select(Case), after=cursor)      # order, and the rows after cursor
-    next_cursor = ORDER.cursor_after(rows, limit)        # None on the last page
+    rows = db.scalars(query.limit(limit + 1))            # one more than shown ...
+    rows, next_cursor = ORDER.cut(rows, limit)           # ... says whether a next page exists
 
 The console's case views (``kefu.cases.views``) keep their own cursors: their due-time sort
 has NULLs, which this module does not handle.
@@ -22,9 +23,9 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import Request, Response
 from sqlalchemy import and_, or_
@@ -34,6 +35,7 @@ from sqlalchemy.sql import ColumnElement, Select
 from kefu.errors import InvalidInput
 
 ASC, DESC = False, True
+T = TypeVar("T")
 Value = datetime | int | str
 
 
@@ -82,10 +84,20 @@ class Keyset:
             query = query.where(self.after(self.decode(after, field=field)))
         return query.order_by(*self.order_by())
 
-    def cursor_after(self, rows: Sequence[Any], limit: int) -> str | None:
-        """The cursor of the next page, or None when ``rows`` (a page of at most ``limit``)
-        reached the end of the list."""
-        return self.encode(rows[-1]) if rows and len(rows) >= limit else None
+    def cut(self, rows: Iterable[T], limit: int) -> tuple[list[T], str | None]:
+        """The page and the cursor of the next one from ``rows`` read with ``limit + 1``:
+        the extra row, not shown, is what tells a next page exists — a last page that is
+        exactly full has no link to an empty page after it."""
+        return cut(list(rows), limit, self.encode)
+
+
+def cut(rows: list[T], limit: int, encode: Callable[[T], str]) -> tuple[list[T], str | None]:
+    """``Keyset.cut`` for rows that are not instances of the listed model: ``encode`` gives
+    the cursor after a row."""
+    if len(rows) <= limit:
+        return rows, None
+    page = rows[:limit]
+    return page, encode(page[-1])
 
 
 NEXT_HEADER = "X-Next-Cursor"
@@ -94,6 +106,17 @@ CURSOR_HELP = (
     "last page). Replaces offset, which is deprecated."
 )
 OFFSET_HELP = "Deprecated: rows to skip. Use cursor."
+
+
+def pager_links(request: Request, after: str | None, next_cursor: str | None) -> dict[str, str]:
+    """The links of a keyset page for ``_pager.html``: back to the first page (when not on
+    it) and on to the next (when there is one); the page's other query parameters kept."""
+    links = {}
+    if after:
+        links["first_url"] = str(request.url.remove_query_params("after"))
+    if next_cursor:
+        links["next_url"] = str(request.url.include_query_params(after=next_cursor))
+    return links
 
 
 def announce_next(request: Request, response: Response, cursor: str | None) -> None:

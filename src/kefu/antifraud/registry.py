@@ -229,8 +229,8 @@ def list_entries(
     offset: int = 0,
     after: str | None = None,
 ) -> tuple[list[RegistryEntry], int]:
-    """One page in ``LIST_ORDER`` after the cursor ``after`` (``offset``: the numbered
-    pages of the console, and the API's deprecated way), and how many match in all."""
+    """One page in ``LIST_ORDER`` after the cursor ``after`` (``offset``: the API's
+    deprecated way), and how many match in all."""
     query = select(RegistryEntry)
     if flt.kind:
         query = query.where(RegistryEntry.kind == flt.kind)

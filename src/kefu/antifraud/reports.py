@@ -237,7 +237,7 @@ def list_reports(
     after: str | None = None,
 ) -> tuple[list[ScamReport], int]:
     """Reports for review: the most reported first, then the most recent (``LIST_ORDER``),
-    the page after the cursor ``after`` (``offset``: the console's numbered pages)."""
+    the page after the cursor ``after`` (``offset``: the API's deprecated way)."""
     query = select(ScamReport)
     if status:
         query = query.where(ScamReport.status == status)

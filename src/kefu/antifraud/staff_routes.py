@@ -223,17 +223,18 @@ def list_registry(
     cursor: Annotated[str | None, Query(max_length=400, description=paging.CURSOR_HELP)] = None,
     offset: Annotated[Count, Query(ge=0, deprecated=True, description=paging.OFFSET_HELP)] = 0,
 ) -> EntryPage:
-    rows, total = registry.list_entries(
+    read, total = registry.list_entries(
         db,
         registry.EntryFilter(kind=kind, status=status, active=active, query=q),
-        limit=limit,
+        limit=limit + 1,
         offset=offset,
         after=cursor,
     )
+    rows, next_cursor = registry.LIST_ORDER.cut(read, limit)
     return EntryPage(
         total=total,
         items=[EntryRead.model_validate(row) for row in rows],
-        next_cursor=registry.LIST_ORDER.cursor_after(rows, limit),
+        next_cursor=next_cursor,
     )
 
 
@@ -287,11 +288,14 @@ def list_reports(
     cursor: Annotated[str | None, Query(max_length=400, description=paging.CURSOR_HELP)] = None,
     offset: Annotated[Count, Query(ge=0, deprecated=True, description=paging.OFFSET_HELP)] = 0,
 ) -> ReportPage:
-    rows, total = service.list_reports(db, status=status, limit=limit, offset=offset, after=cursor)
+    read, total = service.list_reports(
+        db, status=status, limit=limit + 1, offset=offset, after=cursor
+    )
+    rows, next_cursor = reports.LIST_ORDER.cut(read, limit)
     return ReportPage(
         total=total,
         items=[ReportRead.model_validate(row) for row in rows],
-        next_cursor=reports.LIST_ORDER.cursor_after(rows, limit),
+        next_cursor=next_cursor,
     )
 
 

@@ -159,7 +159,9 @@ def cases_list(
             if listed.next_cursor
             else None
         ),
-        "first_url": "/console/cases?" + urlencode(query.params(after=None)),
+        "first_url": (
+            "/console/cases?" + urlencode(query.params(after=None)) if query.after else None
+        ),
         "counts": views.counts(db, me=staff.user.id, now=now),
         "views": views.VIEWS,
         "saved": saved_views.of_staff(db, staff.user.id),

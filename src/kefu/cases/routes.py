@@ -125,9 +125,13 @@ def list_cases(
         breached=breached,
         text=text,
     )
-    cases = service.list_cases(db, flt=flt, limit=limit, offset=offset, after=cursor)
-    if not text:
-        paging.announce_next(request, response, service.LIST_ORDER.cursor_after(cases, limit))
+    if text:  # ranked by the text's score: paged by offset (see list_cases)
+        cases = service.list_cases(db, flt=flt, limit=limit, offset=offset)
+    else:
+        cases, next_cursor = service.LIST_ORDER.cut(
+            service.list_cases(db, flt=flt, limit=limit + 1, offset=offset, after=cursor), limit
+        )
+        paging.announce_next(request, response, next_cursor)
     return [CaseRead.model_validate(case) for case in cases]
 
 

@@ -119,11 +119,11 @@ def figure_drill(figure: str) -> str:
     raise InvalidInput(f"unknown figure {figure!r}", field="figure")
 
 
-def cursor_after(rows: list[DrillRow], limit: int) -> str | None:
-    """Where the page after ``rows`` starts; None when they reached the end."""
-    if not rows or len(rows) < limit:
-        return None
-    return LIST_ORDER.encode_values([rows[-1].started_at, rows[-1].contact_id])
+def cut(rows: list[DrillRow], limit: int) -> tuple[list[DrillRow], str | None]:
+    """The page and where the next one starts, from rows read with ``limit + 1``."""
+    return paging.cut(
+        rows, limit, lambda row: LIST_ORDER.encode_values([row.started_at, row.contact_id])
+    )
 
 
 def contacts(
@@ -137,7 +137,7 @@ def contacts(
     after: str | None = None,
 ) -> tuple[list[DrillRow], int]:
     """One page of the contacts behind ``figure`` (newest first, ``LIST_ORDER``, after the
-    cursor ``after``; ``offset``: the numbered pages of the console) and how many there
+    cursor ``after``; ``offset``: the API's deprecated way) and how many there
     are in all."""
     if not 1 <= limit <= MAX_EXPORT or offset < 0:
         raise InvalidInput("bad page", field="offset")

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 
+from kefu import paging
 from kefu.cases.categories import Category
 from kefu.config import Settings
 from kefu.db import DbSession, utcnow
@@ -239,21 +240,18 @@ def drill_page(
     settings: SettingsDep,
     lang: LangDep,
     figure: Annotated[str, Query(max_length=30)] = "contacts",
-    page: Annotated[int, Query(ge=1, le=10_000)] = 1,
+    after: Annotated[str | None, Query(max_length=400)] = None,
 ) -> Response:
     error = None
     rows: list[drill.DrillRow] = []
+    next_cursor = None
     total = 0
     try:
         query = _filters(request, db, settings)
-        rows, total = drill.contacts(
-            db,
-            query,
-            figure=figure,
-            settings=settings,
-            limit=drill.PAGE,
-            offset=(page - 1) * drill.PAGE,
+        read, total = drill.contacts(
+            db, query, figure=figure, settings=settings, limit=drill.PAGE + 1, after=after
         )
+        rows, next_cursor = drill.cut(read, drill.PAGE)
     except KefuError as exc:
         error = error_text(exc, lang)
     return render(
@@ -265,10 +263,8 @@ def drill_page(
             "figure": figure,
             "rows": rows,
             "total": total,
-            "page": page,
-            "pages": max((total + drill.PAGE - 1) // drill.PAGE, 1),
-            "page_query": lambda n: _params(request, page=n),
-            "csv_query": _params(request, page=None),
+            **paging.pager_links(request, after, next_cursor),
+            "csv_query": _params(request, after=None),
             "args": request.query_params,
         },
         status_code=400 if error else 200,

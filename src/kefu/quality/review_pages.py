@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
-from kefu import audit
+from kefu import audit, paging
 from kefu.db import DbSession, utcnow
 from kefu.deps import CSRF_FIELD, LangDep, SettingsDep, StaffPrincipal, require
 from kefu.errors import InvalidInput, KefuError
@@ -51,16 +51,6 @@ PAGE = 100  # rows on a page of reviews or follow-ups
 Cursor = Annotated[str | None, Query(max_length=400)]
 
 
-def _pager(request: Request, cursor: str | None, next_cursor: str | None) -> dict[str, str]:
-    """The links of a keyset page: back to the first page, and on to the next one."""
-    urls = {}
-    if cursor:
-        urls["first_url"] = str(request.url.remove_query_params("after"))
-    if next_cursor:
-        urls["next_url"] = str(request.url.include_query_params(after=next_cursor))
-    return urls
-
-
 def _contacts(db: DbSession, ids: list[int]) -> dict[int, QualityContact]:
     return {i: c for i in set(ids) if (c := db.get(QualityContact, i)) is not None}
 
@@ -77,7 +67,9 @@ def reviews(
     error: str | None = None,
     after: Cursor = None,
 ) -> Response:
-    found = qa.list_reviews(db, status=status, limit=PAGE, after=after)
+    found, next_cursor = qa.LIST_ORDER.cut(
+        qa.list_reviews(db, status=status, limit=PAGE + 1, after=after), PAGE
+    )
     return render(
         request,
         "quality/reviews.html",
@@ -91,7 +83,7 @@ def reviews(
             "rubric": qa.RUBRIC,
             "week_ago": (utcnow().date() - timedelta(days=7)).isoformat(),
             "today": utcnow().date().isoformat(),
-            **_pager(request, after, qa.LIST_ORDER.cursor_after(found, PAGE)),
+            **paging.pager_links(request, after, next_cursor),
         },
         status_code=400 if error else 200,
     )
@@ -277,7 +269,9 @@ def task_list(
     error: str | None = None,
     after: Cursor = None,
 ) -> Response:
-    found = tasks.list_tasks(db, status=status, limit=PAGE, after=after)
+    found, next_cursor = tasks.LIST_ORDER.cut(
+        tasks.list_tasks(db, status=status, limit=PAGE + 1, after=after), PAGE
+    )
     return render(
         request,
         "quality/tasks.html",
@@ -289,7 +283,7 @@ def task_list(
             "names": _names(db),
             "now": utcnow(),
             "error": error,
-            **_pager(request, after, tasks.LIST_ORDER.cursor_after(found, PAGE)),
+            **paging.pager_links(request, after, next_cursor),
         },
         status_code=400 if error else 200,
     )

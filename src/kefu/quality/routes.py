@@ -127,20 +127,21 @@ def drill_down(
     ] = 0,
 ) -> dict[str, Any]:
     """The contacts behind a figure, newest first; ``next_cursor`` starts the next page."""
-    rows, total = drill.contacts(
+    read, total = drill.contacts(
         db,
         filters.query,
         figure=figure,
         settings=settings,
-        limit=limit,
+        limit=limit + 1,
         offset=offset,
         after=cursor,
     )
+    rows, next_cursor = drill.cut(read, limit)
     return {
         "figure": figure,
         "total": total,
         "rows": [row.as_dict() for row in rows],
-        "next_cursor": drill.cursor_after(rows, limit),
+        "next_cursor": next_cursor,
     }
 
 

@@ -20,8 +20,8 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
-from kefu import audit
-from kefu.antifraud import service
+from kefu import audit, paging
+from kefu.antifraud import registry, reports, service
 from kefu.antifraud.models import RegistryEntry, RegistryVersion
 from kefu.antifraud.schemas import ROLES
 from kefu.config import Settings
@@ -216,7 +216,7 @@ def registry_page(
     status: Annotated[str, Query(max_length=12)] = "",
     state: Annotated[str, Query(max_length=12)] = "active",
     q: Annotated[str, Query(max_length=300)] = "",
-    page: Annotated[int, Query(ge=1, le=10_000)] = 1,
+    after: Annotated[str | None, Query(max_length=400)] = None,
     check: Annotated[str, Query(max_length=2048)] = "",
     saved: Annotated[RowId | None, Query()] = None,
 ) -> Response:
@@ -244,7 +244,8 @@ def registry_page(
             db.rollback()
             check_error = reason_of(exc, lang)
             status_code = exc.status
-    rows, total = service.list_entries(db, flt, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
+    read, total = service.list_entries(db, flt, limit=PAGE_SIZE + 1, after=after)
+    rows, next_cursor = registry.LIST_ORDER.cut(read, PAGE_SIZE)
     filters = {"kind": kind, "status": status, "state": state, "q": q}
     return render(
         request,
@@ -253,10 +254,8 @@ def registry_page(
             **_base(staff, "registry"),
             "entries": rows,
             "total": total,
-            "page": page,
-            "pages": max(1, -(-total // PAGE_SIZE)),
+            **paging.pager_links(request, after, next_cursor),
             "filters": filters,
-            "page_query": lambda n: urlencode({**filters, "page": n}),
             "kinds": KINDS,
             "check": check,
             "verdict": verdict,
@@ -524,12 +523,11 @@ def reports_page(
     staff: Reviewer,
     db: DbSession,
     status: Annotated[str, Query(max_length=12)] = "pending",
-    page: Annotated[int, Query(ge=1, le=10_000)] = 1,
+    after: Annotated[str | None, Query(max_length=400)] = None,
 ) -> Response:
     chosen = status if status in ("pending", "confirmed", "rejected") else "pending"
-    rows, total = service.list_reports(
-        db, status=chosen, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE
-    )
+    read, total = service.list_reports(db, status=chosen, limit=PAGE_SIZE + 1, after=after)
+    rows, next_cursor = reports.LIST_ORDER.cut(read, PAGE_SIZE)
     return render(
         request,
         "antifraud/reports.html",
@@ -538,8 +536,7 @@ def reports_page(
             "reports": rows,
             "total": total,
             "status": chosen,
-            "page": page,
-            "pages": max(1, -(-total // PAGE_SIZE)),
+            **paging.pager_links(request, after, next_cursor),
         },
     )
 

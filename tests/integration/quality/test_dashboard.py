@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 from tests.factories import make_staff, staff_token
 from tests.integration.quality.helpers import console_login
 from tests.integration.quality.history import build
+
+from kefu.quality import drill as drill_module
 
 DAY = "from=2026-03-02&to=2026-03-02"
 
@@ -86,6 +90,10 @@ def test_drill_down_lists_the_contacts_behind_a_figure(client: TestClient, db: S
     ).json()
     ids = [row["contact_id"] for row in first["rows"] + rest["rows"]]
     assert ids == [row["contact_id"] for row in everyone["rows"]]
+    exactly = client.get(
+        f"/api/v1/quality/drill?{DAY}&figure=contacts&limit={everyone['total']}", headers=headers
+    ).json()
+    assert exactly["next_cursor"] is None  # a full last page links to no empty page
 
 
 def test_live_and_staffing_api(client: TestClient, db: Session) -> None:
@@ -101,7 +109,9 @@ def test_live_and_staffing_api(client: TestClient, db: Session) -> None:
     )
 
 
-def test_supervisor_pages_and_their_csv(client: TestClient, db: Session) -> None:
+def test_supervisor_pages_and_their_csv(
+    client: TestClient, db: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
     build(db)
     console_login(client, db, make_staff(db, "supervisor"))
     live = client.get("/console/quality?lang=en")
@@ -116,6 +126,15 @@ def test_supervisor_pages_and_their_csv(client: TestClient, db: Session) -> None
     assert drill.status_code == 200 and "1 contacts" in drill.text
     csv = client.get(f"/console/quality/drill.csv?{DAY}&figure=contacts&lang=en")
     assert csv.status_code == 200 and len(csv.text.strip().splitlines()) == 7
+    # the six contacts three to a page: the second page is the last, with no next link
+    monkeypatch.setattr(drill_module, "PAGE", 3)
+    first = client.get(f"/console/quality/drill?{DAY}&figure=contacts&lang=en")
+    following = re.search(r'href="([^"]+)" rel="next"', first.text)
+    assert following and "figure=contacts" in following.group(1)
+    second = client.get(following.group(1).replace("&amp;", "&"))
+    assert second.status_code == 200 and 'rel="next"' not in second.text
+    assert "First page" in second.text
+    assert (first.text.count("</tr>") - 1, second.text.count("</tr>") - 1) == (3, 3)
     staffing = client.get("/console/quality/staffing?contacts=100&aht=180&level=80&shrinkage=0")
     assert staffing.status_code == 200 and 'id="q-agents">14<' in staffing.text
     plan = client.get("/console/quality/staffing.csv?contacts=10&aht=180&day=2026-03-09")

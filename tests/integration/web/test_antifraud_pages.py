@@ -562,3 +562,36 @@ def test_flag_filters_that_are_not_numbers_are_refused_on_the_page(
     assert empty.status_code == 200
     refused = client.get("/console/antifraud/flags", params={"customer_id": "abc"})
     assert refused.status_code == 400 and "正整数" in _alert(refused.text)
+
+
+def test_the_registry_page_pages_by_cursor(
+    client: TestClient, seeded: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Next-page links carry the cursor after the last entry shown (filters kept); walking
+    them shows every entry once, in the order of one long page, and the last page has no
+    link to an empty page even when it is exactly full."""
+    from kefu.web import antifraud as pages
+
+    _as(client, seeded, "agent")
+    total = service.list_entries(seeded, service.EntryFilter(active=True))[1]
+    whole = [
+        entry.id for entry in service.list_entries(seeded, service.EntryFilter(active=True))[0]
+    ]
+    for size in (3, total):
+        monkeypatch.setattr(pages, "PAGE_SIZE", size)
+        url: str | None = "/console/antifraud/registry?state=active"
+        seen: list[int] = []
+        while url:
+            page = client.get(url)
+            assert page.status_code == 200
+            shown = [
+                int(n) for n in re.findall(r'href="/console/antifraud/registry/(\d+)"', page.text)
+            ]
+            assert shown, "a link led to an empty page"
+            seen += list(dict.fromkeys(shown))
+            following = re.search(r'href="([^"]+)" rel="next"', page.text)
+            url = following.group(1).replace("&amp;", "&") if following else None
+            if url:
+                assert "state=active" in url and "after=" in url
+        assert seen == whole
+    assert client.get("/console/antifraud/registry?after=not-a-cursor").status_code == 400
