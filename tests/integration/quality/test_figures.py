@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 from tests.factories import make_customer, make_staff
 from tests.integration.quality.history import at, build
@@ -13,7 +15,7 @@ from tests.integration.quality.history import at, build
 from kefu.config import Settings
 from kefu.quality import demo as quality_demo
 from kefu.quality import events, metrics, rebuild, service
-from kefu.quality.models import QualityRollup
+from kefu.quality.models import QualityContact, QualityRollup
 
 DAY = date(2026, 3, 2)
 
@@ -213,3 +215,165 @@ def test_rollups_kept_event_by_event_equal_a_rebuild_from_the_events(
     assert loaded  # the history reached the rollups
     rebuild.rebuild_all(db)
     assert rows() == loaded
+
+
+PINNED_HISTORY: dict[str, object] = {
+    "digest": "6b1783437ab01b6caa22a635caf5bd4b5ee522335f2f57bb9dee2b649c5e5931",
+    "marks": (100, 22, 22, 78),
+    "rows": 665,
+    "totals": {
+        "agent": {
+            "answered": 77,
+            "bot_contacts": 36,
+            "contacts": 77,
+            "escalated": 4,
+            "ever_resolved": 60,
+            "fcr": 36,
+            "first_contacts": 60,
+            "first_replied": 77,
+            "frt_sum": 2918.427,
+            "handed_over": 36,
+            "handle_sum": 20146.551,
+            "handled": 77,
+            "offered": 77,
+            "resolve_sum": 17144.88,
+            "resolved": 60,
+            "satisfied": 18,
+            "score_sum": 95,
+            "solved_answered": 22,
+            "solved_yes": 21,
+            "surveys_answered": 22,
+            "surveys_sent": 22,
+            "wait_sum": 2246.781,
+        },
+        "day": {
+            "abandoned": 4,
+            "answered": 77,
+            "bot_contacts": 56,
+            "contacts": 100,
+            "contained": 18,
+            "escalated": 4,
+            "ever_resolved": 79,
+            "fcr": 51,
+            "first_contacts": 78,
+            "first_replied": 77,
+            "frt_sum": 2918.427,
+            "handed_over": 37,
+            "handle_sum": 20146.551,
+            "handled": 77,
+            "offered": 81,
+            "resolve_sum": 20067.526,
+            "resolved": 79,
+            "satisfied": 18,
+            "score_sum": 95,
+            "solved_answered": 22,
+            "solved_yes": 21,
+            "surveys_answered": 22,
+            "surveys_sent": 22,
+            "wait_sum": 2246.78,
+        },
+        "month": {
+            "answered": 77,
+            "bot_contacts": 36,
+            "contacts": 77,
+            "escalated": 4,
+            "ever_resolved": 60,
+            "fcr": 36,
+            "first_contacts": 60,
+            "first_replied": 77,
+            "frt_sum": 2918.427,
+            "handed_over": 36,
+            "handle_sum": 20146.55,
+            "handled": 77,
+            "offered": 77,
+            "resolve_sum": 17144.88,
+            "resolved": 60,
+            "satisfied": 18,
+            "score_sum": 95,
+            "solved_answered": 22,
+            "solved_yes": 21,
+            "surveys_answered": 22,
+            "surveys_sent": 22,
+            "wait_sum": 2246.781,
+        },
+        "slot": {
+            "abandoned": 4,
+            "answered": 77,
+            "bot_contacts": 56,
+            "contacts": 100,
+            "contained": 18,
+            "escalated": 4,
+            "ever_resolved": 79,
+            "fcr": 51,
+            "first_contacts": 78,
+            "first_replied": 77,
+            "frt_sum": 2918.427,
+            "handed_over": 37,
+            "handle_sum": 20146.553,
+            "handled": 77,
+            "offered": 81,
+            "resolve_sum": 20067.524,
+            "resolved": 79,
+            "satisfied": 18,
+            "score_sum": 95,
+            "solved_answered": 22,
+            "solved_yes": 21,
+            "surveys_answered": 22,
+            "surveys_sent": 22,
+            "wait_sum": 2246.782,
+        },
+    },
+}
+
+
+def _seeded_figures(db: Session, settings: Settings) -> dict[str, object]:
+    """Seed a fixed demo history and sum what it left: every counter of the rollup rows of
+    each grain, the repeat marks, and a digest of every rollup row (agents by order)."""
+    staff = [make_staff(db, role, username=f"pin_{n}") for n, role in enumerate(("agent",) * 3)]
+    staff.append(make_staff(db, "specialist", username="pin_3"))
+    for _ in range(6):
+        make_customer(db)
+    now = datetime(2026, 3, 20, 4, 0, tzinfo=UTC)
+    assert quality_demo.seed_history(db, settings=settings, now=now, days=4, per_day=25) == 100
+    db.flush()
+    agents = {user.id: n + 1 for n, user in enumerate(staff)}
+    table = QualityRollup.__table__
+    key = [table.c.grain, table.c.period_start, table.c.channel, table.c.category]
+    counters = [table.c[name] for name in metrics.COUNTERS]
+    rows = sorted(
+        (
+            grain,
+            period.isoformat(),
+            channel,
+            category,
+            agents.get(staff_id, staff_id),
+            *(round(v, 6) if isinstance(v, float) else v for v in values),
+        )
+        for grain, period, channel, category, staff_id, *values in db.execute(
+            select(*key, table.c.staff_id, *counters)
+        )
+        if any(values)
+    )
+    totals: dict[str, dict[str, float]] = {}
+    for grain, _, channel, category, _, *values in rows:
+        if channel == category == metrics.ALL:
+            into = totals.setdefault(grain, {})
+            for name, value in zip(metrics.COUNTERS, values, strict=True):
+                if value and name in metrics.BASE_COUNTERS:
+                    into[name] = round(into.get(name, 0) + value, 3)
+    marks = db.execute(
+        select(
+            func.count(),
+            func.sum(case((QualityContact.is_repeat, 1), else_=0)),
+            func.sum(case((QualityContact.followed_by_repeat, 1), else_=0)),
+            func.count(QualityContact.customer_id),
+        )
+    ).one()
+    digest = hashlib.sha256(json.dumps(rows, default=str).encode()).hexdigest()
+    return {"totals": totals, "marks": tuple(marks), "rows": len(rows), "digest": digest}
+
+
+def test_seeded_history_figures_are_pinned(db: Session, settings: Settings) -> None:
+    """The figures a fixed demo history adds up to, taken once from the event-by-event
+    code: a faster way of keeping facts and rollups must land on the same numbers."""
+    assert _seeded_figures(db, settings) == PINNED_HISTORY
