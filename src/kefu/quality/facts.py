@@ -13,9 +13,10 @@ from datetime import datetime
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, and_, delete, or_, select, update
+from sqlalchemy import ColumnElement, and_, delete, exists, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from kefu.config import get_settings
 from kefu.db import utcnow
@@ -52,12 +53,20 @@ class ContactIds:
 
 
 def _lookup(db: Session, ref: str) -> QualityContact | None:
-    contact_id = db.scalar(select(QualityContactRef.contact_id).where(QualityContactRef.ref == ref))
-    if contact_id is None:
-        return None
-    return db.scalar(
-        select(QualityContact).where(QualityContact.id == contact_id).with_for_update()
+    """The contact ``ref`` points at, locked and read afresh with its segments; one query,
+    which also leaves the ref in the session for ``_point`` to find without asking again."""
+    row = (
+        db.execute(
+            select(QualityContactRef, QualityContact)
+            .join(QualityContact, QualityContact.id == QualityContactRef.contact_id)
+            .where(QualityContactRef.ref == ref)
+            .options(joinedload(QualityContact.segments))
+            .with_for_update(of=QualityContact)
+        )
+        .unique()
+        .first()
     )
+    return None if row is None else row[1]
 
 
 def contact_for(db: Session, ids: ContactIds, event: ContactEvent) -> tuple[QualityContact, bool]:
@@ -155,6 +164,7 @@ def reset(
     for event in history:
         _fold(db, contact, segments, event)
     _sum_handle(contact, segments)
+    set_committed_value(contact, "segments", segments)
     return segments
 
 
@@ -245,13 +255,10 @@ def contact_by_ref(db: Session, ref: str) -> QualityContact | None:
 
 
 def segments_of(db: Session, contact: QualityContact) -> list[QualitySegment]:
-    return list(
-        db.scalars(
-            select(QualitySegment)
-            .where(QualitySegment.contact_id == contact.id)
-            .order_by(QualitySegment.id)
-        )
-    )
+    """The contact's segments in the order they began: read from the database the first
+    time in a session, then the list this module keeps in step with the rows
+    (``_new_segment`` adds to it, ``reset`` replaces it)."""
+    return contact.segments
 
 
 def _earliest(current: datetime | None, at: datetime) -> datetime:
@@ -285,7 +292,9 @@ def apply(
 ) -> None:
     """Fold one event in; a contact the event just created had counted nothing before."""
     tz = get_settings().tz
-    segments = [] if created else segments_of(db, contact)
+    if created:  # nothing to read: it has no segments yet
+        set_committed_value(contact, "segments", [])
+    segments = segments_of(db, contact)
     before = metrics.Contribution() if created else metrics.contribution(contact, segments, tz)
     identity = None if created else _identity(contact)
     _fold(db, contact, segments, event)
@@ -482,18 +491,20 @@ def _repeat_until(identity: Identity) -> datetime:
     return (identity.first_resolved_at or identity.started_at) + metrics.REPEAT_WINDOW
 
 
-def _any(db: Session, conditions: list[ColumnElement[bool]] | None) -> bool:
-    if conditions is None:
-        return False
-    return db.scalar(select(QualityContact.id).where(*conditions).limit(1)) is not None
+def _marks(db: Session, identity: Identity) -> tuple[bool, bool]:
+    """Whether ``identity`` repeats an earlier contact, and whether a later one repeats it:
+    both asked in one query."""
+    earlier, later = _repeated_by(identity), _repeating(identity)
+    if earlier is None or later is None:  # no customer, or no problem to repeat
+        return False, False
+    row = db.execute(select(exists().where(*earlier), exists().where(*later))).one()
+    return bool(row[0]), bool(row[1])
 
 
 def _recount(db: Session, contact: QualityContact, tz: ZoneInfo) -> None:
     """Set whether a contact repeats an earlier one and whether a later one repeats it,
     moving its rollup contribution when either changes."""
-    identity = _identity(contact)
-    is_repeat = _any(db, _repeated_by(identity))
-    followed = _any(db, _repeating(identity))
+    is_repeat, followed = _marks(db, _identity(contact))
     if is_repeat == contact.is_repeat and followed == contact.followed_by_repeat:
         return
     segments = segments_of(db, contact)

@@ -27,7 +27,7 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from kefu.db import Base, UtcDateTime, utcnow
 from kefu.quality import metrics
@@ -120,6 +120,12 @@ class QualityContact(Base):
     # time people spent on it, all stretches together (for QA sampling)
     handle_seconds: Mapped[float] = mapped_column(Float, default=0.0)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    # The contact's stretches, read once per session and then kept in step by
+    # ``kefu.quality.facts`` (the one writer of segments), so folding each event of a
+    # contact does not read them again. View-only: segments are added and deleted as rows.
+    segments: Mapped[list[QualitySegment]] = relationship(
+        viewonly=True, order_by="QualitySegment.id", lazy="select"
+    )
 
 
 class QualityContactRef(Base):
