@@ -52,9 +52,9 @@ class ContactIds:
         return not self.live and self.case_ref is None
 
 
-def _lookup(db: Session, ref: str) -> QualityContact | None:
-    """The contact ``ref`` points at, locked and read afresh with its segments; one query,
-    which also leaves the ref in the session for ``_point`` to find without asking again."""
+def _find(db: Session, ref: str) -> tuple[QualityContactRef, QualityContact] | None:
+    """The ref and the contact it points at, locked and read afresh with its segments, in
+    one query."""
     row = (
         db.execute(
             select(QualityContactRef, QualityContact)
@@ -66,7 +66,12 @@ def _lookup(db: Session, ref: str) -> QualityContact | None:
         .unique()
         .first()
     )
-    return None if row is None else row[1]
+    return None if row is None else (row[0], row[1])
+
+
+def _lookup(db: Session, ref: str) -> QualityContact | None:
+    found = _find(db, ref)
+    return None if found is None else found[1]
 
 
 def contact_for(db: Session, ids: ContactIds, event: ContactEvent) -> tuple[QualityContact, bool]:
@@ -75,38 +80,54 @@ def contact_for(db: Session, ids: ContactIds, event: ContactEvent) -> tuple[Qual
     A conversation, call or queue item always is (or starts) a contact of its own; an event
     naming only a case goes to the case's latest contact, or starts one for the case.
     """
+    # the refs found on the way, held here (the session forgets objects nothing holds)
+    # so pointing them needs no second read
+    seen: dict[str, QualityContactRef] = {}
+
+    def lookup(ref: str) -> QualityContact | None:
+        found = _find(db, ref)
+        if found is None:
+            return None
+        seen[ref] = found[0]
+        return found[1]
+
     contact = None
     for ref in ids.live:
-        contact = _lookup(db, ref)
+        contact = lookup(ref)
         if contact is not None:
             break
     if contact is None and not ids.live and ids.case_ref is not None:
-        contact = _lookup(db, ids.case_ref)
+        contact = lookup(ids.case_ref)
     created = contact is None
     if contact is None:
         key = ids.live[0] if ids.live else ids.case_ref
         assert key is not None  # ids are never empty here
         contact, created = _create(db, key, event)
     for ref in ids.live:
-        _point(db, ref, contact, replace=False)
+        _point(db, ref, contact, replace=False, known=seen.get(ref))
     if ids.case_ref is not None:
         if ids.live:
-            _absorb_case_contact(db, ids.case_ref, contact)
+            _absorb_case_contact(db, ids.case_ref, contact, seen)
         if contact.case_id != ids.case_id:
             contact.case_id = ids.case_id
-        _point(db, ids.case_ref, contact, replace=True)
+        _point(db, ids.case_ref, contact, replace=True, known=seen.get(ids.case_ref))
     return contact, created
 
 
-def _absorb_case_contact(db: Session, case_ref: str, live: QualityContact) -> None:
+def _absorb_case_contact(
+    db: Session, case_ref: str, live: QualityContact, seen: dict[str, QualityContactRef]
+) -> None:
     """A case opened during a conversation or call is part of that contact, not a second
     one: once the two are tied, the case's own contact (started when it opened) is merged
     into the conversation's or call's. A case opened before the contact began stays apart:
-    the customer came back about it."""
-    found = _lookup(db, case_ref)
-    if found is None or found.id == live.id or found.key != case_ref:
+    the customer came back about it. The case's ref goes into ``seen`` unless it went with
+    the merged contact."""
+    row = _find(db, case_ref)
+    if row is None:
         return
-    if found.started_at < live.started_at:
+    ref, found = row
+    if found.id == live.id or found.key != case_ref or found.started_at < live.started_at:
+        seen[case_ref] = ref
         return
     tz = get_settings().tz
     rollup.apply(
@@ -242,8 +263,15 @@ def _create(db: Session, key: str, event: ContactEvent) -> tuple[QualityContact,
     return contact, True
 
 
-def _point(db: Session, ref: str, contact: QualityContact, *, replace: bool) -> None:
-    existing = db.get(QualityContactRef, ref)
+def _point(
+    db: Session,
+    ref: str,
+    contact: QualityContact,
+    *,
+    replace: bool,
+    known: QualityContactRef | None = None,
+) -> None:
+    existing = known if known is not None else db.get(QualityContactRef, ref)
     if existing is None:
         db.add(QualityContactRef(ref=ref, contact_id=contact.id))
     elif replace and existing.contact_id != contact.id:
@@ -300,6 +328,8 @@ def apply(
     _fold(db, contact, segments, event)
     _sum_handle(contact, segments)
     contact.updated_at = utcnow()
+    if _identity(contact) != identity:  # written with the rest, not by refresh_repeats
+        contact.repeat_until = _repeat_until(_identity(contact))
     db.flush()
     rollup.apply(db, metrics.difference(metrics.contribution(contact, segments, tz), before))
     if _identity(contact) != identity:
