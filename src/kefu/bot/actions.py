@@ -147,7 +147,6 @@ def open_case(
         ),
         actor=d.actor,
         settings=d.settings,
-        senders=None,
         now=d.now,
     )
     d.conversation.case_id = case.id

@@ -311,7 +311,13 @@ def _trace(d: Dialog, intent: str, found: str, transaction_id: str, traced_key: 
         d, intent=intent, subject=actions.case_subject(d, intent), description=found
     )
     asked = replace(actions.asked(d, "trace", transaction_id), case_reference=case.reference)
-    trace.trace(actions.money_desk(d), asked, transaction_id=transaction_id, channel="chat")
+    trace.trace(
+        actions.money_desk(d),
+        asked,
+        transaction_id=transaction_id,
+        senders=d.senders,
+        channel="chat",
+    )
     d.finish()
     return Reply(
         found + " " + d.t(traced_key) + " " + actions.committed(d, case),

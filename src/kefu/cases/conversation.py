@@ -45,13 +45,14 @@ def staff_reply(
     body: str,
     actor: audit.Actor,
     settings: Settings,
-    senders: Senders | None = None,
     then: Status | None = None,
     now: datetime | None = None,
     channel: str | None = None,
 ) -> Case:
     """A public reply; ``then`` moves the case on in the same step (e.g. pending_customer);
-    ``channel`` says where it went (email, sms, app) for the timeline."""
+    ``channel`` says where it went (email, sms, app) for the timeline. It is recorded
+    here; how it reaches the customer is the caller's (``work.reply``: the mail or SMS
+    itself, or ``tell_reply`` for the app)."""
     now = now or utcnow()
     body = _text(body)
     if Status(case.status) in FINISHED:
@@ -75,19 +76,24 @@ def staff_reply(
         service.move(
             db, case, target=then, mover=Mover.STAFF, actor=actor, settings=settings, now=now
         )
-    if senders is not None:
-        notify.notify_customer(
-            db,
-            case,
-            kind="reply",
-            text_key="case.reply_sent",
-            now=now,
-            settings=settings,
-            senders=senders,
-            actor=audit.Actor.system(),
-        )
     service.schedule_reindex(db, case)
     return case
+
+
+def tell_reply(
+    db: Session, case: Case, *, settings: Settings, senders: Senders, now: datetime | None = None
+) -> None:
+    """Tell the customer a reply waits for them in the app."""
+    notify.notify_customer(
+        db,
+        case,
+        kind="reply",
+        text_key="case.reply_sent",
+        now=now or utcnow(),
+        settings=settings,
+        senders=senders,
+        actor=audit.Actor.system(),
+    )
 
 
 def customer_message(
@@ -245,10 +251,10 @@ def resolve(
     summary: str,
     actor: audit.Actor,
     settings: Settings,
-    senders: Senders | None = None,
     now: datetime | None = None,
 ) -> Case:
-    """Resolve with a public summary; a complaint's customer is told the regulator route."""
+    """Resolve with a public summary. Telling the customer is the caller's
+    (``tell_resolved``)."""
     now = now or utcnow()
     summary = _text(summary)
     if case.first_responded_at is None:
@@ -264,19 +270,25 @@ def resolve(
         now=now,
         reason=summary,
     )
-    if senders is not None:
-        key = "case.resolved_complaint" if case.category == Category.COMPLAINT else "case.resolved"
-        notify.notify_customer(
-            db,
-            case,
-            kind="resolved",
-            text_key=key,
-            now=now,
-            settings=settings,
-            senders=senders,
-            actor=audit.Actor.system(),
-        )
     return case
+
+
+def tell_resolved(
+    db: Session, case: Case, *, settings: Settings, senders: Senders, now: datetime | None = None
+) -> None:
+    """Tell the customer the case is resolved; a complaint's customer is told the
+    regulator route."""
+    key = "case.resolved_complaint" if case.category == Category.COMPLAINT else "case.resolved"
+    notify.notify_customer(
+        db,
+        case,
+        kind="resolved",
+        text_key=key,
+        now=now or utcnow(),
+        settings=settings,
+        senders=senders,
+        actor=audit.Actor.system(),
+    )
 
 
 def close(

@@ -169,14 +169,13 @@ def seed_cases(db: Session, *, settings: Settings, now: datetime) -> int:
                 settings=settings,
                 now=at + timedelta(minutes=10),
             )
-            work.resolve(
+            case.resolution_code = "answered"  # history: the customer was told then
+            conversation.resolve(
                 db,
                 case,
-                code="answered",
                 summary="已指导客户在新手机上重新绑定设备，验证码可以正常收到了。",
                 actor=actor,
                 settings=settings,
-                senders=None,
             )
         elif demo.status is not None and demo.reply is None:
             service.move(

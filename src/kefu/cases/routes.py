@@ -82,8 +82,8 @@ def create_case(
         ),
         actor=actor_of(staff),
         settings=settings,
-        senders=senders,
     )
+    service.acknowledge(db, case, settings=settings, senders=senders)
     created = detail(db, case)  # read in the same transaction: no second one on SQLite
     db.commit()
     return created

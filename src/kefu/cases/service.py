@@ -84,13 +84,13 @@ def open_case(
     new: NewCase,
     actor: audit.Actor,
     settings: Settings,
-    senders: Senders | None = None,
     now: datetime | None = None,
 ) -> Case:
-    """Open a case with its committed time from the SLA policy, and tell the customer.
+    """Open a case with its committed time from the SLA policy.
 
     The customer's own words become the first public message (masked); the committed time
-    sentence is the first thing the customer hears back.
+    sentence is the first thing the customer hears back: on the channel they are on (the
+    assistant says it, a mail is answered in its thread), or by ``acknowledge``.
     """
     now = now or utcnow()
     category = policies.parse_category(new.category)
@@ -162,19 +162,6 @@ def open_case(
             "calendar": case.sla_calendar,
         },
     )
-    if senders is not None:
-        notify.notify_customer(
-            db,
-            case,
-            kind="acknowledged",
-            text_key="case.committed_time",
-            now=now,
-            settings=settings,
-            senders=senders,
-            actor=audit.Actor.system(),
-            time=notify.local_time(case.committed_at, settings),
-            zone=zone_label(settings.timezone, notify.case_lang(case)),
-        )
     audit.record(
         db,
         actor=actor,
@@ -187,6 +174,25 @@ def open_case(
     deferred.defer(db, QUALITY_OPENED, {"case_id": case.id, "at": now.isoformat()})
     schedule_reindex(db, case)
     return case
+
+
+def acknowledge(
+    db: Session, case: Case, *, settings: Settings, senders: Senders, now: datetime | None = None
+) -> None:
+    """Tell the customer a case was opened and by when it is dealt with (by SMS, else by
+    e-mail), for a case opened where they are not told otherwise (by staff, on a call)."""
+    notify.notify_customer(
+        db,
+        case,
+        kind="acknowledged",
+        text_key="case.committed_time",
+        now=now or utcnow(),
+        settings=settings,
+        senders=senders,
+        actor=audit.Actor.system(),
+        time=notify.local_time(case.committed_at, settings),
+        zone=zone_label(settings.timezone, notify.case_lang(case)),
+    )
 
 
 QUALITY_OPENED = "case.quality_opened"

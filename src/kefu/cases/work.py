@@ -112,10 +112,11 @@ def reply(
         body=body,
         actor=actor,
         settings=settings,
-        senders=senders if via == "app" else None,
         then=then,
         channel=via,
     )
+    if via == "app":
+        conversation.tell_reply(db, case, settings=settings, senders=senders)
     if via == "email":
         return email_intake.mail_reply(db, case, body=body, settings=settings)
     if via == "sms":
@@ -231,7 +232,7 @@ def resolve(
     summary: str,
     actor: audit.Actor,
     settings: Settings,
-    senders: Senders | None,
+    senders: Senders,
 ) -> list[int]:
     """Resolve with the customer's summary; the code (how it was resolved) feeds the
     figures. The staff API may leave it out, as it could before codes existed. A mail
@@ -241,7 +242,7 @@ def resolve(
     mail ids to hand to the send job after the commit."""
     if code is not None and code not in RESOLUTION_CODES:
         raise UnknownValue(f"unknown resolution code {code!r}", field="resolution_code", value=code)
-    by_mail = senders is not None and has_mail_thread(db, case)
+    by_mail = has_mail_thread(db, case)
     if by_mail:
         drafted = contact_summary.mail_draft(db, case, settings=settings)
         summary = contact_summary.clean(summary, drafted)
@@ -254,8 +255,9 @@ def resolve(
         summary=translate("summary.sent_by_mail", notify.case_lang(case)) if by_mail else summary,
         actor=actor,
         settings=settings,
-        senders=senders if complaint or not by_mail else None,
     )
+    if complaint or not by_mail:
+        conversation.tell_resolved(db, case, settings=settings, senders=senders)
     if not by_mail:
         return []
     return contact_summary.send_in_thread(

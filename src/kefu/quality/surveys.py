@@ -594,12 +594,11 @@ def answer_sms(
     phone: str,
     text: str,
     *,
-    senders: Senders | None = None,
+    senders: Senders,
     now: datetime | None = None,
 ) -> Reply:
     """An inbound SMS that may answer a survey. ``ignored`` means it is not a survey reply
-    and belongs to whatever handles other inbound texts; any reply text is also sent back
-    when ``senders`` is given."""
+    and belongs to whatever handles other inbound texts; any reply text is sent back."""
     now = now or utcnow()
     try:
         customer = identity_service.find_customer_by_contact(db, phone)
@@ -633,7 +632,7 @@ def answer_sms(
     else:
         reply = _take_digit(db, latest, text, via="sms", now=now)
     db.flush()
-    if senders is not None and reply.text is not None:
+    if reply.text is not None:
         senders.sms.send(
             db, OutgoingMessage(to=customer.phone or phone, purpose="survey", body=reply.text)
         )

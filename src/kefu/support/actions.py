@@ -127,7 +127,7 @@ def perform(
     staff: StaffUser,
     request: SupportRequest,
     settings: Settings,
-    senders: Senders | None = None,
+    senders: Senders,
 ) -> Outcome:
     if request.action not in PERMISSION:
         raise InvalidInput(f"unknown action {request.action!r}", field="action")
@@ -153,7 +153,7 @@ def _run(
     request: SupportRequest,
     reason: str,
     settings: Settings,
-    senders: Senders | None,
+    senders: Senders,
 ) -> Outcome:
     if earlier := _claim(db, request=request, customer=customer, staff=staff, reason=reason):
         return Outcome(earlier.action, earlier.approval_id, earlier.case_reference)
@@ -178,7 +178,7 @@ class _Work:
     request: SupportRequest
     reason: str
     settings: Settings
-    senders: Senders | None
+    senders: Senders
 
     @property
     def account_id(self) -> str:

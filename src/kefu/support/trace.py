@@ -58,7 +58,7 @@ def trace(
     asked: Asked,
     *,
     transaction_id: str,
-    senders: Senders | None = None,
+    senders: Senders,
     channel: str = "console",
 ) -> str:
     """The reference of the case the movement is traced on. ``asked.customer_id`` names
@@ -136,7 +136,7 @@ def _new_case(
     customer: Customer,
     kind: _Kind,
     moved: TransactionView,
-    senders: Senders | None,
+    senders: Senders,
     channel: str,
 ) -> str:
     lang = normalise_lang(customer.language) or m.settings.default_language
@@ -156,7 +156,7 @@ def _new_case(
         ),
         actor=asked.requester.actor,
         settings=m.settings,
-        senders=senders,
         now=m.at,
     )
+    cases_service.acknowledge(m.db, case, settings=m.settings, senders=senders, now=m.at)
     return case.reference

@@ -35,9 +35,9 @@ def open_case(
         ),
         actor=ivr_actor(ctx),
         settings=ctx.settings,
-        senders=ctx.senders,
         now=ctx.now,
     )
+    cases_service.acknowledge(ctx.db, case, settings=ctx.settings, senders=ctx.senders, now=ctx.now)
     return case.reference
 
 

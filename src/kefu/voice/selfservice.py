@@ -138,7 +138,13 @@ def _trace(ctx: Ctx, keys: str) -> Turn:
         ctx, category="recharge_not_credited", subject_key="voice.case.subject.topup"
     )
     asked = replace(_asked(ctx, "trace"), case_reference=reference)
-    trace.trace(_desk(ctx), asked, transaction_id=str(ctx.call.state["topup"]), channel="voice")
+    trace.trace(
+        _desk(ctx),
+        asked,
+        transaction_id=str(ctx.call.state["topup"]),
+        senders=ctx.senders,
+        channel="voice",
+    )
     ctx.result("topup_traced", reference=reference)
     return done(ctx, *casework.tell(ctx, reference))
 

@@ -14,6 +14,7 @@ from tests.integration.wallet.wallet_helpers import ctx, funded_account
 from kefu.approvals.errors import AlreadyDecided
 from kefu.approvals.models import ApprovalRequest, SupportAction
 from kefu.audit import AuditEvent
+from kefu.channels.senders import build_senders
 from kefu.config import get_settings
 from kefu.db import make_engine
 from kefu.identity import service as identity_service
@@ -47,6 +48,7 @@ def _submit(url: str, barrier: multiprocessing.synchronize.Barrier) -> None:
                 transaction_id=str(payment.id),
             ),
             settings=get_settings(),
+            senders=build_senders(get_settings()),
         )
         db.commit()
     engine.dispose()

@@ -21,6 +21,7 @@ from kefu.audit import AuditEvent
 from kefu.cases import service as cases_service
 from kefu.cases import timeline
 from kefu.cases.errors import CaseNotFound
+from kefu.channels.senders import build_senders
 from kefu.config import Settings
 from kefu.errors import InvalidInput, PermissionDenied
 from kefu.identity import service as identity_service
@@ -60,6 +61,7 @@ class Desk:
             staff=staff or self.agent,
             request=request,
             settings=self.settings,
+            senders=build_senders(self.settings),
         )
 
     def pay(self, amount: str, outcome: str = "succeeded") -> Movement:

@@ -71,8 +71,10 @@ def resolved(db: Session, settings: Settings) -> tuple[Case, Customer, StaffUser
         summary="已为您补发到账",
         actor=audit.Actor(name=f"staff:{owner.username}", role="agent"),
         settings=settings,
-        senders=build_senders(settings),
         now=now - timedelta(minutes=5),
+    )
+    conversation.tell_resolved(
+        db, case, settings=settings, senders=build_senders(settings), now=now - timedelta(minutes=5)
     )
     return case, customer, owner
 

@@ -81,9 +81,15 @@ def test_a_low_sms_score_asks_why_and_opens_a_follow_up(
     case = resolved_case(db, settings, customer=customer, agent=agent)
     surveys.send_due(db, senders=senders, settings=settings, now=T0 + HOUR)
     survey = survey_of_case(db, case)
-    assert surveys.answer_sms(db, customer.phone, "1", now=T0 + HOUR).expects == "solved"
-    assert surveys.answer_sms(db, customer.phone, "2", now=T0 + HOUR).expects == "reasons"
-    done = surveys.answer_sms(db, customer.phone, "1 3", now=T0 + HOUR)
+    assert (
+        surveys.answer_sms(db, customer.phone, "1", senders=senders, now=T0 + HOUR).expects
+        == "solved"
+    )
+    assert (
+        surveys.answer_sms(db, customer.phone, "2", senders=senders, now=T0 + HOUR).expects
+        == "reasons"
+    )
+    done = surveys.answer_sms(db, customer.phone, "1 3", senders=senders, now=T0 + HOUR)
     assert done.outcome == "done"
     assert survey.reasons == ["long_wait", "attitude"] and survey.solved is False
     task = db.scalar(select(QualityTask).where(QualityTask.survey_id == survey.id))
@@ -98,16 +104,19 @@ def test_junk_replies_get_the_question_again_then_silence(
     assert customer.phone is not None
     case = resolved_case(db, settings, customer=customer, agent=agent)
     surveys.send_due(db, senders=senders, settings=settings, now=T0 + HOUR)
-    first = surveys.answer_sms(db, customer.phone, "9", now=T0 + HOUR)
-    second = surveys.answer_sms(db, customer.phone, "好", now=T0 + HOUR)
-    third = surveys.answer_sms(db, customer.phone, "12", now=T0 + HOUR)
+    first = surveys.answer_sms(db, customer.phone, "9", senders=senders, now=T0 + HOUR)
+    second = surveys.answer_sms(db, customer.phone, "好", senders=senders, now=T0 + HOUR)
+    third = surveys.answer_sms(db, customer.phone, "12", senders=senders, now=T0 + HOUR)
     assert first.outcome == second.outcome == "junk" and first.expects == "score"
     assert first.text is not None and "1-5" in first.text
     assert third.outcome == "ignored" and third.text is None
     survey = survey_of_case(db, case)
     assert survey.score is None and contact_of(db, survey).survey_score is None
     # a good answer still counts, and resets the count of junk
-    assert surveys.answer_sms(db, customer.phone, "5", now=T0 + HOUR).outcome == "answered"
+    assert (
+        surveys.answer_sms(db, customer.phone, "5", senders=senders, now=T0 + HOUR).outcome
+        == "answered"
+    )
     assert survey.score == 5 and survey.junk_replies == 0
 
 
@@ -118,9 +127,18 @@ def test_texts_from_another_phone_touch_nobody_elses_survey(
     assert stranger.phone is not None
     case = resolved_case(db, settings, customer=owner, agent=agent)
     surveys.send_due(db, senders=senders, settings=settings, now=T0 + HOUR)
-    assert surveys.answer_sms(db, stranger.phone, "1", now=T0 + HOUR).outcome == "ignored"
-    assert surveys.answer_sms(db, "+8613000000000", "1", now=T0 + HOUR).outcome == "ignored"
-    assert surveys.answer_sms(db, "not a phone", "1", now=T0 + HOUR).outcome == "ignored"
+    assert (
+        surveys.answer_sms(db, stranger.phone, "1", senders=senders, now=T0 + HOUR).outcome
+        == "ignored"
+    )
+    assert (
+        surveys.answer_sms(db, "+8613000000000", "1", senders=senders, now=T0 + HOUR).outcome
+        == "ignored"
+    )
+    assert (
+        surveys.answer_sms(db, "not a phone", "1", senders=senders, now=T0 + HOUR).outcome
+        == "ignored"
+    )
     assert survey_of_case(db, case).score is None
 
 
@@ -143,7 +161,7 @@ def test_one_reminder_then_the_survey_closes(
     closed_at = T0 + HOUR + timedelta(hours=72)
     report = surveys.send_due(db, senders=senders, settings=settings, now=closed_at)
     assert report.expired == [survey.id] and survey.status == "expired"
-    late = surveys.answer_sms(db, customer.phone, "5", now=closed_at + HOUR)
+    late = surveys.answer_sms(db, customer.phone, "5", senders=senders, now=closed_at + HOUR)
     assert late.outcome == "closed" and survey.score is None
     with pytest.raises(surveys.SurveyClosed):
         surveys.answer(db, survey.token, surveys.Answers(score=5), via="chat", now=closed_at)
@@ -156,7 +174,10 @@ def test_opting_out_by_sms_is_honoured_everywhere(
     assert customer.phone is not None
     first = resolved_case(db, settings, customer=customer, agent=agent)
     surveys.send_due(db, senders=senders, settings=settings, now=T0 + HOUR)
-    assert surveys.answer_sms(db, customer.phone, "TD", now=T0 + HOUR).outcome == "opted_out"
+    assert (
+        surveys.answer_sms(db, customer.phone, "TD", senders=senders, now=T0 + HOUR).outcome
+        == "opted_out"
+    )
     assert db.get(SurveyOptOut, customer.id) is not None
     assert survey_of_case(db, first).score is None
     later = T0 + timedelta(days=2)
@@ -206,7 +227,10 @@ def test_a_call_without_the_keypad_survey_is_asked_by_sms(
     report = surveys.send_due(db, senders=senders, settings=settings, now=T0 + HOUR)
     assert len(report.sent) == 1
     assert len(_sms_to(db, customer.phone)) == 1
-    assert surveys.answer_sms(db, customer.phone, "5", now=T0 + HOUR).outcome == "answered"
+    assert (
+        surveys.answer_sms(db, customer.phone, "5", senders=senders, now=T0 + HOUR).outcome
+        == "answered"
+    )
 
 
 def test_a_chat_card_not_yet_due_says_when_to_ask(db: Session, client: TestClient) -> None:
@@ -375,4 +399,7 @@ def test_survey_settings_change_the_questions(
     resolved_case(db, settings, customer=customer, agent=agent)
     surveys.send_due(db, senders=senders, settings=settings, now=T0 + HOUR)
     # no "was it solved?" step; a 3 is low now, so the reasons come next
-    assert surveys.answer_sms(db, customer.phone, "3", now=T0 + HOUR).expects == "reasons"
+    assert (
+        surveys.answer_sms(db, customer.phone, "3", senders=senders, now=T0 + HOUR).expects
+        == "reasons"
+    )

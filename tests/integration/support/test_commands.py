@@ -20,6 +20,7 @@ from kefu.audit import AuditEvent
 from kefu.cases import service as cases_service
 from kefu.cases import timeline
 from kefu.cases.models import Case
+from kefu.channels.senders import build_senders
 from kefu.config import Settings
 from kefu.errors import InvalidInput, PermissionDenied
 from kefu.identity import service as identity_service
@@ -118,7 +119,9 @@ def test_an_emergency_requester_may_freeze_and_nothing_else(
         lambda: account.request_unfreeze(m, _emergency(), account_id=wallet_account.id),
         lambda: money.refund(m, _emergency(), payment_id=str(payment.id), amount=None),
         lambda: money.open_dispute(m, _emergency(), payment_id=str(payment.id)),
-        lambda: trace.trace(m, _emergency(), transaction_id=str(payment.id)),
+        lambda: trace.trace(
+            m, _emergency(), transaction_id=str(payment.id), senders=build_senders(settings)
+        ),
     ):
         with pytest.raises(PermissionDenied):
             refused()
@@ -166,8 +169,11 @@ def test_a_transfer_is_traced_on_a_case_once(db: Session, settings: Settings) ->
     moved = _transfer(db, wallet_account.id, "1200.00")
     m = _desk(db, settings)
     asked = _by(make_staff(db, "agent"))
-    reference = trace.trace(m, asked, transaction_id=str(moved.id))
-    assert trace.trace(m, asked, transaction_id=str(moved.id)) == reference  # a replay
+    reference = trace.trace(m, asked, transaction_id=str(moved.id), senders=build_senders(settings))
+    assert (
+        trace.trace(m, asked, transaction_id=str(moved.id), senders=build_senders(settings))
+        == reference
+    )  # a replay
     case = cases_service.get_case(db, reference)
     assert (case.customer_id, case.category) == (customer.id, "transfer_not_arrived")
     assert [(link.kind, link.external_id) for link in cases_service.links(db, case)] == [
@@ -178,7 +184,12 @@ def test_a_transfer_is_traced_on_a_case_once(db: Session, settings: Settings) ->
     told = [e.body for e in timeline.events(db, case, public_only=True) if e.kind == "action"]
     assert told == ["我们已开始追查您 1200.00 元的转账，会尽快告诉您结果。"]
     # a later trace of the same transfer joins the open case
-    assert trace.trace(m, _by(make_staff(db)), transaction_id=str(moved.id)) == reference
+    assert (
+        trace.trace(
+            m, _by(make_staff(db)), transaction_id=str(moved.id), senders=build_senders(settings)
+        )
+        == reference
+    )
 
 
 def test_only_the_holders_top_ups_and_moves_out_are_traced(db: Session, settings: Settings) -> None:
@@ -189,9 +200,14 @@ def test_only_the_holders_top_ups_and_moves_out_are_traced(db: Session, settings
     m = _desk(db, settings)
     agent = make_staff(db)
     with pytest.raises(InvalidInput):
-        trace.trace(m, _by(agent), transaction_id=str(payment.id))
+        trace.trace(m, _by(agent), transaction_id=str(payment.id), senders=build_senders(settings))
     with pytest.raises(WalletNotFound):  # another customer's transfer answers as unknown
-        trace.trace(m, _by(agent, customer_id=other.id), transaction_id=str(moved.id))
+        trace.trace(
+            m,
+            _by(agent, customer_id=other.id),
+            transaction_id=str(moved.id),
+            senders=build_senders(settings),
+        )
     assert _audit(db, "wallet.transfer.trace") == []
 
 

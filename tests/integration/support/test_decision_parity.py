@@ -26,6 +26,7 @@ from tests.integration.web.web_helpers import csrf, sign_in
 from kefu.approvals.models import ApprovalRequest
 from kefu.cases import timeline
 from kefu.cases.models import Case
+from kefu.channels.senders import build_senders
 from kefu.config import Settings
 from kefu.identity import service as identity_service
 from kefu.identity.models import Customer, StaffUser
@@ -143,6 +144,7 @@ def _large_refund(db: Session, settings: Settings, requester: StaffUser) -> Wait
             transaction_id=str(payment.id),
         ),
         settings=settings,
+        senders=build_senders(settings),
     )
     db.commit()
     approval = db.get(ApprovalRequest, outcome.approval_id)

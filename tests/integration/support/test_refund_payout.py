@@ -56,6 +56,7 @@ def test_an_approved_refund_is_paid_after_the_delay_and_the_customer_told(
             case_reference=case.reference,
         ),
         settings=settings,
+        senders=build_senders(settings),
     )
     assert not outcome.waiting
     balance = db.scalar(select(WalletAccount.balance_fen).where(WalletAccount.id == account.id))

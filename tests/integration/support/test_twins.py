@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from tests.factories import make_staff, staff_token
 from tests.integration.wallet.wallet_helpers import card_of, ctx, funded_account
 
+from kefu.channels.senders import build_senders
 from kefu.config import Settings
 from kefu.identity import service as identity_service
 from kefu.identity.models import Customer
@@ -213,6 +214,7 @@ def test_the_twins_wait_for_a_supervisor_alike(
                     action=action, key=uuid.uuid4().hex, reason="客户来电要求", **fields
                 ),
                 settings=settings,
+                senders=build_senders(settings),
             )
             db.commit()
             waits.append(outcome.waiting)

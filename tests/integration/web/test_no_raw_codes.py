@@ -109,9 +109,9 @@ def busy_day(db: Session, settings: Settings) -> dict[str, str]:
         ),
         actor=agent,
         settings=settings,
-        senders=build_senders(settings),
         now=now,
     )
+    cases_service.acknowledge(db, case, settings=settings, senders=build_senders(settings), now=now)
     cases_service.assign(db, case, owner_username="agent", actor=agent, now=now)
     cases_service.move(
         db, case, target=Status.RESOLVED, mover=Mover.STAFF, actor=agent, settings=settings, now=now
