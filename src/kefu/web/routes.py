@@ -6,6 +6,7 @@ from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
+from kefu.antifraud.pages import router as antifraud_router
 from kefu.cases.sla_pages import router as sla_pages_router
 from kefu.chat.canned_pages import router as canned_router
 from kefu.chat.skills_pages import router as skills_router
@@ -13,12 +14,10 @@ from kefu.config import Settings
 from kefu.identity.pages import router as staff_router
 from kefu.identity.two_factor_pages import router as two_factor_router
 from kefu.kb.pages import router as kb_pages_router
-from kefu.web.antifraud import router as antifraud_router
-from kefu.web.approvals import router as approvals_router
+from kefu.support.pages import router as approvals_router
 from kefu.web.console import router as console_router
 from kefu.web.customer_view import router as customer_view_router
 from kefu.web.help import router as help_router
-from kefu.web.help_antifraud import router as help_antifraud_router
 from kefu.web.help_cases import router as help_cases_router
 from kefu.web.help_track import router as help_track_router
 from kefu.web.home import router as home_router
@@ -43,7 +42,6 @@ def mount_web(app: FastAPI, settings: Settings) -> None:
     app.include_router(help_router)
     app.include_router(help_track_router)
     app.include_router(help_cases_router)
-    app.include_router(help_antifraud_router)
     app.add_api_route(
         "/",
         lambda: RedirectResponse("/help", status_code=307),

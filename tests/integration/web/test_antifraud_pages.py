@@ -570,7 +570,7 @@ def test_the_registry_page_pages_by_cursor(
     """Next-page links carry the cursor after the last entry shown (filters kept); walking
     them shows every entry once, in the order of one long page, and the last page has no
     link to an empty page even when it is exactly full."""
-    from kefu.web import antifraud as pages
+    from kefu.antifraud.pages import registry as pages
 
     _as(client, seeded, "agent")
     total = service.list_entries(seeded, service.EntryFilter(active=True))[1]
