@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import logging
 import re
+import sys
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -51,6 +52,39 @@ class AccessPathFilter(logging.Filter):
         return True
 
 
+class CurrentStreamHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to ``sys.stderr`` (or ``sys.stdout``) as it is when a line is logged, not as
+    it was when logging was configured: whoever swaps the stream later (a test runner's
+    capture, a daemoniser) would otherwise leave the handler writing to a closed file."""
+
+    def __init__(self, stream_name: str = "stderr") -> None:
+        if stream_name not in ("stderr", "stdout"):
+            raise ValueError(f"stream_name is stderr or stdout, not {stream_name!r}")
+        self.stream_name = stream_name
+        super().__init__()
+
+    @property
+    def stream(self) -> Any:
+        return getattr(sys, self.stream_name)
+
+    @stream.setter
+    def stream(self, _value: Any) -> None:
+        """The stream is looked up at each line; what StreamHandler sets is ignored."""
+
+
+def _current_stream(handler: dict[str, Any]) -> None:
+    """A handler of ``ext://sys.stderr`` or ``ext://sys.stdout`` made a
+    ``CurrentStreamHandler`` of the same stream."""
+    stream = handler.get("stream")
+    if handler.get("class") == "logging.StreamHandler" and stream in (
+        "ext://sys.stderr",
+        "ext://sys.stdout",
+    ):
+        handler["class"] = "kefu.logging_config.CurrentStreamHandler"
+        handler["stream_name"] = stream.removeprefix("ext://sys.")
+        del handler["stream"]
+
+
 def server_log_config(level: str) -> dict[str, Any]:
     config: dict[str, Any] = copy.deepcopy(LOGGING_CONFIG)
     config["filters"] = {
@@ -59,6 +93,7 @@ def server_log_config(level: str) -> dict[str, Any]:
     }
     for handler in config["handlers"].values():
         handler["filters"] = ["sensitive"]
+        _current_stream(handler)
     config["handlers"]["access"]["filters"] = ["access_path", "sensitive"]
     config["loggers"]["kefu"] = {
         "handlers": ["default"],
@@ -72,8 +107,8 @@ def worker_log_config(level: str) -> dict[str, Any]:
     """``kefu worker``: kefu's and huey's lines (jobs run, retried, failed; the periodic
     jobs each scheduler queued) on stderr, through the same sensitive-data filter."""
     handler = {
-        "class": "logging.StreamHandler",
-        "stream": "ext://sys.stderr",
+        "class": "kefu.logging_config.CurrentStreamHandler",
+        "stream_name": "stderr",
         "formatter": "plain",
         "filters": ["sensitive"],
     }
