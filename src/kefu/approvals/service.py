@@ -7,7 +7,9 @@ the same wait for the risky actions the wallet would otherwise do at once (unfre
 reversing a large payment, opening a large dispute). The support commands
 (``kefu.support``) file requests whatever surface asks, and one support command decides
 them (``kefu.support.approval.decide``: who may decide, the four-eyes rule, the action
-run on approval, the audit row and the case note); this module only keeps the queue.
+run on approval, the audit row and the case note), and one files them
+(``kefu.support.approval.file_request``: the audit row, the supervisors' notifications and
+the case note); this module only keeps the queue.
 """
 
 from __future__ import annotations
@@ -21,15 +23,11 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from kefu import audit
 from kefu.approvals.errors import ApprovalNotFound, RejectedBefore
 from kefu.approvals.models import ApprovalRequest
 from kefu.db import utcnow
 from kefu.errors import InvalidInput
-from kefu.i18n import normalise_lang, translate
-from kefu.identity import service as identity_service
 from kefu.identity.models import StaffUser
-from kefu.notifications import service as notifications
 from kefu.sensitive import mask
 from kefu.wallet.errors import IdempotencyConflict
 
@@ -43,9 +41,6 @@ DECIDE_PERMISSION: dict[str, str] = {
     "unfreeze": "wallet.unfreeze",
     "dispute": "wallet.dispute.decide",
 }
-
-
-actor_of = identity_service.staff_actor
 
 
 def clean_reason(text: str | None, *, field: str = "reason", required: bool = True) -> str | None:
@@ -138,6 +133,12 @@ def refuse_repeat(
             )
 
 
+@dataclass(frozen=True)
+class Filing:
+    request: ApprovalRequest
+    new: bool  # filed now; False when the key's own request or one already waiting answered
+
+
 def submit(
     db: Session,
     *,
@@ -151,10 +152,12 @@ def submit(
     customer_id: int | None,
     case_reference: str | None,
     payment_id: str | None = None,
-) -> ApprovalRequest:
-    """File a request, once per key; a second request for an action already waiting on
+) -> Filing:
+    """Store a request, once per key; a second request for an action already waiting on
     the same target joins the first instead of queueing it twice. ``payment_id`` names
-    the payment a money action is about."""
+    the payment a money action is about. Only storage: the audit row, the notifications
+    and the case note of a new request are the support layer's
+    (``kefu.support.approval.file_request``)."""
     if action not in DECIDE_PERMISSION:
         raise InvalidInput(f"unknown action {action!r}", field="action")
     cleaned = clean_reason(reason)
@@ -162,9 +165,9 @@ def submit(
     if (existing := by_key(db, key)) is not None:
         if (existing.action, existing.target_id) != (action, target_id):
             raise IdempotencyConflict("this key filed another request", idempotency_key=key)
-        return existing
+        return Filing(existing, new=False)
     if (waiting := pending_for(db, action=action, target_id=target_id)) is not None:
-        return waiting
+        return Filing(waiting, new=False)
     refuse_repeat(
         db,
         requester_id=requester.id,
@@ -195,31 +198,8 @@ def submit(
         twin = by_key(db, key)
         if twin is None:
             raise
-        return twin
-    actor = actor_of(requester)
-    audit.record(
-        db,
-        actor=actor,
-        action="approval.requested",
-        customer_id=customer_id,
-        case_reference=case_reference,
-        after={**summary(request), "reason": cleaned},
-    )
-    for decider in notifications.holders_of(db, DECIDE_PERMISSION[action]):
-        if decider.id != requester.id:
-            notifications.notify_translated(
-                db,
-                decider,
-                kind="approval",
-                key="approval.waiting",
-                link="/console/approvals",
-                who=requester.display_name,
-                what=translate(
-                    f"support.action.{action}", normalise_lang(decider.language) or "zh-CN"
-                ),
-                amount=request.amount or "",
-            )
-    return request
+        return Filing(twin, new=False)
+    return Filing(request, new=True)
 
 
 def get(db: Session, approval_id: int, *, for_update: bool = False) -> ApprovalRequest:

@@ -89,20 +89,15 @@ def request_unfreeze(m: Money, asked: Asked, *, account_id: str) -> ApprovalRequ
                 current=account.status,
                 target="active",
             )
-    request = approvals.submit(
-        m.db,
-        key=asked.key,
+    return approval.file_request(
+        m,
+        asked,
         action="unfreeze",
         wallet_account_id=account_id,
         target_id=account_id,
         amount=None,
-        reason=asked.reason,
-        requester=staff,
         customer_id=holder.id if holder is not None else None,
-        case_reference=asked.case_reference,
     )
-    notes.filed(m, asked, request)
-    return request
 
 
 @command

@@ -1,6 +1,9 @@
-"""Deciding an approval request, and reading the queue, for every surface: the console's
-approval queue, the staff API (``POST /api/v1/wallet/approvals/{id}/decision``, and a
-waiting refund's or unfreeze's own decision route) decide through ``decide`` alone.
+"""Filing and deciding an approval request, and reading the queue, for every surface: the
+console's approval queue, the staff API (``POST /api/v1/wallet/approvals/{id}/decision``,
+and a waiting refund's or unfreeze's own decision route) decide through ``decide`` alone;
+every command that waits for a supervisor files through ``file_request``, which writes the
+request's audit row (``approval.requested``), tells everyone who may decide it and notes
+the case, once, when the request is new.
 
 ``decide`` owns the whole decision: who may decide (``approval.decide`` and the action's
 own permission, ``approvals.DECIDE_PERMISSION``), the four-eyes rules (the requester never
@@ -14,6 +17,7 @@ once per decision). ``kefu.approvals`` keeps only the queue's storage.
 from __future__ import annotations
 
 from collections.abc import Callable
+from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
@@ -23,14 +27,81 @@ from kefu.approvals.errors import AlreadyApproved, AlreadyRejected, OwnRequest
 from kefu.approvals.models import ApprovalRequest
 from kefu.approvals.service import ApprovalRead
 from kefu.errors import PermissionDenied
+from kefu.i18n import normalise_lang, translate
 from kefu.identity.models import StaffUser
 from kefu.identity.permissions import has_permission
+from kefu.notifications import service as notifications
 from kefu.support import notes
 from kefu.support.base import Asked, Money, command
 from kefu.support.notes import Told
 from kefu.wallet.port import ActionContext, WalletGateway
 
-__all__ = ["ApprovalRead", "decide", "of_customer", "recently_decided", "waiting"]
+__all__ = ["ApprovalRead", "decide", "file_request", "of_customer", "recently_decided", "waiting"]
+
+
+def file_request(
+    m: Money,
+    asked: Asked,
+    *,
+    action: str,
+    wallet_account_id: str,
+    target_id: str,
+    amount: Decimal | None,
+    customer_id: int | None,
+    payment_id: str | None = None,
+) -> ApprovalRequest:
+    """File what ``asked`` (a staff member) asks for in the queue, under ``asked.key``
+    with ``asked.reason``: stored once per key, or joining the request already waiting on
+    the same target. A request filed now gets its audit row and the notification of
+    everyone who may decide it but the requester; the case is noted once per key
+    (``notes.filed``)."""
+    staff = asked.requester.staff
+    if staff is None:
+        raise PermissionDenied("a request is filed by a person, never by self-service")
+    filing = approvals.submit(
+        m.db,
+        key=asked.key,
+        action=action,
+        wallet_account_id=wallet_account_id,
+        target_id=target_id,
+        payment_id=payment_id,
+        amount=amount,
+        reason=asked.reason,
+        requester=staff,
+        customer_id=customer_id,
+        case_reference=asked.case_reference,
+    )
+    request = filing.request
+    if filing.new:
+        audit.record(
+            m.db,
+            actor=asked.requester.actor,
+            action="approval.requested",
+            customer_id=request.customer_id,
+            case_reference=request.case_reference,
+            after={**approvals.summary(request), "reason": request.reason},
+        )
+        _tell_deciders(m.db, request, staff)
+    notes.filed(m, asked, request)
+    return request
+
+
+def _tell_deciders(db: Session, request: ApprovalRequest, requester: StaffUser) -> None:
+    for decider in notifications.holders_of(db, approvals.DECIDE_PERMISSION[request.action]):
+        if decider.id != requester.id:
+            notifications.notify_translated(
+                db,
+                decider,
+                kind="approval",
+                key="approval.waiting",
+                link="/console/approvals",
+                who=requester.display_name,
+                what=translate(
+                    f"support.action.{request.action}",
+                    normalise_lang(decider.language) or "zh-CN",
+                ),
+                amount=request.amount or "",
+            )
 
 
 def _approve_refund(wallet: WalletGateway, request: ApprovalRequest, ctx: ActionContext) -> str:

@@ -78,22 +78,16 @@ def _file(
     staff = asked.requester.staff
     if staff is None:
         raise NeedsSupervisor(f"{action} of {move.amount:.2f} needs a supervisor")
-    filing = replace(asked, key=key or asked.key)
-    request = approvals.submit(
-        m.db,
-        key=filing.key,
+    return approval.file_request(
+        m,
+        replace(asked, key=key or asked.key),
         action=action,
         wallet_account_id=move.account_id,
         target_id=move.target_id,
         payment_id=move.payment_id,
         amount=move.amount,
-        reason=asked.reason,
-        requester=staff,
         customer_id=asked.customer_id,
-        case_reference=asked.case_reference,
     )
-    notes.filed(m, filing, request)
-    return request
 
 
 def _refuse_repeat(m: Money, asked: Asked, *, payment_id: str, action: str) -> None:

@@ -99,24 +99,31 @@ def test_the_api_lists_and_marks_only_ones_own(
 
 
 def test_an_approval_waiting_tells_those_who_may_decide(db: Session, settings: Settings) -> None:
+    """Filing is the support layer's (``support.approval.file_request``): a new request
+    tells everyone who may decide it, once; the same key again tells nobody again."""
     from decimal import Decimal
 
-    from kefu.approvals import service as approvals
+    from kefu.support import approval
+    from kefu.support.base import Asked, Money
+    from kefu.support.requester import Requester
+    from kefu.wallet.port import build_wallet
 
     agent = make_staff(db, "agent")
     boss = make_staff(db, "supervisor")
-    approvals.submit(
-        db,
-        key="notif-approval-1",
-        action="refund",
-        wallet_account_id="W1",
-        target_id="R1",
-        amount=Decimal("2000"),
-        reason="商户重复扣款",
-        requester=agent,
-        customer_id=None,
-        case_reference=None,
+    desk = Money(db, build_wallet(settings)(db), settings)
+    asked = Asked(
+        requester=Requester.of_staff(agent), key="notif-approval-1", reason="商户重复扣款"
     )
+    for _ in range(2):
+        approval.file_request(
+            desk,
+            asked,
+            action="refund",
+            wallet_account_id="W1",
+            target_id="R1",
+            amount=Decimal("2000"),
+            customer_id=None,
+        )
     waiting = notifications.recent(db, boss.id)
     assert [n.kind for n in waiting] == ["approval"]
     assert agent.display_name in waiting[0].body and waiting[0].link == "/console/approvals"

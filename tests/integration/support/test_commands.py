@@ -15,6 +15,7 @@ from tests.integration.cases.case_helpers import make_case
 from tests.integration.wallet.wallet_helpers import ctx, funded_account
 
 from kefu import audit
+from kefu.approvals import service as approvals_service
 from kefu.approvals.errors import OwnRequest
 from kefu.audit import AuditEvent
 from kefu.cases import service as cases_service
@@ -25,6 +26,7 @@ from kefu.config import Settings
 from kefu.errors import InvalidInput, PermissionDenied
 from kefu.identity import service as identity_service
 from kefu.identity.models import Customer, StaffUser
+from kefu.notifications import service as notifications
 from kefu.support import account, money, trace
 from kefu.support.requester import Requester
 from kefu.wallet import accounts, flows, ledger
@@ -162,6 +164,47 @@ def test_an_unfreeze_is_asked_by_staff_and_decided_by_another(
     )
     assert decided.status == "approved"
     assert m.wallet.get_account(wallet_account.id).status == "active"
+
+
+def test_a_request_filed_twice_or_joined_is_audited_and_announced_once(
+    db: Session, settings: Settings
+) -> None:
+    """Filing is the support layer's: the queue only stores the request, and
+    ``support.approval.file_request`` writes its one audit row, tells each supervisor once
+    and notes the case once, however often the request is asked for."""
+    wallet_account, customer = _holder(db)
+    accounts.freeze(db, account_id=wallet_account.id, reason="stolen", ctx=ctx())
+    case = make_case(db, settings, customer_id=customer.id)
+    m = _desk(db, settings)
+    agent, boss = make_staff(db, "agent"), make_staff(db, "supervisor")
+    asked = _by(agent, customer_id=customer.id, case_reference=case.reference)
+    filed = account.request_unfreeze(m, asked, account_id=wallet_account.id)
+    assert account.request_unfreeze(m, asked, account_id=wallet_account.id).id == filed.id
+    another = _by(make_staff(db, "agent"), case_reference=case.reference)
+    assert account.request_unfreeze(m, another, account_id=wallet_account.id).id == filed.id
+    rows = [r for r in _audit(db, "approval.requested") if r.case_reference == case.reference]
+    assert [(r.actor, r.customer_id) for r in rows] == [(f"staff:{agent.username}", customer.id)]
+    assert [n.kind for n in notifications.recent(db, boss.id)] == ["approval"]
+    assert notifications.recent(db, agent.id) == []
+    assert _actions(db, case) == ["approval.requested"]
+    # the queue itself stores only: nothing audited or announced outside the layer
+    second, _ = _holder(db)
+    audited = len(_audit(db, "approval.requested"))
+    stored = approvals_service.submit(
+        db,
+        key=uuid.uuid4().hex,
+        action="unfreeze",
+        wallet_account_id=second.id,
+        target_id=second.id,
+        amount=None,
+        reason="客户来电",
+        requester=agent,
+        customer_id=None,
+        case_reference=None,
+    )
+    assert stored.new and stored.request.status == "pending"
+    assert len(_audit(db, "approval.requested")) == audited
+    assert len(notifications.recent(db, boss.id)) == 1
 
 
 def test_a_transfer_is_traced_on_a_case_once(db: Session, settings: Settings) -> None:
