@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, and_, delete, exists, or_, select, update
+from sqlalchemy import ColumnElement, Select, and_, bindparam, delete, exists, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -328,12 +329,18 @@ def apply(
     _fold(db, contact, segments, event)
     _sum_handle(contact, segments)
     contact.updated_at = utcnow()
-    if _identity(contact) != identity:  # written with the rest, not by refresh_repeats
-        contact.repeat_until = _repeat_until(_identity(contact))
+    current = _identity(contact)
+    if current != identity:
+        # its repeat window and own marks go in with the event's other changes: one UPDATE
+        # and one rollup change (the question leaves the contact itself out, so it need
+        # not be written first)
+        contact.repeat_until = _repeat_until(current)
+        with db.no_autoflush:
+            contact.is_repeat, contact.followed_by_repeat = _marks(db, current)
     db.flush()
     rollup.apply(db, metrics.difference(metrics.contribution(contact, segments, tz), before))
-    if _identity(contact) != identity:
-        refresh_repeats(db, contact, previous=identity)
+    if current != identity:
+        _recount_partners(db, current, previous=identity, tz=tz)
 
 
 def _sum_handle(contact: QualityContact, segments: list[QualitySegment]) -> None:
@@ -465,69 +472,105 @@ def _fold(
             contact.survey_solved = solved
 
 
-def _same_problem(identity: Identity) -> ColumnElement[bool] | None:
-    """Contacts on the same problem as ``identity``: its case, or its category unless that
-    is "other"; None when nothing can be."""
-    alike: list[ColumnElement[bool]] = []
-    if identity.case_id is not None:
-        alike.append(QualityContact.case_id == identity.case_id)
-    if identity.category is not None and identity.category != "other":
-        alike.append(QualityContact.category == identity.category)
-    return or_(*alike) if alike else None
-
-
-def _repeated_by(identity: Identity) -> list[ColumnElement[bool]] | None:
-    """Conditions on the earlier contacts that ``identity`` repeats: the same customer and
-    problem, started before it, and it started within their repeat window."""
-    alike = _same_problem(identity)
-    if identity.customer_id is None or alike is None:
-        return None
-    return [
-        QualityContact.customer_id == identity.customer_id,
-        QualityContact.repeat_until >= identity.started_at,
-        QualityContact.started_at <= identity.started_at,
-        or_(
-            QualityContact.started_at < identity.started_at,
-            and_(
-                QualityContact.started_at == identity.started_at,
-                QualityContact.id < identity.id,
-            ),
-        ),
-        alike,
-    ]
-
-
-def _repeating(identity: Identity) -> list[ColumnElement[bool]] | None:
-    """Conditions on the later contacts that repeat ``identity``."""
-    alike = _same_problem(identity)
-    if identity.customer_id is None or alike is None:
-        return None
-    return [
-        QualityContact.customer_id == identity.customer_id,
-        QualityContact.started_at >= identity.started_at,
-        QualityContact.started_at <= _repeat_until(identity),
-        or_(
-            QualityContact.started_at > identity.started_at,
-            and_(
-                QualityContact.started_at == identity.started_at,
-                QualityContact.id > identity.id,
-            ),
-        ),
-        alike,
-    ]
-
-
 def _repeat_until(identity: Identity) -> datetime:
     return (identity.first_resolved_at or identity.started_at) + metrics.REPEAT_WINDOW
+
+
+class _Shape(NamedTuple):
+    """Which terms the repeat questions about a contact have: the same problem is its case
+    and/or its category (unless that is "other")."""
+
+    case: bool
+    category: bool
+
+
+def _shape(identity: Identity) -> _Shape | None:
+    """None when nothing can repeat ``identity`` or be repeated by it: no customer, or no
+    problem to repeat."""
+    case = identity.case_id is not None
+    category = identity.category is not None and identity.category != "other"
+    if identity.customer_id is None or not (case or category):
+        return None
+    return _Shape(case, category)
+
+
+def _params(identity: Identity) -> dict[str, Any]:
+    return {
+        "customer_id": identity.customer_id,
+        "started_at": identity.started_at,
+        "until": _repeat_until(identity),
+        "id": identity.id,
+        "case_id": identity.case_id,
+        "category": identity.category,
+    }
+
+
+def _repeat_terms(
+    shape: _Shape,
+) -> tuple[list[ColumnElement[bool]], list[ColumnElement[bool]]]:
+    """Conditions, with the contact's values as bound parameters (``_params``), on the
+    earlier contacts it repeats (same customer and problem, started before it, and it
+    started within their repeat window) and on the later contacts that repeat it."""
+    contact, param = QualityContact, bindparam
+    alike: list[ColumnElement[bool]] = []
+    if shape.case:
+        alike.append(contact.case_id == param("case_id"))
+    if shape.category:
+        alike.append(contact.category == param("category"))
+    earlier = [
+        contact.customer_id == param("customer_id"),
+        contact.repeat_until >= param("started_at"),
+        contact.started_at <= param("started_at"),
+        or_(
+            contact.started_at < param("started_at"),
+            and_(contact.started_at == param("started_at"), contact.id < param("id")),
+        ),
+        or_(*alike),
+    ]
+    later = [
+        contact.customer_id == param("customer_id"),
+        contact.started_at >= param("started_at"),
+        contact.started_at <= param("until"),
+        or_(
+            contact.started_at > param("started_at"),
+            and_(contact.started_at == param("started_at"), contact.id > param("id")),
+        ),
+        or_(*alike),
+    ]
+    return earlier, later
+
+
+@cache
+def _marks_query(shape: _Shape) -> Select[bool, bool]:
+    """Built once per shape: building the expression cost more than running it."""
+    earlier, later = _repeat_terms(shape)
+    itself = QualityContact.id != bindparam("id")
+    return select(exists().where(*earlier, itself), exists().where(*later, itself))
+
+
+@cache
+def _partners_queries(
+    shape: _Shape, marked: bool
+) -> tuple[Select[QualityContact], Select[QualityContact]]:
+    earlier, later = _repeat_terms(shape)
+    other = QualityContact.id != bindparam("id")
+    return (
+        select(QualityContact)
+        .where(*earlier, QualityContact.followed_by_repeat.is_(marked), other)
+        .order_by(QualityContact.id),
+        select(QualityContact)
+        .where(*later, QualityContact.is_repeat.is_(marked), other)
+        .order_by(QualityContact.id),
+    )
 
 
 def _marks(db: Session, identity: Identity) -> tuple[bool, bool]:
     """Whether ``identity`` repeats an earlier contact, and whether a later one repeats it:
     both asked in one query."""
-    earlier, later = _repeated_by(identity), _repeating(identity)
-    if earlier is None or later is None:  # no customer, or no problem to repeat
+    shape = _shape(identity)
+    if shape is None:
         return False, False
-    row = db.execute(select(exists().where(*earlier), exists().where(*later))).one()
+    row = db.execute(_marks_query(shape), _params(identity)).one()
     return bool(row[0]), bool(row[1])
 
 
@@ -558,11 +601,19 @@ def refresh_repeats(
     tz = get_settings().tz
     contact.repeat_until = _repeat_until(_identity(contact))
     db.flush()
-    current = _identity(contact)
+    _recount(db, contact, tz)
+    _recount_partners(db, _identity(contact), previous=previous, tz=tz)
+
+
+def _recount_partners(
+    db: Session, current: Identity, *, previous: Identity | None, tz: ZoneInfo
+) -> None:
+    """Recount the customer's other contacts whose marks a change of one contact (from
+    ``previous`` to ``current``, already written) can move; see ``refresh_repeats``."""
     candidates = _partners(db, current, marked=False)
     if previous is not None and previous != current:
         candidates += _partners(db, previous, marked=True)
-    for item in {item.id: item for item in [contact, *candidates]}.values():
+    for item in {item.id: item for item in candidates}.values():
         _recount(db, item, tz)
     db.flush()
 
@@ -570,18 +621,13 @@ def refresh_repeats(
 def _partners(db: Session, identity: Identity, *, marked: bool) -> list[QualityContact]:
     """The contacts ``identity`` repeats whose followed-by-repeat mark is ``marked``, and
     those repeating it whose repeat mark is ``marked``."""
+    shape = _shape(identity)
+    if shape is None:
+        return []
+    params = _params(identity)
     found: list[QualityContact] = []
-    searches = (
-        (_repeated_by(identity), QualityContact.followed_by_repeat.is_(marked)),
-        (_repeating(identity), QualityContact.is_repeat.is_(marked)),
-    )
-    for conditions, mark in searches:
-        if conditions is not None:
-            found += db.scalars(
-                select(QualityContact)
-                .where(*conditions, mark, QualityContact.id != identity.id)
-                .order_by(QualityContact.id)
-            )
+    for query in _partners_queries(shape, marked):
+        found += db.scalars(query, params)
     return found
 
 
