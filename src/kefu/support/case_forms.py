@@ -29,6 +29,7 @@ from kefu.i18n import Lang, translate
 from kefu.identity import service as identity_service
 from kefu.support import actions
 from kefu.wallet.deps import get_wallet
+from kefu.web.forms import form_errors
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 api_router = APIRouter(prefix="/cases", tags=["cases"])
@@ -71,7 +72,7 @@ def act_on_account(
     except (CaseNotFound, refs.ReferenceInvalid, refs.ReferenceMistyped) as exc:
         return case_pages.not_found(request, staff, reference, exc)
     customer = identity_service.get_customer(db, case.customer_id)
-    try:
+    with form_errors(db, lang, reason=refusal_text) as refused:
         if identity_service.is_mail_contact(customer):
             raise InvalidInput("a mail contact has no wallet account", field="customer")
         outcome = actions.perform(
@@ -91,8 +92,7 @@ def act_on_account(
             settings=settings,
             senders=get_senders(request),
         )
-    except KefuError as exc:
-        db.rollback()
+    if refused:
         kept = {"key": key, "reason": reason, "amount": amount, "freeze_reason": freeze_reason}
         return case_pages.case_page_response(
             request,
@@ -100,9 +100,9 @@ def act_on_account(
             staff,
             cases_service.get_case(db, case.reference),
             form=form_name(action, transaction_id),
-            error=refusal_text(exc, lang),
+            error=refused.text,
             kept=kept,
-            status_code=exc.status,
+            status_code=refused.status,
         )
     db.commit()
     target = f"/console/cases/{case.reference}?done=account&action={outcome.action}"

@@ -11,14 +11,13 @@ from fastapi.responses import RedirectResponse, Response
 
 from kefu.db import DbSession
 from kefu.deps import CSRF_FIELD, SettingsDep, StaffPrincipal, require
-from kefu.errors import KefuError
-from kefu.i18n import translate
 from kefu.identity import service as identity_service
 from kefu.numbers import RowId
 from kefu.support import approval
 from kefu.support.base import Asked, Money
 from kefu.support.requester import Requester
 from kefu.wallet.deps import WalletDep
+from kefu.web.forms import form_errors
 from kefu.web.templating import render
 
 router = APIRouter(prefix="/console", include_in_schema=False)
@@ -80,7 +79,7 @@ def decide(
     decision: Annotated[Literal["approve", "reject"], Form()],
     reason: Annotated[str, Form(max_length=400)] = "",
 ) -> Response:
-    try:
+    with form_errors(db, request.state.lang) as refused:
         approval.decide(
             Money(db, wallet, settings),
             Asked(requester=Requester.of_staff(staff.user), key="", reason=""),
@@ -88,9 +87,7 @@ def decide(
             approve=decision == "approve",
             reason=reason,
         )
-    except KefuError as exc:
-        db.rollback()
-        message = translate(exc.message_key, request.state.lang, **exc.params)
-        return _page(request, db, staff, error=message, status_code=exc.status)
+    if refused:
+        return _page(request, db, staff, error=refused.text, status_code=refused.status)
     db.commit()
     return RedirectResponse(f"/console/approvals?decided={approval_id}", status_code=303)

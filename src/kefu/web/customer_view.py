@@ -23,7 +23,6 @@ from kefu.chat import service as chat_service
 from kefu.config import Settings
 from kefu.db import DbSession
 from kefu.deps import CSRF_FIELD, SettingsDep, StaffPrincipal, require
-from kefu.errors import KefuError
 from kefu.i18n import Lang, translate
 from kefu.identity import otp
 from kefu.identity import service as identity_service
@@ -39,6 +38,7 @@ from kefu.wallet.errors import WalletNotFound
 from kefu.wallet.port import WalletGateway
 from kefu.wallet.schemas import TransactionFilter
 from kefu.web import audit_view
+from kefu.web.forms import form_errors
 from kefu.web.templating import render
 
 router = APIRouter(prefix="/console", include_in_schema=False)
@@ -159,10 +159,6 @@ def customer_page(
     return _page(request, db, settings, staff, customer, chosen_case=case, notice=notice)
 
 
-def _error_text(exc: KefuError, lang: Lang) -> str:
-    return translate(exc.message_key, lang, **exc.params)
-
-
 @router.post("/customers/{customer_id}/actions")
 def act(
     request: Request,
@@ -188,7 +184,7 @@ def act(
         amount=amount or None,
         freeze_reason=freeze_reason or None,
     )
-    try:
+    with form_errors(db, request.state.lang) as refused:
         outcome = support_actions.perform(
             db,
             get_wallet(request, db),
@@ -198,8 +194,7 @@ def act(
             settings=settings,
             senders=get_senders(request),
         )
-    except KefuError as exc:
-        db.rollback()
+    if refused:
         return _page(
             request,
             db,
@@ -207,8 +202,8 @@ def act(
             staff,
             customer,
             chosen_case=case_reference or None,
-            error=_error_text(exc, request.state.lang),
-            status_code=exc.status,
+            error=refused.text,
+            status_code=refused.status,
         )
     db.commit()
     target = f"/console/customers/{customer.id}?done={outcome.action}"

@@ -1,5 +1,15 @@
-"""Form plumbing for the help center: CSRF for visitors who have no session, and the
-verified customer's cookie.
+"""Form plumbing: a refused form's error for every page, and for the help center CSRF for
+visitors who have no session and the verified customer's cookie.
+
+A page's form calls a domain service inside ``form_errors``: a ``KefuError`` there undoes
+the session's work and becomes the form's error (the text in the person's language, the
+field it names, the HTTP status), and the page draws the form again with it::
+
+    with form_errors(db, lang) as refused:
+        service.do_it(db, ...)
+    if refused:
+        return _page(request, ..., error=refused.text, status_code=refused.status)
+    db.commit()
 
 Public pages use a double-submit token: a random value in a ``SameSite=Strict`` cookie
 and the same value in each form; another site can make a browser send the cookie but
@@ -11,20 +21,80 @@ holds a customer token (the same kind the API hands out) in an HttpOnly cookie s
 from __future__ import annotations
 
 import hmac
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.responses import Response
+from sqlalchemy.orm import Session
 
 from kefu.db import DbSession
-from kefu.errors import CsrfFailed, NotAuthenticated
+from kefu.errors import CsrfFailed, KefuError, NotAuthenticated
+from kefu.i18n import Lang, translate
 from kefu.identity import secrets as kefu_secrets
 from kefu.identity import service as identity_service
 from kefu.identity.models import AccessToken, Customer
 from kefu.web.templating import render
 
 HELP_CSRF_COOKIE = "kefu_help_csrf"
+# How a page words a refusal: the error and the person's language in, the text out.
+Reason = Callable[[KefuError, Lang], str]
+
+
+def error_text(
+    exc: KefuError, lang: Lang, *, reasons: Mapping[tuple[str, str], str] | None = None
+) -> str:
+    """A domain error as the person reads it: the page's own words when ``reasons`` has a
+    message key for the error's (code, field), else the error's own text."""
+    key = reasons.get((exc.code, str(exc.params.get("field")))) if reasons else None
+    return translate(key or exc.message_key, lang, **exc.params)
+
+
+class Refused:
+    """What the block under ``form_errors`` was refused with: false while nothing was."""
+
+    def __init__(self) -> None:
+        self.error: KefuError | None = None
+        self.text = ""
+        self.field: str | None = None
+        self.status = 200
+
+    def __bool__(self) -> bool:
+        return self.error is not None
+
+    @property
+    def fields(self) -> dict[str, str]:
+        """The reason beside the field it names (none when it names no field)."""
+        return {self.field: self.text} if self.field else {}
+
+
+@contextmanager
+def form_errors(
+    db: Session | None,
+    lang: Lang,
+    *,
+    reason: Reason = error_text,
+    catch: type[KefuError] | tuple[type[KefuError], ...] = KefuError,
+) -> Iterator[Refused]:
+    """Run a form's domain call; a ``catch`` error (any ``KefuError`` by default) is kept
+    in the ``Refused`` this yields instead of raised, worded by ``reason``, after the
+    session's work is rolled back (``db`` None: a page that only reads, nothing to undo).
+    Other exceptions go through untouched."""
+    refused = Refused()
+    try:
+        yield refused
+    except catch as exc:
+        if db is not None:
+            db.rollback()
+        field = exc.params.get("field")
+        refused.error = exc
+        refused.text = reason(exc, lang)
+        refused.field = str(field) if field else None
+        refused.status = exc.status
+
+
 CUSTOMER_COOKIE = "kefu_customer"
 HELP_PATH = "/help"
 

@@ -17,7 +17,7 @@ from kefu.cases.errors import CaseNotFound
 from kefu.config import Settings
 from kefu.db import DbSession
 from kefu.deps import LangDep, SettingsDep
-from kefu.errors import InvalidInput, KefuError
+from kefu.errors import InvalidInput
 from kefu.i18n import Lang
 from kefu.identity import service as identity_service
 from kefu.storage import Storage
@@ -27,9 +27,11 @@ from kefu.web.forms import (
     VerifiedCustomer,
     check_csrf,
     clear_customer_cookie,
+    error_text,
+    form_errors,
     render_help,
 )
-from kefu.web.help_track import CsrfField, error_text, my_cases_of, track_page
+from kefu.web.help_track import CsrfField, my_cases_of, track_page
 
 router = APIRouter(prefix="/help", include_in_schema=False)
 Reference = Annotated[str, Path(min_length=1, max_length=64)]
@@ -111,12 +113,11 @@ def reply(
 ) -> Response:
     check_csrf(request, csrf_token)
     case = cases_service.get_customer_case(db, customer_id=found.customer.id, reference=reference)
-    try:
+    with form_errors(db, lang, catch=InvalidInput) as refused:
         landed = conversation.customer_message(
             db, case, body=body, channel="web", settings=settings
         )
-    except InvalidInput as exc:
-        db.rollback()
+    if refused:
         return _case_page(
             request,
             db,
@@ -124,8 +125,8 @@ def reply(
             lang,
             found,
             reference,
-            error=error_text(exc, lang),
-            status_code=exc.status,
+            error=refused.text,
+            status_code=refused.status,
         )
     db.commit()
     return RedirectResponse(f"/help/cases/{landed.reference}#timeline", status_code=303)
@@ -155,7 +156,7 @@ async def upload(
         case = cases_service.get_customer_case(
             db, customer_id=found.customer.id, reference=reference
         )
-        try:
+        with form_errors(db, lang) as refused:
             attachments.add_attachment(
                 db,
                 case,
@@ -165,8 +166,7 @@ async def upload(
                 settings=settings,
                 storage=_storage(request),
             )
-        except KefuError as exc:
-            db.rollback()
+        if refused:
             return _case_page(
                 request,
                 db,
@@ -174,8 +174,8 @@ async def upload(
                 lang,
                 found,
                 reference,
-                error=error_text(exc, lang),
-                status_code=exc.status,
+                error=refused.text,
+                status_code=refused.status,
             )
         db.commit()
         return RedirectResponse(f"/help/cases/{case.reference}#attachments", status_code=303)

@@ -29,12 +29,11 @@ from kefu.errors import (
     CodeExpired,
     CodeInvalid,
     InvalidInput,
-    KefuError,
     NotFound,
     VerificationExpired,
     VerificationLocked,
 )
-from kefu.i18n import Lang, translate
+from kefu.i18n import Lang
 from kefu.identity import otp
 from kefu.identity import service as identity_service
 from kefu.identity.models import Verification
@@ -43,16 +42,14 @@ from kefu.web.forms import (
     HelpCustomer,
     MaybeCustomer,
     check_csrf,
+    error_text,
+    form_errors,
     render_help,
     set_customer_cookie,
 )
 
 router = APIRouter(prefix="/help", include_in_schema=False)
 CsrfField = Annotated[str, Form(max_length=100)]
-
-
-def error_text(exc: KefuError, lang: Lang) -> str:
-    return translate(exc.message_key, lang, **exc.params)
 
 
 def _senders(request: Request) -> Senders:
@@ -261,10 +258,9 @@ def start_tracking(
             return RedirectResponse(f"/help/cases/{canonical}", status_code=303)
         except CaseNotFound:
             pass
-    try:
+    with form_errors(db, lang) as refused:
         sent = send_code(request, db, settings, contact)
-    except KefuError as exc:
-        db.rollback()
+    if refused:
         return track_page(
             request,
             db,
@@ -272,8 +268,8 @@ def start_tracking(
             lang,
             reference=canonical,
             contact=contact,
-            error=error_text(exc, lang),
-            status_code=exc.status,
+            error=refused.text,
+            status_code=refused.status,
         )
     db.commit()
     return _code_page(
@@ -298,18 +294,13 @@ def resend_code(
     destination: Annotated[str, Form(max_length=254)] = "",
 ) -> Response:
     check_csrf(request, csrf_token)
-    sent: CodeSent | None
-    error: str | None
-    try:
+    sent: CodeSent | None = None
+    with form_errors(db, lang) as refused:
         sent = otp.resend_code(
             db, verification_public_id=verification_id, settings=settings, senders=_senders(request)
         )
-    except KefuError as exc:
-        db.rollback()
-        sent, error, status_code = None, error_text(exc, lang), exc.status
-    else:
+    if not refused:
         db.commit()
-        error, status_code = None, 200
     return _code_page(
         request,
         settings,
@@ -317,9 +308,9 @@ def resend_code(
         verification_id=verification_id,
         destination=destination,
         sent=sent,
-        error=error,
+        error=refused.text or None,
         notice="help.code.resent" if sent else None,
-        status_code=status_code,
+        status_code=refused.status,
     )
 
 

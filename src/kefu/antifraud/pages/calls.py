@@ -18,17 +18,17 @@ from kefu.antifraud.pages.common import (
     actor_of,
     base,
     customers,
-    field_errors,
     reason_of,
 )
 from kefu.config import Settings
 from kefu.db import DbSession, utcnow
 from kefu.deps import SettingsDep, StaffPrincipal
-from kefu.errors import InvalidInput, KefuError, NotFound
+from kefu.errors import InvalidInput, NotFound
 from kefu.i18n import Lang
 from kefu.identity import service as identity_service
 from kefu.identity.models import Customer
 from kefu.numbers import RowId, parse_ascii_int
+from kefu.web.forms import form_errors
 from kefu.web.templating import render
 
 router = APIRouter(prefix="/console/antifraud", include_in_schema=False)
@@ -114,7 +114,7 @@ def record_call(
 ) -> Response:
     lang: Lang = request.state.lang
     minutes = parse_ascii_int(form.get("minutes", ""))
-    try:
+    with form_errors(db, lang, reason=reason_of) as refused:
         if minutes is None:
             raise InvalidInput("not a number", field="minutes")
         customer = _find_customer(db, form.get("customer", ""))
@@ -130,17 +130,16 @@ def record_call(
             minutes=minutes,
             actor=actor_of(staff),
         )
-    except KefuError as exc:
-        db.rollback()
+    if refused:
         return _calls_page(
             request,
             staff,
             db,
             settings,
             form=form,
-            error=reason_of(exc, lang),
-            errors=field_errors(exc, lang),
-            status_code=exc.status,
+            error=refused.text,
+            errors=refused.fields,
+            status_code=refused.status,
         )
     db.commit()
     query = urlencode({"recorded": call.public_id})

@@ -21,10 +21,11 @@ from kefu.config import Settings
 from kefu.db import utcnow
 from kefu.deps import CSRF_FIELD, StaffPrincipal, require
 from kefu.errors import KefuError, NotFound
-from kefu.i18n import Lang, translate
+from kefu.i18n import Lang
 from kefu.identity import service as identity_service
 from kefu.identity.models import Customer
 from kefu.numbers import RowId
+from kefu.web.forms import error_text
 
 Reader = Annotated[StaffPrincipal, Depends(require("antifraud.read"))]
 Manager = Annotated[StaffPrincipal, Depends(require("antifraud.manage"))]
@@ -64,8 +65,7 @@ _FIELD_REASONS: dict[tuple[str, str], str] = {
 
 def reason_of(exc: KefuError, lang: Lang) -> str:
     """What a refused request is told on the page."""
-    key = _FIELD_REASONS.get((exc.code, str(exc.params.get("field"))))
-    return translate(key or exc.message_key, lang, **exc.params)
+    return error_text(exc, lang, reasons=_FIELD_REASONS)
 
 
 async def form_data(request: Request) -> dict[str, str]:
@@ -108,9 +108,3 @@ def customers(db: Session, ids: set[int | None]) -> dict[int, Customer]:
         except NotFound:
             continue
     return found
-
-
-def field_errors(exc: KefuError, lang: Lang) -> dict[str, str]:
-    """The refusal beside the field it names, if it names one."""
-    field = exc.params.get("field")
-    return {str(field): reason_of(exc, lang)} if field else {}

@@ -23,6 +23,7 @@ from kefu.deps import StaffPrincipal
 from kefu.errors import Conflict, InvalidInput
 from kefu.i18n import Lang, translate
 from kefu.numbers import RowId, parse_ascii_int
+from kefu.web.forms import form_errors
 from kefu.web.templating import render
 
 router = APIRouter(prefix="/console/antifraud", include_in_schema=False)
@@ -124,11 +125,10 @@ def handle_flag(
     if len(note) > 2000:
         message = translate("antifraud.web.error.note", lang)
         return _flags_page(request, staff, db, error=message, status_code=400)
-    try:
+    with form_errors(db, lang, catch=Conflict) as refused:
         service.handle_flag(db, flag_id, note=note, actor=actor_of(staff))
-    except Conflict as exc:
-        db.rollback()
+    if refused:  # someone handled it first
         message = translate("antifraud.web.error.flag_handled", lang)
-        return _flags_page(request, staff, db, error=message, status_code=exc.status)
+        return _flags_page(request, staff, db, error=message, status_code=refused.status)
     db.commit()
     return RedirectResponse(f"/console/antifraud/flags?handled={flag_id}", status_code=303)

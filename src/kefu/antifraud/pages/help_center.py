@@ -35,12 +35,20 @@ from kefu.i18n import Lang, translate
 from kefu.identity import otp
 from kefu.identity.otp import CodeSent
 from kefu.storage import Storage
-from kefu.web.forms import CaseViewer, HelpCustomer, MaybeCustomer, check_csrf, render_help
+from kefu.web.forms import (
+    CaseViewer,
+    HelpCustomer,
+    MaybeCustomer,
+    Reason,
+    check_csrf,
+    error_text,
+    form_errors,
+    render_help,
+)
 from kefu.web.help_track import (
     CsrfField,
     code_page,
     confirm_and_sign_in,
-    error_text,
     send_code,
 )
 from kefu.web.help_view import ChannelRow, channel_groups
@@ -117,24 +125,24 @@ def _report_form(
     return response
 
 
-def _report_error(exc: KefuError, lang: Lang, *, files: int) -> tuple[str, str | None]:
-    """The reason in words that fit the form (the service's checks, the page's wording),
-    and the field it is about."""
-    field = exc.params.get("field")
-    if isinstance(exc, AttachmentTooLarge | AttachmentTypeRefused):
-        field = "screenshots"
-    key = _REPORT_TEXTS.get(type(exc))
-    if key is not None:
-        return translate(key, lang), field
-    if type(exc) is InvalidInput and field == "screenshots":
-        if files > reports.MAX_SCREENSHOTS:
-            text = translate("help.report.error.too_many", lang, max=reports.MAX_SCREENSHOTS)
-            return text, field
-        return translate("help.report.error.screenshot_empty", lang), field
-    if type(exc) is InvalidInput and field == "description":
-        text = translate("help.report.error.description", lang, max=reports.MAX_DESCRIPTION)
-        return text, field
-    return error_text(exc, lang), field
+def _report_reason(files: int) -> Reason:
+    """The reason in words that fit the form (the service's checks, the page's wording) for
+    a report sent with ``files`` screenshots."""
+
+    def reason(exc: KefuError, lang: Lang) -> str:
+        field = exc.params.get("field")
+        key = _REPORT_TEXTS.get(type(exc))
+        if key is not None:
+            return translate(key, lang)
+        if type(exc) is InvalidInput and field == "screenshots":
+            if files > reports.MAX_SCREENSHOTS:
+                return translate("help.report.error.too_many", lang, max=reports.MAX_SCREENSHOTS)
+            return translate("help.report.error.screenshot_empty", lang)
+        if type(exc) is InvalidInput and field == "description":
+            return translate("help.report.error.description", lang, max=reports.MAX_DESCRIPTION)
+        return error_text(exc, lang)
+
+    return reason
 
 
 @router.get("/report")
@@ -196,7 +204,7 @@ async def submit_report(
                 headers={"Retry-After": str(exc.retry_after)},
             )
         db.commit()  # a refused report still counts against the limit
-        try:
+        with form_errors(db, lang, reason=_report_reason(len(shots))) as refused:
             receipt = antifraud_service.submit_report(
                 db,
                 value=value,
@@ -208,18 +216,18 @@ async def submit_report(
                 customer_id=found.customer.id if found else None,
                 screenshots=shots,
             )
-        except KefuError as exc:
-            db.rollback()
-            error, field = _report_error(exc, lang, files=len(shots))
+        if refused:
+            # a screenshot the service refused is about the screenshots field
+            bad_file = isinstance(refused.error, AttachmentTooLarge | AttachmentTypeRefused)
             return _report_form(
                 request,
                 db,
                 settings,
                 value=value,
                 description=description,
-                error=error,
-                error_field=field,
-                status_code=exc.status,
+                error=refused.text,
+                error_field="screenshots" if bad_file else refused.field,
+                status_code=refused.status,
             )
         db.commit()
         return _thanks(request, db, receipt, value, lang)
@@ -349,16 +357,11 @@ def start_verification(
     check_csrf(request, csrf_token)
     if found is not None:  # already verified in this browser: straight to the answer
         return RedirectResponse(CALLS_PATH, status_code=303)
-    try:
+    with form_errors(db, _lang(request)) as refused:
         sent = send_code(request, db, settings, contact)
-    except KefuError as exc:
-        db.rollback()
+    if refused:
         return _start_page(
-            request,
-            db,
-            contact=contact,
-            error=error_text(exc, _lang(request)),
-            status_code=exc.status,
+            request, db, contact=contact, error=refused.text, status_code=refused.status
         )
     db.commit()
     return _code_page(
@@ -380,22 +383,21 @@ def resend_code(
     destination: Annotated[str, Form(max_length=254)] = "",
 ) -> Response:
     check_csrf(request, csrf_token)
-    try:
+    with form_errors(db, _lang(request)) as refused:
         sent = otp.resend_code(
             db,
             verification_public_id=verification_id,
             settings=settings,
             senders=get_senders(request),
         )
-    except KefuError as exc:
-        db.rollback()
+    if refused:
         return _code_page(
             request,
             settings,
             verification_id=verification_id,
             destination=destination,
-            error=error_text(exc, _lang(request)),
-            status_code=exc.status,
+            error=refused.text,
+            status_code=refused.status,
         )
     db.commit()
     return _code_page(

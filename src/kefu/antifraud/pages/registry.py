@@ -27,15 +27,15 @@ from kefu.antifraud.pages.common import (
     Reader,
     actor_of,
     base,
-    field_errors,
     reason_of,
 )
 from kefu.antifraud.schemas import ROLES
 from kefu.db import DbSession
 from kefu.deps import SettingsDep, StaffPrincipal
-from kefu.errors import Conflict, KefuError
+from kefu.errors import Conflict
 from kefu.i18n import Lang, translate
 from kefu.numbers import RowId, parse_ascii_int
+from kefu.web.forms import form_errors
 from kefu.web.templating import render
 
 router = APIRouter(prefix="/console/antifraud", include_in_schema=False)
@@ -148,10 +148,8 @@ def registry_page(
         query=q.strip() or None,
     )
     verdict = None
-    check_error = None
-    status_code = 200
-    if check.strip():
-        try:
+    with form_errors(db, lang, reason=reason_of) as refused:
+        if check.strip():
             verdict = service.verify(
                 db,
                 check,
@@ -160,10 +158,6 @@ def registry_page(
                 settings=settings,
             )
             db.commit()
-        except KefuError as exc:
-            db.rollback()
-            check_error = reason_of(exc, lang)
-            status_code = exc.status
     read, total = service.list_entries(db, flt, limit=PAGE_SIZE + 1, after=after)
     rows, next_cursor = registry.LIST_ORDER.cut(read, PAGE_SIZE)
     filters = {"kind": kind, "status": status, "state": state, "q": q}
@@ -179,10 +173,10 @@ def registry_page(
             "kinds": KINDS,
             "check": check,
             "verdict": verdict,
-            "check_error": check_error,
+            "check_error": refused.text or None,
             "saved": saved,
         },
-        status_code=status_code,
+        status_code=refused.status,
     )
 
 
@@ -298,17 +292,16 @@ def create_entry(request: Request, staff: Manager, db: DbSession, form: FormData
     if fields is None:
         message = translate("antifraud.web.error.check_fields", lang)
         return _entry_form(request, staff, form=form, errors=errors, error=message, status_code=400)
-    try:
+    with form_errors(db, lang, reason=reason_of) as refused:
         entry = service.create_entry(db, fields, actor=actor_of(staff))
-    except KefuError as exc:
-        db.rollback()
+    if refused:
         return _entry_form(
             request,
             staff,
             form=form,
-            errors=field_errors(exc, lang),
-            error=reason_of(exc, lang),
-            status_code=exc.status,
+            errors=refused.fields,
+            error=refused.text,
+            status_code=refused.status,
         )
     db.commit()
     return RedirectResponse(f"/console/antifraud/registry/{entry.id}?saved=1", status_code=303)
@@ -358,31 +351,19 @@ def update_entry(
     if version is None:
         message = translate("antifraud.web.error.no_version", lang)
         return _entry_form(request, staff, form=form, entry=entry, error=message, status_code=400)
-    try:
+    with form_errors(db, lang, reason=reason_of) as refused:
         service.update_entry(db, entry_id, fields, actor=actor_of(staff), expected_version=version)
-    except Conflict as exc:
-        db.rollback()
-        if exc.params.get("field") != "version":
-            return _entry_form(
-                request,
-                staff,
-                form=form,
-                entry=entry,
-                errors=field_errors(exc, lang),
-                error=reason_of(exc, lang),
-                status_code=exc.status,
-            )
+    if isinstance(refused.error, Conflict) and refused.field == "version":
         return _stale(request, staff, db, entry_id, form)
-    except KefuError as exc:
-        db.rollback()
+    if refused:
         return _entry_form(
             request,
             staff,
             form=form,
             entry=entry,
-            errors=field_errors(exc, lang),
-            error=reason_of(exc, lang),
-            status_code=exc.status,
+            errors=refused.fields,
+            error=refused.text,
+            status_code=refused.status,
         )
     db.commit()
     return RedirectResponse(f"/console/antifraud/registry/{entry_id}?saved=1", status_code=303)

@@ -22,10 +22,11 @@ from kefu.antifraud.pages.common import (
 )
 from kefu.db import DbSession
 from kefu.deps import StaffPrincipal
-from kefu.errors import Conflict, InvalidInput, KefuError
+from kefu.errors import Conflict, InvalidInput
 from kefu.i18n import Lang, translate
 from kefu.numbers import RowId
 from kefu.storage import Storage
+from kefu.web.forms import form_errors
 from kefu.web.templating import render
 
 router = APIRouter(prefix="/console/antifraud", include_in_schema=False)
@@ -125,6 +126,20 @@ def report_screenshot(
     )
 
 
+def _review_conflict(db: Session, report_id: int, lang: Lang) -> str:
+    """Why the service refused the decision: the report was decided meanwhile, or it names
+    one of our own channels (not a scam)."""
+    report = service.get_report(db, report_id)
+    if report.status != "pending":
+        return translate(
+            "antifraud.web.error.already_reviewed",
+            lang,
+            who=(report.reviewed_by or "").removeprefix("staff:"),
+            status=translate(f"antifraud.web.report_status.{report.status}", lang),
+        )
+    return translate("antifraud.web.error.official_not_scam", lang)
+
+
 @router.post("/reports/{report_id}/review")
 def review_report(
     request: Request, staff: Reviewer, db: DbSession, report_id: ReportId, form: FormData
@@ -142,7 +157,7 @@ def review_report(
         return _report_page(
             request, staff, db, report_id, form=form, error=message, status_code=400
         )
-    try:
+    with form_errors(db, lang, reason=reason_of) as refused:
         service.review_report(
             db,
             report_id,
@@ -152,32 +167,14 @@ def review_report(
             label_en=form.get("label_en", "").strip(),
             actor=actor_of(staff),
         )
-    except Conflict as exc:
-        db.rollback()
-        report = service.get_report(db, report_id)
-        # the service refuses a second decision, and confirming one of our own channels
-        if report.status != "pending":
-            message = translate(
-                "antifraud.web.error.already_reviewed",
-                lang,
-                who=(report.reviewed_by or "").removeprefix("staff:"),
-                status=translate(f"antifraud.web.report_status.{report.status}", lang),
-            )
-        else:
-            message = translate("antifraud.web.error.official_not_scam", lang)
-        return _report_page(
-            request, staff, db, report_id, form=form, error=message, status_code=exc.status
+    if refused:
+        message = (
+            _review_conflict(db, report_id, lang)
+            if isinstance(refused.error, Conflict)
+            else refused.text
         )
-    except KefuError as exc:
-        db.rollback()
         return _report_page(
-            request,
-            staff,
-            db,
-            report_id,
-            form=form,
-            error=reason_of(exc, lang),
-            status_code=exc.status,
+            request, staff, db, report_id, form=form, error=message, status_code=refused.status
         )
     db.commit()
     return RedirectResponse(f"/console/antifraud/reports/{report_id}?reviewed=1", status_code=303)
