@@ -4,7 +4,8 @@ and the case page with every action on a case.
 Each form posts the case's version token (``work.version_of``); a case someone changed
 after the form was drawn answers with its current state, a conflict message and the text
 the agent typed still in the form. Every form's domain error comes back the same way,
-through ``_failed``: the page again, the reason beside the form, nothing lost.
+through ``_act`` and ``kefu.web.forms.form_errors``: the page again, the reason beside
+the form, nothing lost.
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ from kefu.identity import service as identity_service
 from kefu.masking import mask_name, mask_phone
 from kefu.numbers import RowId
 from kefu.wallet.deps import get_wallet
+from kefu.web import forms
 from kefu.web.templating import render
 
 router = APIRouter(prefix="/console", include_in_schema=False)
@@ -77,12 +79,14 @@ def actor_of(staff: StaffPrincipal) -> audit.Actor:
 
 def error_text(exc: KefuError, lang: Lang) -> str:
     """The reason a form was refused, as the person reads it: a too-long text says how
-    long it may be."""
+    long it may be, a case someone changed after the form was drawn says so."""
     maximum = exc.params.get("max")
     field = exc.params.get("field")
     if isinstance(exc, InvalidInput) and maximum is not None and field in ("body", "summary"):
         return translate("cases.form.too_long", lang, max=maximum)
-    return translate(exc.message_key, lang, **exc.params)
+    if isinstance(exc, work.StaleCase):
+        return translate("cases.form.stale", lang)
+    return forms.error_text(exc, lang)
 
 
 @dataclass(frozen=True)
@@ -382,35 +386,23 @@ def _act(
         case = service.get_case(db, reference, for_update=True)
     except (CaseNotFound, refs.ReferenceInvalid, refs.ReferenceMistyped) as exc:
         return not_found(request, staff, reference, exc)
-    try:
+    with forms.form_errors(db, request.state.lang, reason=error_text) as refused:
         work.check_fresh(case, version)
         mails = do(case) or []
-    except KefuError as exc:
-        db.rollback()
-        return _failed(request, db, staff, reference, form=form, exc=exc, kept=kept)
+    if refused:
+        return case_page_response(
+            request,
+            db,
+            staff,
+            service.get_case(db, reference),
+            form=form,
+            error=refused.text,
+            kept=kept,
+            status_code=refused.status,
+        )
     db.commit()
     email_jobs.dispatch(mails)
     return RedirectResponse(f"/console/cases/{case.reference}?done={form}", status_code=303)
-
-
-def _failed(
-    request: Request,
-    db: Session,
-    staff: StaffPrincipal,
-    reference: str,
-    *,
-    form: str,
-    exc: KefuError,
-    kept: dict[str, str],
-) -> Response:
-    case = service.get_case(db, reference)
-    lang: Lang = request.state.lang
-    message = error_text(exc, lang)
-    if isinstance(exc, work.StaleCase):
-        message = translate("cases.form.stale", lang)
-    return case_page_response(
-        request, db, staff, case, form=form, error=message, kept=kept, status_code=exc.status
-    )
 
 
 @router.post("/cases/{reference}/reply")

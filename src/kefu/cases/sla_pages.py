@@ -22,6 +22,7 @@ from kefu.deps import CSRF_FIELD, SettingsDep, StaffPrincipal, require
 from kefu.errors import Conflict, InvalidInput, KefuError
 from kefu.i18n import Lang, translate
 from kefu.numbers import RowId
+from kefu.web.forms import error_text, form_errors
 from kefu.web.templating import render
 
 router = APIRouter(prefix="/console/sla", include_in_schema=False)
@@ -49,7 +50,7 @@ def _reason(exc: KefuError, lang: Lang) -> str:
         return translate("sla.admin.error.overlap", lang, **exc.params)
     if exc.code in {"invalid_input", "case_unknown_value"} and field:
         return translate(f"sla.admin.invalid.{field}", lang, **exc.params)
-    return translate(exc.message_key, lang, **exc.params)
+    return error_text(exc, lang)
 
 
 def _page(
@@ -110,7 +111,7 @@ def save_hours(
     request: Request, staff: Manager, db: DbSession, settings: SettingsDep, form: FormData
 ) -> Response:
     version = form.get("hours_version", "")
-    try:
+    with form_errors(db, request.state.lang, reason=_reason) as refused:
         hours.set_hours(
             db,
             spec=form.get("hours", "")[:200],
@@ -118,12 +119,13 @@ def save_hours(
             settings=settings,
             actor=_actor(staff),
         )
-    except KefuError as exc:
-        db.rollback()
+    if refused:
         now = hours.current(db, settings)
-        kept = {**form, "hours_version": str(now.version)} if exc.status == 409 else form
-        error = ("hours", _reason(exc, request.state.lang))
-        return _page(request, staff, db, settings, form=kept, error=error, status_code=exc.status)
+        kept = {**form, "hours_version": str(now.version)} if refused.status == 409 else form
+        error = ("hours", refused.text)
+        return _page(
+            request, staff, db, settings, form=kept, error=error, status_code=refused.status
+        )
     db.commit()
     return RedirectResponse("/console/sla?saved=hours#hours", status_code=303)
 
@@ -132,7 +134,7 @@ def save_hours(
 def add_holidays(
     request: Request, staff: Manager, db: DbSession, settings: SettingsDep, form: FormData
 ) -> Response:
-    try:
+    with form_errors(db, request.state.lang, reason=_reason) as refused:
         hours.add_holidays(
             db,
             text=form.get("days", "")[:4000],
@@ -140,12 +142,13 @@ def add_holidays(
             settings=settings,
             actor=_actor(staff),
         )
-    except KefuError as exc:
-        db.rollback()
+    if refused:
         current = hours.current(db, settings)
         kept = {**form, "hours": current.spec, "hours_version": str(current.version)}
-        error = ("holidays", _reason(exc, request.state.lang))
-        return _page(request, staff, db, settings, form=kept, error=error, status_code=exc.status)
+        error = ("holidays", refused.text)
+        return _page(
+            request, staff, db, settings, form=kept, error=error, status_code=refused.status
+        )
     db.commit()
     return RedirectResponse("/console/sla?saved=holidays#holidays", status_code=303)
 
@@ -172,7 +175,7 @@ def save_policy(
         category=policies.parse_category(category).value,
         priority=policies.parse_priority(priority).value,
     )
-    try:
+    with form_errors(db, request.state.lang, reason=_reason) as refused:
         if form.get("updated_at") != row.updated_at.isoformat():
             raise hours.StaleHours("changed meanwhile", field="version", who=row.updated_by)
         changes = {
@@ -183,10 +186,9 @@ def save_policy(
         policies.update_policy(
             db, category=category, priority=priority, changes=changes, actor=_actor(staff)
         )
-    except KefuError as exc:
-        db.rollback()
-        error = ("policy", _reason(exc, request.state.lang))
-        return _page(request, staff, db, settings, error=error, status_code=exc.status)
+    if refused:
+        error = ("policy", refused.text)
+        return _page(request, staff, db, settings, error=error, status_code=refused.status)
     db.commit()
     target = f"/console/sla?saved=policy&category={category}&priority={priority}#preview"
     return RedirectResponse(target, status_code=303)

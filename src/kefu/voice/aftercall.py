@@ -28,6 +28,7 @@ from kefu.errors import Conflict, InvalidInput, KefuError
 from kefu.i18n import Lang, translate
 from kefu.voice import calls, views
 from kefu.voice.models import VoiceCall
+from kefu.web.forms import error_text, form_errors
 from kefu.web.templating import render
 
 router = APIRouter(prefix="/console", include_in_schema=False)
@@ -53,7 +54,7 @@ def _refusal(exc: KefuError, lang: Lang) -> str:
     if isinstance(exc, InvalidInput) and field in ("notes", "summary", "case", "outcome"):
         longest = calls.MAX_NOTES if field == "notes" else MAX_SUMMARY
         return translate(f"voice.aftercall.invalid.{field}", lang, max=longest)
-    return translate(exc.message_key, lang, **exc.params)
+    return error_text(exc, lang)
 
 
 def _page(
@@ -133,16 +134,16 @@ def link_case(
 ) -> Response:
     """The case the call belongs to, before the summary can name it."""
     call = calls.require(db, call_sid, lock=True)
-    try:
+    with form_errors(db, request.state.lang, reason=_refusal) as refused:
         if not case.strip():
             raise InvalidInput("choose a case", field="case")
         calls.update_record(
             db, call, actor=staff.actor, staff_id=staff.user.id, now=utcnow(), case_reference=case
         )
-    except KefuError as exc:
-        db.rollback()
-        message = _refusal(exc, request.state.lang)
-        return _page(request, db, staff, settings, call, error=message, status_code=exc.status)
+    if refused:
+        return _page(
+            request, db, staff, settings, call, error=refused.text, status_code=refused.status
+        )
     db.commit()
     return RedirectResponse(f"{link(call_sid)}?done=linked", status_code=303)
 
@@ -161,7 +162,7 @@ def send_summary(
     """The wrap-up notes kept on the call, the case set as the outcome says, and the
     summary sent to the caller once."""
     call = calls.require(db, call_sid, lock=True)
-    try:
+    with form_errors(db, request.state.lang, reason=_refusal) as refused:
         if len(summary.strip()) > MAX_SUMMARY:
             raise InvalidInput("the summary is too long", field="summary")
         calls.update_record(
@@ -178,8 +179,7 @@ def send_summary(
             senders=get_senders(request),
             now=utcnow(),
         )
-    except KefuError as exc:
-        db.rollback()
+    if refused:
         db.refresh(call)
         return _page(
             request,
@@ -189,8 +189,8 @@ def send_summary(
             call,
             outcome=outcome,
             kept={"summary": summary, "notes": notes},
-            error=_refusal(exc, request.state.lang),
-            status_code=exc.status,
+            error=refused.text,
+            status_code=refused.status,
         )
     db.commit()
     return RedirectResponse(f"{link(call_sid)}?done=sent", status_code=303)

@@ -16,11 +16,10 @@ from fastapi.responses import RedirectResponse, Response
 from kefu import audit
 from kefu.db import DbSession, utcnow
 from kefu.deps import CSRF_FIELD, StaffPrincipal, require
-from kefu.errors import KefuError
-from kefu.i18n import translate
 from kefu.identity import service as identity_service
 from kefu.numbers import RowId
 from kefu.voice import callbacks, views
+from kefu.web.forms import form_errors
 from kefu.web.templating import render
 
 router = APIRouter(prefix="/console", include_in_schema=False)
@@ -100,7 +99,7 @@ def done(
     outcome: Annotated[str, Form(max_length=24)],
     notes: Annotated[str, Form(max_length=callbacks.MAX_NOTES)] = "",
 ) -> Response:
-    try:
+    with form_errors(db, request.state.lang) as refused:
         row = callbacks.get(db, callback_id, lock=True)
         callbacks.complete(
             db,
@@ -111,10 +110,8 @@ def done(
             notes=notes,
             now=utcnow(),
         )
-    except KefuError as exc:
-        db.rollback()
-        message = translate(exc.message_key, request.state.lang, **exc.params)
-        return _board(request, db, staff, error=message, status_code=exc.status)
+    if refused:
+        return _board(request, db, staff, error=refused.text, status_code=refused.status)
     db.commit()
     return RedirectResponse(f"/console/callbacks?done={callback_id}#done-title", status_code=303)
 
