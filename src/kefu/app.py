@@ -275,7 +275,7 @@ ERROR_SCHEMA: dict[str, Any] = {
 
 def _guarded(dependant: Any) -> bool:
     """Whether a route (through its dependencies) asks who the caller is."""
-    from kefu.deps import current_customer, current_staff
+    from kefu.identity.deps import current_customer, current_staff
 
     for sub in dependant.dependencies:
         call = sub.call
@@ -374,9 +374,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(security_questions_router, prefix="/api/v1")
     from kefu.support.case_forms import api_router as case_account_api_router
     from kefu.support.case_forms import router as case_account_router
+    from kefu.support.lookups import router as wallet_router
     from kefu.support.routes import router as support_router
     from kefu.wallet.port import build_wallet
-    from kefu.wallet.routes import router as wallet_router
 
     # the wallet adapter, built once; a bad KEFU_WALLET_BACKEND stops startup here
     app.state.wallet = build_wallet(settings)

@@ -15,8 +15,9 @@ from kefu.antifraud import lookups, reports, service
 from kefu.antifraud.schemas import OutboundCallView, PublicKind
 from kefu.config import Settings
 from kefu.db import DbSession
-from kefu.deps import CurrentCustomer, LangDep, SettingsDep
+from kefu.deps import LangDep, SettingsDep
 from kefu.i18n import translate
+from kefu.identity.deps import CurrentCustomer
 from kefu.storage import Storage
 
 router = APIRouter(tags=["anti-fraud"])
@@ -165,7 +166,7 @@ async def report_scam(
     ]
     client = client_of(request)
 
-    # Database work stays off the event loop (see kefu.deps.sent_csrf_token for why).
+    # Database work stays off the event loop (see kefu.identity.deps.sent_csrf_token for why).
     def record() -> ReportReceiptRead:
         _limit(
             db,

@@ -16,7 +16,8 @@ from kefu.antifraud import lookups, registry, reports, service
 from kefu.antifraud.routes import VALUE_QUERY_MAX, CallRead, StorageDep
 from kefu.antifraud.schemas import EntryFields, OutboundCallView
 from kefu.db import DbSession, utcnow
-from kefu.deps import LangDep, SettingsDep, StaffPrincipal, require
+from kefu.deps import LangDep, SettingsDep
+from kefu.identity.deps import StaffPrincipal, require
 from kefu.numbers import Count, RowId
 
 router = APIRouter(prefix="/antifraud", tags=["anti-fraud"])

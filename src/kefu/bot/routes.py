@@ -23,14 +23,9 @@ from kefu.chat import service as chat
 from kefu.chat.models import ChatMessage, Conversation
 from kefu.config import Settings
 from kefu.db import DbSession
-from kefu.deps import (
-    ConversationKeyDep,
-    SettingsDep,
-    _bearer,
-    current_customer,
-    request_lang,
-)
+from kefu.deps import ConversationKeyDep, SettingsDep, request_lang
 from kefu.i18n import Lang, normalise_lang
+from kefu.identity.deps import _bearer, current_customer
 from kefu.numbers import Count
 from kefu.quality import events as quality_events
 from kefu.wallet.deps import WalletDep

@@ -38,7 +38,7 @@ async def upload(
     # read one byte past the limit: enough to refuse, never the whole of a huge upload
     data = await file.read(settings.attachment_max_bytes + 1)
 
-    # Database work stays off the event loop (see kefu.deps.sent_csrf_token for why).
+    # Database work stays off the event loop (see kefu.identity.deps.sent_csrf_token for why).
     def store_attachment() -> AttachmentRead:
         case = service.get_case(db, reference, for_update=True)
         row = attachments.add_attachment(

@@ -9,7 +9,8 @@ from fastapi import APIRouter, Path, Query
 from kefu.cases import conversation, service, tracking
 from kefu.cases.schemas import CaseSummary, CaseTracking, CustomerMessageIn
 from kefu.db import DbSession
-from kefu.deps import CurrentCustomer, LangDep, SettingsDep
+from kefu.deps import LangDep, SettingsDep
+from kefu.identity.deps import CurrentCustomer
 
 router = APIRouter(tags=["cases"])
 Reference = Annotated[str, Path(min_length=1, max_length=64)]

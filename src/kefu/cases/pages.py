@@ -43,10 +43,11 @@ from kefu.channels.deps import get_senders
 from kefu.channels.email import jobs as email_jobs
 from kefu.chat import canned
 from kefu.db import DbSession, utcnow
-from kefu.deps import CSRF_FIELD, SettingsDep, StaffPrincipal, require
+from kefu.deps import SettingsDep
 from kefu.errors import InvalidInput, KefuError
 from kefu.i18n import Lang, translate
 from kefu.identity import service as identity_service
+from kefu.identity.deps import CSRF_FIELD, StaffPrincipal, require
 from kefu.masking import mask_name, mask_phone
 from kefu.numbers import RowId
 from kefu.wallet.deps import get_wallet

@@ -31,14 +31,8 @@ from kefu.cases.transitions import FINISHED, Mover, Status
 from kefu.channels.deps import SendersDep
 from kefu.channels.email import jobs as email_jobs
 from kefu.db import DbSession, utcnow
-from kefu.deps import (
-    CustomerPrincipal,
-    LangDep,
-    SettingsDep,
-    StaffPrincipal,
-    require,
-    staff_or_customer,
-)
+from kefu.deps import LangDep, SettingsDep
+from kefu.identity.deps import CustomerPrincipal, StaffPrincipal, require, staff_or_customer
 from kefu.numbers import Count, RowId
 
 router = APIRouter(tags=["cases"])

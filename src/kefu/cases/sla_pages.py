@@ -18,9 +18,10 @@ from kefu import audit
 from kefu.cases import hours, policies
 from kefu.cases.categories import Category, Priority
 from kefu.db import DbSession
-from kefu.deps import CSRF_FIELD, SettingsDep, StaffPrincipal, require
+from kefu.deps import SettingsDep
 from kefu.errors import Conflict, InvalidInput, KefuError
 from kefu.i18n import Lang, translate
+from kefu.identity.deps import CSRF_FIELD, StaffPrincipal, require
 from kefu.numbers import RowId
 from kefu.web.forms import error_text, form_errors
 from kefu.web.templating import render

@@ -10,7 +10,7 @@ from kefu.cases import policies
 from kefu.cases.routes import actor_of
 from kefu.cases.schemas import SlaPolicyRead, SlaPolicyUpdate, policy_read
 from kefu.db import DbSession
-from kefu.deps import StaffPrincipal, require
+from kefu.identity.deps import StaffPrincipal, require
 
 router = APIRouter(tags=["sla"])
 _NULLABLE = {"progress_every_hours"}

@@ -14,9 +14,9 @@ from kefu import audit
 from kefu.chat import saved_replies
 from kefu.chat.canned_models import SavedReply
 from kefu.db import DbSession
-from kefu.deps import CSRF_FIELD, StaffPrincipal, require
 from kefu.errors import KefuError, PermissionDenied
 from kefu.i18n import Lang, translate
+from kefu.identity.deps import CSRF_FIELD, StaffPrincipal, require
 from kefu.numbers import RowId
 from kefu.web.templating import render
 

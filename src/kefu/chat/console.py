@@ -3,7 +3,7 @@ canned replies, and the supervisor's live view of queues and agents.
 
 Pages render on the server; a small script per page keeps them live over ``/ws/console``
 (new offers, messages, typing) and re-fetches the ``…/panel`` fragments when the queue
-changes. Forms carry the session's CSRF token (checked in ``kefu.deps.current_staff``).
+changes. Forms carry the session's CSRF token (checked in ``kefu.identity.deps.current_staff``).
 """
 
 from __future__ import annotations
@@ -23,10 +23,11 @@ from kefu.chat.models import Conversation
 from kefu.chat.routes import StorageDep, file_response
 from kefu.chat.routing_models import WorkItem
 from kefu.db import DbSession, utcnow
-from kefu.deps import CSRF_FIELD, SettingsDep, StaffPrincipal, require
+from kefu.deps import SettingsDep
 from kefu.errors import InvalidInput, NotFound
 from kefu.i18n import LANGUAGES
 from kefu.identity import service as identity_service
+from kefu.identity.deps import CSRF_FIELD, StaffPrincipal, require
 from kefu.identity.models import StaffUser
 from kefu.masking import mask_email, mask_phone
 from kefu.numbers import RowId

@@ -24,15 +24,9 @@ from kefu.channels.deps import SendersDep
 from kefu.chat import app_token, attachments
 from kefu.chat import service as chat
 from kefu.db import DbSession
-from kefu.deps import (
-    CONVERSATION_KEY_HEADER,
-    ConversationKeyDep,
-    LangDep,
-    SettingsDep,
-    _bearer,
-    current_customer,
-)
+from kefu.deps import CONVERSATION_KEY_HEADER, ConversationKeyDep, LangDep, SettingsDep
 from kefu.i18n import LANGUAGES, catalogue, normalise_lang
+from kefu.identity.deps import _bearer, current_customer
 from kefu.storage import Storage
 from kefu.wallet.deps import WalletDep
 

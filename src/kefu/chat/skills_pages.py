@@ -11,10 +11,10 @@ from fastapi.responses import RedirectResponse, Response
 
 from kefu.chat import routing
 from kefu.db import DbSession
-from kefu.deps import CSRF_FIELD, StaffPrincipal, require
 from kefu.errors import KefuError
 from kefu.i18n import LANGUAGES, translate
 from kefu.identity import service as identity_service
+from kefu.identity.deps import CSRF_FIELD, StaffPrincipal, require
 from kefu.identity.models import StaffUser
 from kefu.numbers import RowId
 from kefu.web.templating import render

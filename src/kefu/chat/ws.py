@@ -9,8 +9,9 @@ duplicates) and, when the bus skips a number, reads the gap back from the databa
 losses). A client's own messages carry a ``client_msg_id`` so a resend after a dropped
 connection is stored once.
 
-Database work runs in worker threads, never on the event loop (see ``kefu.deps``), with a
-session per operation: a socket can stay open for an hour and must not hold a connection.
+Database work runs in worker threads, never on the event loop (see
+``kefu.identity.deps``), with a session per operation: a socket can stay open for an hour
+and must not hold a connection.
 """
 
 from __future__ import annotations
@@ -34,11 +35,11 @@ from kefu.chat import bus, live, routing
 from kefu.chat import service as chat
 from kefu.chat.models import Conversation
 from kefu.config import Settings
-from kefu.deps import SESSION_COOKIE
 from kefu.edge import has_nul_text
 from kefu.errors import KefuError, NotFound
 from kefu.i18n import Lang, normalise_lang, translate
 from kefu.identity import service as identity_service
+from kefu.identity.deps import SESSION_COOKIE
 from kefu.identity.models import StaffUser
 from kefu.identity.permissions import has_permission
 from kefu.numbers import INT32_MAX

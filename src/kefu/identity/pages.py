@@ -4,7 +4,7 @@ set-password page the invitation and reset mails link to.
 
 A refused form is drawn again with what was typed and the reason beside the field, with
 the error's HTTP status; nothing is saved. Forms carry the session's CSRF token (checked by
-``kefu.deps.current_staff``); the set-password page, used before any session exists, a
+``kefu.identity.deps.current_staff``); the set-password page, used before any session exists, a
 double-submit token like the sign-in form.
 """
 
@@ -23,11 +23,12 @@ from sqlalchemy.orm import Session
 from kefu import audit
 from kefu.channels.deps import get_senders
 from kefu.db import DbSession
-from kefu.deps import CSRF_FIELD, SettingsDep, StaffPrincipal, require
+from kefu.deps import SettingsDep
 from kefu.errors import CsrfFailed, KefuError
 from kefu.i18n import LANGUAGES, Lang, translate
 from kefu.identity import secrets as kefu_secrets
 from kefu.identity import service, staff_admin, two_factor
+from kefu.identity.deps import CSRF_FIELD, StaffPrincipal, require
 from kefu.identity.errors import LinkUnusable, StaleEdit
 from kefu.identity.models import StaffUser
 from kefu.identity.permissions import ROLE_ORDER

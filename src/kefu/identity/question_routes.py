@@ -10,9 +10,10 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
 from kefu.db import DbSession
-from kefu.deps import CurrentCustomer, SettingsDep
+from kefu.deps import SettingsDep
 from kefu.i18n import Lang, translate
 from kefu.identity import questions
+from kefu.identity.deps import CurrentCustomer
 from kefu.identity.models import SecurityAnswer
 
 router = APIRouter(tags=["verification"])

@@ -8,9 +8,10 @@ from fastapi import APIRouter, Depends, Query, Request
 
 from kefu import audit
 from kefu.db import DbSession
-from kefu.deps import CurrentStaff, SettingsDep, StaffPrincipal, require
+from kefu.deps import SettingsDep
 from kefu.errors import InvalidCredentials
 from kefu.identity import service, two_factor
+from kefu.identity.deps import CurrentStaff, StaffPrincipal, require
 from kefu.identity.errors import (
     TwoFactorLocked,
     TwoFactorNeeded,

@@ -1,6 +1,6 @@
 """A staff member's own two-factor sign-in page: set up the authenticator app, confirm it
 with a first code, and read the recovery codes once. Staff whose role requires two-factor
-sign-in are sent here by ``kefu.deps.current_staff`` until it is on."""
+sign-in are sent here by ``kefu.identity.deps.current_staff`` until it is on."""
 
 from __future__ import annotations
 
@@ -10,10 +10,11 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from kefu.db import DbSession
-from kefu.deps import CSRF_FIELD, SettingsDep, StaffPrincipal, require
+from kefu.deps import SettingsDep
 from kefu.errors import KefuError
 from kefu.i18n import translate
 from kefu.identity import two_factor
+from kefu.identity.deps import CSRF_FIELD, StaffPrincipal, require
 from kefu.identity.errors import TwoFactorLocked
 from kefu.web.templating import render
 

@@ -10,11 +10,12 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from kefu import ratelimit
 from kefu.channels.deps import SendersDep
 from kefu.db import DbSession
-from kefu.deps import CurrentCustomer, SettingsDep, StaffPrincipal, require
+from kefu.deps import SettingsDep
 from kefu.errors import CodeInvalid, VerificationLocked
 from kefu.i18n import normalise_lang
 from kefu.identity import otp
 from kefu.identity import service as identity_service
+from kefu.identity.deps import CurrentCustomer, StaffPrincipal, require
 from kefu.identity.schemas import CustomerRead
 from kefu.identity.verification_schemas import (
     CodeConfirm,

@@ -3,7 +3,7 @@ figures, the side-by-side zh/en editor with a live preview, drafts and publishin
 history with diffs and restore, and the help-center searches that found nothing.
 
 A refused form is drawn again with what was typed and the reason, with the error's HTTP
-status; nothing is saved. Forms carry the session's CSRF token (``kefu.deps``).
+status; nothing is saved. Forms carry the session's CSRF token (``kefu.identity.deps``).
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ from sqlalchemy.orm import Session
 
 from kefu import audit
 from kefu.db import DbSession
-from kefu.deps import CSRF_FIELD, StaffPrincipal, require
 from kefu.errors import KefuError
 from kefu.i18n import LANGUAGES, Lang, translate
+from kefu.identity.deps import CSRF_FIELD, StaffPrincipal, require
 from kefu.kb import admin, render
 from kefu.kb.models import SLUG_LENGTH
 from kefu.numbers import Count, RowId

@@ -10,7 +10,8 @@ from pydantic import BaseModel, Field
 
 from kefu import ratelimit
 from kefu.db import DbSession
-from kefu.deps import LangDep, SettingsDep, StaffPrincipal, require
+from kefu.deps import LangDep, SettingsDep
+from kefu.identity.deps import StaffPrincipal, require
 from kefu.kb import service
 from kefu.kb.service import ArticleText
 

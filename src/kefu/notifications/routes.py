@@ -12,8 +12,8 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, Field
 
 from kefu.db import DbSession
-from kefu.deps import CSRF_FIELD, StaffPrincipal, require
 from kefu.errors import InvalidInput
+from kefu.identity.deps import CSRF_FIELD, StaffPrincipal, require
 from kefu.notifications import service
 from kefu.numbers import RowId
 from kefu.web.templating import render

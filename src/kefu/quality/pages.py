@@ -18,10 +18,11 @@ from kefu import paging
 from kefu.cases.categories import Category
 from kefu.config import Settings
 from kefu.db import DbSession, utcnow
-from kefu.deps import CSRF_FIELD, LangDep, SettingsDep, StaffPrincipal, require
+from kefu.deps import LangDep, SettingsDep
 from kefu.errors import InvalidInput, KefuError
 from kefu.i18n import Lang, translate
 from kefu.identity import service as identity_service
+from kefu.identity.deps import CSRF_FIELD, StaffPrincipal, require
 from kefu.identity.permissions import Role
 from kefu.numbers import parse_ascii_int
 from kefu.quality import drill, events, export, live, metrics, service, staffing

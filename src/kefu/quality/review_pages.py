@@ -14,10 +14,11 @@ from fastapi.responses import RedirectResponse, Response
 
 from kefu import audit, paging
 from kefu.db import DbSession, utcnow
-from kefu.deps import CSRF_FIELD, LangDep, SettingsDep, StaffPrincipal, require
+from kefu.deps import LangDep, SettingsDep
 from kefu.errors import InvalidInput, KefuError
 from kefu.i18n import translate
 from kefu.identity import service as identity_service
+from kefu.identity.deps import CSRF_FIELD, StaffPrincipal, require
 from kefu.numbers import RowId, parse_ascii_int
 from kefu.quality import export, qa, survey_config, tasks, transcript
 from kefu.quality.models import QaReview, QualityContact, QualitySurvey, QualityTask

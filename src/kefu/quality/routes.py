@@ -14,8 +14,9 @@ from pydantic import BaseModel, Field
 from kefu import paging
 from kefu.chat import service as chat_service
 from kefu.db import DbSession, utcnow
-from kefu.deps import ConversationKeyDep, LangDep, SettingsDep, StaffPrincipal, require
+from kefu.deps import ConversationKeyDep, LangDep, SettingsDep
 from kefu.identity import service as identity_service
+from kefu.identity.deps import StaffPrincipal, require
 from kefu.quality import drill, export, live, service, staffing, surveys
 from kefu.quality.service import Query as FigureQuery
 

@@ -23,10 +23,11 @@ from kefu.cases import service as cases_service
 from kefu.cases.errors import CaseNotFound
 from kefu.channels.deps import get_senders
 from kefu.db import DbSession
-from kefu.deps import SettingsDep, StaffPrincipal, require
+from kefu.deps import SettingsDep
 from kefu.errors import InvalidInput, KefuError
 from kefu.i18n import Lang, translate
 from kefu.identity import service as identity_service
+from kefu.identity.deps import StaffPrincipal, require
 from kefu.support import actions
 from kefu.wallet.deps import get_wallet
 from kefu.web.forms import form_errors

@@ -10,8 +10,9 @@ from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from kefu.db import DbSession
-from kefu.deps import CSRF_FIELD, SettingsDep, StaffPrincipal, require
+from kefu.deps import SettingsDep
 from kefu.identity import service as identity_service
+from kefu.identity.deps import CSRF_FIELD, StaffPrincipal, require
 from kefu.numbers import RowId
 from kefu.support import approval
 from kefu.support.base import Asked, Money

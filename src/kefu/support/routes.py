@@ -26,7 +26,8 @@ from kefu.approvals import service as approvals_service
 from kefu.approvals.schemas import ApprovalDecisionIn, ApprovalView
 from kefu.channels.deps import get_senders
 from kefu.db import DbSession
-from kefu.deps import SettingsDep, StaffPrincipal, require
+from kefu.deps import SettingsDep
+from kefu.identity.deps import StaffPrincipal, require
 from kefu.numbers import RowId
 from kefu.support import account, approval, money, trace
 from kefu.support.requester import Requester

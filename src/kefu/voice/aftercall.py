@@ -23,9 +23,10 @@ from kefu.cases.summary import MAX_SUMMARY, OUTCOMES
 from kefu.channels.deps import get_senders
 from kefu.config import Settings
 from kefu.db import DbSession, utcnow
-from kefu.deps import CSRF_FIELD, SettingsDep, StaffPrincipal, require
+from kefu.deps import SettingsDep
 from kefu.errors import Conflict, InvalidInput, KefuError
 from kefu.i18n import Lang, translate
+from kefu.identity.deps import CSRF_FIELD, StaffPrincipal, require
 from kefu.voice import calls, views
 from kefu.voice.models import VoiceCall
 from kefu.web.forms import error_text, form_errors

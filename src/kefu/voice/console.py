@@ -15,8 +15,8 @@ from fastapi.responses import RedirectResponse, Response
 
 from kefu import audit
 from kefu.db import DbSession, utcnow
-from kefu.deps import CSRF_FIELD, StaffPrincipal, require
 from kefu.identity import service as identity_service
+from kefu.identity.deps import CSRF_FIELD, StaffPrincipal, require
 from kefu.numbers import RowId
 from kefu.voice import callbacks, views
 from kefu.web.forms import form_errors

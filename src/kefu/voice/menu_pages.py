@@ -21,10 +21,11 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from kefu.db import DbSession
-from kefu.deps import CSRF_FIELD, SettingsDep, StaffPrincipal, require
+from kefu.deps import SettingsDep
 from kefu.errors import InvalidInput, KefuError, NotFound
 from kefu.i18n import LANGUAGES, Lang, translate
 from kefu.identity import service as identity_service
+from kefu.identity.deps import CSRF_FIELD, StaffPrincipal, require
 from kefu.numbers import RowId
 from kefu.voice import menu, menu_drafts
 from kefu.voice.menu import ACTIONS, Finding

@@ -11,8 +11,9 @@ from kefu import audit
 from kefu.cases import service as cases_service
 from kefu.channels.deps import get_senders
 from kefu.db import DbSession, utcnow
-from kefu.deps import SettingsDep, StaffPrincipal, require
+from kefu.deps import SettingsDep
 from kefu.identity import service as identity_service
+from kefu.identity.deps import StaffPrincipal, require
 from kefu.numbers import RowId
 from kefu.voice import callbacks, calls, menu
 from kefu.voice.schemas import (

@@ -3,7 +3,7 @@ is ``kefu.web.home``).
 
 Sign-in forms get a double-submit CSRF token (cookie + hidden field) because there is no
 session yet; once signed in, forms carry the session's own CSRF token, checked by
-``kefu.deps.current_staff``.
+``kefu.identity.deps.current_staff``.
 """
 
 from __future__ import annotations
@@ -17,11 +17,12 @@ from sqlalchemy.orm import Session
 
 from kefu.config import Settings
 from kefu.db import DbSession
-from kefu.deps import SESSION_COOKIE, SettingsDep, StaffPrincipal, require
+from kefu.deps import SettingsDep
 from kefu.errors import CsrfFailed, TooManyRequests
 from kefu.identity import secrets as kefu_secrets
 from kefu.identity import service as identity_service
 from kefu.identity import two_factor
+from kefu.identity.deps import SESSION_COOKIE, StaffPrincipal, require
 from kefu.identity.errors import TwoFactorLocked, TwoFactorWrong
 from kefu.identity.models import AccessToken
 from kefu.web.templating import render

@@ -22,10 +22,11 @@ from kefu.channels.deps import get_senders
 from kefu.chat import service as chat_service
 from kefu.config import Settings
 from kefu.db import DbSession
-from kefu.deps import CSRF_FIELD, SettingsDep, StaffPrincipal, require
+from kefu.deps import SettingsDep
 from kefu.i18n import Lang, translate
 from kefu.identity import otp
 from kefu.identity import service as identity_service
+from kefu.identity.deps import CSRF_FIELD, StaffPrincipal, require
 from kefu.identity.models import Customer
 from kefu.masking import mask_email, mask_phone
 from kefu.numbers import RowId

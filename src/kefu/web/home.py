@@ -21,8 +21,9 @@ from kefu.chat import bus as chat_bus
 from kefu.chat import routing
 from kefu.config import Settings
 from kefu.db import DbSession, utcnow
-from kefu.deps import CSRF_FIELD, SettingsDep, StaffPrincipal, require
+from kefu.deps import SettingsDep
 from kefu.identity import service as identity_service
+from kefu.identity.deps import CSRF_FIELD, StaffPrincipal, require
 from kefu.inbound import health as inbound_health
 from kefu.masking import mask_email, mask_phone
 from kefu.support import approval

@@ -13,7 +13,8 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from kefu.config import Settings
-from kefu.deps import CSRF_FIELD, SettingsDep, StaffPrincipal, require
+from kefu.deps import SettingsDep
+from kefu.identity.deps import CSRF_FIELD, StaffPrincipal, require
 from kefu.web.templating import render
 
 router = APIRouter(prefix="/console", include_in_schema=False)

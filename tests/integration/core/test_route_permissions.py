@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 from tests.factories import customer_token, make_customer, staff_token
 
-from kefu.deps import current_customer, current_staff
+from kefu.identity.deps import current_customer, current_staff
 from kefu.identity.permissions import ROLE_ORDER, has_permission
 
 # Routes anyone may call. Everything else must declare who may call it.

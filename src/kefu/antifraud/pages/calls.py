@@ -22,10 +22,11 @@ from kefu.antifraud.pages.common import (
 )
 from kefu.config import Settings
 from kefu.db import DbSession, utcnow
-from kefu.deps import SettingsDep, StaffPrincipal
+from kefu.deps import SettingsDep
 from kefu.errors import InvalidInput, NotFound
 from kefu.i18n import Lang
 from kefu.identity import service as identity_service
+from kefu.identity.deps import StaffPrincipal
 from kefu.identity.models import Customer
 from kefu.numbers import RowId, parse_ascii_int
 from kefu.web.forms import form_errors

@@ -3,7 +3,7 @@ themselves, the page frame, the posted form and how a service refusal reads on a
 
 Pages call ``kefu.antifraud.service`` only and are drawn on the server. A refused form is
 drawn again with what was typed and the reason, with the error's HTTP status, never a
-traceback. Forms carry the session's CSRF token, checked by ``kefu.deps.current_staff``.
+traceback. Forms carry the session's CSRF token, checked by ``kefu.identity.deps.current_staff``.
 """
 
 from __future__ import annotations
@@ -19,10 +19,10 @@ from kefu.antifraud import service
 from kefu.antifraud.schemas import ROLES
 from kefu.config import Settings
 from kefu.db import utcnow
-from kefu.deps import CSRF_FIELD, StaffPrincipal, require
 from kefu.errors import KefuError, NotFound
 from kefu.i18n import Lang
 from kefu.identity import service as identity_service
+from kefu.identity.deps import CSRF_FIELD, StaffPrincipal, require
 from kefu.identity.models import Customer
 from kefu.numbers import RowId
 from kefu.web.forms import error_text

@@ -19,9 +19,9 @@ from kefu.antifraud.pages.common import (
     customers,
 )
 from kefu.db import DbSession
-from kefu.deps import StaffPrincipal
 from kefu.errors import Conflict, InvalidInput
 from kefu.i18n import Lang, translate
+from kefu.identity.deps import StaffPrincipal
 from kefu.numbers import RowId, parse_ascii_int
 from kefu.web.forms import form_errors
 from kefu.web.templating import render

@@ -31,9 +31,10 @@ from kefu.antifraud.pages.common import (
 )
 from kefu.antifraud.schemas import ROLES
 from kefu.db import DbSession
-from kefu.deps import SettingsDep, StaffPrincipal
+from kefu.deps import SettingsDep
 from kefu.errors import Conflict
 from kefu.i18n import Lang, translate
+from kefu.identity.deps import StaffPrincipal
 from kefu.numbers import RowId, parse_ascii_int
 from kefu.web.forms import form_errors
 from kefu.web.templating import render

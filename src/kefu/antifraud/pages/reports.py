@@ -21,9 +21,9 @@ from kefu.antifraud.pages.common import (
     reason_of,
 )
 from kefu.db import DbSession
-from kefu.deps import StaffPrincipal
 from kefu.errors import Conflict, InvalidInput
 from kefu.i18n import Lang, translate
+from kefu.identity.deps import StaffPrincipal
 from kefu.numbers import RowId
 from kefu.storage import Storage
 from kefu.web.forms import form_errors

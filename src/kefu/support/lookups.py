@@ -1,5 +1,6 @@
 """Staff API on the wallet port: look-ups only. Actions on an account are support
-commands (``kefu.support.routes``), so every surface obeys the same rules."""
+commands (``kefu.support.routes``), so every surface obeys the same rules. A surface, so it
+lives here above the port: the wallet imports no other domain, not even who is calling."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
-from kefu.deps import StaffPrincipal, require
+from kefu.identity.deps import StaffPrincipal, require
 from kefu.wallet.deps import WalletDep
 from kefu.wallet.errors import WalletNotFound
 from kefu.wallet.schemas import (
