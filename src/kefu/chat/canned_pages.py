@@ -18,6 +18,7 @@ from kefu.errors import KefuError, PermissionDenied
 from kefu.i18n import Lang, translate
 from kefu.identity.deps import CSRF_FIELD, StaffPrincipal, require
 from kefu.numbers import RowId
+from kefu.web.forms import error_text, form_errors
 from kefu.web.templating import render
 
 router = APIRouter(prefix="/console/canned", include_in_schema=False)
@@ -42,13 +43,14 @@ def _text(form: dict[str, str]) -> saved_replies.ReplyText:
     return saved_replies.ReplyText(**{name: form.get(name, "") for name in _FIELDS})
 
 
-def _reason(exc: KefuError, lang: Lang) -> tuple[str | None, str]:
+def _reason(exc: KefuError, lang: Lang) -> str:
+    """What the page says about a refusal (beside the field it names)."""
     field = str(exc.params.get("field") or "")
     if exc.code == "invalid_input" and "variable" in exc.params:
-        return field, translate("canned.invalid.variable", lang, variable=exc.params["variable"])
+        return translate("canned.invalid.variable", lang, variable=exc.params["variable"])
     if exc.code == "invalid_input" and field:
-        return field, translate(f"canned.invalid.{field.rsplit('_', 1)[0]}", lang, **exc.params)
-    return field or None, translate(exc.message_key, lang, **exc.params)
+        return translate(f"canned.invalid.{field.rsplit('_', 1)[0]}", lang, **exc.params)
+    return error_text(exc, lang)
 
 
 def _page(
@@ -104,7 +106,7 @@ def canned_page(
 @router.post("")
 def create_reply(request: Request, staff: Staff, db: DbSession, form: FormData) -> Response:
     shared = form.get("scope") == "shared"
-    try:
+    with form_errors(db, request.state.lang, reason=_reason) as refused:
         if shared and not staff.may("canned.manage"):
             raise PermissionDenied()
         saved_replies.create(
@@ -113,10 +115,9 @@ def create_reply(request: Request, staff: Staff, db: DbSession, form: FormData) 
             owner_id=None if shared else staff.user.id,
             actor=_actor(staff),
         )
-    except KefuError as exc:
-        db.rollback()
-        error = _reason(exc, request.state.lang)
-        return _page(request, staff, db, form=form, error=error, status_code=exc.status)
+    if refused:
+        error = (refused.field, refused.text)
+        return _page(request, staff, db, form=form, error=error, status_code=refused.status)
     db.commit()
     return RedirectResponse("/console/canned?saved=created", status_code=303)
 
@@ -132,18 +133,17 @@ def update_reply(
 ) -> Response:
     reply = saved_replies.get(db, reply_id)
     saved_replies.editable(reply, staff_id=staff.user.id, may_share=staff.may("canned.manage"))
-    try:
+    with form_errors(db, request.state.lang, reason=_reason) as refused:
         saved_replies.update_reply(
             db, reply, _text(form), expected_version=_version(form), actor=_actor(staff)
         )
-    except KefuError as exc:
-        db.rollback()
+    if refused:
         current = saved_replies.get(db, reply_id)
-        if isinstance(exc, saved_replies.StaleReply):
+        if isinstance(refused.error, saved_replies.StaleReply):
             form = {**form, "version": str(current.version)}
-        error = _reason(exc, request.state.lang)
+        error = (refused.field, refused.text)
         return _page(
-            request, staff, db, form=form, editing=current, error=error, status_code=exc.status
+            request, staff, db, form=form, editing=current, error=error, status_code=refused.status
         )
     db.commit()
     return RedirectResponse("/console/canned?saved=updated", status_code=303)
@@ -155,12 +155,13 @@ def retire_reply(
 ) -> Response:
     reply = saved_replies.get(db, reply_id)
     saved_replies.editable(reply, staff_id=staff.user.id, may_share=staff.may("canned.manage"))
-    try:
+    with form_errors(
+        db, request.state.lang, reason=_reason, catch=saved_replies.StaleReply
+    ) as refused:
         saved_replies.retire(db, reply, expected_version=_version(form), actor=_actor(staff))
-    except saved_replies.StaleReply as exc:
-        db.rollback()
-        error = _reason(exc, request.state.lang)
-        return _page(request, staff, db, error=error, status_code=exc.status)
+    if refused:
+        error = (refused.field, refused.text)
+        return _page(request, staff, db, error=error, status_code=refused.status)
     db.commit()
     return RedirectResponse("/console/canned?saved=retired", status_code=303)
 

@@ -12,16 +12,28 @@ from fastapi.responses import RedirectResponse, Response
 from kefu.chat import routing
 from kefu.db import DbSession
 from kefu.errors import KefuError
-from kefu.i18n import LANGUAGES, translate
+from kefu.i18n import LANGUAGES, Lang, translate
 from kefu.identity import service as identity_service
 from kefu.identity.deps import CSRF_FIELD, StaffPrincipal, require
 from kefu.identity.models import StaffUser
 from kefu.numbers import RowId
+from kefu.web.forms import error_text, form_errors
 from kefu.web.templating import render
 
 router = APIRouter(prefix="/console/staff", include_in_schema=False)
 Supervisor = Annotated[StaffPrincipal, Depends(require("routing.supervise"))]
 StaffId = Annotated[RowId, Path()]
+
+
+# the fields an agent's skills form has, each with its own words for a refusal
+_FIELDS = ("languages", "categories", "tiers", "capacity")
+
+
+def _reason(exc: KefuError, lang: Lang) -> str:
+    field = exc.params.get("field")
+    if field in _FIELDS:
+        return translate(f"staff.skills.invalid.{field}", lang, **exc.params)
+    return error_text(exc, lang)
 
 
 def _page(
@@ -88,7 +100,7 @@ def save_skills(
         "tiers": tiers or [],
         "capacity": capacity,
     }
-    try:
+    with form_errors(db, request.state.lang, reason=_reason) as refused:
         routing.set_skills(
             db,
             person,
@@ -98,10 +110,7 @@ def save_skills(
             capacity=int(capacity) if capacity.isdigit() else 0,
             actor=staff.actor,
         )
-    except KefuError as exc:
-        db.rollback()
-        field = exc.params.get("field", "")
-        message = translate(f"staff.skills.invalid.{field}", request.state.lang, **exc.params)
-        return _page(request, staff, person, chosen, error=message, status_code=exc.status)
+    if refused:
+        return _page(request, staff, person, chosen, error=refused.text, status_code=refused.status)
     db.commit()
     return RedirectResponse(f"/console/staff/{staff_id}/skills?saved=1", status_code=303)

@@ -33,6 +33,7 @@ from kefu.identity.errors import LinkUnusable, StaleEdit
 from kefu.identity.models import StaffUser
 from kefu.identity.permissions import ROLE_ORDER
 from kefu.numbers import RowId
+from kefu.web.forms import error_text, form_errors
 from kefu.web.templating import render
 
 router = APIRouter(prefix="/console", include_in_schema=False)
@@ -50,14 +51,20 @@ def actor_of(staff: StaffPrincipal) -> audit.Actor:
     return staff.actor
 
 
-def reason(exc: KefuError, lang: Lang) -> tuple[str | None, str]:
-    """(the field a refusal names, what the page says about it)."""
+def reason(exc: KefuError, lang: Lang) -> str:
+    """What the page says about a refusal (shown beside the field it names)."""
     field = exc.params.get("field")
     if exc.code == "invalid_input" and field in _FIELDS:
-        return str(field), translate(f"staff.invalid.{field}", lang, **exc.params)
+        return translate(f"staff.invalid.{field}", lang, **exc.params)
     if exc.code == "conflict" and field == "username":
-        return "username", translate("staff.invalid.username_taken", lang)
-    return (str(field) if field else None), translate(exc.message_key, lang, **exc.params)
+        return translate("staff.invalid.username_taken", lang)
+    return error_text(exc, lang)
+
+
+def _password_reason(exc: KefuError, lang: Lang) -> str:
+    if exc.params.get("field") == "repeated":
+        return translate("staff.invalid.repeated", lang)
+    return error_text(exc, lang)
 
 
 def _base(staff: StaffPrincipal) -> dict[str, Any]:
@@ -132,7 +139,7 @@ def invite(
         "role": role,
         "language": language,
     }
-    try:
+    with form_errors(db, request.state.lang, reason=reason) as refused:
         user = staff_admin.invite(
             db,
             staff_admin.Invite(**form),
@@ -140,15 +147,14 @@ def invite(
             settings=settings,
             senders=get_senders(request),
         )
-    except KefuError as exc:
-        db.rollback()
+    if refused:
         return _list_page(
             request,
             staff,
             db,
             form=form,
-            error=reason(exc, request.state.lang),
-            status_code=exc.status,
+            error=(refused.field, refused.text),
+            status_code=refused.status,
         )
     db.commit()
     return RedirectResponse(f"/console/staff?invited={user.email}", status_code=303)
@@ -289,23 +295,21 @@ def update_person(
     profile = staff_admin.Profile(
         display_name=display_name, email=email or None, role=role, team=team, language=language
     )
-    try:
+    with form_errors(db, request.state.lang, reason=reason) as refused:
         staff_admin.update_profile(
             db, user, profile, expected_version=_version(version), actor=actor_of(staff)
         )
-    except StaleEdit:
+    if isinstance(refused.error, StaleEdit):
         return _stale(request, staff, db, staff_id, form)
-    except KefuError as exc:
-        db.rollback()
-        user = service.get_staff(db, staff_id)
+    if refused:
         return _person_page(
             request,
             staff,
             db,
-            user,
+            service.get_staff(db, staff_id),
             form=form,
-            error=reason(exc, request.state.lang),
-            status_code=exc.status,
+            error=(refused.field, refused.text),
+            status_code=refused.status,
         )
     db.commit()
     return RedirectResponse(f"/console/staff/{staff_id}?saved=profile", status_code=303)
@@ -321,7 +325,7 @@ def set_active(
     version: Annotated[str, Form(max_length=10)] = "",
 ) -> Response:
     user = service.get_staff(db, staff_id)
-    try:
+    with form_errors(db, request.state.lang, reason=reason) as refused:
         staff_admin.set_active(
             db,
             user,
@@ -329,17 +333,16 @@ def set_active(
             expected_version=_version(version),
             actor=actor_of(staff),
         )
-    except StaleEdit:
+    if isinstance(refused.error, StaleEdit):
         return _stale(request, staff, db, staff_id, _form_of(user))
-    except KefuError as exc:
-        db.rollback()
+    if refused:
         return _person_page(
             request,
             staff,
             db,
             service.get_staff(db, staff_id),
-            error=reason(exc, request.state.lang),
-            status_code=exc.status,
+            error=(refused.field, refused.text),
+            status_code=refused.status,
         )
     db.commit()
     done = "activated" if active == "1" else "deactivated"
@@ -351,19 +354,18 @@ def reset_password(
     request: Request, staff_id: StaffId, staff: Manager, db: DbSession, settings: SettingsDep
 ) -> Response:
     user = service.get_staff(db, staff_id)
-    try:
+    with form_errors(db, request.state.lang, reason=reason) as refused:
         staff_admin.send_reset(
             db, user, actor=actor_of(staff), settings=settings, senders=get_senders(request)
         )
-    except KefuError as exc:
-        db.rollback()
+    if refused:
         return _person_page(
             request,
             staff,
             db,
             service.get_staff(db, staff_id),
-            error=reason(exc, request.state.lang),
-            status_code=exc.status,
+            error=(refused.field, refused.text),
+            status_code=refused.status,
         )
     db.commit()
     return RedirectResponse(f"/console/staff/{staff_id}?saved=reset_sent", status_code=303)
@@ -436,18 +438,13 @@ def set_password(
     expected = request.cookies.get(SET_PASSWORD_COOKIE, "")
     if not expected or not csrf_token or not hmac.compare_digest(expected, csrf_token):
         raise CsrfFailed()
-    try:
+    with form_errors(db, request.state.lang, reason=_password_reason) as refused:
         staff_admin.set_password(db, token, password=password, repeated=repeated)
-    except KefuError as exc:
-        db.rollback()
-        user = None if isinstance(exc, LinkUnusable) else staff_admin.link_holder(db, token)
-        lang = request.state.lang
-        field = exc.params.get("field")
-        message = (
-            translate("staff.invalid.repeated", lang)
-            if field == "repeated"
-            else translate(exc.message_key, lang, **exc.params)
+    if refused:
+        unusable = isinstance(refused.error, LinkUnusable)
+        user = None if unusable else staff_admin.link_holder(db, token)
+        return _password_page(
+            request, token, user=user, error=refused.text, status_code=refused.status
         )
-        return _password_page(request, token, user=user, error=message, status_code=exc.status)
     db.commit()
     return RedirectResponse("/console/login?password=set", status_code=303)

@@ -22,6 +22,7 @@ from kefu.identity.deps import CSRF_FIELD, StaffPrincipal, require
 from kefu.kb import admin, render
 from kefu.kb.models import SLUG_LENGTH
 from kefu.numbers import Count, RowId
+from kefu.web.forms import error_text, form_errors
 from kefu.web.templating import render as render_page
 
 router = APIRouter(prefix="/console/kb", include_in_schema=False)
@@ -45,13 +46,16 @@ def _base(staff: StaffPrincipal) -> dict[str, Any]:
     }
 
 
-def _reason(exc: KefuError, lang: Lang) -> tuple[str | None, str]:
+def _reason(exc: KefuError, lang: Lang) -> str:
+    """What the editor says about a refusal (beside the field it names)."""
+    if isinstance(exc, admin.StaleArticle):  # its params name the article's language
+        return translate("kb.admin.error.stale", lang)
     field = str(exc.params.get("field") or "")
     if exc.code == "invalid_input" and field:
-        return field, translate(f"kb.admin.invalid.{field.rsplit('_', 1)[0]}", lang)
+        return translate(f"kb.admin.invalid.{field.rsplit('_', 1)[0]}", lang)
     if exc.code == "conflict" and field == "slug":
-        return field, translate("kb.admin.invalid.slug_taken", lang)
-    return field or None, translate(exc.message_key, lang, **exc.params)
+        return translate("kb.admin.invalid.slug_taken", lang)
+    return error_text(exc, lang)
 
 
 @router.get("")
@@ -137,14 +141,15 @@ def preview(staff: Manager, form: FormData) -> Response:
 @router.post("")
 def create_article(request: Request, staff: Manager, db: DbSession, form: FormData) -> Response:
     slug = form.get("slug", "")
-    try:
+    with form_errors(db, request.state.lang, reason=_reason) as refused:
         article = admin.create(db, slug=slug, texts=_texts(form), actor=_actor(staff))
         if form.get("query") and form.get("query_lang") in LANGUAGES:
             admin.mark_answered(db, query=form["query"], lang=form["query_lang"], slug=article.slug)
-    except KefuError as exc:
-        db.rollback()
-        error = _reason(exc, request.state.lang)
-        return _editor(request, staff, slug=None, form=form, error=error, status_code=exc.status)
+    if refused:
+        error = (refused.field, refused.text)
+        return _editor(
+            request, staff, slug=None, form=form, error=error, status_code=refused.status
+        )
     db.commit()
     return RedirectResponse(f"/console/kb/{article.slug}?saved=created", status_code=303)
 
@@ -176,17 +181,21 @@ def _expected(form: dict[str, str]) -> dict[str, int]:
 def save_article(
     request: Request, slug: Slug, staff: Manager, db: DbSession, form: FormData
 ) -> Response:
-    try:
+    with form_errors(db, request.state.lang, reason=_reason) as refused:
         admin.save(db, slug=slug, texts=_texts(form), expected=_expected(form), actor=_actor(staff))
-    except admin.StaleArticle:
-        db.rollback()
+    if isinstance(refused.error, admin.StaleArticle):
         return _stale(request, staff, db, slug, form)
-    except KefuError as exc:
-        db.rollback()
+    if refused:
         _current, status = _form_of(db, slug)
-        error = _reason(exc, request.state.lang)
+        error = (refused.field, refused.text)
         return _editor(
-            request, staff, slug=slug, form=form, status=status, error=error, status_code=exc.status
+            request,
+            staff,
+            slug=slug,
+            form=form,
+            status=status,
+            error=error,
+            status_code=refused.status,
         )
     db.commit()
     return RedirectResponse(f"/console/kb/{slug}?saved=saved", status_code=303)
