@@ -27,6 +27,7 @@ from kefu.identity.permissions import Role
 from kefu.numbers import parse_ascii_int
 from kefu.quality import drill, events, export, live, metrics, service, staffing
 from kefu.quality.routes import Filters
+from kefu.web import forms
 from kefu.web.templating import render
 
 router = APIRouter(prefix="/console/quality", include_in_schema=False)
@@ -120,7 +121,7 @@ def _row_filter(breakdown: str, row: service.Row, staff_names: dict[int, str]) -
 
 def error_text(error: KefuError, lang: Lang) -> str:
     """The error's text and, for a bad field, which one: the page shows it by the form."""
-    text = translate(error.message_key, lang, **error.params)
+    text = forms.error_text(error, lang)
     field = error.params.get("field")
     if field:
         text += " " + translate(f"quality.field.{field}", lang)

@@ -15,7 +15,7 @@ from fastapi.responses import RedirectResponse, Response
 from kefu import audit, paging
 from kefu.db import DbSession, utcnow
 from kefu.deps import LangDep, SettingsDep
-from kefu.errors import InvalidInput, KefuError
+from kefu.errors import InvalidInput
 from kefu.i18n import translate
 from kefu.identity import service as identity_service
 from kefu.identity.deps import CSRF_FIELD, StaffPrincipal, require
@@ -23,6 +23,7 @@ from kefu.numbers import RowId, parse_ascii_int
 from kefu.quality import export, qa, survey_config, tasks, transcript
 from kefu.quality.models import QaReview, QualityContact, QualitySurvey, QualityTask
 from kefu.quality.pages import error_text
+from kefu.web.forms import form_errors
 from kefu.web.templating import render
 
 router = APIRouter(prefix="/console/quality", include_in_schema=False)
@@ -101,7 +102,7 @@ def sample(
     end: Annotated[str, Form(alias="to", max_length=10)],
     size: Annotated[int, Form(ge=1, le=qa.MAX_SAMPLE)] = 20,
 ) -> Response:
-    try:
+    with form_errors(db, lang, reason=error_text) as refused:
         first, last = _day(start, "from"), _day(end, "to")
         tz = settings.tz
         qa.draw_sample(
@@ -111,8 +112,8 @@ def sample(
             size=size,
             actor=_actor(staff),
         )
-    except KefuError as exc:
-        return reviews(request, staff, db, status="sampled", error=error_text(exc, lang))
+    if refused:
+        return reviews(request, staff, db, status="sampled", error=refused.text)
     db.commit()
     return RedirectResponse("/console/quality/reviews?status=sampled", status_code=303)
 
@@ -178,7 +179,7 @@ async def score_review(
 ) -> Response:
     form = await request.form()
     review = qa.get(db, review_id)
-    try:
+    with form_errors(db, lang, reason=error_text) as refused:
         scores = {}
         for criterion in qa.RUBRIC:
             score = parse_ascii_int(str(form.get(f"score_{criterion}", "")), low=0)
@@ -194,8 +195,8 @@ async def score_review(
             reviewer_id=staff.user.id,
             actor=_actor(staff),
         )
-    except KefuError as exc:
-        return _scorecard(request, staff, db, review, error=error_text(exc, lang), editable=True)
+    if refused:
+        return _scorecard(request, staff, db, review, error=refused.text, editable=True)
     db.commit()
     return RedirectResponse(f"/console/quality/reviews/{review.id}", status_code=303)
 
@@ -304,12 +305,12 @@ def finish_task(
     task_id: Annotated[RowId, Path()],
     outcome: Annotated[str, Form(max_length=tasks.MAX_OUTCOME)] = "",
 ) -> Response:
-    try:
+    with form_errors(db, lang, reason=error_text) as refused:
         tasks.complete(
             db, tasks.get(db, task_id), outcome=outcome, staff_id=staff.user.id, actor=_actor(staff)
         )
-    except KefuError as exc:
-        return task_list(request, staff, db, error=error_text(exc, lang))
+    if refused:
+        return task_list(request, staff, db, error=refused.text)
     db.commit()
     return RedirectResponse("/console/quality/tasks", status_code=303)
 
@@ -389,7 +390,7 @@ async def save_survey_settings(
         "ask_reasons": form.get("ask_reasons") == "on",
         "reasons": [str(r) for r in form.getlist("reasons")],
     }
-    try:
+    with form_errors(db, lang, reason=error_text) as refused:
         for name in numbers:
             raw = str(form.get(name, "")).strip()
             number = parse_ascii_int(raw.removeprefix("-"), low=0)
@@ -397,7 +398,7 @@ async def save_survey_settings(
                 raise InvalidInput(f"{name} must be a whole number", field=name)
             changes[name] = -number if raw.startswith("-") else number
         survey_config.save(db, changes, actor=_actor(staff))
-    except KefuError as exc:
-        return _settings_page(request, staff, db, error=error_text(exc, lang))
+    if refused:
+        return _settings_page(request, staff, db, error=refused.text)
     db.commit()
     return RedirectResponse("/console/quality/surveys?saved=true", status_code=303)

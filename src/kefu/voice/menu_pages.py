@@ -40,6 +40,7 @@ from kefu.voice.simulator_routes import (
     poster,
     with_voice,
 )
+from kefu.web.forms import error_text
 from kefu.web.templating import render
 
 router = APIRouter(prefix="/console/phone-menu", include_in_schema=False)
@@ -85,7 +86,7 @@ def _reasons(exc: KefuError, db: Session, lang: Lang) -> list[str]:
     if isinstance(exc, menu_drafts.StaleMenu):
         who = namer(db, lang)(exc.params.get("who"))
         return [translate(exc.message_key, lang, who=who)]
-    return [translate(exc.message_key, lang, **exc.params)]
+    return [error_text(exc, lang)]
 
 
 def _pretty(tree: dict[str, Any]) -> str:
