@@ -158,6 +158,15 @@ def test_transfer_delayed_becomes_a_case(chat: Chat) -> None:
     assert noted == ["wallet.trace_transfer"]
 
 
+def test_a_no_to_the_unlock_leaves_the_account_locked(chat: Chat, settings: Settings) -> None:
+    chat.say("我的账户被锁定了，登录不了")
+    turn = chat.verify(1)
+    assert "多次输错密码" in turn.reply
+    turn = chat.say("不用")
+    assert turn.reply == "好的。还有其他可以帮您的吗？"
+    assert account_status(chat.db, settings, 1) == "locked"
+
+
 def test_returned_withdrawal_explained(chat: Chat) -> None:
     chat.say("提现300元到银行卡还没到账")
     turn = chat.verify(6)
