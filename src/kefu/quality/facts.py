@@ -14,7 +14,19 @@ from functools import cache
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Select, and_, bindparam, delete, exists, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Executable,
+    Select,
+    and_,
+    bindparam,
+    delete,
+    exists,
+    or_,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -549,19 +561,18 @@ def _marks_query(shape: _Shape) -> Select[bool, bool]:
 
 
 @cache
-def _partners_queries(
-    shape: _Shape, marked: bool
-) -> tuple[Select[QualityContact], Select[QualityContact]]:
+def _partners_query(shape: _Shape, marked: bool) -> Executable:
+    """Both directions in one statement: each branch is searched through its own index,
+    and no contact is in both (one started before the contact, the other after)."""
     earlier, later = _repeat_terms(shape)
     other = QualityContact.id != bindparam("id")
-    return (
-        select(QualityContact)
-        .where(*earlier, QualityContact.followed_by_repeat.is_(marked), other)
-        .order_by(QualityContact.id),
-        select(QualityContact)
-        .where(*later, QualityContact.is_repeat.is_(marked), other)
-        .order_by(QualityContact.id),
+    both = union_all(
+        select(QualityContact).where(
+            *earlier, QualityContact.followed_by_repeat.is_(marked), other
+        ),
+        select(QualityContact).where(*later, QualityContact.is_repeat.is_(marked), other),
     )
+    return select(QualityContact).from_statement(both)
 
 
 def _marks(db: Session, identity: Identity) -> tuple[bool, bool]:
@@ -624,11 +635,7 @@ def _partners(db: Session, identity: Identity, *, marked: bool) -> list[QualityC
     shape = _shape(identity)
     if shape is None:
         return []
-    params = _params(identity)
-    found: list[QualityContact] = []
-    for query in _partners_queries(shape, marked):
-        found += db.scalars(query, params)
-    return found
+    return list(db.scalars(_partners_query(shape, marked), _params(identity)))
 
 
 def recount_customer(db: Session, customer_id: int) -> None:
