@@ -120,3 +120,23 @@ def test_a_case_enters_the_at_risk_view_as_its_committed_times_approach(
     assert case.resolution_warn_at == warn  # warned before the pause: back in at once
     assert case.id in _at_risk(db, settings, me, back)
     assert case_page.clock(case, back, "zh-CN").at_risk
+
+
+@pytest.mark.parametrize("sort", ["updated", "due"])
+def test_the_at_risk_view_is_the_same_asked_for_few_or_for_many(
+    db: Session, settings: Settings, sort: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A backlog of at-risk cases is read by walking the list's order, a few by gathering
+    them from the warn-time indexes: both give the same cases, pages and order."""
+    me = make_staff(db).id
+    made = [make_case(db, settings, now=T0 + timedelta(minutes=n)) for n in range(9)]
+    made[2].resolution_due_at = None  # paused on the customer, first reply already given
+    made[2].first_responded_at = T0
+    made[5].status = Status.RESOLVED.value  # finished: never at risk
+    db.flush()
+    few = _walk(db, settings, me, view="at_risk", sort=sort, limit="2")
+    monkeypatch.setattr(views, "COUNT_CAP", 3)  # nine made, so "many" from here on
+    many = _walk(db, settings, me, view="at_risk", sort=sort, limit="2")
+    assert [c.id for c in many] == [c.id for c in few]
+    assert {c.id for c in few} >= {c.id for c in made} - {made[2].id, made[5].id}
+    assert made[2].id not in {c.id for c in few} and made[5].id not in {c.id for c in few}
