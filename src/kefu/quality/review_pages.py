@@ -66,9 +66,22 @@ def reviews(
     staff: Reviewer,
     db: DbSession,
     status: Annotated[str | None, Query(pattern="^(sampled|done)$")] = None,
-    error: str | None = None,
     after: Cursor = None,
 ) -> Response:
+    return _reviews_page(request, staff, db, status=status, after=after)
+
+
+def _reviews_page(
+    request: Request,
+    staff: StaffPrincipal,
+    db: DbSession,
+    *,
+    status: str | None,
+    after: str | None = None,
+    error: str | None = None,
+) -> Response:
+    """The review list; ``error``: a refused form's words, never taken from the URL (a
+    link could otherwise put any text on this page)."""
     found, next_cursor = qa.LIST_ORDER.cut(
         qa.list_reviews(db, status=status, limit=PAGE + 1, after=after), PAGE
     )
@@ -113,7 +126,7 @@ def sample(
             actor=_actor(staff),
         )
     if refused:
-        return reviews(request, staff, db, status="sampled", error=refused.text)
+        return _reviews_page(request, staff, db, status="sampled", error=refused.text)
     db.commit()
     return RedirectResponse("/console/quality/reviews?status=sampled", status_code=303)
 
@@ -268,9 +281,21 @@ def task_list(
     staff: Reviewer,
     db: DbSession,
     status: Annotated[str, Query(pattern="^(open|done)$")] = "open",
-    error: str | None = None,
     after: Cursor = None,
 ) -> Response:
+    return _task_page(request, staff, db, status=status, after=after)
+
+
+def _task_page(
+    request: Request,
+    staff: StaffPrincipal,
+    db: DbSession,
+    *,
+    status: str = "open",
+    after: str | None = None,
+    error: str | None = None,
+) -> Response:
+    """The follow-up list; ``error`` as for ``_reviews_page``, never from the URL."""
     found, next_cursor = tasks.LIST_ORDER.cut(
         tasks.list_tasks(db, status=status, limit=PAGE + 1, after=after), PAGE
     )
@@ -310,7 +335,7 @@ def finish_task(
             db, tasks.get(db, task_id), outcome=outcome, staff_id=staff.user.id, actor=_actor(staff)
         )
     if refused:
-        return task_list(request, staff, db, error=refused.text)
+        return _task_page(request, staff, db, error=refused.text)
     db.commit()
     return RedirectResponse("/console/quality/tasks", status_code=303)
 

@@ -234,3 +234,6 @@ def test_the_review_and_follow_up_pages_go_page_by_page(
         assert shown == 3, path  # every row once over the two pages
         bad = client.get(path, params={"after": "bm90LWEtY3Vyc29y"})
         assert bad.status_code == 400 and "Traceback" not in bad.text
+        # a link cannot put its own words on the page as if Kefu had said them
+        planted = client.get(path, params={"error": "退款请拨打 400-000-0000"})
+        assert planted.status_code == 200 and "退款请拨打" not in planted.text
