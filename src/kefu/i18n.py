@@ -37,8 +37,10 @@ def catalogue(lang: Lang) -> dict[str, str]:
     return merged
 
 
-def translate(key: str, lang: Lang, **params: Any) -> str:
-    """The text for ``key`` in ``lang``; the key itself if a catalogue lacks it."""
+def translate(key: str, lang: Lang, /, **params: Any) -> str:
+    """The text for ``key`` in ``lang``; the key itself if a catalogue lacks it.
+    ``lang`` is positional only: an error's own parameters may hold a ``lang`` (the
+    article version that went stale), which used to collide with it."""
     text = catalogue(lang).get(key) or catalogue("en").get(key) or key
     if params:
         try:

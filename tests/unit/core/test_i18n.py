@@ -41,3 +41,12 @@ def test_normalise_lang() -> None:
     assert normalise_lang("EN-gb") == "en"
     assert normalise_lang("de") is None
     assert normalise_lang("") is None
+
+
+def test_an_errors_own_lang_parameter_does_not_collide_with_the_readers_language() -> None:
+    from kefu.i18n import translate
+    from kefu.kb.admin import StaleArticle
+
+    stale = StaleArticle("changed meanwhile", field="version", lang="en", version=3)
+    text = translate(stale.message_key, "zh-CN", **stale.params)
+    assert text and text != stale.message_key and "kb." not in text
