@@ -126,6 +126,24 @@ def welcome(
     text = translate("wechat.welcome", lang)
     if _current(db, row) is not None:
         return text  # subscribed again mid-conversation (or WeChat posted the event twice)
+    greeting = _new_conversation(
+        db, row, settings=settings, senders=senders, wallet=wallet, lang=lang, now=now
+    )
+    return "\n\n".join([text, greeting])
+
+
+def _new_conversation(
+    db: Session,
+    row: WeChatFollower,
+    *,
+    settings: Settings,
+    senders: Senders,
+    wallet: WalletGateway,
+    lang: Lang,
+    now: datetime,
+) -> str:
+    """A fresh conversation with the assistant for the follower; its greeting, with the
+    quick replies as numbered lines."""
     conversation, messages = bot.start_conversation(
         db,
         settings=settings,
@@ -138,7 +156,7 @@ def welcome(
     row.conversation_id = conversation.id
     greeting = messages[0]
     offered = [QuickReply(**q) for q in greeting.data.get("quick_replies", [])]
-    return "\n\n".join([text, options(greeting.text, offered, lang)])
+    return options(greeting.text, offered, lang)
 
 
 def _about_their_case(
@@ -167,19 +185,9 @@ def _about_their_case(
         return None
     lang = _lang(previous, settings)
     if unicodedata.normalize("NFKC", text).strip().lower() in NEW_TOPIC:
-        conversation, messages = bot.start_conversation(
-            db,
-            settings=settings,
-            senders=senders,
-            wallet=wallet,
-            channel="wechat",
-            language=lang,
-            now=now,
+        return _new_conversation(
+            db, row, settings=settings, senders=senders, wallet=wallet, lang=lang, now=now
         )
-        row.conversation_id = conversation.id
-        greeting = messages[0]
-        offered = [QuickReply(**q) for q in greeting.data.get("quick_replies", [])]
-        return options(greeting.text, offered, lang)
     landed = case_replies.in_case(
         db,
         case_id=previous.case_id,
