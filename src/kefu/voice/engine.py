@@ -50,6 +50,8 @@ class Ctx:
     now: datetime
     # the caller's number in E.164 as the carrier sent it, None when withheld
     caller: str | None = None
+    # a simulated call an admin placed to try the menu's draft: it never reaches real work
+    trial: bool = False
     events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
 
     @property

@@ -107,15 +107,17 @@ def _context(
     request: CarrierRequest,
     now: datetime,
 ) -> Ctx:
+    trial = menu.trial_tree(db, call)
     return Ctx(
         db=db,
         settings=settings,
         senders=senders,
         wallet=wallet,
         call=call,
-        tree=menu.for_call(db, call),
+        tree=trial or menu.get(db, call.menu_version, digest=call.menu_digest),
         now=now,
         caller=calls.caller_number(request.value("From")),
+        trial=trial is not None,
     )
 
 

@@ -388,24 +388,25 @@ def get(db: Session, version: int, *, digest: str | None = None) -> MenuTree:
     return _tree_of(row)
 
 
-def for_call(db: Session, call: VoiceCall) -> MenuTree:
-    """The tree a call runs: its published version, or, for a simulated call an admin
-    placed to try the draft, that draft (only the simulator's call ids are looked up)."""
-    if call.call_sid.startswith(SID_PREFIX):
-        trial = db.execute(
-            select(VoiceMenuTrial.digest, VoiceMenuTrial.id).where(
-                VoiceMenuTrial.call_sid == call.call_sid
-            )
-        ).first()
-        if trial is not None:
-            tree = _CACHE.get(trial.digest)
-            if tree is None:
-                row = db.get(VoiceMenuTrial, trial.id)
-                assert row is not None
-                tree = MenuTree.model_validate(row.tree)
-                _CACHE[trial.digest] = tree
-            return tree
-    return get(db, call.menu_version, digest=call.menu_digest)
+def trial_tree(db: Session, call: VoiceCall) -> MenuTree | None:
+    """The draft an admin placed this simulated call to try, or None for any other call
+    (only the simulator's call ids are looked up)."""
+    if not call.call_sid.startswith(SID_PREFIX):
+        return None
+    trial = db.execute(
+        select(VoiceMenuTrial.digest, VoiceMenuTrial.id).where(
+            VoiceMenuTrial.call_sid == call.call_sid
+        )
+    ).first()
+    if trial is None:
+        return None
+    tree = _CACHE.get(trial.digest)
+    if tree is None:
+        row = db.get(VoiceMenuTrial, trial.id)
+        assert row is not None
+        tree = MenuTree.model_validate(row.tree)
+        _CACHE[trial.digest] = tree
+    return tree
 
 
 def ensure_default(db: Session) -> VoiceMenu:

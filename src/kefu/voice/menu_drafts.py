@@ -6,7 +6,7 @@ after; an edit made on a stale copy is refused.
 
 Calls from the carrier only ever run a published version (``menu.live_version``); a
 simulated call an admin places to try the draft runs a snapshot of it
-(``VoiceMenuTrial``), found by the call's id (``menu.for_call``).
+(``VoiceMenuTrial``), found by the call's id (``menu.trial_tree``).
 """
 
 from __future__ import annotations

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from kefu.chat import routing
 from kefu.chat.routing import QueuePosition
+from kefu.i18n import translate
 from kefu.identity import service as identity_service
 from kefu.notifications import service as notifications
 from kefu.quality import surveys
@@ -52,6 +53,17 @@ def transfer(ctx: Ctx, node_id: str, node: QueueNode) -> Turn:
         goto(ctx, "closed")
         closed = ctx.line("voice.closed", hours=hours.describe(ctx.settings, ctx.lang))
         return _closed_prompt(ctx).before(closed)
+    if ctx.trial:
+        # an admin trying the draft: say who would take the call instead of ringing agents
+        ctx.event("trial_transfer", category=node.category, tier=node.tier)
+        return goodbye(
+            ctx,
+            ctx.line(
+                "voice.queue.trial",
+                category=translate(f"case.category.{node.category}", ctx.lang),
+                tier=translate(f"case.tier.{node.tier}", ctx.lang),
+            ),
+        )
     item = routing.enqueue(
         ctx.db,
         kind="call",

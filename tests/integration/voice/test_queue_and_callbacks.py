@@ -10,11 +10,12 @@ from datetime import timedelta
 
 import pytest
 from fastapi import FastAPI
+from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from tests.factories import make_staff
 from tests.integration.voice.carrier import CarrierCall
-from tests.integration.voice.conftest import STUCK_TOPUP, last_code, phone_of
+from tests.integration.voice.conftest import BASE, STUCK_TOPUP, TOKEN, last_code, phone_of
 
 from kefu import audit
 from kefu.chat import routing
@@ -23,7 +24,7 @@ from kefu.config import Settings, get_settings
 from kefu.db import utcnow
 from kefu.identity.models import StaffUser
 from kefu.quality.models import ContactEvent, QualitySurvey
-from kefu.voice import menu
+from kefu.voice import menu, menu_drafts
 from kefu.voice.default_menu import DEFAULT_TREE
 from kefu.voice.models import VoiceCall, VoiceCallback
 
@@ -226,3 +227,19 @@ def test_a_menu_option_can_book_a_call_back_directly(ring: Ring, demo_db: Sessio
     call.press("1")
     assert call.said("已为您登记回电")
     assert [item.kind for item in items(demo_db, call)] == ["callback"]
+
+
+def test_a_call_trying_the_menu_draft_never_rings_real_agents(
+    voice_app: FastAPI, ring: Ring, demo_db: Session
+) -> None:
+    online_agent(demo_db)
+    real = ring(UNKNOWN).press("1").press("0")
+    assert items(demo_db, real) and real.state == "queue"
+    sid = "CASIM" + "d" * 32
+    menu_drafts.start_trial(demo_db, sid, actor=audit.Actor("staff:boss", "admin"))
+    demo_db.commit()
+    with TestClient(voice_app, raise_server_exceptions=False) as client:
+        trial = CarrierCall(client=client, token=TOKEN, base=BASE, caller=UNKNOWN, sid=sid)
+        trial.dial().press("1").press("0")
+    assert trial.said("试拨：正式来电会在这里转接人工客服") and trial.said("一线客服")
+    assert trial.state == "ended" and items(demo_db, trial) == []
