@@ -14,6 +14,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from kefu import ratelimit
 from kefu.antifraud import service as antifraud_service
+from kefu.antifraud.channel_view import channel_groups
 from kefu.config import Settings
 from kefu.db import DbSession
 from kefu.deps import LangDep, SettingsDep
@@ -23,7 +24,7 @@ from kefu.kb import admin as kb_admin
 from kefu.kb import render as kb_render
 from kefu.kb import service as kb_service
 from kefu.web.forms import render_help
-from kefu.web.help_view import channel_groups, excerpt
+from kefu.web.help_view import excerpt
 
 router = APIRouter(prefix="/help", include_in_schema=False)
 HOME_CHANNEL_GROUPS = ("hotline", "online")  # the rest is one tap away on Contact us

@@ -21,6 +21,7 @@ from kefu.errors import InvalidInput
 from kefu.i18n import Lang
 from kefu.identity import service as identity_service
 from kefu.storage import Storage
+from kefu.web.code_step import CsrfField
 from kefu.web.forms import (
     CaseViewer,
     HelpCustomer,
@@ -31,7 +32,7 @@ from kefu.web.forms import (
     form_errors,
     render_help,
 )
-from kefu.web.help_track import CsrfField, my_cases_of, track_page
+from kefu.web.help_track import my_cases_of, track_page
 
 router = APIRouter(prefix="/help", include_in_schema=False)
 Reference = Annotated[str, Path(min_length=1, max_length=64)]

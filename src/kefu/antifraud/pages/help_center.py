@@ -19,10 +19,10 @@ from starlette.concurrency import run_in_threadpool
 from kefu import ratelimit
 from kefu.antifraud import lookups, reports
 from kefu.antifraud import service as antifraud_service
+from kefu.antifraud.channel_view import ChannelRow, channel_groups
 from kefu.antifraud.errors import EmptyValue
 from kefu.antifraud.reports import ReportReceipt
 from kefu.cases.errors import AttachmentTooLarge, AttachmentTypeRefused
-from kefu.channels.deps import get_senders
 from kefu.config import Settings
 from kefu.db import DbSession, utcnow
 from kefu.deps import SettingsDep
@@ -32,9 +32,15 @@ from kefu.errors import (
     TooManyRequests,
 )
 from kefu.i18n import Lang, translate
-from kefu.identity import otp
 from kefu.identity.otp import CodeSent
 from kefu.storage import Storage
+from kefu.web.code_step import (
+    CsrfField,
+    code_page,
+    confirm_and_sign_in,
+    resend,
+    send_code,
+)
 from kefu.web.forms import (
     CaseViewer,
     HelpCustomer,
@@ -45,13 +51,6 @@ from kefu.web.forms import (
     form_errors,
     render_help,
 )
-from kefu.web.help_track import (
-    CsrfField,
-    code_page,
-    confirm_and_sign_in,
-    send_code,
-)
-from kefu.web.help_view import ChannelRow, channel_groups
 
 router = APIRouter(prefix="/help", include_in_schema=False)
 
@@ -383,31 +382,26 @@ def resend_code(
     destination: Annotated[str, Form(max_length=254)] = "",
 ) -> Response:
     check_csrf(request, csrf_token)
-    with form_errors(db, _lang(request)) as refused:
-        sent = otp.resend_code(
-            db,
-            verification_public_id=verification_id,
-            settings=settings,
-            senders=get_senders(request),
-        )
-    if refused:
+
+    def page(
+        *,
+        sent: CodeSent | None = None,
+        error: str | None = None,
+        notice: str | None = None,
+        status_code: int = 200,
+    ) -> Response:
         return _code_page(
             request,
             settings,
             verification_id=verification_id,
             destination=destination,
-            error=refused.text,
-            status_code=refused.status,
+            sent=sent,
+            error=error,
+            notice=notice,
+            status_code=status_code,
         )
-    db.commit()
-    return _code_page(
-        request,
-        settings,
-        verification_id=verification_id,
-        destination=destination,
-        sent=sent,
-        notice="help.code.resent",
-    )
+
+    return resend(request, db, settings, _lang(request), verification_id=verification_id, page=page)
 
 
 @router.post("/calling-me/confirm")
