@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import imaplib
 import logging
-from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
 
 from kefu.config import Settings
-from kefu.db import get_sessionmaker, utcnow
+from kefu.db import utcnow
 from kefu.errors import ConfigError
 from kefu.inbound.email import intake
 
@@ -23,19 +24,18 @@ BATCH = 50
 TIMEOUT_SECONDS = 30
 
 
-class ImapClient(Protocol):
-    def login(self, user: str, password: str) -> Any: ...
-    def select(self, mailbox: str = ...) -> tuple[str, list[Any]]: ...
-    def uid(self, command: str, *args: Any) -> tuple[str, list[Any]]: ...
-    def logout(self) -> Any: ...
-
-
-def connect(settings: Settings) -> ImapClient:
+def connect(settings: Settings) -> imaplib.IMAP4:
     if not (settings.imap_user and settings.imap_password):
         raise ConfigError("KEFU_IMAP_HOST is set; it needs KEFU_IMAP_USER and KEFU_IMAP_PASSWORD")
     cls = imaplib.IMAP4_SSL if settings.imap_ssl else imaplib.IMAP4
     client = cls(settings.imap_host, settings.imap_port, timeout=TIMEOUT_SECONDS)
-    client.login(settings.imap_user, settings.imap_password)
+    try:
+        client.login(settings.imap_user, settings.imap_password)
+    except imaplib.IMAP4.error:
+        client.shutdown()
+        raise ConfigError(
+            f"the IMAP server refused KEFU_IMAP_USER={settings.imap_user!r} with its password"
+        ) from None
     return client
 
 
@@ -46,7 +46,7 @@ def _raw_of(parts: list[Any]) -> bytes | None:
     return None
 
 
-def fetch(settings: Settings, *, connect: Callable[[Settings], ImapClient] = connect) -> list[int]:
+def fetch(settings: Settings, sessions: sessionmaker[Session]) -> list[int]:
     """Store up to ``BATCH`` unseen mails; returns their inbound mail ids."""
     client = connect(settings)
     stored: list[int] = []
@@ -55,14 +55,14 @@ def fetch(settings: Settings, *, connect: Callable[[Settings], ImapClient] = con
         if status != "OK":
             raise ConfigError(f"KEFU_IMAP_FOLDER={settings.imap_folder!r} cannot be opened")
         _, found = client.uid("SEARCH", "UNSEEN")
-        uids = (found[0] or b"").split()[:BATCH] if found else []
+        uids = [uid.decode() for uid in (found[0] or b"").split()[:BATCH]] if found else []
         for uid in uids:
             _, parts = client.uid("FETCH", uid, "(BODY.PEEK[])")
             raw = _raw_of(parts)
             if raw is None:
-                log.warning("imap message uid %s had no body; left unseen", uid.decode())
+                log.warning("imap message uid %s had no body; left unseen", uid)
                 continue
-            with get_sessionmaker()() as db:
+            with sessions() as db:
                 row = intake.receive(
                     db,
                     raw=raw,

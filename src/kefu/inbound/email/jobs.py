@@ -7,6 +7,8 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
+from sqlalchemy.orm import Session, sessionmaker
+
 from kefu import jobs
 from kefu.channels.email import jobs as email_jobs
 from kefu.config import get_settings
@@ -35,19 +37,18 @@ def process_inbound_mail(mail_id: int) -> None:
     email_jobs.dispatch(result.outgoing_ids)
 
 
-def resume(now: datetime | None = None) -> list[int]:
+def resume(sessions: sessionmaker[Session], queue: jobs.Queue, now: datetime) -> list[int]:
     """Queue the mails stored but never processed (a stop between commit and job)."""
-    now = now or utcnow()
-    with get_sessionmaker()() as db:
+    with sessions() as db:
         waiting = intake.waiting(db, older_than=RESUME_AFTER, now=now)
     for mail_id in waiting:
-        jobs.enqueue("process_inbound_mail", mail_id)
+        queue.enqueue("process_inbound_mail", mail_id)
     return waiting
 
 
 @jobs.periodic(minute="*/5")
 def resume_inbound_mail() -> None:
-    resume()
+    resume(get_sessionmaker(), jobs.get_queue(), utcnow())
 
 
 @jobs.periodic(minute="*")
@@ -57,5 +58,5 @@ def fetch_imap() -> None:
     settings = get_settings()
     if not settings.imap_host:
         return
-    for mail_id in imap.fetch(settings):
+    for mail_id in imap.fetch(settings, get_sessionmaker()):
         jobs.enqueue("process_inbound_mail", mail_id)
