@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 import uvicorn
+from playwright.sync_api import expect
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -23,6 +24,11 @@ from kefu.db import get_db
 
 CHROMIUM = os.environ.get("KEFU_TEST_CHROMIUM", "/usr/bin/chromium")
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
+
+# Playwright's 5 s for an expectation was too short when the suite runs two workers beside
+# a server and Chromium on two cores (the phone simulator synthesising speech missed it at
+# load 10); waiting longer costs nothing when the page is right.
+expect.set_options(timeout=15_000)
 
 
 @dataclass
