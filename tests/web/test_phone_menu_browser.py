@@ -1,6 +1,6 @@
 """The phone menu editor in a browser: an admin edits a prompt, sees a dead end refused
-with the reason, fixes it, tries the draft in the phone simulator, publishes it and rolls
-back; an agent gets the 403 page."""
+with the reason, fixes it, tries the draft in the phone simulator (asking for a person
+there rings no agent), publishes it and rolls back; an agent gets the 403 page."""
 
 from __future__ import annotations
 
@@ -69,8 +69,11 @@ def test_admin_edits_tries_publishes_and_rolls_back_the_menu(
     expect(transcript).to_contain_text("普通话服务请按一")
     page.get_by_role("group", name="拨号键盘").get_by_role("button", name="1", exact=True).click()
     expect(transcript).to_contain_text(DRAFT_INTRO)
+    # asking for a person on a trial call says who would answer, and rings no agent
+    page.get_by_role("group", name="拨号键盘").get_by_role("button", name="0", exact=True).click()
+    expect(transcript).to_contain_text("试拨：正式来电会在这里转接人工客服")
+    expect(page.get_by_role("status")).to_have_text("通话已结束")
     screenshot(page, "phonemenu-trial-desktop")
-    page.get_by_role("button", name="挂断").click()
     page.get_by_role("link", name="返回电话菜单").click()
 
     publish = page.get_by_role("form", name="发布草稿")
