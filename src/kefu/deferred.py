@@ -39,7 +39,7 @@ from kefu.models import import_all_models
 log = logging.getLogger("kefu.deferred")
 
 # the domain modules that declare handlers and batch scopes
-_HANDLER_MODULES = ("kefu.cases.deferred", "kefu.quality.events")
+_HANDLER_MODULES = ("kefu.cases.deferred", "kefu.quality.events", "kefu.search.service")
 BATCH = 100
 # A batch holds the database's write lock (SQLite has one), so it ends after this long
 # and requests waiting to write go in between batches.
@@ -161,10 +161,11 @@ def run_due(sessions: sessionmaker[Session], *, limit: int = BATCH) -> int:
             with _scoped(db):
                 for row in rows:
                     work[row.kind](db, row.payload)
-                    db.delete(row)
                     done += 1
                     if time.monotonic() - began > BATCH_SECONDS:
                         break
+            for row in rows[:done]:  # deleted together: one statement at the commit
+                db.delete(row)
             db.commit()
             return done
         except Exception:

@@ -6,10 +6,12 @@ the same transaction that saves it, so the index never shows a case that was rol
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 
 from sqlalchemy.orm import Session
 
+from kefu import deferred
 from kefu.search import indexer
 from kefu.search.query import RefsWithin
 from kefu.search.query import search as _search
@@ -18,7 +20,33 @@ from kefu.search.snippet import highlight as _highlight
 from kefu.search.tokenize import plan_query
 from kefu.search.tokenize import tokenize as _tokenize
 
-__all__ = ["highlight", "index_document", "index_many", "remove_document", "search", "tokenize"]
+__all__ = [
+    "batched",
+    "highlight",
+    "index_document",
+    "index_many",
+    "remove_document",
+    "search",
+    "tokenize",
+]
+
+_BATCH = "kefu.search.batch"
+
+
+@deferred.batch_scope
+@contextmanager
+def batched(db: Session) -> Iterator[None]:
+    """Documents indexed inside are indexed together when the block ends: a batch of
+    deferred work writes its documents, postings and statistics in one set of bulk
+    statements instead of one set per document. Searches inside the block do not find
+    them yet."""
+    texts: list[SearchText] = []
+    db.info[_BATCH] = texts
+    try:
+        yield
+    finally:
+        del db.info[_BATCH]
+    indexer.index_many(db, texts)
 
 
 def tokenize(text: str) -> list[str]:
@@ -30,16 +58,24 @@ def index_document(
     db: Session, *, kind: str, ref: str, title: str, body: str, lang: str = "zh-CN"
 ) -> None:
     """Index, or re-index replacing the old text, the document ``ref`` of ``kind``."""
-    indexer.index_many(db, [SearchText(kind=kind, ref=ref, title=title, body=body, lang=lang)])
+    index_many(db, [SearchText(kind=kind, ref=ref, title=title, body=body, lang=lang)])
 
 
 def index_many(db: Session, docs: Iterable[SearchText]) -> None:
     """Bulk (re)indexing for large loads and rebuilds."""
+    pending: list[SearchText] | None = db.info.get(_BATCH)
+    if pending is not None:
+        pending.extend(docs)
+        return
     indexer.index_many(db, docs)
 
 
 def remove_document(db: Session, *, kind: str, ref: str) -> bool:
     """Returns False when ``ref`` was not indexed, so callers may ignore a double removal."""
+    pending: list[SearchText] | None = db.info.get(_BATCH)
+    if pending:  # what was indexed before goes in first, so the removal comes after it
+        indexer.index_many(db, pending)
+        pending.clear()
     return indexer.remove(db, kind=kind, ref=ref)
 
 

@@ -119,6 +119,33 @@ def test_a_failing_row_waits_for_a_retry_and_the_others_are_done(
     assert _FLAKY_CALLS == [1, 2, 1, 2, 3, 2]
 
 
+@deferred.handler("test.index")
+def _index(db: Session, payload: dict[str, Any]) -> None:
+    search_service.index_document(
+        db, kind="test", ref=payload["ref"], title=payload["title"], body=payload["title"]
+    )
+
+
+def test_work_done_together_at_the_end_of_a_batch_loses_no_row_when_one_fails(
+    isolated_database: Engine, outbox: None
+) -> None:
+    """The batch's documents are indexed together when it ends; one that cannot be indexed
+    (an empty ref) fails the batch there, and each row is then done alone: the others are
+    indexed and only the bad one waits, with its error."""
+    sessions = sessionmaker(bind=isolated_database, expire_on_commit=False)
+    with sessions() as db:
+        for ref, title in (("T-1", "提现失败"), ("", "充值没到账"), ("T-3", "提现到账慢")):
+            deferred.defer(db, "test.index", {"ref": ref, "title": title})
+        db.commit()
+    assert deferred.run_until_empty(sessions) == 2
+    with sessions() as db:
+        [left] = db.scalars(select(DeferredWork))
+        assert left.payload == {"ref": "", "title": "充值没到账"} and left.attempts == 1
+        assert left.last_error == "InvalidInput: bad search reference"
+        found = search_service.search(db, kind="test", query="提现")
+        assert sorted(hit.ref for hit in found) == ["T-1", "T-3"]
+
+
 def test_an_unknown_kind_fails_in_the_change(db: Session) -> None:
     with pytest.raises(KeyError):
         deferred.defer(db, "no.such.work", {})

@@ -139,3 +139,69 @@ def test_bad_arguments_are_invalid_input(db: Session) -> None:
         search_service.search(db, kind="case", query="退款", limit=0)
     with pytest.raises(InvalidInput):
         search_service.index_document(db, kind="case", ref="", title="t", body="b")
+
+
+def _index_state(db: Session, kind: str) -> tuple[object, ...]:
+    """Everything the index holds for ``kind``, with documents named by their refs."""
+    ref_of = dict(
+        db.execute(
+            select(SearchDocument.id, SearchDocument.ref).where(SearchDocument.kind == kind)
+        ).all()
+    )
+    documents = sorted(
+        tuple(row)
+        for row in db.execute(
+            select(
+                SearchDocument.ref, SearchDocument.title, SearchDocument.body, SearchDocument.length
+            ).where(SearchDocument.kind == kind)
+        )
+    )
+    postings = sorted(
+        (token, ref_of[document_id], tf, length)
+        for token, document_id, tf, length in db.execute(
+            select(
+                SearchPosting.token,
+                SearchPosting.document_id,
+                SearchPosting.tf,
+                SearchPosting.length,
+            ).where(SearchPosting.kind == kind)
+        )
+    )
+    terms = sorted(
+        tuple(row)
+        for row in db.execute(
+            select(SearchTermStat.token, SearchTermStat.documents).where(
+                SearchTermStat.kind == kind
+            )
+        )
+    )
+    stats = db.get(SearchKindStat, kind)
+    assert stats is not None
+    return documents, postings, terms, (stats.documents, stats.total_length)
+
+
+def _hits(db: Session, kind: str, query: str) -> list[tuple[str, float]]:
+    return [(hit.ref, hit.score) for hit in search_service.search(db, kind=kind, query=query)]
+
+
+def test_a_batch_indexes_what_one_document_at_a_time_does(db: Session) -> None:
+    texts = [*CASES.items(), ("KF-2", ("提现失败了", "还是提现失败")), ("KF-6", ("退款", "没到账"))]
+    for ref, (title, body) in texts:
+        search_service.index_document(db, kind="alone", ref=ref, title=title, body=body)
+    with search_service.batched(db):
+        for ref, (title, body) in texts:
+            search_service.index_document(db, kind="batch", ref=ref, title=title, body=body)
+        assert refs(db, "到账", kind="batch") == []  # indexed when the batch ends
+    assert _index_state(db, "batch") == _index_state(db, "alone")
+    for query in ("到账", "提现", "refund没到账", "退款"):
+        assert _hits(db, "batch", query) == _hits(db, "alone", query)
+
+
+def test_a_removal_in_a_batch_comes_after_what_was_indexed_before_it(db: Session) -> None:
+    with search_service.batched(db):
+        search_service.index_document(db, kind="case", ref="KF-1", title="提现", body="提现失败")
+        search_service.index_document(db, kind="case", ref="KF-2", title="提现", body="没到账")
+        assert search_service.remove_document(db, kind="case", ref="KF-1") is True
+    assert refs(db, "提现") == ["KF-2"]
+    stats = db.get(SearchKindStat, "case")
+    assert stats is not None and stats.documents == 1
