@@ -18,17 +18,17 @@ from sqlalchemy.orm import Session
 
 from kefu import ratelimit
 from kefu.bot import service
-from kefu.channels.deps import SendersDep
+from kefu.channels.deps import get_senders
 from kefu.chat import service as chat
 from kefu.chat.models import ChatMessage, Conversation
 from kefu.config import Settings
-from kefu.db import DbSession
-from kefu.deps import ConversationKeyDep, SettingsDep, request_lang
+from kefu.db import DbSession, sessions_of
+from kefu.deps import ConversationKeyDep, request_lang
 from kefu.i18n import Lang, normalise_lang
 from kefu.identity.deps import _bearer, current_customer
 from kefu.numbers import Count
 from kefu.quality import events as quality_events
-from kefu.wallet.deps import WalletDep
+from kefu.wallet.deps import get_wallet
 
 router = APIRouter(prefix="/bot", tags=["assistant"])
 T = TypeVar("T")
@@ -42,27 +42,32 @@ def _customer_id(request: Request, db: Session) -> int | None:
 
 
 async def _in_one_go(
-    request: Request, db: Session, settings: Settings, work: Callable[[int | None, Lang], T]
+    request: Request, work: Callable[[Session, Settings, int | None, Lang], T]
 ) -> T:
     """Rate limit, who is asking, and the work, in one worker thread and one transaction.
 
     Split over dependencies, each runs in a thread of its own and the transaction stays
     open between them; with every worker busy waiting for the database, the request
-    holding it would wait for a thread to finish in, and both would wait till timeout.
+    holding it would wait for a thread to finish in, and both would wait till timeout. The
+    session, settings and adapters are taken here for the same reason: FastAPI runs each
+    plain-function dependency in a worker thread (the session's twice, to open and to
+    close it), five hand-overs a turn that cost more than the turn's classification.
     """
     client = request.client.host if request.client else "unknown"
+    settings: Settings = request.app.state.settings
 
     def run() -> T:
-        ratelimit.hit(
-            db,
-            bucket="bot.messages",
-            key=client,
-            limit=settings.bot_messages_per_minute,
-            window_seconds=60,
-            secret=settings.secret_key,
-        )
-        customer_id = _customer_id(request, db)
-        return work(customer_id, request_lang(request))
+        with sessions_of(request.app) as db:
+            ratelimit.hit(
+                db,
+                bucket="bot.messages",
+                key=client,
+                limit=settings.bot_messages_per_minute,
+                window_seconds=60,
+                secret=settings.secret_key,
+            )
+            customer_id = _customer_id(request, db)
+            return work(db, settings, customer_id, request_lang(request))
 
     return await run_in_threadpool(run)
 
@@ -123,15 +128,9 @@ def _conversation(
 
 @router.post("/messages", response_model=TurnOut)
 async def post_message(
-    body: MessageIn,
-    request: Request,
-    db: DbSession,
-    settings: SettingsDep,
-    senders: SendersDep,
-    wallet: WalletDep,
-    conversation_key: ConversationKeyDep = None,
+    body: MessageIn, request: Request, conversation_key: ConversationKeyDep = None
 ) -> TurnOut:
-    def work(customer_id: int | None, lang: Lang) -> TurnOut:
+    def work(db: Session, settings: Settings, customer_id: int | None, lang: Lang) -> TurnOut:
         new_key = None
         if body.conversation_id:
             conversation = _conversation(db, body.conversation_id, customer_id, conversation_key)
@@ -153,8 +152,8 @@ async def post_message(
                 conversation,
                 body.text,
                 settings=settings,
-                senders=senders,
-                wallet=wallet,
+                senders=get_senders(request),
+                wallet=get_wallet(request, db),
                 client_msg_id=body.client_msg_id,
                 # a client that names the language is followed; otherwise each message's own
                 follow_language=normalise_lang(body.lang) is None,
@@ -174,24 +173,17 @@ async def post_message(
             messages=_messages(turn.messages),
         )
 
-    return await _in_one_go(request, db, settings, work)
+    return await _in_one_go(request, work)
 
 
 @router.post("/conversations", response_model=TurnOut, status_code=201)
-async def start(
-    body: StartIn,
-    request: Request,
-    db: DbSession,
-    settings: SettingsDep,
-    senders: SendersDep,
-    wallet: WalletDep,
-) -> TurnOut:
-    def work(customer_id: int | None, lang: Lang) -> TurnOut:
+async def start(body: StartIn, request: Request) -> TurnOut:
+    def work(db: Session, settings: Settings, customer_id: int | None, lang: Lang) -> TurnOut:
         conversation, messages = service.start_conversation(
             db,
             settings=settings,
-            senders=senders,
-            wallet=wallet,
+            senders=get_senders(request),
+            wallet=get_wallet(request, db),
             channel=body.channel,
             language=normalise_lang(body.lang) or lang,
             customer_id=customer_id,
@@ -213,7 +205,7 @@ async def start(
             messages=_messages(messages),
         )
 
-    return await _in_one_go(request, db, settings, work)
+    return await _in_one_go(request, work)
 
 
 @router.get("/conversations/{conversation_id}/messages", response_model=list[MessageOut])

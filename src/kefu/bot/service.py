@@ -305,11 +305,11 @@ _COMPLAINING = re.compile(
 
 def _problems(d: Dialog) -> list[tuple[str, str]]:
     """Two (or more) problems in one message, each with its own words; empty for one."""
-    parts = [p.strip(" ，,。.!！?？、") for p in _ALSO.split(d.text)]
+    parts = [part for p in _ALSO.split(d.text) if len(part := p.strip(" ，,。.!！?？、")) >= 2]
+    if len(parts) < 2:  # one problem at most: no need to classify its words again
+        return []
     found: list[tuple[str, str]] = []
     for part in parts:
-        if len(part) < 2:
-            continue
         result = classify(part)
         if (
             result.confidence >= d.settings.bot_unsure

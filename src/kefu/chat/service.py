@@ -54,6 +54,9 @@ def start(
     )
     db.add(conversation)
     db.flush()
+    # no other transaction sees the new row before the commit: as good as locked, so
+    # ``append`` need not flush and read it again for each message
+    db.info.setdefault(_LOCKED, set()).add(conversation.id)
     return conversation
 
 
