@@ -31,14 +31,10 @@ import socket
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
-from huey import Huey, crontab
-from huey.consumer import Consumer
-from huey.signals import SIGNAL_ERROR
-from huey.storage import MemoryStorage, RedisStorage, SqliteStorage
 from sqlalchemy import Boolean, String, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -46,6 +42,10 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from kefu.config import Settings, get_settings
 from kefu.db import Base, UtcDateTime, get_sessionmaker, utcnow
 from kefu.errors import ConfigError
+
+if TYPE_CHECKING:  # huey is imported when a process builds its queue (kefu.huey_queue)
+    from huey import Huey
+    from huey.consumer import Consumer
 
 log = logging.getLogger("kefu.jobs")
 
@@ -133,32 +133,23 @@ def claim_slot(db: Session, job_name: str, slot: datetime, *, by: str) -> bool:
     return True
 
 
-class KefuHuey(Huey):  # type: ignore[misc]  # huey ships no type hints
-    """Huey whose scheduler queues a periodic job only after claiming its minute."""
-
-    def read_periodic(self, timestamp: datetime | None) -> list[Any]:
-        if timestamp is None:
-            timestamp = self._get_timestamp()
-        due = super().read_periodic(timestamp)
-        if not due:
-            return []
-        # huey's clock is naive UTC (utc=True); the slot is its minute
-        slot = timestamp.replace(second=0, microsecond=0, tzinfo=UTC)
-        by = process_name()
-        claimed: list[Any] = []
-        try:
-            with get_sessionmaker()() as db:
-                claimed = [task for task in due if claim_slot(db, task.name, slot, by=by)]
-        except Exception:  # the database is away: queue nothing now, the next minute tries
-            log.exception("could not claim the periodic jobs of %s", slot.isoformat())
-            return []
-        log.info(
-            "periodic jobs for %s: %s queued here; %s claimed elsewhere",
-            slot.strftime("%H:%M"),
-            " ".join(task.name for task in claimed) or "none",
-            " ".join(task.name for task in due if task not in claimed) or "none",
-        )
-        return claimed
+def _claim_due(due: list[Any], slot: datetime) -> list[Any]:
+    """The periodic tasks due in the minute ``slot`` that this process claimed."""
+    by = process_name()
+    claimed: list[Any] = []
+    try:
+        with get_sessionmaker()() as db:
+            claimed = [task for task in due if claim_slot(db, task.name, slot, by=by)]
+    except Exception:  # the database is away: queue nothing now, the next minute tries
+        log.exception("could not claim the periodic jobs of %s", slot.isoformat())
+        return []
+    log.info(
+        "periodic jobs for %s: %s queued here; %s claimed elsewhere",
+        slot.strftime("%H:%M"),
+        " ".join(task.name for task in claimed) or "none",
+        " ".join(task.name for task in due if task not in claimed) or "none",
+    )
+    return claimed
 
 
 def _record_failure(signal: str, task: Any, exc: BaseException | None = None) -> None:
@@ -240,18 +231,40 @@ class Queue:
 
 
 def build_queue(settings: Settings) -> Queue:
+    from huey import crontab
+    from huey.signals import SIGNAL_ERROR
+    from huey.storage import MemoryStorage, RedisStorage, SqliteStorage
+
+    from kefu.huey_queue import KefuHuey
+
     backend = settings.jobs_backend
     huey: Huey
     if backend == "sqlite":
         path = sqlite_queue_path(settings)
         path.parent.mkdir(parents=True, exist_ok=True)
-        huey = KefuHuey(QUEUE_NAME, results=False, storage_class=SqliteStorage, filename=str(path))
+        huey = KefuHuey(
+            QUEUE_NAME,
+            claim=_claim_due,
+            results=False,
+            storage_class=SqliteStorage,
+            filename=str(path),
+        )
     elif backend == "redis":
         huey = KefuHuey(
-            QUEUE_NAME, results=False, storage_class=RedisStorage, url=settings.redis_url
+            QUEUE_NAME,
+            claim=_claim_due,
+            results=False,
+            storage_class=RedisStorage,
+            url=settings.redis_url,
         )
     elif backend == "immediate":
-        huey = KefuHuey(QUEUE_NAME, immediate=True, results=False, storage_class=MemoryStorage)
+        huey = KefuHuey(
+            QUEUE_NAME,
+            claim=_claim_due,
+            immediate=True,
+            results=False,
+            storage_class=MemoryStorage,
+        )
     else:
         raise ConfigError(f"KEFU_JOBS_BACKEND={backend!r}; expected one of {sorted(BACKENDS)}")
     huey.signal(SIGNAL_ERROR)(_record_failure)
@@ -315,19 +328,14 @@ def share_adapter(build: Callable[[Settings], _T], built: _T, settings: Settings
         _adapters[build] = (settings, built)
 
 
-class _QuietConsumer(Consumer):  # type: ignore[misc]  # huey ships no type hints
-    """A consumer for a thread inside another server: the server owns the signals."""
-
-    def _set_signal_handlers(self) -> None:
-        return None
-
-
 def start_inline_consumer(queue: Queue, *, workers: int) -> Consumer | None:
     """Worker threads and the periodic scheduler inside this process (``kefu serve``);
     None in immediate mode, where jobs run as they are queued."""
     if queue.huey.immediate:
         return None
-    consumer = _QuietConsumer(queue.huey, workers=workers, worker_type="thread", periodic=True)
+    from kefu.huey_queue import QuietConsumer
+
+    consumer = QuietConsumer(queue.huey, workers=workers, worker_type="thread", periodic=True)
     consumer.start()
     log.info("job consumer started in-process with %s worker thread(s)", workers)
     return consumer

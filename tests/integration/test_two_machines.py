@@ -50,7 +50,7 @@ from kefu.channels.email import outgoing
 from kefu.channels.email.models import EmailMessage
 from kefu.channels.outbox import OutboxMessage
 from kefu.chat import bus
-from kefu.chat.bus import RedisBus
+from kefu.chat.redis_bus import RedisBus
 from kefu.config import Settings
 from kefu.db import utcnow
 from kefu.identity.models import Customer

@@ -6,6 +6,9 @@ the ASCII letter or digit it can be mistaken for, from the confusables data that
 ``confusable_homoglyphs`` ships (Unicode's confusables.txt), so ``1``/``l``/``I`` and
 ``0``/``o`` and ``rn``/``m`` fall together. Edit distance (``rapidfuzz``) catches one or two
 letters dropped, doubled or swapped.
+
+The confusables data (~7 MB once read) is loaded by the first name compared, not when the
+module is imported: every web process imports it, few compare names.
 """
 
 from __future__ import annotations
@@ -16,7 +19,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
 
-from confusable_homoglyphs import confusables
 from rapidfuzz.distance import DamerauLevenshtein
 
 from kefu.antifraud.values import suffix_list
@@ -37,6 +39,13 @@ def _ascii_alnum(text: str) -> bool:
     return text.isascii() and text.isalnum()
 
 
+def _confusables() -> dict[str, list[dict[str, str]]]:
+    from confusable_homoglyphs import confusables
+
+    data: dict[str, list[dict[str, str]]] = confusables.confusables_data
+    return data
+
+
 @lru_cache(maxsize=1)
 def _tables() -> tuple[dict[str, str], dict[str, str]]:
     """(ASCII character → class representative, ASCII character → longer look-alike).
@@ -44,7 +53,7 @@ def _tables() -> tuple[dict[str, str], dict[str, str]]:
     Confusable ASCII pairs (``1``~``l``, ``0``~``o``) are joined into classes with a
     union-find, so the mapping is the same whichever member a name uses.
     """
-    data: dict[str, list[dict[str, str]]] = confusables.confusables_data
+    data = _confusables()
     parent: dict[str, str] = {}
 
     def find(ch: str) -> str:
@@ -80,7 +89,7 @@ def _char_skeleton(ch: str) -> str:
         if lowered in longer:
             return "".join(classes.get(c, c) for c in longer[lowered])
         return classes.get(lowered, lowered)
-    for glyph in confusables.confusables_data.get(ch, []):
+    for glyph in _confusables().get(ch, []):
         other = glyph["c"].lower()
         if _ascii_alnum(other):
             return "".join(_char_skeleton(c) for c in other)

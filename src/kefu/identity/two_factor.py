@@ -19,10 +19,9 @@ import hashlib
 import hmac
 import secrets
 from datetime import datetime
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import pyotp
-from cryptography.fernet import Fernet, InvalidToken
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -34,6 +33,9 @@ from kefu.identity.errors import TwoFactorLocked, TwoFactorWrong
 from kefu.identity.models import StaffRecoveryCode, StaffUser
 from kefu.identity.permissions import ROLE_ORDER, Role
 
+if TYPE_CHECKING:  # cryptography (~8 MB) is loaded by the first two-factor sign-in
+    from cryptography.fernet import Fernet
+
 ISSUER = "Kefu"
 RECOVERY_CODES = 10
 _RECOVERY_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
@@ -42,6 +44,8 @@ _VALID_WINDOW = 1
 
 
 def _fernet(settings: Settings) -> Fernet:
+    from cryptography.fernet import Fernet
+
     key = hashlib.sha256(f"kefu-totp:{settings.secret_key}".encode()).digest()
     return Fernet(base64.urlsafe_b64encode(key))
 
@@ -74,6 +78,8 @@ def needs_setup(user: StaffUser, settings: Settings) -> bool:
 def _secret(user: StaffUser, settings: Settings) -> str | None:
     if user.totp_secret is None:
         return None
+    from cryptography.fernet import InvalidToken
+
     try:
         return _fernet(settings).decrypt(user.totp_secret.encode()).decode()
     except InvalidToken:  # KEFU_SECRET_KEY changed: the person sets it up again

@@ -26,8 +26,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Annotated, Protocol
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from fastapi import Depends, Request
 from starlette.datastructures import ImmutableMultiDict
 from twilio.request_validator import (
@@ -102,6 +100,9 @@ class TelnyxVerifier:
     tolerance_seconds = 300
 
     def __init__(self, public_key: str, clock: Callable[[], float] = time.time) -> None:
+        # cryptography (~8 MB) is loaded only by a process that answers Telnyx
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
         try:
             raw = base64.b64decode(public_key.strip(), validate=True)
             self._key = Ed25519PublicKey.from_public_bytes(raw)
@@ -118,6 +119,8 @@ class TelnyxVerifier:
             return False
         if abs(self._clock() - int(stamp)) > self.tolerance_seconds:
             return False
+        from cryptography.exceptions import InvalidSignature
+
         try:
             self._key.verify(
                 base64.b64decode(signature, validate=True), stamp.encode() + b"|" + request.body

@@ -31,7 +31,7 @@ from tests.integration.email.mail_processes import (
 )
 
 from kefu.chat import bus
-from kefu.chat.bus import RedisBus
+from kefu.chat.redis_bus import RedisBus
 from kefu.config import Settings
 
 REDIS = shutil.which("redis-server")

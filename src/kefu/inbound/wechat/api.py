@@ -4,6 +4,10 @@ The access token comes from the account's AppID and AppSecret and is kept until 
 (wechatpy refetches it when WeChat says it expired). WeChat gives out one valid token per
 account: with several app processes the token is kept in Redis when ``KEFU_REDIS_URL`` is
 set, so they share it instead of taking it from each other.
+
+wechatpy and requests (~15 MB with the cryptography wechatpy loads) are imported when a
+process first sends to WeChat, or checks its settings at start-up (``client``): a process
+whose official account is not connected never loads them.
 """
 
 from __future__ import annotations
@@ -11,16 +15,9 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-import requests
-from wechatpy import WeChatClient
-from wechatpy.exceptions import WeChatClientException
-from wechatpy.session.memorystorage import MemoryStorage
-from wechatpy.session.redisstorage import RedisStorage
-
 from kefu.config import Settings
 from kefu.errors import ConfigError, DeliveryFailed
 
-TIMEOUT_SECONDS = 10
 # WeChat refuses these for good; trying again cannot help
 PERMANENT_ERRORS = {
     40003: "not a follower of this account",  # invalid openid
@@ -38,27 +35,6 @@ class SendRefused(DeliveryFailed):
         self.permanent = permanent
 
 
-class _Client(WeChatClient):  # type: ignore[misc]  # wechatpy ships no type hints
-    """wechatpy's client, pointed at ``KEFU_WECHAT_API_BASE_URL`` for the token too."""
-
-    def __init__(self, settings: Settings, session: Any) -> None:
-        super().__init__(
-            settings.wechat_app_id,
-            settings.wechat_app_secret,
-            session=session,
-            timeout=TIMEOUT_SECONDS,
-        )
-        base = settings.wechat_api_base_url.rstrip("/") + "/cgi-bin/"
-        self.API_BASE_URL = base
-        self._token_url = base + "token"
-
-    def fetch_access_token(self) -> Any:
-        return self._fetch_access_token(
-            url=self._token_url,
-            params={"grant_type": "client_credential", "appid": self.appid, "secret": self.secret},
-        )
-
-
 class WeChatApi:
     """Sends text to a follower with the account's access token."""
 
@@ -70,6 +46,11 @@ class WeChatApi:
                 "KEFU_WECHAT_TOKEN is set: KEFU_WECHAT_APP_ID and KEFU_WECHAT_APP_SECRET are "
                 "needed too, to send agents' replies"
             )
+        from wechatpy.session.memorystorage import MemoryStorage
+        from wechatpy.session.redisstorage import RedisStorage
+
+        from kefu.inbound.wechat.client import Client
+
         if "redis_url" in settings.model_fields_set:
             import redis
 
@@ -78,9 +59,12 @@ class WeChatApi:
             )
         else:
             session = MemoryStorage()
-        self._client = _Client(settings, session)
+        self._client = Client(settings, session)
 
     def send_text(self, openid: str, text: str) -> None:
+        import requests
+        from wechatpy.exceptions import WeChatClientException
+
         try:
             self._client.message.send_text(openid, text)
         except WeChatClientException as exc:

@@ -5,6 +5,9 @@ XML, and the XML of a passive reply.
 Anything wrong with a request is refused before Kefu looks at it: a bad signature is
 ``SignatureInvalid`` (403), XML that does not parse or does not decrypt is ``Unreadable``
 (400).
+
+wechatpy is imported by the functions that use it: a process whose official account is not
+connected never loads it (with requests and cryptography, ~15 MB of a web process).
 """
 
 from __future__ import annotations
@@ -13,17 +16,14 @@ import binascii
 import struct
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from xml.parsers.expat import ExpatError
-
-from wechatpy import parse_message
-from wechatpy.crypto import WeChatCrypto
-from wechatpy.exceptions import InvalidAppIdException, InvalidSignatureException
-from wechatpy.replies import TextReply
-from wechatpy.utils import check_signature
 
 from kefu.config import Settings
 from kefu.errors import InvalidInput, PermissionDenied
+
+if TYPE_CHECKING:
+    from wechatpy.crypto import WeChatCrypto
 
 # how far a request's timestamp may be from our clock: WeChat retries within seconds, so an
 # older signed request is a replay
@@ -60,6 +60,9 @@ def _fresh(timestamp: str, now: float) -> None:
 
 def verify(settings: Settings, signed: Signed, *, now: float | None = None) -> None:
     """The plain signature every request carries, safe mode or not."""
+    from wechatpy.exceptions import InvalidSignatureException
+    from wechatpy.utils import check_signature
+
     _fresh(signed.timestamp, time.time() if now is None else now)
     try:
         check_signature(settings.wechat_token, signed.signature, signed.timestamp, signed.nonce)
@@ -68,6 +71,8 @@ def verify(settings: Settings, signed: Signed, *, now: float | None = None) -> N
 
 
 def _crypto(settings: Settings) -> WeChatCrypto:
+    from wechatpy.crypto import WeChatCrypto
+
     return WeChatCrypto(settings.wechat_token, settings.wechat_aes_key, settings.wechat_app_id)
 
 
@@ -96,6 +101,9 @@ class Incoming:
 
 def read(settings: Settings, signed: Signed, body: bytes) -> Incoming:
     """The message posted, decrypted in safe mode."""
+    from wechatpy import parse_message
+    from wechatpy.exceptions import InvalidAppIdException, InvalidSignatureException
+
     if len(body) > MAX_BODY:
         raise Unreadable("message too large")
     try:
@@ -161,6 +169,8 @@ def fit(text: str) -> str:
 
 def reply(settings: Settings, signed: Signed, incoming: Incoming, text: str) -> str:
     """The passive reply as WeChat wants it back, encrypted in safe mode."""
+    from wechatpy.replies import TextReply
+
     # the reply's text goes into a CDATA section, which "]]>" would end early
     content = fit(text.replace("]]>", "]] >"))
     xml = TextReply(message=incoming.message, content=content).render()
