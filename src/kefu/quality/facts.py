@@ -27,7 +27,7 @@ from sqlalchemy import (
     union_all,
     update,
 )
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -243,37 +243,53 @@ def refs_of(db: Session, contact: QualityContact) -> list[str]:
     )
 
 
+_INSERTS: dict[str, Any] = {}
+
+
+def _insert_new(db: Session) -> Any:
+    """INSERT of a contact that does nothing when its key is taken, returning the contact.
+    Built once per dialect. On PostgreSQL a writer creating the same key waits for the
+    first to commit and then inserts nothing; no savepoint is needed to survive it."""
+    dialect = db.get_bind().dialect.name
+    if dialect not in _INSERTS:
+        insert: Any = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        _INSERTS[dialect] = (
+            insert(QualityContact)
+            .on_conflict_do_nothing(index_elements=[QualityContact.key])
+            .returning(QualityContact)
+        )
+    return _INSERTS[dialect]
+
+
 def _create(db: Session, key: str, event: ContactEvent) -> tuple[QualityContact, bool]:
-    contact = QualityContact(
-        key=key,
-        channel=event.channel,
-        customer_id=event.customer_id,
-        category=event.category,
-        case_id=event.case_id,
-        staff_id=None,
-        started_at=event.at,
-        escalations=0,
-        transfers=0,
-        reopens=0,
-        actions=0,
-        is_repeat=False,
-        followed_by_repeat=False,
-        survey_sent=False,
-        callbacks_requested=0,
-        callbacks_done=0,
-        handle_seconds=0.0,
-        updated_at=utcnow(),
-    )
-    try:
-        with db.begin_nested():
-            db.add(contact)
-            db.flush()
-    except IntegrityError:  # another writer created it in the same instant
-        found = db.scalar(select(QualityContact).where(QualityContact.key == key))
-        if found is None:
-            raise
-        return found, False
-    return contact, True
+    values = {
+        "key": key,
+        "channel": event.channel,
+        "customer_id": event.customer_id,
+        "category": event.category,
+        "case_id": event.case_id,
+        "staff_id": None,
+        "started_at": event.at,
+        "escalations": 0,
+        "transfers": 0,
+        "reopens": 0,
+        "actions": 0,
+        "is_repeat": False,
+        "followed_by_repeat": False,
+        "survey_sent": False,
+        "callbacks_requested": 0,
+        "callbacks_done": 0,
+        "handle_seconds": 0.0,
+        "updated_at": utcnow(),
+    }
+    contact = db.scalar(_insert_new(db), values)
+    if contact is not None:
+        return contact, True
+    # another writer created it in the same instant
+    found = db.scalar(select(QualityContact).where(QualityContact.key == key))
+    if found is None:
+        raise RuntimeError(f"quality contact {key} neither created nor found")
+    return found, False
 
 
 def _point(
@@ -591,7 +607,11 @@ def _recount(db: Session, contact: QualityContact, tz: ZoneInfo) -> None:
     is_repeat, followed = _marks(db, _identity(contact))
     if is_repeat == contact.is_repeat and followed == contact.followed_by_repeat:
         return
-    segments = segments_of(db, contact)
+    # A contact's stretches add the same whatever its marks, so they drop out of the
+    # change, except through containment (answered by the assistant, by no person), which
+    # the followed-by-repeat mark also decides: they are read only when it can hold.
+    may_be_contained = contact.bot_answered_at is not None and contact.handed_over_at is None
+    segments = segments_of(db, contact) if may_be_contained else []
     before = metrics.contribution(contact, segments, tz)
     contact.is_repeat, contact.followed_by_repeat = is_repeat, followed
     rollup.apply(db, metrics.difference(metrics.contribution(contact, segments, tz), before))

@@ -11,7 +11,7 @@ from tests.factories import make_customer, make_staff
 
 from kefu.errors import InvalidInput
 from kefu.quality import events
-from kefu.quality.models import ContactEvent, QualityContact, QualitySegment
+from kefu.quality.models import ContactEvent, QualityContact, QualityContactRef, QualitySegment
 
 T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)  # 09:00 in Shanghai
 
@@ -55,6 +55,21 @@ def test_a_fact_recorded_once_per_key_is_counted_once(db: Session) -> None:
         {"action": "freeze", "key": "k-1"},
         {"action": "freeze", "key": "k-2"},
     ]
+
+
+def test_a_contact_another_writer_created_in_the_same_instant_is_used(db: Session) -> None:
+    """Its row is there but not yet its ref (the other writer is between the two): the
+    event's INSERT does nothing, and the event goes to that contact."""
+    db.add(
+        QualityContact(key="call:CA-race-1", channel="phone", started_at=at(0), updated_at=at(0))
+    )
+    db.flush()
+    events.record(db, "contact_arrived", channel="phone", call_sid="CA-race-1", at=at(5))
+    [contact] = db.scalars(select(QualityContact).where(QualityContact.key == "call:CA-race-1"))
+    assert contact.arrived_at == at(5)
+    assert db.get(QualityContactRef, "call:CA-race-1") is not None
+    [event] = db.scalars(select(ContactEvent).where(ContactEvent.call_sid == "CA-race-1"))
+    assert event.contact_id == contact.id
 
 
 def test_a_call_is_folded_into_one_contact_and_its_rollups(db: Session) -> None:
