@@ -101,7 +101,10 @@ def record(
 ) -> AuditEvent:
     """Append one audit row in the caller's transaction (the caller commits)."""
     _lock_chain(db)
-    last = db.scalar(select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1))
+    # every row recorded before is flushed already (below), so the caller's other pending
+    # changes need not be flushed for this query: they go with this row's flush
+    with db.no_autoflush:
+        last = db.scalar(select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1))
     event = AuditEvent(
         created_at=utcnow(),
         actor=actor.name,

@@ -70,11 +70,22 @@ def _clean_subject(subject: str) -> str:
     return subject[:200]
 
 
-def _unused_reference(db: Session, now: datetime, settings: Settings) -> str:
+def _insert_with_unused_reference(
+    db: Session, case: Case, now: datetime, settings: Settings
+) -> None:
+    """Insert the new case under a fresh reference, each try in a savepoint: the unique
+    index refuses a reference another case has (a concurrent one too, which no SELECT
+    beforehand would see), and only that try is undone."""
     for _ in range(_REFERENCE_TRIES):
-        candidate = str(refs.new_reference(now.astimezone(settings.tz)))
-        if db.scalar(select(Case.id).where(Case.reference == candidate)) is None:
-            return candidate
+        case.reference = str(refs.new_reference(now.astimezone(settings.tz)))
+        try:
+            with db.begin_nested():  # its commit flushes the case inside the savepoint
+                db.add(case)
+        except IntegrityError:
+            if db.scalar(select(Case.id).where(Case.reference == case.reference)) is None:
+                raise  # refused for another reason than the reference
+            continue
+        return
     raise RuntimeError("no unused case reference found; the month's space is nearly full")
 
 
@@ -99,7 +110,6 @@ def open_case(
     customer = identity_service.get_customer(db, new.customer_id)
     policy = policies.get_policy(db, category=category.value, priority=priority.value)
     case = Case(
-        reference=_unused_reference(db, now, settings),
         customer_id=customer.id,
         category=category.value,
         priority=priority.value,
@@ -126,14 +136,7 @@ def open_case(
     assert case.resolution_due_at is not None  # no pauses yet
     # what the customer is told: the problem is answered and dealt with by then
     case.committed_at = case.resolution_due_at
-    db.add(case)
-    try:
-        with db.begin_nested():
-            db.flush()
-    except IntegrityError:  # a concurrent case took the same reference in the same instant
-        case.reference = _unused_reference(db, now, settings)
-        db.add(case)
-        db.flush()
+    _insert_with_unused_reference(db, case, now, settings)
     if new.description:
         timeline.add_event(
             db,

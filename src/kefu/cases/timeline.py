@@ -60,10 +60,9 @@ def add_event(
         data=json.dumps(data, ensure_ascii=False, default=str) if data else None,
         created_at=now,
     )
-    db.add(event)
+    db.add(event)  # flushed with the rest of the change: the next query or the commit
     case.last_activity_at = now
     case.updated_at = now
-    db.flush()
     return event
 
 
@@ -99,7 +98,8 @@ def refresh_due(db: Session, case: Case, settings: Settings) -> None:
     share = settings.case_sla_warn_percent / 100
     first = timedelta(minutes=case.first_response_minutes)
     resolution = timedelta(minutes=case.resolution_minutes)
-    stops = pauses(db, case) if case.pause_on_customer else []
+    # a case not stored yet has had no pauses
+    stops = pauses(db, case) if case.pause_on_customer and case.id is not None else []
     case.first_response_due_at = sla.due(calendar, case.created_at, first)
     case.first_response_warn_at = sla.due(calendar, case.created_at, first * share)
     case.resolution_due_at = sla.due(calendar, case.created_at, resolution, stops)

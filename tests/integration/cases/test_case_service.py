@@ -50,6 +50,33 @@ def test_open_case_commits_a_time_and_says_so(db: Session, settings: Settings) -
     assert actions == ["case.create"]
 
 
+def test_a_reference_already_taken_is_passed_over(
+    db: Session, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The unique index refuses it inside a savepoint (as it refuses a concurrent case's
+    in the same instant): the next reference is used and the transaction goes on."""
+    taken = make_case(db, settings).reference
+    fresh = refs.Reference(
+        period=refs.parse(taken).period, number=(refs.parse(taken).number + 1) % refs.RANDOM_LIMIT
+    )
+    offered = iter([refs.parse(taken), fresh])
+    monkeypatch.setattr(refs, "new_reference", lambda _opened_at: next(offered))
+    case = make_case(db, settings, description="second case")
+    db.flush()
+    assert case.reference == str(fresh)
+    assert [e.kind for e in timeline.events(db, case)] == ["message", "sla"]
+    assert service.get_case(db, taken).id != case.id
+
+
+def test_no_free_reference_after_every_try_is_an_error(
+    db: Session, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    taken = refs.parse(make_case(db, settings).reference)
+    monkeypatch.setattr(refs, "new_reference", lambda _opened_at: taken)
+    with pytest.raises(RuntimeError, match="no unused case reference"):
+        make_case(db, settings)
+
+
 def test_default_priority_comes_from_the_category(db: Session, settings: Settings) -> None:
     case = make_case(db, settings, category="account_stolen", priority=None)
     assert case.priority == "urgent"
