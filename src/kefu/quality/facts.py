@@ -65,20 +65,23 @@ class ContactIds:
         return not self.live and self.case_ref is None
 
 
+@cache
+def _find_query() -> Select[QualityContactRef, QualityContact]:
+    """Built once, the ref bound at each call: every event asks it, and building the
+    statement cost more than running it."""
+    return (
+        select(QualityContactRef, QualityContact)
+        .join(QualityContact, QualityContact.id == QualityContactRef.contact_id)
+        .where(QualityContactRef.ref == bindparam("ref"))
+        .options(joinedload(QualityContact.segments))
+        .with_for_update(of=QualityContact)
+    )
+
+
 def _find(db: Session, ref: str) -> tuple[QualityContactRef, QualityContact] | None:
     """The ref and the contact it points at, locked and read afresh with its segments, in
     one query."""
-    row = (
-        db.execute(
-            select(QualityContactRef, QualityContact)
-            .join(QualityContact, QualityContact.id == QualityContactRef.contact_id)
-            .where(QualityContactRef.ref == ref)
-            .options(joinedload(QualityContact.segments))
-            .with_for_update(of=QualityContact)
-        )
-        .unique()
-        .first()
-    )
+    row = db.execute(_find_query(), {"ref": ref}).unique().first()
     return None if row is None else (row[0], row[1])
 
 
@@ -605,6 +608,12 @@ def _recount(db: Session, contact: QualityContact, tz: ZoneInfo) -> None:
     """Set whether a contact repeats an earlier one and whether a later one repeats it,
     moving its rollup contribution when either changes."""
     is_repeat, followed = _marks(db, _identity(contact))
+    _set_marks(db, contact, is_repeat, followed, tz)
+
+
+def _set_marks(
+    db: Session, contact: QualityContact, is_repeat: bool, followed: bool, tz: ZoneInfo
+) -> None:
     if is_repeat == contact.is_repeat and followed == contact.followed_by_repeat:
         return
     # A contact's stretches add the same whatever its marks, so they drop out of the
@@ -640,11 +649,22 @@ def _recount_partners(
     db: Session, current: Identity, *, previous: Identity | None, tz: ZoneInfo
 ) -> None:
     """Recount the customer's other contacts whose marks a change of one contact (from
-    ``previous`` to ``current``, already written) can move; see ``refresh_repeats``."""
-    candidates = _partners(db, current, marked=False)
+    ``previous`` to ``current``, already written) can move; see ``refresh_repeats``.
+
+    A contact the change relates anew has its mark on that side set without asking: the
+    relation is there, and its other mark hangs on contacts beyond it, which the change
+    did not touch. One the change may also have parted from is counted afresh."""
+    parted: dict[int, QualityContact] = {}
     if previous is not None and previous != current:
-        candidates += _partners(db, previous, marked=True)
-    for item in {item.id: item for item in candidates}.values():
+        parted = {item.id: item for item in _partners(db, previous, marked=True)}
+    for item in _partners(db, current, marked=False):
+        if item.id in parted:
+            continue
+        if (item.started_at, item.id) < (current.started_at, current.id):  # current repeats it
+            _set_marks(db, item, item.is_repeat, True, tz)
+        else:  # it repeats current
+            _set_marks(db, item, True, item.followed_by_repeat, tz)
+    for item in parted.values():
         _recount(db, item, tz)
     db.flush()
 
