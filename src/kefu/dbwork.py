@@ -7,7 +7,8 @@ synchronous ORM code, and each wait for the server hands the loop back
 from the server then had to win the interpreter lock back from the busy loop thread — a
 convoy that, with two processes carrying 1,000 chats on two cores, made the median message
 take 1.5 s instead of 0.17 s (bench/chat.py). (The assistant's HTTP API stays in worker
-threads: its turns are mostly computation, and bench/bot.py showed no gain from the loop.)
+threads on PostgreSQL: its turns are mostly computation, and bench/bot.py showed no gain
+from the loop; on SQLite its turns go through the writer thread below.)
 Threads remain for sessions the app is given (``get_db`` overridden, as tests do with a
 session inside a rolled-back transaction): at most ``PG_THREADS`` at once, fewer than the
 engine's pool of connections, so no connection is opened and closed again for a burst

@@ -7,6 +7,7 @@ belongs to. Without either it is unknown (404), as an id that never existed."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from datetime import datetime
 from typing import TypeVar
@@ -16,7 +17,7 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
-from kefu import ratelimit
+from kefu import dbwork, ratelimit
 from kefu.bot import service
 from kefu.channels.deps import get_senders
 from kefu.chat import service as chat
@@ -44,7 +45,7 @@ def _customer_id(request: Request, db: Session) -> int | None:
 async def _in_one_go(
     request: Request, work: Callable[[Session, Settings, int | None, Lang], T]
 ) -> T:
-    """Rate limit, who is asking, and the work, in one worker thread and one transaction.
+    """Rate limit, who is asking, and the work, in one transaction and one thread.
 
     Split over dependencies, each runs in a thread of its own and the transaction stays
     open between them; with every worker busy waiting for the database, the request
@@ -52,24 +53,37 @@ async def _in_one_go(
     session, settings and adapters are taken here for the same reason: FastAPI runs each
     plain-function dependency in a worker thread (the session's twice, to open and to
     close it), five hand-overs a turn that cost more than the turn's classification.
+
+    On SQLite the turn joins the chat widget's writer thread (``kefu.dbwork``): turns that
+    arrive while one runs share the next commit, and sixteen worker threads no longer
+    queue for the one connection. On PostgreSQL it runs in a worker thread of its own.
     """
     client = request.client.host if request.client else "unknown"
     settings: Settings = request.app.state.settings
 
-    def run() -> T:
-        with sessions_of(request.app) as db:
-            ratelimit.hit(
-                db,
-                bucket="bot.messages",
-                key=client,
-                limit=settings.bot_messages_per_minute,
-                window_seconds=60,
-                secret=settings.secret_key,
-            )
-            customer_id = _customer_id(request, db)
-            return work(db, settings, customer_id, request_lang(request))
+    def run(db: Session) -> T:
+        ratelimit.hit(
+            db,
+            bucket="bot.messages",
+            key=client,
+            limit=settings.bot_messages_per_minute,
+            window_seconds=60,
+            secret=settings.secret_key,
+        )
+        customer_id = _customer_id(request, db)
+        return work(db, settings, customer_id, request_lang(request))
 
-    return await run_in_threadpool(run)
+    committer = dbwork.for_app(request.app)
+    if committer.group is not None:
+        return await asyncio.wrap_future(committer.group.submit(run))
+
+    def alone() -> T:
+        with sessions_of(request.app) as db:
+            value = run(db)
+            db.commit()
+            return value
+
+    return await run_in_threadpool(alone)
 
 
 class MessageIn(BaseModel):
@@ -158,7 +172,6 @@ async def post_message(
                 # a client that names the language is followed; otherwise each message's own
                 follow_language=normalise_lang(body.lang) is None,
             )
-        db.commit()
         return TurnOut(
             conversation_id=conversation.public_id,
             conversation_key=new_key,
@@ -189,7 +202,6 @@ async def start(body: StartIn, request: Request) -> TurnOut:
             customer_id=customer_id,
         )
         key = chat.issue_owner_key(conversation)
-        db.commit()
         first = messages[0]
         return TurnOut(
             conversation_id=conversation.public_id,

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import datetime
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import event
 from sqlalchemy.orm import Session
 from tests.factories import customer_token
 from tests.integration.bot.test_flows import customer as demo_customer
@@ -92,6 +94,27 @@ def test_junk_gets_a_polite_reply(api: TestClient, text: str) -> None:
     response = api.post("/api/v1/bot/messages", json={"text": text})
     assert response.status_code == 200
     assert response.json()["reply"]
+
+
+def test_a_first_turn_never_reads_its_new_conversation_back(
+    api: TestClient, demo_db: Session
+) -> None:
+    """No other transaction sees a conversation before its commit, so the messages of the
+    turn that starts it append without locking and reading it again (kefu.chat.start)."""
+    said: list[str] = []
+
+    def seen(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        said.append(" ".join(statement.split()))
+
+    connection = demo_db.connection()
+    event.listen(connection, "before_cursor_execute", seen)
+    try:
+        response = api.post("/api/v1/bot/messages", json={"text": "我昨天充值了500块还没到账"})
+    finally:
+        event.remove(connection, "before_cursor_execute", seen)
+    assert response.status_code == 200
+    on_conversation = [s for s in said if re.search(r"\bconversation\b", s.split(" WHERE ")[0])]
+    assert [s.split(" ")[0] for s in on_conversation] == ["INSERT", "UPDATE", "UPDATE"]
 
 
 def test_unknown_conversation_is_404(api: TestClient) -> None:
