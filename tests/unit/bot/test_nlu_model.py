@@ -8,7 +8,7 @@ import pytest
 
 from kefu.bot.nlu import features
 from kefu.bot.nlu.data import Example, load_examples
-from kefu.bot.nlu.features import Counts
+from kefu.bot.nlu.features import Counts, Vocabulary
 from kefu.bot.nlu.model import load, prepare, stored_or_trained, train
 from kefu.bot.nlu.semantic import Embedder
 from kefu.errors import ConfigError
@@ -62,6 +62,23 @@ def test_features_the_model_never_saw_dilute_the_ones_it_knows() -> None:
     _, diluted = vectorizer.vector(prepare("怎么做红烧肉"))
     assert np.linalg.norm(familiar) == pytest.approx(np.sqrt(len(features.VIEWS)))
     assert 0 < np.linalg.norm(diluted) < 1
+
+
+def test_the_vocabulary_finds_a_feature_in_its_own_view_only() -> None:
+    # 来 is one 2-byte character (65 67) and "eg" two 1-byte ones (65 67): Python's str hash
+    # reads the same bytes for both, so a look-up by that hash alone took "eg" for 来
+    assert hash("来") == hash("eg")
+    vocabulary = Vocabulary.of(
+        ["来\x00充值".encode(), "来".encode()], [np.array([0, 2]), np.array([1])]
+    )
+    names = ["来", "充值", "eg", "x", "来", "充值", "eg"]
+    views = np.array([0, 0, 0, 0, 1, 1, 1])
+    assert vocabulary.find(names, views).tolist() == [0, 2, -1, -1, 1, -1, -1]
+
+
+def test_a_vocabulary_needs_a_column_for_each_name() -> None:
+    with pytest.raises(ValueError, match="2 feature names for 1"):
+        Vocabulary.of(["来\x00充值".encode()], [np.array([0])])
 
 
 def test_each_view_has_unit_length() -> None:

@@ -44,7 +44,7 @@ import numpy.typing as npt
 
 from kefu import __version__
 from kefu.bot.nlu.data import Example, load_examples
-from kefu.bot.nlu.features import Counts, Vectorizer, mask_digits
+from kefu.bot.nlu.features import Counts, Vectorizer, Vocabulary, mask_digits
 from kefu.bot.nlu.normalise import normalise
 from kefu.bot.nlu.semantic import Embedder
 from kefu.config import get_settings
@@ -181,18 +181,17 @@ class IntentModel:
     def fingerprint(self) -> str:
         """A hash of everything the model computes with: equal models, equal fingerprints.
 
-        The features are hashed in their mappings' order, which training fixes (the
+        The features are hashed in their vocabularies' order, which training fixes (the
         phrasings' order) and storing keeps, so a check costs no sort of 134,000 names."""
         digest = hashlib.sha256()
         for part in (self.scorer.weights, self.scorer.bias, self.scorer.semantic):
             if part is not None:
                 digest.update(np.ascontiguousarray(part).tobytes())
         digest.update(repr((self.intents, self.temperature)).encode())
-        for mapping in self.scorer.vectorizer.columns:
-            digest.update(_SEPARATOR.join(mapping).encode())
-            digest.update(
-                np.fromiter(mapping.values(), dtype=np.int64, count=len(mapping)).tobytes()
-            )
+        vocabulary = self.scorer.vectorizer.vocabulary
+        for names, columns in zip(vocabulary.names, vocabulary.columns, strict=True):
+            digest.update(names)
+            digest.update(np.ascontiguousarray(columns, dtype=np.int64).tobytes())
         return digest.hexdigest()[:16]
 
 
@@ -258,10 +257,6 @@ def store_key(examples: Sequence[Example], *, embedder_version: str | None) -> s
     return digest.hexdigest()[:24]
 
 
-# features come from the packaged phrasings, which hold no NUL
-_SEPARATOR = "\x00"
-
-
 def _bytes(text: str) -> npt.NDArray[np.uint8]:
     return np.frombuffer(text.encode(), dtype=np.uint8)
 
@@ -274,7 +269,7 @@ def save(model: IntentModel, path: Path) -> None:
         "intents": model.intents,
         "temperature": model.temperature,
         "unseen": scorer.vectorizer.unseen,
-        "views": len(scorer.vectorizer.columns),
+        "views": scorer.vectorizer.vocabulary.views,
         "fingerprint": model.fingerprint(),
     }
     arrays: dict[str, npt.NDArray[np.generic]] = {
@@ -283,10 +278,11 @@ def save(model: IntentModel, path: Path) -> None:
         "bias": scorer.bias,
         "idf": scorer.vectorizer.idf,
     }
-    # each view's features as one string and one array: loading makes no list per feature
-    for view, mapping in enumerate(scorer.vectorizer.columns):
-        arrays[f"names{view}"] = _bytes(_SEPARATOR.join(mapping))
-        arrays[f"columns{view}"] = np.fromiter(mapping.values(), dtype=np.int64, count=len(mapping))
+    # each view's features as one string and one array, as the vocabulary holds them
+    vocabulary = scorer.vectorizer.vocabulary
+    for view, (names, columns) in enumerate(zip(vocabulary.names, vocabulary.columns, strict=True)):
+        arrays[f"names{view}"] = np.frombuffer(names, dtype=np.uint8)
+        arrays[f"columns{view}"] = columns
     if scorer.semantic is not None:
         arrays["semantic"] = scorer.semantic
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -305,16 +301,11 @@ def load(path: Path, embed: Embed | None = None) -> IntentModel | None:
     try:
         with np.load(path, allow_pickle=False) as stored:
             header = json.loads(stored["header"].tobytes().decode())
+            views = range(int(header["views"]))
             vectorizer = Vectorizer(
-                columns=tuple(
-                    dict(
-                        zip(
-                            stored[f"names{view}"].tobytes().decode().split(_SEPARATOR),
-                            stored[f"columns{view}"].tolist(),
-                            strict=True,
-                        )
-                    )
-                    for view in range(int(header["views"]))
+                vocabulary=Vocabulary.of(
+                    [stored[f"names{view}"].tobytes() for view in views],
+                    [np.asarray(stored[f"columns{view}"], dtype=np.int64) for view in views],
                 ),
                 idf=np.asarray(stored["idf"], dtype=np.float64),
                 unseen=float(header["unseen"]),
