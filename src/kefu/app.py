@@ -482,12 +482,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 def create_served_app() -> FastAPI:
     """The app as each ``kefu serve`` process runs it: the assistant's model trained before
-    the first customer's message, and what start-up left alive frozen out of the garbage
-    collector's walks (``kefu.heap``)."""
+    the first customer's message, what the first requests would build lazily built, and
+    what start-up left alive frozen out of the garbage collector's walks (``kefu.heap``)."""
+    from sqlalchemy.orm import configure_mappers
+
     from kefu import heap
     from kefu.bot.nlu.model import get_model
+    from kefu.i18n import LANGUAGES, catalogue
 
     application = create_app()
-    get_model()
+    # what the first requests would otherwise build, each in whichever thread serves it:
+    # built here, it is frozen with the rest and the first customer does not wait for it
+    get_model().probability("充值没到账")  # the segmenter's and the pinyin table's first use
+    for lang in LANGUAGES:
+        catalogue(lang)
+    configure_mappers()
     heap.settle()
     return application
