@@ -153,6 +153,9 @@ def serve(
             log_level=settings.log_level.lower(),
             log_config=server_log_config(settings.log_level),
             proxy_headers=True,
+            # chat frames are a few hundred bytes of JSON, which compression barely
+            # shortens, while each socket's deflate state held ~45 KB (bench/chat.py)
+            ws_per_message_deflate=False,
         )
     finally:
         if controller is not None:

@@ -147,3 +147,33 @@ def test_staff_create_asks_for_password(sqlite_env: dict[str, str]) -> None:
     )
     assert bad_role.returncode == 2
     assert "role" in bad_role.stderr
+
+
+def test_serve_does_not_compress_websocket_frames(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import uvicorn
+    from fastapi import FastAPI
+    from typer.testing import CliRunner
+
+    from kefu import app as kefu_app
+    from kefu.cli import app
+    from kefu.config import get_settings
+
+    for name, value in {
+        "KEFU_DATABASE_URL": f"sqlite:///{tmp_path / 'serve.db'}",
+        "KEFU_JOBS_INLINE": "false",
+        "KEFU_DEFERRED_INLINE": "false",
+        "KEFU_SMTP_ENABLED": "false",
+    }.items():
+        monkeypatch.setenv(name, value)
+    get_settings.cache_clear()
+    served: dict[str, object] = {}
+    monkeypatch.setattr(kefu_app, "create_served_app", FastAPI)
+    monkeypatch.setattr(uvicorn, "run", lambda application, **options: served.update(options))
+    try:
+        result = CliRunner().invoke(app, ["serve"])
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 0, result.output
+    assert served["ws_per_message_deflate"] is False
