@@ -368,10 +368,11 @@ def apply(
         contact.repeat_until = _repeat_until(current)
         with db.no_autoflush:
             contact.is_repeat, contact.followed_by_repeat = _marks(db, current)
-    db.flush()
     rollup.apply(db, metrics.difference(metrics.contribution(contact, segments, tz), before))
-    if current != identity:
+    if current != identity:  # the partners' marks go in the same flush
         _recount_partners(db, current, previous=identity, tz=tz)
+    else:
+        db.flush()
 
 
 def _sum_handle(contact: QualityContact, segments: list[QualitySegment]) -> None:
@@ -649,15 +650,19 @@ def _recount_partners(
     db: Session, current: Identity, *, previous: Identity | None, tz: ZoneInfo
 ) -> None:
     """Recount the customer's other contacts whose marks a change of one contact (from
-    ``previous`` to ``current``, already written) can move; see ``refresh_repeats``.
+    ``previous`` to ``current``) can move, and flush; see ``refresh_repeats``.
 
     A contact the change relates anew has its mark on that side set without asking: the
     relation is there, and its other mark hangs on contacts beyond it, which the change
-    did not touch. One the change may also have parted from is counted afresh."""
+    did not touch. One the change may also have parted from is counted afresh (that
+    question, which can find the changed contact, writes the change first). Finding the
+    partners leaves the changed contact out, so it need not be written for that."""
     parted: dict[int, QualityContact] = {}
-    if previous is not None and previous != current:
-        parted = {item.id: item for item in _partners(db, previous, marked=True)}
-    for item in _partners(db, current, marked=False):
+    with db.no_autoflush:
+        if previous is not None and previous != current:
+            parted = {item.id: item for item in _partners(db, previous, marked=True)}
+        gained = _partners(db, current, marked=False)
+    for item in gained:
         if item.id in parted:
             continue
         if (item.started_at, item.id) < (current.started_at, current.id):  # current repeats it
