@@ -44,3 +44,21 @@ def test_one_client_cannot_pump_codes_to_many_numbers(
     ]
     assert [a.status_code for a in answers] == [202, 202, 202, 429]
     assert answers[-1].json()["error"]["code"] == "too_many_requests"
+
+
+def test_events_that_left_the_window_are_cleared(db: Session) -> None:
+    start = utcnow()
+    for i in range(3):
+        _hit(db, now=start + timedelta(seconds=i))
+    _hit(db, key="another", now=start)
+    _hit(db, now=start + timedelta(seconds=62))  # two of the three have left its window
+    stored = db.execute(
+        select(ratelimit.RateEvent.key, ratelimit.RateEvent.occurred_at).order_by(
+            ratelimit.RateEvent.occurred_at
+        )
+    ).all()
+    assert len(stored) == 3  # another key's event is its own to clear
+    assert [at for _key, at in stored][-2:] == [
+        start + timedelta(seconds=2),
+        start + timedelta(seconds=62),
+    ]
