@@ -17,4 +17,10 @@ def get_senders(connection: HTTPConnection) -> Senders:
     return built
 
 
-SendersDep = Annotated[Senders, Depends(get_senders)]
+async def _request_senders(connection: HTTPConnection) -> Senders:
+    """``get_senders`` as a dependency: async, so it runs on the event loop instead of
+    costing a threadpool hop of its own."""
+    return get_senders(connection)
+
+
+SendersDep = Annotated[Senders, Depends(_request_senders)]

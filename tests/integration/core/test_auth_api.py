@@ -3,7 +3,7 @@ from datetime import timedelta
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from tests.factories import STAFF_PASSWORD, make_staff
+from tests.factories import STAFF_PASSWORD, make_customer, make_staff
 
 from kefu.db import utcnow
 from kefu.identity import service as identity_service
@@ -99,6 +99,20 @@ def test_expired_and_revoked_tokens_are_refused(client: TestClient, db: Session)
     headers = {"Authorization": f"Bearer {token}"}
     assert client.post("/api/v1/auth/logout", headers=headers).status_code == 204
     assert client.get("/api/v1/staff/me", headers=headers).status_code == 401
+
+
+def test_a_staff_token_is_found_with_its_staff_member_and_only_for_its_kind(db: Session) -> None:
+    user = make_staff(db)
+    api = identity_service.issue_token(db, kind="api", ttl_seconds=60, staff_user_id=user.id)
+    found = identity_service.resolve_staff_token(db, api.token, kinds={"api"})
+    assert found is not None and found[1].id == user.id and found[0].staff_user_id == user.id
+    assert identity_service.resolve_staff_token(db, api.token, kinds={"session"}) is None
+    customer = identity_service.issue_token(
+        db, kind="customer", ttl_seconds=60, customer_id=make_customer(db).id
+    )
+    # a customer's token names no staff member, whatever kinds are asked for
+    assert identity_service.resolve_staff_token(db, customer.token, kinds={"customer"}) is None
+    assert identity_service.resolve_staff_token(db, "no-such-token", kinds={"api"}) is None
 
 
 def test_deactivated_staff_lose_access(client: TestClient, db: Session) -> None:
