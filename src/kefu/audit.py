@@ -89,6 +89,10 @@ def _lock_chain(db: Session) -> None:
         db.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_AUDIT_LOCK_KEY})
 
 
+# built once: building a statement cost more than running it, and every change records
+_LAST_HASH = select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)
+
+
 def record(
     db: Session,
     *,
@@ -104,7 +108,7 @@ def record(
     # every row recorded before is flushed already (below), so the caller's other pending
     # changes need not be flushed for this query: they go with this row's flush
     with db.no_autoflush:
-        last = db.scalar(select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1))
+        last = db.scalar(_LAST_HASH)
     event = AuditEvent(
         created_at=utcnow(),
         actor=actor.name,

@@ -86,13 +86,22 @@ def _mask_keep_last(original: str, scan: str, keep: int) -> str:
     return "".join("*" if i in hidden else c for i, c in enumerate(original))
 
 
+_DIGIT_GROUP = re.compile(r"\d+[Xx]?")
+_SEPARATORS = re.compile(r"[ \-]")
+# the shortest card number has 13 digits, an ID number 18 characters
+_SHORTEST_NUMBER = 13
+
+
 def _number_spans(scan: str) -> list[tuple[int, int, str]]:
     """(start, end, kind) of card and ID numbers, preferring the longest match in a run."""
     spans: list[tuple[int, int, str]] = []
     for run in _NUMBER_RUN.finditer(scan):
+        run_text = run.group()
+        if len(run_text) - run_text.count(" ") - run_text.count("-") < _SHORTEST_NUMBER:
+            continue  # too short to hold a card or ID number (dates, amounts, order ids)
         groups = [
             (run.start() + m.start(), run.start() + m.end())
-            for m in re.finditer(r"\d+[Xx]?", run.group())
+            for m in _DIGIT_GROUP.finditer(run_text)
         ]
         taken = [False] * len(groups)
         # Longest candidates first, so "phone + card" masks the card and not a mix of both.
@@ -105,7 +114,7 @@ def _number_spans(scan: str) -> list[tuple[int, int, str]]:
             if any(taken[i : j + 1]):
                 continue
             start, end = groups[i][0], groups[j][1]
-            compact = re.sub(r"[ \-]", "", scan[start:end])
+            compact = _SEPARATORS.sub("", scan[start:end])
             kind = None
             if id_number_valid(compact):
                 kind = "id_number"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import (
     BigInteger,
@@ -15,9 +16,12 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from kefu.db import Base, UtcDateTime, utcnow
+
+if TYPE_CHECKING:
+    from kefu.identity.models import Customer
 
 
 class Case(Base):
@@ -46,6 +50,9 @@ class Case(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     reference: Mapped[str] = mapped_column(String(20), unique=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"))
+    # read only (``customer_id`` is what is stored): a case opened with its customer in
+    # hand keeps it, so telling that customer about the case reads them no second time
+    customer: Mapped[Customer] = relationship(viewonly=True)
     category: Mapped[str] = mapped_column(String(40))
     priority: Mapped[str] = mapped_column(String(10))
     channel: Mapped[str] = mapped_column(String(16), index=True)

@@ -19,7 +19,6 @@ from kefu.channels.message import OutgoingMessage
 from kefu.channels.senders import Senders
 from kefu.config import Settings
 from kefu.i18n import Lang, normalise_lang, translate, zone_label
-from kefu.identity import service as identity_service
 from kefu.notifications import service as notifications
 
 # case notification kind -> the staff notification's kind (SLA warnings and breaches are
@@ -130,7 +129,7 @@ def send_to_customer(
 ) -> CaseNotification | None:
     """Send a written text to the customer on the case (SMS if they have a phone, else
     e-mail), recorded as a notification and a public timeline event."""
-    customer = identity_service.get_customer(db, case.customer_id)
+    customer = case.customer
     lang = case_lang(case)
     channel: str
     if customer.phone:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from kefu import audit
@@ -107,10 +107,14 @@ def parse_priority(value: str) -> Priority:
         raise UnknownValue(f"unknown priority {value!r}", field="priority", value=value) from None
 
 
+# built once, the values bound at each call: every new case asks
+_POLICY = select(SlaPolicy).where(
+    SlaPolicy.category == bindparam("category"), SlaPolicy.priority == bindparam("priority")
+)
+
+
 def get_policy(db: Session, *, category: str, priority: str) -> SlaPolicy:
-    policy = db.scalar(
-        select(SlaPolicy).where(SlaPolicy.category == category, SlaPolicy.priority == priority)
-    )
+    policy = db.scalar(_POLICY, {"category": category, "priority": priority})
     if policy is None:
         raise SlaPolicyNotFound(
             f"no SLA policy for {category}/{priority}", category=category, priority=priority

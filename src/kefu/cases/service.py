@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, exists, func, or_, select
+from sqlalchemy import Select, bindparam, exists, func, or_, select
 from sqlalchemy import case as sql_case
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -111,6 +111,7 @@ def open_case(
     policy = policies.get_policy(db, category=category.value, priority=priority.value)
     case = Case(
         customer_id=customer.id,
+        customer=customer,
         category=category.value,
         priority=priority.value,
         channel=channel.value,
@@ -429,10 +430,12 @@ def link(
     return row
 
 
+# built once, the case bound at each call (see timeline.events)
+_LINKS = select(CaseLink).where(CaseLink.case_id == bindparam("case_id")).order_by(CaseLink.id)
+
+
 def links(db: Session, case: Case) -> list[CaseLink]:
-    return list(
-        db.scalars(select(CaseLink).where(CaseLink.case_id == case.id).order_by(CaseLink.id))
-    )
+    return list(db.scalars(_LINKS, {"case_id": case.id}))
 
 
 def cases_linked_to(db: Session, *, kind: str, external_id: str) -> list[Case]:
