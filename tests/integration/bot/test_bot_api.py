@@ -8,13 +8,14 @@ from datetime import datetime
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import event
+from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 from tests.factories import customer_token
 from tests.integration.bot.test_flows import customer as demo_customer
 
 from kefu.app import create_app
 from kefu.chat import service as chat
+from kefu.chat.models import Conversation
 from kefu.config import Settings, get_settings
 from kefu.db import get_db
 
@@ -115,6 +116,25 @@ def test_a_first_turn_never_reads_its_new_conversation_back(
     assert response.status_code == 200
     on_conversation = [s for s in said if re.search(r"\bconversation\b", s.split(" WHERE ")[0])]
     assert [s.split(" ")[0] for s in on_conversation] == ["INSERT", "UPDATE", "UPDATE"]
+
+
+def test_an_address_over_its_limit_is_refused_and_nothing_is_kept(
+    demo_db: Session, settings: Settings
+) -> None:
+    """The rate limit runs in the turn's own unit of work (on SQLite the writer thread's
+    savepoint): the refused turn is 429 with Retry-After and leaves no conversation."""
+    app = create_app(settings.model_copy(update={"bot_messages_per_minute": 2}))
+
+    def _db() -> Iterator[Session]:
+        yield demo_db
+
+    app.dependency_overrides[get_db] = _db
+    before = demo_db.scalar(select(func.count()).select_from(Conversation))
+    with TestClient(app, raise_server_exceptions=False) as client:
+        answers = [client.post("/api/v1/bot/messages", json={"text": "你好"}) for _ in range(3)]
+    assert [a.status_code for a in answers] == [200, 200, 429]
+    assert int(answers[-1].headers["Retry-After"]) > 0
+    assert demo_db.scalar(select(func.count()).select_from(Conversation)) == before + 2
 
 
 def test_unknown_conversation_is_404(api: TestClient) -> None:
