@@ -70,19 +70,37 @@ def _clean_subject(subject: str) -> str:
     return subject[:200]
 
 
+_CASE_WITH_REFERENCE = select(Case.id).where(Case.reference == bindparam("reference"))
+
+
+def _reference_taken(db: Session, reference: str) -> bool:
+    return db.scalar(_CASE_WITH_REFERENCE, {"reference": reference}) is not None
+
+
 def _insert_with_unused_reference(
     db: Session, case: Case, now: datetime, settings: Settings
 ) -> None:
-    """Insert the new case under a fresh reference, each try in a savepoint: the unique
-    index refuses a reference another case has (a concurrent one too, which no SELECT
-    beforehand would see), and only that try is undone."""
+    """Insert the new case under a fresh reference.
+
+    SQLite's transaction holds the one write lock from its start (BEGIN IMMEDIATE), so a
+    reference no case has when asked is still free at the INSERT. Elsewhere a concurrent
+    case can take it in between, which no question beforehand would see: each try is a
+    savepoint the unique index can refuse, and only that try is undone (a savepoint costs
+    more than the question, so SQLite goes without)."""
+    serialised = db.get_bind().dialect.name == "sqlite"
     for _ in range(_REFERENCE_TRIES):
         case.reference = str(refs.new_reference(now.astimezone(settings.tz)))
+        if serialised:
+            if _reference_taken(db, case.reference):
+                continue
+            db.add(case)
+            db.flush()
+            return
         try:
             with db.begin_nested():  # its commit flushes the case inside the savepoint
                 db.add(case)
         except IntegrityError:
-            if db.scalar(select(Case.id).where(Case.reference == case.reference)) is None:
+            if not _reference_taken(db, case.reference):
                 raise  # refused for another reason than the reference
             continue
         return
