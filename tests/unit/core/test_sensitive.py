@@ -6,7 +6,14 @@ import logging
 
 import pytest
 
-from kefu.sensitive import SensitiveLogFilter, id_number_valid, luhn_valid, mask, redact
+from kefu.sensitive import (
+    Redaction,
+    SensitiveLogFilter,
+    id_number_valid,
+    luhn_valid,
+    mask,
+    redact,
+)
 
 CARD = "6222020200112233445"  # 19 digits, Luhn-valid
 VISA = "4111111111111111"
@@ -108,6 +115,10 @@ def test_one_time_codes_are_masked(text: str, masked: str) -> None:
         ("新密码改成 P@ssw0rd 了", "新密码改成 ****** 了"),
         ("my password is hunter22", "my password is ******"),
         ("pwd=s3cret", "pwd=******"),
+        # no digit at all: found by the word, not passed over as a text without numbers
+        ("口令为abcdef", "口令为******"),
+        ("PASSWORD: hunter", "PASSWORD: ******"),
+        ("my passwd = letmein", "my passwd = ******"),
     ],
 )
 def test_passwords_are_masked(text: str, masked: str) -> None:
@@ -136,3 +147,14 @@ def test_log_filter_masks_rendered_messages(caplog: pytest.LogCaptureFixture) ->
         logger.info("customer wrote %s", f"card {VISA}")
     assert VISA not in caplog.text
     assert "************1111" in caplog.text
+
+
+@pytest.mark.parametrize(
+    "text", ["127.0.0.1:54321", "GET", "/healthz", "验证码 123", "code: 12-3", "１２３ 元"]
+)
+def test_texts_with_fewer_than_four_digits_and_no_password_word_are_kept(text: str) -> None:
+    assert redact(text) == Redaction(text, ())
+
+
+def test_four_digits_anywhere_are_enough_to_be_scanned() -> None:
+    assert mask("验证码：１２３４") == "验证码：****"
