@@ -51,6 +51,18 @@ def test_access_log_keeps_working_when_a_path_is_masked(capsys) -> None:
     assert "4111111111111111" not in logged
 
 
+def test_health_probes_are_not_in_the_access_log(capsys) -> None:
+    logging.config.dictConfig(server_log_config("INFO"))
+    for path in ("/healthz", "/readyz", "/help"):
+        logging.getLogger("uvicorn.access").info(
+            '%s - "%s %s HTTP/%s" %d', "127.0.0.1:5000", "GET", path, "1.1", 200
+        )
+    captured = capsys.readouterr()
+    logged = captured.out + captured.err
+    assert "GET /help " in logged
+    assert "/healthz" not in logged and "/readyz" not in logged
+
+
 def test_access_log_paths_carry_no_ids(capsys) -> None:
     from kefu.logging_config import redact_path
 
