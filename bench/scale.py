@@ -109,9 +109,12 @@ def case_maker(token: str, customers: list[int]) -> Request:
 
 async def turn(http: httpx.AsyncClient, rng: random.Random, state: dict[str, str]) -> None:
     body = {"text": rng.choice(MESSAGES)}
+    headers = {}
     if "conversation" in state:
+        # a conversation answers only to its owner key, as the widget sends it
         body["conversation_id"] = state["conversation"]
-    response = await http.post("/api/v1/bot/messages", json=body)
+        headers["X-Kefu-Conversation-Key"] = state["key"]
+    response = await http.post("/api/v1/bot/messages", json=body, headers=headers)
     if response.status_code != 200:
         raise SystemExit(f"bot failed: {response.status_code} {response.text[:200]}")
     data = response.json()
@@ -119,6 +122,8 @@ async def turn(http: httpx.AsyncClient, rng: random.Random, state: dict[str, str
         state.pop("conversation", None)
     else:
         state["conversation"] = data["conversation_id"]
+        if data["conversation_key"]:  # given once, when the conversation starts
+            state["key"] = data["conversation_key"]
 
 
 def line(title: str, latencies: list[float], wall: float, unit: str) -> str:
