@@ -52,6 +52,15 @@ def code_sent_to(server: LiveServer, phone: str) -> str:
     return found.group()
 
 
+def transcript_lines(page: Page) -> list[tuple[str, str]]:
+    """Each transcript line with the marker a reader sees beside it ("decimal" is a number)."""
+    lines: list[list[str]] = page.evaluate(
+        "Array.from(document.querySelectorAll('#sim-transcript li'),"
+        " (li) => [getComputedStyle(li).listStyleType, li.textContent])"
+    )
+    return [(marker, text) for marker, text in lines]
+
+
 def test_dialling_through_the_simulator(signed: None, live_server: LiveServer, page: Page) -> None:
     with live_server.sessions() as db:
         demo.seed(db, history=False)
@@ -72,9 +81,17 @@ def test_dialling_through_the_simulator(signed: None, live_server: LiveServer, p
     expect(transcript).to_contain_text("尾号零零零二的注册手机")
     press(page, "1")
     expect(transcript).to_contain_text("请输入六位短信验证码")
-    press(page, code_sent_to(live_server, "+8613800000002"))
+    code = code_sent_to(live_server, "+8613800000002")
+    press(page, code)
     expect(transcript).to_contain_text("身份核实成功。")
     expect(transcript).to_contain_text("您的账户余额为")
+    # the caller's keys are told as theirs, the code hidden; no line is numbered, so a
+    # key press takes no number and no number beside "请按一" reads as a key
+    lines = transcript_lines(page)
+    pressed = [text for _, text in lines if text.startswith("您按了")]
+    assert pressed == ["您按了 1", "您按了 2", "您按了 1", "您按了 1", "您按了 ••••••"]
+    assert {marker for marker, _ in lines} == {"none"}
+    assert code not in page.locator("#sim-transcript").inner_text()
     screenshot(page, "voice-simulator-balance-zh")
 
     press(page, "0")
@@ -151,6 +168,9 @@ def test_the_simulator_in_english_on_a_phone_screen(
     expect(transcript).to_contain_text("For English, press two.")
     page.keyboard.press("2")  # the computer keyboard works as the keypad
     expect(transcript).to_contain_text("Please choose a service.")
+    lines = transcript_lines(page)
+    assert "You pressed 2" in [text for _, text in lines]
+    assert {marker for marker, _ in lines} == {"none"}
     page.get_by_role("button", name="Hang up").click()
     expect(page.get_by_role("status")).to_have_text("Call ended")
     screenshot(page, "voice-simulator-en")

@@ -159,7 +159,10 @@
   function send(event, value) {
     if (!state || busy) return;
     // what the caller typed, codes and numbers hidden as they would be on a real phone log
-    if (event === "keys") note(value.length > 4 ? "•".repeat(value.length) : value, null, true);
+    if (event === "keys") {
+      const shown = value.length > 4 ? "•".repeat(value.length) : value;
+      note(root.dataset.youPressed.replace("{keys}", shown), null, true);
+    }
     return request(root.dataset.stepsUrl, { state: state, event: event, keys: value || null });
   }
 
