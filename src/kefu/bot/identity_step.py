@@ -32,6 +32,7 @@ CODE = "verify_code"
 STEPS = (CONTACT, CODE)
 _CODE = re.compile(r"(?<!\d)(\d{6})(?!\d)")
 RESEND = "resend"
+CANCEL = "cancel"
 
 
 def typed_code(text: str) -> str | None:
@@ -58,7 +59,7 @@ def require(d: Dialog, resume: str) -> Reply | None:
             return _send(d, contact)
     d.goto(CONTACT)
     return Reply(
-        d.t("bot.verify.ask_contact"), quick_replies=[d.option("bot.choice.cancel", "cancel")]
+        d.t("bot.verify.ask_contact"), quick_replies=[d.option("bot.choice.cancel", CANCEL)]
     )
 
 
@@ -89,7 +90,7 @@ def _send(d: Dialog, contact: str) -> Reply:
             ),
             quick_replies=[
                 d.option("bot.choice.person", "human_agent"),
-                d.option("bot.choice.cancel", "cancel"),
+                d.option("bot.choice.cancel", CANCEL),
             ],
         )
     d.state["verify"]["id"] = sent.verification.public_id
@@ -104,7 +105,7 @@ def _send(d: Dialog, contact: str) -> Reply:
         input="code",
         quick_replies=[
             d.option("bot.choice.resend", RESEND),
-            d.option("bot.choice.cancel", "cancel"),
+            d.option("bot.choice.cancel", CANCEL),
         ],
     )
 

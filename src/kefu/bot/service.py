@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from kefu.bot import actions, flows, identity_step
 from kefu.bot.dialog import Dialog, QuickReply, Reply
+from kefu.bot.flows.common import TAP_WORDS
 from kefu.bot.nlu import classify
 from kefu.bot.nlu.intents import INTENTS, OUT_OF_SCOPE
 from kefu.cases import service as cases_service
@@ -41,12 +42,8 @@ MAX_TEXT = 2000
 HANDOFF_INTENTS = frozenset({"human_agent", "escalate"})
 SMALL_TALK = frozenset({"greeting", "thanks_goodbye", "out_of_scope"})
 SOMETHING_ELSE = "something_else"
-# values quick replies send, which say nothing about the customer's language
-_TAP_VALUES = frozenset(
-    {"yes", "no", "skip", "open_case", identity_step.RESEND, "cancel", "human_agent"}
-)
 _CANCEL_WORDS = {
-    "cancel",
+    identity_step.CANCEL,
     "stop",
     "never mind",
     "nevermind",
@@ -196,7 +193,7 @@ def language_of(text: str, *, first: bool) -> Lang | None:
     (digits, a code, a tap, an address). Han characters at least as many as English words
     is Chinese; English needs two words, or one in the first message ("hello"), so a
     Chinese customer's "ok" keeps the conversation Chinese."""
-    if text in INTENTS or text == SOMETHING_ELSE or text.lower() in _TAP_VALUES:
+    if text in INTENTS or text == SOMETHING_ELSE or text.lower() in TAP_WORDS:
         return None
     han = len(_HAN.findall(text))
     words = len(_LATIN_WORD.findall(text))

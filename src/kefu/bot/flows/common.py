@@ -24,7 +24,10 @@ from kefu.wallet.schemas import TransactionView
 
 Step = Callable[[Dialog], Reply | None]
 Act = Callable[[Dialog], Reply]
-YES, NO, SKIP = "yes", "no", "skip"
+YES, NO, SKIP, OPEN_CASE = "yes", "no", "skip", "open_case"
+# the words the assistant's taps send (its other taps send an intent or "tx:12"): a tap says
+# nothing about the language the customer writes in
+TAP_WORDS = frozenset({YES, NO, SKIP, OPEN_CASE, identity_step.RESEND, identity_step.CANCEL})
 # a number standing alone that is no time, date, count or duration ("the 300 I topped up")
 _BARE_AMOUNT = re.compile(
     r"(?<![\d.:/\-+])(\d{1,6}(?:\.\d{1,2})?)(?![\d.:/\-]|\s*(?:点|點|号|號|日|月|年|分|秒|小时|"
@@ -231,7 +234,7 @@ def offer_case_or_person(d: Dialog, text: str) -> Reply:
     return Reply(
         text,
         quick_replies=[
-            d.option("bot.choice.open_case", "open_case"),
+            d.option("bot.choice.open_case", OPEN_CASE),
             d.option("bot.choice.person", "human_agent"),
         ],
     )
@@ -262,7 +265,7 @@ def _no_answer(d: Dialog) -> None:
 
 # the step after offer_case_or_person: its "open a case" tap or a yes opens one ("a person"
 # is an intent of its own, which the dialog starts before any step)
-open_case_step = yes_no_step(_open_case, _no_answer, yes_value="open_case")
+open_case_step = yes_no_step(_open_case, _no_answer, yes_value=OPEN_CASE)
 
 
 def trace_stuck(d: Dialog, intent: str, found: str, transaction_id: str, traced_key: str) -> Reply:
