@@ -6,6 +6,8 @@ through SQLAlchemy 2 with the same models and Alembic migrations.
 
 from __future__ import annotations
 
+import threading
+from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -14,9 +16,10 @@ from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy.exc import TimeoutError as SqlalchemyTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
-from sqlalchemy.pool import QueuePool
+from sqlalchemy.pool import ConnectionPoolEntry, QueuePool
 from sqlalchemy.types import TypeDecorator
 
 from kefu.config import get_settings
@@ -90,6 +93,52 @@ def _configure_sqlite(engine: Engine, busy_timeout: float) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+class TakeTurnsPool(QueuePool):
+    """SQLite's one connection, handed to the threads that ask for it in the order they
+    asked. ``QueuePool`` lets a thread that returns the connection take it straight back
+    before a waiting thread wakes: the deferred-work processor, going from one batch to the
+    next, and the writer thread (``kefu.dbwork``), from one group to the next, kept it for
+    seconds while the other waited."""
+
+    def __init__(self, creator: Any, **kw: Any) -> None:
+        super().__init__(creator, **kw)
+        self._turns: deque[threading.Event] = deque()
+        self._turns_lock = threading.Lock()
+        self._taken = False
+
+    def _do_get(self) -> ConnectionPoolEntry:
+        with self._turns_lock:
+            if self._taken or self._turns:
+                turn = threading.Event()
+                self._turns.append(turn)
+            else:
+                turn = None
+                self._taken = True
+        if turn is not None and not turn.wait(self._timeout):
+            with self._turns_lock:
+                if turn in self._turns:  # not handed over meanwhile
+                    self._turns.remove(turn)
+                    raise SqlalchemyTimeout(
+                        f"no turn for the database connection in {self._timeout:.0f} s"
+                    )
+        try:
+            return super()._do_get()
+        except BaseException:
+            self._next_turn()
+            raise
+
+    def _do_return_conn(self, record: ConnectionPoolEntry) -> None:
+        super()._do_return_conn(record)
+        self._next_turn()
+
+    def _next_turn(self) -> None:
+        with self._turns_lock:
+            if self._turns:
+                self._turns.popleft().set()  # still taken: it is the next thread's
+            else:
+                self._taken = False
+
+
 def make_engine(url: str, *, busy_timeout: float = 30) -> Engine:
     """``busy_timeout``: seconds a transaction waits for SQLite's write lock, or for a pooled
     connection, before ``sqlalchemy.exc.OperationalError`` ("database is locked") or
@@ -100,12 +149,13 @@ def make_engine(url: str, *, busy_timeout: float = 30) -> Engine:
         # gains nothing from a second connection; with one, waiting threads queue in order
         # on the pool and run as soon as it is free, instead of sleeping and retrying in
         # SQLite's busy handler (up to 100 ms a turn, unfair: with 50 clients some waited
-        # 30 s). Other processes still queue on ``busy_timeout``.
+        # 30 s), and in the order they asked (``TakeTurnsPool``). Other processes still
+        # queue on ``busy_timeout``.
         engine = create_engine(
             url,
             connect_args={"check_same_thread": False, "timeout": busy_timeout},
             hide_parameters=True,
-            poolclass=QueuePool,
+            poolclass=TakeTurnsPool,
             pool_size=1,
             max_overflow=0,
             pool_timeout=busy_timeout,
