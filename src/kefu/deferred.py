@@ -41,6 +41,7 @@ log = logging.getLogger("kefu.deferred")
 # the domain modules that declare handlers and batch scopes
 _HANDLER_MODULES = ("kefu.cases.deferred", "kefu.quality.events", "kefu.search.service")
 BATCH = 100
+CHUNK = 8
 # A batch holds the database's write lock (SQLite has one), so it ends after this long
 # and requests waiting to write go in between batches.
 BATCH_SECONDS = 0.05
@@ -133,10 +134,10 @@ def _retry_delay(attempts: int) -> timedelta:
     return min(timedelta(seconds=2**attempts), MAX_DELAY)
 
 
-def _due(db: Session, limit: int) -> list[DeferredWork]:
+def _due(db: Session, limit: int, *, after: int) -> list[DeferredWork]:
     query = (
         select(DeferredWork)
-        .where(DeferredWork.due_at <= utcnow())
+        .where(DeferredWork.due_at <= utcnow(), DeferredWork.id > after)
         .order_by(DeferredWork.id)
         .limit(limit)
     )
@@ -149,28 +150,37 @@ def run_due(sessions: sessionmaker[Session], *, limit: int = BATCH) -> int:
     """Do the work that is due, oldest first: a batch in one transaction (up to ``limit``
     rows or ``BATCH_SECONDS``), or, when one of the batch fails, each row up to the failing
     one in a transaction of its own so only the failing ones wait for a retry. Returns how
-    many rows were done."""
+    many rows were done.
+
+    The rows are read ``CHUNK`` at a time: a batch ends on its time more often than on its
+    rows, and the rows read beyond its end were read again by the next."""
     work = handlers()
     with sessions() as db:
-        rows = _due(db, limit)
+        rows = _due(db, min(CHUNK, limit), after=0)
         if not rows:
             return 0
         began = time.monotonic()
         done = 0
         try:
             with _scoped(db):
-                for row in rows:
+                while True:
+                    row = rows[done]
                     work[row.kind](db, row.payload)
                     done += 1
-                    if time.monotonic() - began > BATCH_SECONDS:
+                    if done == limit or time.monotonic() - began > BATCH_SECONDS:
                         break
+                    if done == len(rows):
+                        more = _due(db, min(CHUNK, limit - done), after=rows[-1].id)
+                        if not more:
+                            break
+                        rows += more
             for row in rows[:done]:  # deleted together: one statement at the commit
                 db.delete(row)
             db.commit()
             return done
         except Exception:
+            ids = [row.id for row in rows[: done + 1]]  # before the rollback expires them
             db.rollback()
-        ids = [row.id for row in rows[: done + 1]]
     done = 0
     for row_id in ids:
         with sessions() as db:
