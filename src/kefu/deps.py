@@ -7,11 +7,27 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
+from starlette.requests import HTTPConnection
 
 from kefu.config import Settings, get_settings
 from kefu.i18n import Lang
 
-SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+def settings_of(connection: HTTPConnection) -> Settings:
+    """The settings for a request: ``get_settings``, or what the app's
+    ``dependency_overrides`` put in its place (tests do, after the app is built)."""
+    provider = connection.app.dependency_overrides.get(get_settings, get_settings)
+    settings: Settings = provider()
+    return settings
+
+
+async def _request_settings(connection: HTTPConnection) -> Settings:
+    """``settings_of`` as a dependency: async, so it runs on the event loop instead of
+    costing a threadpool hop of its own on every request."""
+    return settings_of(connection)
+
+
+SettingsDep = Annotated[Settings, Depends(_request_settings)]
 
 
 def request_lang(request: Request) -> Lang:
