@@ -135,6 +135,14 @@ class DbWork:
             self._limiter = CapacityLimiter(PG_THREADS)
         return await to_thread.run_sync(self._alone, work, limiter=self._limiter)
 
+    async def request(self, work: Callable[[Session], T]) -> T:
+        """``work(db)`` for an HTTP request, committed: on SQLite in the writer thread with
+        the requests queued behind it; on PostgreSQL in one worker thread of its own (a
+        request's work is mostly Python, which gains nothing from the event loop)."""
+        if self.group is not None:
+            return await asyncio.wrap_future(self.group.submit(work))
+        return await to_thread.run_sync(self._alone, work)
+
     def _alone(self, work: Callable[[Session], T]) -> T:
         with self.open_session() as db:
             value = work(db)

@@ -7,7 +7,6 @@ belongs to. Without either it is unknown (404), as an id that never existed."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from datetime import datetime
 from typing import TypeVar
@@ -23,7 +22,7 @@ from kefu.channels.deps import get_senders
 from kefu.chat import service as chat
 from kefu.chat.models import ChatMessage, Conversation
 from kefu.config import Settings
-from kefu.db import DbSession, sessions_of
+from kefu.db import DbSession
 from kefu.deps import ConversationKeyDep, request_lang
 from kefu.i18n import Lang, normalise_lang
 from kefu.identity.deps import _bearer, current_customer
@@ -73,17 +72,7 @@ async def _in_one_go(
         customer_id = _customer_id(request, db)
         return work(db, settings, customer_id, request_lang(request))
 
-    committer = dbwork.for_app(request.app)
-    if committer.group is not None:
-        return await asyncio.wrap_future(committer.group.submit(run))
-
-    def alone() -> T:
-        with sessions_of(request.app) as db:
-            value = run(db)
-            db.commit()
-            return value
-
-    return await run_in_threadpool(alone)
+    return await dbwork.for_app(request.app).request(run)
 
 
 class MessageIn(BaseModel):

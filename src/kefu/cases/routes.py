@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from sqlalchemy.orm import Session
 
-from kefu import audit, paging
+from kefu import audit, dbwork, paging
 from kefu.cases import conversation, escalation, service, timeline, tracking, work
 from kefu.cases import summary as contact_summary
 from kefu.cases.models import Case
@@ -28,11 +29,17 @@ from kefu.cases.schemas import (
     link_reads,
 )
 from kefu.cases.transitions import FINISHED, Mover, Status
-from kefu.channels.deps import SendersDep
+from kefu.channels.deps import SendersDep, get_senders
 from kefu.channels.email import jobs as email_jobs
 from kefu.db import DbSession, utcnow
-from kefu.deps import LangDep, SettingsDep
-from kefu.identity.deps import CustomerPrincipal, StaffPrincipal, require, staff_or_customer
+from kefu.deps import LangDep, SettingsDep, settings_of
+from kefu.identity.deps import (
+    CustomerPrincipal,
+    StaffPrincipal,
+    require,
+    require_apart,
+    staff_or_customer,
+)
 from kefu.numbers import Count, RowId
 
 router = APIRouter(tags=["cases"])
@@ -40,6 +47,7 @@ router = APIRouter(tags=["cases"])
 Reference = Annotated[str, Path(min_length=1, max_length=64)]
 Reader = Annotated[StaffPrincipal, Depends(require("case.read"))]
 Writer = Annotated[StaffPrincipal, Depends(require("case.write"))]
+WriterApart = Annotated[StaffPrincipal, Depends(require_apart("case.write"))]
 Escalator = Annotated[StaffPrincipal, Depends(require("case.escalate"))]
 
 
@@ -56,31 +64,34 @@ def detail(db: DbSession, case: Case) -> CaseDetail:
 
 
 @router.post("/cases", response_model=CaseDetail, status_code=201)
-def create_case(
-    staff: Writer, body: CaseCreate, db: DbSession, settings: SettingsDep, senders: SendersDep
-) -> CaseDetail:
-    case = service.open_case(
-        db,
-        new=service.NewCase(
-            customer_id=body.customer_id,
-            category=body.category,
-            channel=body.channel,
-            subject=body.subject,
-            description=body.description,
-            priority=body.priority,
-            language=body.language,
-            device=service.Device(
-                model=body.device.model, os=body.device.os, app_version=body.device.app_version
-            ),
-            links=tuple((link.kind, link.external_id) for link in body.links),
+async def create_case(staff: WriterApart, body: CaseCreate, request: Request) -> CaseDetail:
+    """The case is opened in one piece of work in ``kefu.dbwork`` (on SQLite the writer
+    thread, committing together with the cases queued behind it), not in the request's
+    session: with a session and settings as dependencies, each took a worker thread of its
+    own, and the session held SQLite's one connection from the staff check across those
+    hand-overs while the other requests queued for it."""
+    settings = settings_of(request)
+    senders = get_senders(request)
+    new = service.NewCase(
+        customer_id=body.customer_id,
+        category=body.category,
+        channel=body.channel,
+        subject=body.subject,
+        description=body.description,
+        priority=body.priority,
+        language=body.language,
+        device=service.Device(
+            model=body.device.model, os=body.device.os, app_version=body.device.app_version
         ),
-        actor=actor_of(staff),
-        settings=settings,
+        links=tuple((link.kind, link.external_id) for link in body.links),
     )
-    service.acknowledge(db, case, settings=settings, senders=senders)
-    created = detail(db, case)  # read in the same transaction: no second one on SQLite
-    db.commit()
-    return created
+
+    def open_case(db: Session) -> CaseDetail:
+        case = service.open_case(db, new=new, actor=actor_of(staff), settings=settings)
+        service.acknowledge(db, case, settings=settings, senders=senders)
+        return detail(db, case)  # read in the same transaction: no second one on SQLite
+
+    return await dbwork.for_app(request.app).request(open_case)
 
 
 @router.get("/cases", response_model=list[CaseRead])

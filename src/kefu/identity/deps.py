@@ -10,10 +10,12 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
+from sqlalchemy.orm import Session
 
-from kefu import audit
+from kefu import audit, dbwork
+from kefu.config import Settings
 from kefu.db import DbSession
-from kefu.deps import SettingsDep
+from kefu.deps import SettingsDep, settings_of
 from kefu.errors import CsrfFailed, NotAuthenticated, PermissionDenied
 from kefu.identity import service as identity_service
 from kefu.identity import two_factor
@@ -83,6 +85,12 @@ def current_staff(
     token in the form or the ``X-CSRF-Token`` header; bearer tokens are not sent by
     browsers on their own, so they need none.
     """
+    return _staff(request, db, settings, sent_csrf)
+
+
+def _staff(
+    request: Request, db: Session, settings: Settings, sent_csrf: str | None
+) -> StaffPrincipal:
     token = _bearer(request)
     via_cookie = token is None
     if token is None:
@@ -120,6 +128,31 @@ def require(permission: str) -> Callable[..., Any]:
         return staff
 
     dependency.kefu_permission = permission  # type: ignore[attr-defined]
+    return dependency
+
+
+def require_apart(permission: str) -> Callable[..., Any]:
+    """``require`` for a route that does its database work in ``kefu.dbwork`` instead of
+    the request's session (case creation): the caller is checked in a piece of work of its
+    own there, on SQLite in the writer thread, so neither the check nor the route waits in
+    a worker thread for the one connection. Like ``require`` it answers 401 or 403 before
+    the body is validated."""
+
+    async def dependency(
+        request: Request, sent_csrf: Annotated[str | None, Depends(sent_csrf_token)]
+    ) -> StaffPrincipal:
+        settings = settings_of(request)
+
+        def check(db: Session) -> StaffPrincipal:
+            staff = _staff(request, db, settings, sent_csrf)
+            if not staff.may(permission):
+                raise PermissionDenied()
+            return staff
+
+        return await dbwork.for_app(request.app).request(check)
+
+    dependency.kefu_permission = permission  # type: ignore[attr-defined]
+    dependency.kefu_staff = True  # type: ignore[attr-defined]  # current_staff's check, within
     return dependency
 
 
