@@ -55,10 +55,12 @@ def actor_of(staff: StaffPrincipal) -> audit.Actor:
     return staff.actor
 
 
-def detail(db: DbSession, case: Case) -> CaseDetail:
+def detail(db: DbSession, case: Case, *, linked: bool = True) -> CaseDetail:
+    """``linked=False``: the case has no links (opened without any a moment ago), so they
+    are not asked for."""
     return CaseDetail(
         **CaseRead.model_validate(case).model_dump(),
-        links=link_reads(service.links(db, case)),
+        links=link_reads(service.links(db, case)) if linked else [],
         timeline=[EventRead.of(e) for e in timeline.events(db, case)],
     )
 
@@ -89,7 +91,8 @@ async def create_case(staff: WriterApart, body: CaseCreate, request: Request) ->
     def open_case(db: Session) -> CaseDetail:
         case = service.open_case(db, new=new, actor=actor_of(staff), settings=settings)
         service.acknowledge(db, case, settings=settings, senders=senders)
-        return detail(db, case)  # read in the same transaction: no second one on SQLite
+        # read in the same transaction: no second one on SQLite
+        return detail(db, case, linked=bool(new.links))
 
     return await dbwork.for_app(request.app).request(open_case)
 
