@@ -1,9 +1,10 @@
 """A few weeks of believable contacts for the demo, so the dashboard has something to show.
 
 Everything goes through ``events.record`` like real traffic: calls by ``call_sid``, chats as
-real conversations. Arrivals follow a day curve (quiet at night, busy late morning and
-evening); waits, handle times and scores are drawn from a seeded generator, so a demo looks
-the same every time it is loaded.
+real conversations. A resolution plans its survey as it would live; the survey then goes out
+and is answered through the survey module at the times the history says. Arrivals follow a
+day curve (quiet at night, busy late morning and evening); waits, handle times and scores
+are drawn from a seeded generator, so a demo looks the same every time it is loaded.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from kefu.config import Settings
 from kefu.identity import service as identity_service
 from kefu.identity.models import Customer, StaffUser
 from kefu.quality import events, surveys
+from kefu.quality.models import QualitySurvey
 
 T = TypeVar("T")
 
@@ -57,8 +59,7 @@ def seed_history(
                 )
                 _one(db, rng, start.astimezone(UTC), staff, customers, categories, count)
                 count += 1
-    # history: its surveys would be late now, so none go out
-    surveys.drop_scheduled(db, resolved_before=now)
+    surveys.settle_history(db, now=now)
     return count
 
 
@@ -93,7 +94,9 @@ def _one(
         at += timedelta(seconds=rng.uniform(2, 6))
         rec("bot_answered", at)
         if rng.random() < 0.45:
-            rec("resolved", at + timedelta(seconds=rng.uniform(30, 240)))
+            at += timedelta(seconds=rng.uniform(30, 240))
+            rec("resolved", at)
+            _chat_card(db, ids["conversation_id"], at)  # shown, and left unanswered
             return
         at += timedelta(seconds=rng.uniform(20, 120))
         rec("handed_over", at)
@@ -113,11 +116,37 @@ def _one(
     if solved:
         rec("resolved", at, staff_id=agent_id)
     rec("contact_ended", at, data={"wrap_seconds": round(rng.uniform(10, 60))})
-    if solved and rng.random() < 0.45:
+    if not solved:
+        return
+    # the survey goes out on the keypad as the call ends, or as a card in the chat
+    card = None
+    if channel == "phone":
+        surveys.offer_for_call(db, call_sid=ids["call_sid"], now=at)
+    else:
+        card = _chat_card(db, ids["conversation_id"], at)
+    if rng.random() < 0.45:
         score = _pick(rng, _SCORES)
-        rec("survey_sent", at + timedelta(minutes=1))
-        rec(
-            "survey_answered",
-            at + timedelta(minutes=rng.uniform(2, 60)),
-            data={"score": score, "solved": score >= 3},
-        )
+        later = rng.uniform(2, 60)
+        if channel == "phone":  # on the keypad, seconds after the question
+            presses = [str(score), "1" if score >= 3 else "2", "0"]  # "0": no reason given
+            for n, digit in enumerate(presses, start=1):
+                answered = at + timedelta(seconds=later * n)
+                reply = surveys.answer_by_keypad(
+                    db, call_sid=ids["call_sid"], digit=digit, now=answered
+                )
+                if reply.expects is None:
+                    break
+        elif card is not None:
+            surveys.answer(
+                db,
+                card.token,
+                surveys.Answers(score=score, solved=score >= 3),
+                via="chat",
+                now=card.due_at + timedelta(minutes=later),
+            )
+
+
+def _chat_card(db: Session, conversation_id: int, resolved_at: datetime) -> QualitySurvey | None:
+    """The survey card the resolution planned, shown when the widget asks for it (when due)."""
+    planned = surveys.chat_card(db, conversation_id, now=resolved_at)
+    return planned and surveys.chat_card(db, conversation_id, now=planned.due_at)

@@ -151,23 +151,24 @@ def hold(db: Session, contact: QualityContact) -> None:
         survey.status = "cancelled"
 
 
-def drop_scheduled(db: Session, *, resolved_before: datetime) -> int:
-    """Cancel surveys not yet sent whose contact was resolved before ``resolved_before``:
-    for history loaded after the fact (the demo), where asking now would be late."""
-    late = list(
-        db.scalars(
-            select(QualitySurvey)
-            .join(QualityContact, QualityContact.id == QualitySurvey.contact_id)
-            .where(
-                QualitySurvey.status == "scheduled",
-                QualityContact.resolved_at < resolved_before,
-            )
+def settle_history(db: Session, *, now: datetime) -> None:
+    """Leave the surveys of history loaded after the fact (the demo) as the periodic send
+    would have left them by ``now``: a reminder that fell due in the past was made then
+    (sending it now would be late), and a survey past its time is closed."""
+    config = survey_config.load(db)
+    if config.reminder_hours:
+        remind_after = timedelta(hours=config.reminder_hours)
+        waiting = select(QualitySurvey).where(
+            QualitySurvey.status == "sent",
+            QualitySurvey.reminded_at.is_(None),
+            QualitySurvey.sent_at <= now - remind_after,
         )
-    )
-    for survey in late:
-        survey.status = "cancelled"
+        for survey in db.scalars(waiting):
+            assert survey.sent_at is not None and survey.expires_at is not None  # sent
+            if survey.sent_at + remind_after < survey.expires_at:
+                survey.reminded_at = survey.sent_at + remind_after
+    _close_expired(db, now)
     db.flush()
-    return len(late)
 
 
 def opt_out(db: Session, customer_id: int, *, via: str, now: datetime | None = None) -> None:
@@ -333,17 +334,25 @@ def send_due(
                 db, survey, channel=channel, senders=senders, settings=settings, reminder=True
             ):
                 report.reminded.append(survey.id)
+    report.expired.extend(_close_expired(db, now, limit=2000))
+    db.flush()
+    return report
+
+
+def _close_expired(db: Session, now: datetime, *, limit: int | None = None) -> list[int]:
+    """Surveys past their time take no more answers; the unanswered ones are expired
+    (their ids returned)."""
     closing = select(QualitySurvey).where(
         QualitySurvey.status.in_(("sent", "answered")),
         QualitySurvey.expires_at <= now,
     )
-    for survey in db.scalars(closing.order_by(QualitySurvey.id).limit(2000)).all():
+    expired = []
+    for survey in db.scalars(closing.order_by(QualitySurvey.id).limit(limit)).all():
         if survey.status == "sent":
             survey.status = "expired"
-            report.expired.append(survey.id)
+            expired.append(survey.id)
         survey.step = None
-    db.flush()
-    return report
+    return expired
 
 
 def _mark_sent(

@@ -218,7 +218,7 @@ def test_rollups_kept_event_by_event_equal_a_rebuild_from_the_events(
 
 
 PINNED_HISTORY: dict[str, object] = {
-    "digest": "6b1783437ab01b6caa22a635caf5bd4b5ee522335f2f57bb9dee2b649c5e5931",
+    "digest": "aae08deb0cec0f00105846f22e21450c6b87f92dd7f0e8ba4352b52aa4281412",
     "marks": (100, 22, 22, 78),
     "rows": 665,
     "totals": {
@@ -243,7 +243,7 @@ PINNED_HISTORY: dict[str, object] = {
             "solved_answered": 22,
             "solved_yes": 21,
             "surveys_answered": 22,
-            "surveys_sent": 22,
+            "surveys_sent": 60,
             "wait_sum": 2246.781,
         },
         "day": {
@@ -269,7 +269,7 @@ PINNED_HISTORY: dict[str, object] = {
             "solved_answered": 22,
             "solved_yes": 21,
             "surveys_answered": 22,
-            "surveys_sent": 22,
+            "surveys_sent": 79,
             "wait_sum": 2246.78,
         },
         "month": {
@@ -293,7 +293,7 @@ PINNED_HISTORY: dict[str, object] = {
             "solved_answered": 22,
             "solved_yes": 21,
             "surveys_answered": 22,
-            "surveys_sent": 22,
+            "surveys_sent": 60,
             "wait_sum": 2246.781,
         },
         "slot": {
@@ -319,7 +319,7 @@ PINNED_HISTORY: dict[str, object] = {
             "solved_answered": 22,
             "solved_yes": 21,
             "surveys_answered": 22,
-            "surveys_sent": 22,
+            "surveys_sent": 79,
             "wait_sum": 2246.782,
         },
     },

@@ -27,8 +27,9 @@ from kefu.channels.senders import Senders, build_senders
 from kefu.chat import service as chat_service
 from kefu.config import Settings
 from kefu.db import utcnow
+from kefu.quality import demo as quality_demo
 from kefu.quality import events, survey_config, surveys
-from kefu.quality.models import QualitySurvey, QualityTask, SurveyOptOut
+from kefu.quality.models import QualityContact, QualitySurvey, QualityTask, SurveyOptOut
 
 HOUR = timedelta(hours=1)
 
@@ -403,3 +404,37 @@ def test_survey_settings_change_the_questions(
         surveys.answer_sms(db, customer.phone, "3", senders=senders, now=T0 + HOUR).expects
         == "reasons"
     )
+
+
+def test_the_demo_history_surveys_as_live_traffic_would_have(
+    db: Session, settings: Settings, senders: Senders
+) -> None:
+    """Every contact the history resolved was asked (a keypad survey as the call ended, a
+    chat card when due), some answered; none planned only to be cancelled, and nothing of
+    the past is sent late once the history is loaded."""
+    for role in ("agent", "agent", "specialist"):
+        make_staff(db, role)
+    for _ in range(5):
+        make_customer(db)
+    now = T0 + 20 * 24 * HOUR
+    quality_demo.seed_history(db, settings=settings, now=now, days=5, per_day=20)
+    found = list(db.scalars(select(QualitySurvey)))
+    by_status: dict[str, int] = {}
+    for survey in found:
+        by_status[survey.status] = by_status.get(survey.status, 0) + 1
+    assert set(by_status) == {"answered", "expired", "sent"}, by_status
+    contacts = {c.id: c for c in db.scalars(select(QualityContact))}
+    assert len(found) == sum(1 for c in contacts.values() if c.resolved_at is not None)
+    for survey in found:
+        contact = contacts[survey.contact_id]
+        assert contact.survey_sent and survey.sent_at is not None
+        assert contact.survey_score == survey.score  # the figures and the survey agree
+        assert survey.channel == ("keypad" if contact.channel == "phone" else "chat")
+        if survey.status == "expired":
+            assert survey.expires_at is not None and survey.expires_at <= now
+        if survey.status != "answered" and survey.sent_at <= now - 24 * HOUR:
+            assert survey.reminded_at is not None  # made when it fell due, in the past
+    low = [s.id for s in found if s.score is not None and s.score <= 2]
+    assert sorted(db.scalars(select(QualityTask.survey_id))) == sorted(low)
+    swept = surveys.send_due(db, senders=senders, settings=settings, now=now)
+    assert (swept.sent, swept.reminded, swept.expired) == ([], [], [])
