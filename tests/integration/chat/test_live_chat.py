@@ -3,6 +3,7 @@ typing, internal notes, resume without loss or duplicates, and who may connect."
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
 from datetime import timedelta
@@ -224,7 +225,7 @@ def test_unknown_conversation_and_bad_frames(chat_server: ChatServer) -> None:
 
 def _closed_with(sock: Socket) -> int | None:
     with pytest.raises(ConnectionClosed) as closed:
-        sock.recv(5)
+        sock.recv()
     return closed.value.rcvd.code if closed.value.rcvd is not None else None
 
 
@@ -238,7 +239,10 @@ def test_resuming_a_conversation_takes_its_owner_key(chat_server: ChatServer) ->
     for key in ("", "not-the-key", owner_key[:-1], chat_server.keys[_other_id]):
         sock = Socket(chat_server.ws_url + "/ws/chat")
         sock.send({"type": "hello", "conversation_id": public_id, "key": key, "after_seq": 0})
-        sock.send({"type": "message", "text": "我是别人", "client_msg_id": "s-1"})
+        # straight after the hello, but the server answers the hello without reading on: on
+        # a busy machine its close can come first, and then the message is refused here
+        with contextlib.suppress(ConnectionClosed):
+            sock.send({"type": "message", "text": "我是别人", "client_msg_id": "s-1"})
         assert _closed_with(sock) == 4404, key
         sock.close()
     no_key = Socket(chat_server.ws_url + "/ws/chat")
