@@ -420,11 +420,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from kefu.chat.pages import WidgetCors
     from kefu.chat.pages import router as chat_pages_router
     from kefu.chat.routes import router as chat_router
-    from kefu.chat.ws import router as chat_ws_router
+    from kefu.chat.ws import Sockets
 
     backend_of(settings)  # a bad KEFU_CHAT_BUS stops startup here
     app.include_router(chat_router, prefix="/api/v1")
-    app.include_router(chat_ws_router)
+    app.add_middleware(Sockets)
     app.include_router(chat_console_router)
     app.include_router(chat_pages_router)
     from kefu.notifications.routes import api as notifications_router

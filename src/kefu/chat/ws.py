@@ -25,8 +25,9 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from fastapi import APIRouter, FastAPI, WebSocket, WebSocketDisconnect
+from fastapi import FastAPI, WebSocket, WebSocketDisconnect
 from sqlalchemy.orm import Session
+from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocketDisconnected
 
 from kefu import dbwork
@@ -46,7 +47,6 @@ from kefu.numbers import INT32_MAX
 from kefu.wallet.deps import get_wallet
 
 log = logging.getLogger("kefu.chat.ws")
-router = APIRouter()
 
 T = TypeVar("T")
 MAX_FRAME = 32 * 1024
@@ -501,7 +501,6 @@ def _bearer(websocket: WebSocket) -> str | None:
     return value.strip() if scheme.lower() == "bearer" and value.strip() else None
 
 
-@router.websocket("/ws/chat")
 async def customer_socket(websocket: WebSocket) -> None:
     """The widget: ``{"type": "hello", "conversation_id": ..., "key": ..., "after_seq": n}``
     first (``key`` the owner key from the start; an app may send its customer's bearer
@@ -675,7 +674,6 @@ def _staff_from_cookie(db: Session, token: str | None) -> StaffUser | None:
     return staff
 
 
-@router.websocket("/ws/console")
 async def console_socket(websocket: WebSocket) -> None:
     """The console: offers, queue changes and the chats it ``watch``es, for the signed-in
     agent (session cookie, or an API token in ``Authorization: Bearer``)."""
@@ -703,3 +701,31 @@ async def console_socket(websocket: WebSocket) -> None:
         await _run(_read(peer, peer.on_frame), _pump(peer.sub, peer.on_bus))
     finally:
         peer.sub.close()
+
+
+HANDLERS: dict[str, Callable[[WebSocket], Any]] = {
+    "/ws/chat": customer_socket,
+    "/ws/console": console_socket,
+}
+
+
+class Sockets:
+    """ASGI middleware that hands ``/ws/chat`` and ``/ws/console`` straight to their
+    handlers, past FastAPI's router.
+
+    Whatever stands between the server and a handler stays suspended for as long as the
+    socket is open, that is, as long as a chat is. Through the router that was some twenty
+    coroutines, three exit stacks, a second ``WebSocket`` and the closures around them, for
+    handlers that use none of it: they take no dependencies and close the socket with
+    their own codes (bench/chat.py, see docs/performance.md). The edge middlewares
+    outside this one (``kefu.edge``) still see every socket."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        handler = HANDLERS.get(scope["path"]) if scope["type"] == "websocket" else None
+        if handler is None:
+            await self.app(scope, receive, send)
+            return
+        await handler(WebSocket(scope, receive, send))
