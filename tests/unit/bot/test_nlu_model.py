@@ -1,9 +1,11 @@
 """The intent model's parts: training and reading agree, training is reproducible, the
 optional semantic view."""
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 import pytest
 
 from kefu.bot.nlu import features
@@ -74,6 +76,26 @@ def test_the_vocabulary_finds_a_feature_in_its_own_view_only() -> None:
     names = ["来", "充值", "eg", "x", "来", "充值", "eg"]
     views = np.array([0, 0, 0, 0, 1, 1, 1])
     assert vocabulary.find(names, views).tolist() == [0, 2, -1, -1, 1, -1, -1]
+
+
+def test_features_that_share_a_key_are_told_apart_by_name(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Two of a vocabulary's features share a 64-bit key about one start in 10^9: keyed by
+    their first character here, 来了, 来吧 and 来呀 all do."""
+
+    def first_character(
+        names: Sequence[str], views: npt.NDArray[np.int64], view_count: int
+    ) -> npt.NDArray[np.int64]:
+        return np.array([ord(name[0]) for name in names], dtype=np.int64) * view_count + views
+
+    monkeypatch.setattr(features, "_keys", first_character)
+    vocabulary = Vocabulary.of(
+        ["来了\x00充值\x00来吧".encode(), "来了".encode()], [np.array([0, 1, 2]), np.array([3])]
+    )
+    names = ["来吧", "来了", "来呀", "充值", "来了"]
+    views = np.array([0, 0, 0, 0, 1])
+    assert vocabulary.find(names, views).tolist() == [2, 0, -1, 1, 3]
 
 
 def test_a_vocabulary_needs_a_column_for_each_name() -> None:

@@ -57,6 +57,8 @@ Vector = tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]
 # between the names of a view's vocabulary; features come from normalised text, which
 # holds no NUL
 SEPARATOR = "\x00"
+# the column of a key two features share: the look-up compares their names instead
+SHARED = -2
 # odd (2^64 over the golden ratio): multiplying by it maps different integers apart
 _MIX = np.int64(0x9E3779B97F4A7C15 - (1 << 64))
 
@@ -173,18 +175,21 @@ class Vocabulary:
     message's features are looked up together, by a binary search among the names' keys
     (``_keys``). Python's str hash is seeded per process, so the keys are computed when the
     vocabulary is made and never stored; a feature no training phrasing has matches one
-    that some has only if their 64-bit keys collide.
+    that some has only if their 64-bit keys collide. Two features of the vocabulary that
+    share a key (about one start in 10^9 for 134,000 names) are told apart by name.
     """
 
     names: tuple[bytes, ...]  # each view's names joined by SEPARATOR, UTF-8
     columns: tuple[npt.NDArray[np.int64], ...]  # each view's names' columns, in that order
-    keys: npt.NDArray[np.int64]  # every (view, name)'s key, sorted
-    keyed_columns: npt.NDArray[np.int64]  # the column of each of ``keys``
+    keys: npt.NDArray[np.int64]  # every (view, name)'s key, sorted, each once
+    keyed_columns: npt.NDArray[np.int64]  # the column of each of ``keys``; SHARED: see below
+    # the features whose key another one shares, by (view, name): almost always empty
+    shared: dict[tuple[int, str], int]
 
     @classmethod
     def of(cls, names: Sequence[bytes], columns: Sequence[npt.NDArray[np.int64]]) -> Vocabulary:
         """The vocabulary of each view's ``names`` (joined by SEPARATOR) with their
-        ``columns``; ValueError when the two do not match or two features share a key."""
+        ``columns``; ValueError when the two do not match."""
         split: list[str] = []
         views: list[int] = []
         for view, (joined, view_columns) in enumerate(zip(names, columns, strict=True)):
@@ -194,13 +199,22 @@ class Vocabulary:
             split.extend(view_names)
             views.extend(itertools.repeat(view, len(view_names)))
         keys = _keys(split, np.asarray(views, dtype=np.int64), len(names))
-        del split  # 134,000 str objects go back to the allocator at once
         order = np.argsort(keys)
         keys = keys[order]
-        if np.any(keys[1:] == keys[:-1]):
-            raise ValueError("two features share a key")
         every_column = np.concatenate(columns) if columns else np.zeros(0, dtype=np.int64)
-        return cls(tuple(names), tuple(columns), keys, every_column[order])
+        keyed_columns = every_column[order]
+        shared: dict[tuple[int, str], int] = {}
+        repeated = keys[1:] == keys[:-1]
+        if np.any(repeated):
+            clashing = np.isin(keys, keys[1:][repeated])
+            for at in np.flatnonzero(clashing):
+                index = int(order[at])
+                shared[(views[index], split[index])] = int(keyed_columns[at])
+            keep = np.concatenate(([True], ~repeated))
+            keyed_columns[clashing] = SHARED
+            keys, keyed_columns = keys[keep], keyed_columns[keep]
+        del split  # 134,000 str objects go back to the allocator at once
+        return cls(tuple(names), tuple(columns), keys, keyed_columns, shared)
 
     @property
     def views(self) -> int:
@@ -212,6 +226,9 @@ class Vocabulary:
         wanted = _keys(names, views, self.views)
         at = np.minimum(np.searchsorted(self.keys, wanted), len(self.keys) - 1)
         found: npt.NDArray[np.int64] = np.where(self.keys[at] == wanted, self.keyed_columns[at], -1)
+        if self.shared:
+            for index in np.flatnonzero(found == SHARED).tolist():
+                found[index] = self.shared.get((int(views[index]), names[index]), -1)
         return found
 
 
