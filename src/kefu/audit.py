@@ -5,6 +5,15 @@ before/after summary), on whom (customer) and on which case, when, and from whic
 Each row stores the hash of the previous row, so a changed, removed or inserted row breaks
 the chain and ``kefu audit verify`` reports where. Database triggers refuse UPDATE and
 DELETE as a first line; the chain catches whatever gets past them.
+
+A row is linked into the chain when its transaction commits, not when it is recorded:
+``record`` keeps the event with the session, and the session's commit takes the chain's
+lock, reads the last hash, links the transaction's events in the order they were recorded
+and inserts them, then commits. Only the lock holder inserts audit rows, so the order of
+ids is the order of the chain, and the lock is held from linking to the commit instead of
+from the first audited change to the commit (on PostgreSQL that span had written every
+audited transaction one after another, whatever the number of instances). A rolled-back
+transaction or savepoint takes its events with it and leaves no gap.
 """
 
 from __future__ import annotations
@@ -17,7 +26,8 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import BigInteger, ForeignKey, Integer, String, Text, select, text
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.event import listens_for
+from sqlalchemy.orm import Mapped, Session, SessionTransaction, mapped_column
 
 from kefu.context import request_id_var
 from kefu.db import Base, UtcDateTime, utcnow
@@ -25,6 +35,8 @@ from kefu.db import Base, UtcDateTime, utcnow
 GENESIS_HASH = "0" * 64
 # Any constant works; it only has to be the same in every process that appends.
 _PG_AUDIT_LOCK_KEY = 0x6B656675
+# session.info key: the events recorded in the session's transaction (``_Pending``)
+_PENDING = "kefu.audit.pending"
 
 
 class AuditEvent(Base):
@@ -93,6 +105,20 @@ def _lock_chain(db: Session) -> None:
 _LAST_HASH = select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)
 
 
+@dataclass(slots=True)
+class _Pending:
+    """An event of the session's transaction, the (innermost) transaction it was recorded
+    in, and the one it was inserted in (None until it is)."""
+
+    event: AuditEvent
+    recorded_in: SessionTransaction | None
+    linked_in: SessionTransaction | None = None
+
+
+def _innermost(db: Session) -> SessionTransaction | None:
+    return db.get_nested_transaction() or db.get_transaction()
+
+
 def record(
     db: Session,
     *,
@@ -103,12 +129,11 @@ def record(
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    """Append one audit row in the caller's transaction (the caller commits)."""
-    _lock_chain(db)
-    # every row recorded before is flushed already (below), so the caller's other pending
-    # changes need not be flushed for this query: they go with this row's flush
-    with db.no_autoflush:
-        last = db.scalar(_LAST_HASH)
+    """Record one audit row in the caller's transaction (the caller commits).
+
+    The row is written and linked into the chain when the transaction commits; until then
+    the returned event has no id, ``prev_hash`` or ``hash``. ``list_events`` and
+    ``verify_chain`` link a transaction's pending rows first, so it reads its own."""
     event = AuditEvent(
         created_at=utcnow(),
         actor=actor.name,
@@ -119,12 +144,77 @@ def record(
         before=_canonical(before),
         after=_canonical(after),
         request_id=request_id_var.get(),
-        prev_hash=last or GENESIS_HASH,
     )
-    event.hash = _row_hash(event)
-    db.add(event)
-    db.flush()
+    if db.get_transaction() is None:
+        db.connection()  # begins the transaction, whose end forgets what it did not commit
+    pending: list[_Pending] = db.info.setdefault(_PENDING, [])
+    pending.append(_Pending(event, _innermost(db)))
     return event
+
+
+def link_pending(db: Session) -> None:
+    """Append the events recorded in this transaction to the chain now; the chain stays
+    locked until the transaction ends (on PostgreSQL; SQLite's writer lock is held anyway).
+    Commit does this on its own; call it only to read the rows back before committing."""
+    pending: list[_Pending] = [p for p in db.info.get(_PENDING, ()) if p.linked_in is None]
+    if not pending:
+        return
+    # the caller's own changes go first, before the lock, so that it covers the least
+    db.flush()
+    _lock_chain(db)
+    prev = db.scalar(_LAST_HASH) or GENESIS_HASH
+    linked_in = _innermost(db)
+    for entry in pending:
+        entry.event.prev_hash = prev
+        entry.event.hash = prev = _row_hash(entry.event)
+        entry.linked_in = linked_in
+        db.add(entry.event)
+    db.flush()
+
+
+@listens_for(Session, "before_commit")
+def _link_on_commit(db: Session) -> None:
+    # a savepoint's release fires this too; its events are linked with the outer commit
+    if _PENDING in db.info and not db.in_nested_transaction():
+        link_pending(db)
+
+
+@listens_for(Session, "after_soft_rollback")
+def _drop_rolled_back(db: Session, previous: SessionTransaction) -> None:
+    pending: list[_Pending] | None = db.info.get(_PENDING)
+    if not pending:
+        return
+    # what was undone is the nearest savepoint or the whole transaction (a failed flush
+    # rolls back through the flush's own inner transaction)
+    undone = previous
+    while not undone.nested and undone.parent is not None:
+        undone = undone.parent
+    if undone.parent is None:
+        del db.info[_PENDING]
+        return
+    kept = [p for p in pending if not _within(p.recorded_in, undone)]
+    for entry in kept:
+        if _within(entry.linked_in, undone):
+            # recorded before the savepoint and inserted in it (read back there): its row
+            # went with the savepoint, so it is linked again, after whatever is last now
+            entry.linked_in = None
+            entry.event.id = None  # type: ignore[assignment]
+    db.info[_PENDING] = kept
+
+
+@listens_for(Session, "after_transaction_end")
+def _forget_on_end(db: Session, transaction: SessionTransaction) -> None:
+    # committed, rolled back or closed: nothing is pending for the next transaction
+    if transaction.parent is None:
+        db.info.pop(_PENDING, None)
+
+
+def _within(transaction: SessionTransaction | None, outer: SessionTransaction) -> bool:
+    while transaction is not None:
+        if transaction is outer:
+            return True
+        transaction = transaction.parent
+    return False
 
 
 @dataclass(frozen=True)
@@ -153,6 +243,7 @@ def _iter_events(db: Session, batch: int = 5000) -> Iterator[AuditEvent]:
 
 def verify_chain(db: Session) -> ChainReport:
     """Walk the whole trail and report the first row whose link or content was changed."""
+    link_pending(db)
     expected_prev = GENESIS_HASH
     count = 0
     for event in _iter_events(db):
@@ -174,6 +265,7 @@ def list_events(
     limit: int = 100,
     before_id: int | None = None,
 ) -> list[AuditEvent]:
+    link_pending(db)
     query = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit)
     if customer_id is not None:
         query = query.where(AuditEvent.customer_id == customer_id)

@@ -103,6 +103,7 @@ def desk(db: Session, settings: Settings) -> Desk:
 
 
 def _audit(db: Session, action: str) -> list[AuditEvent]:
+    db.commit()  # audit rows are written when their transaction commits
     return list(db.scalars(select(AuditEvent).where(AuditEvent.action == action)))
 
 

@@ -110,6 +110,7 @@ def test_right_answers_verify_lightly(db: Session, settings: Settings, holder: C
     for action in ("unfreeze", "unlock", "refund", "reverse_payment", "set_limits"):
         with pytest.raises(PermissionDenied):
             questions.require_allowed(db, verification.id, action)
+    db.commit()  # audit rows are written when their transaction commits
     actions = list(
         db.scalars(
             select(AuditEvent.action)
@@ -136,6 +137,7 @@ def test_wrong_rounds_count_and_lock_without_saying_which_answer(
     assert (verification.status, verification.failed_attempts) == ("locked", 3)
     with pytest.raises(VerificationLocked):  # locked for good, even with the right answers
         reply(db, settings, challenge, KEYPAD)
+    db.commit()  # audit rows are written when their transaction commits
     locked = db.scalar(select(AuditEvent).where(AuditEvent.action == "verification.locked"))
     assert locked is not None and locked.customer_id == holder.id
     # the lock holds this verification only: a new one can start
@@ -284,6 +286,7 @@ def test_answers_set_by_api_are_never_shown_logged_or_stored_plainly(
 
     texts = [saved.text, shown.text, simple.text, unknown.text, all_logs.text]
     assert "INSERT INTO security_answer" in all_logs.text  # the statement log was on
+    db.commit()  # audit rows are written when their transaction commits
     texts += [
         f"{row.before} {row.after}"
         for row in db.scalars(select(AuditEvent).where(AuditEvent.customer_id == holder.id))

@@ -72,6 +72,7 @@ def _actions(db: Session, case: Case) -> list[str]:
 
 
 def _audit(db: Session, action: str) -> list[AuditEvent]:
+    db.commit()  # audit rows are written when their transaction commits
     return list(db.scalars(select(AuditEvent).where(AuditEvent.action == action)))
 
 

@@ -27,6 +27,7 @@ def tree() -> dict[str, Any]:
 
 
 def audited(db: Session, action: str) -> list[AuditEvent]:
+    db.commit()  # audit rows are written when their transaction commits
     return list(db.scalars(select(AuditEvent).where(AuditEvent.action == action)))
 
 

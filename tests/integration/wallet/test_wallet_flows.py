@@ -153,6 +153,7 @@ def test_deducted_but_failed_payment_is_reversed_once(db: Session) -> None:
     assert (reversed_.status, account.balance_fen) == ("reversed", 200_00)
     with pytest.raises(IllegalTransition):
         flows.reverse_payment(db, movement_id=payment.id, ctx=ctx())
+    db.commit()  # audit rows are written when their transaction commits
     audited = db.scalar(
         select(func.count())
         .select_from(AuditEvent)
@@ -305,6 +306,7 @@ def test_frozen_account_cannot_pay_until_unfrozen(db: Session) -> None:
         outcome="succeeded",
         ctx=ctx(),
     )
+    db.commit()  # audit rows are written when their transaction commits
     actions = set(
         db.scalars(select(AuditEvent.action).where(AuditEvent.after.contains(account.id)))
     )

@@ -184,6 +184,7 @@ def test_five_wrong_tries_lock_the_verification_even_for_the_right_code(
         confirm(db, settings, sent.verification, code, T0 + timedelta(seconds=7))
     with pytest.raises(VerificationLocked):
         resend(db, settings, senders, sent.verification, T0 + timedelta(seconds=120))
+    db.commit()  # audit rows are written when their transaction commits
     actions = list(
         db.scalars(
             select(AuditEvent.action)
