@@ -16,12 +16,13 @@ from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session
 
+from kefu import audit
 from kefu.cases.categories import Category
 from kefu.chat import service as chat_service
 from kefu.config import Settings
 from kefu.identity import service as identity_service
 from kefu.identity.models import Customer, StaffUser
-from kefu.quality import events, surveys
+from kefu.quality import events, surveys, tasks
 from kefu.quality.models import QualitySurvey
 
 T = TypeVar("T")
@@ -60,7 +61,26 @@ def seed_history(
                 _one(db, rng, start.astimezone(UTC), staff, customers, categories, count)
                 count += 1
     surveys.settle_history(db, now=now)
+    people = identity_service.list_staff(db)
+    _follow_ups(db, rng, now, caller=next((s for s in people if s.role == "supervisor"), staff[0]))
     return count
+
+
+def _follow_ups(db: Session, rng: random.Random, now: datetime, *, caller: StaffUser) -> None:
+    """The low scores' follow-ups (opened by the answers) were called back within a day
+    or so, as a team would: done when the history says, unless that is still to come."""
+    actor = audit.Actor(name=f"staff:{caller.username}", role=caller.role)
+    for task in tasks.list_tasks(db, status="open", limit=1000):
+        done_at = task.created_at + timedelta(hours=rng.uniform(1, 30))
+        if done_at <= now:
+            tasks.complete(
+                db,
+                task,
+                outcome="已回电，向客户致歉并说明了处理结果",
+                staff_id=caller.id,
+                actor=actor,
+                now=done_at,
+            )
 
 
 def _one(

@@ -435,6 +435,10 @@ def test_the_demo_history_surveys_as_live_traffic_would_have(
         if survey.status != "answered" and survey.sent_at <= now - 24 * HOUR:
             assert survey.reminded_at is not None  # made when it fell due, in the past
     low = [s.id for s in found if s.score is not None and s.score <= 2]
-    assert sorted(db.scalars(select(QualityTask.survey_id))) == sorted(low)
+    follow_ups = list(db.scalars(select(QualityTask)))
+    assert sorted(t.survey_id for t in follow_ups) == sorted(low)
+    for task in follow_ups:  # called back in the past, or still to be
+        assert task.done_at <= now if task.status == "done" else task.created_at > now - 30 * HOUR
+    assert any(t.status == "done" for t in follow_ups)
     swept = surveys.send_due(db, senders=senders, settings=settings, now=now)
     assert (swept.sent, swept.reminded, swept.expired) == ([], [], [])
