@@ -62,8 +62,8 @@ class Subscription:
             self.overflowed = True
             return
         self.items.append(item)
-        if self.waiter is not None and not self.waiter.done():
-            self.waiter.set_result(None)
+        if self.waiter is not None:
+            _wake(self.waiter)
 
     async def get(self) -> tuple[str, Message]:
         """The next message, waiting for one; for one reader at a time."""
@@ -74,6 +74,18 @@ class Subscription:
             finally:
                 self.waiter = None
         return self.items.popleft()
+
+    async def wait(self, until: float) -> bool:
+        """Wait for a message until the loop's clock reads ``until``; whether one came."""
+        if not self.items:
+            self.waiter = self.loop.create_future()
+            timer = self.loop.call_at(until, _wake, self.waiter)
+            try:
+                await self.waiter
+            finally:
+                self.waiter = None
+                timer.cancel()
+        return bool(self.items)
 
     def empty(self) -> bool:
         return not self.items
@@ -87,6 +99,11 @@ class Subscription:
     def close(self) -> None:
         for channel in list(self.channels):
             self.hub.leave(self, channel)
+
+
+def _wake(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_result(None)
 
 
 class _Hub:
