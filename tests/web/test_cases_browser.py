@@ -268,6 +268,9 @@ def test_case_views_keyboard_and_a_bad_reference(live_server: LiveServer, page: 
     page.keyboard.press("j")
     page.keyboard.press("Enter")
     expect(page).to_have_url(re.compile(r"/console/cases/KF-"))
+    # the URL changes when the case page starts to load; its keys are bound by the deferred
+    # script, which has run once the document is parsed (a key pressed before went nowhere)
+    page.wait_for_load_state("domcontentloaded")
     page.keyboard.press("n")
     expect(page.get_by_label("备注（仅同事可见）")).to_be_focused()
     page.goto(f"{live_server.url}/console/cases?view=unassigned")
