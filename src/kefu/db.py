@@ -172,6 +172,31 @@ def make_engine(url: str, *, busy_timeout: float = 30) -> Engine:
     )
 
 
+def make_read_engine(url: str, *, busy_timeout: float = 30) -> Engine:
+    """SQLite connections that only read, beside the writer's one (WAL lets readers run
+    while it writes): a question that must not queue behind the writes (who a request's
+    token belongs to). Each SELECT runs on its own, so it sees every transaction committed
+    before it, a revoked token included; ``query_only`` refuses any write."""
+    engine = create_engine(
+        url,
+        connect_args={"check_same_thread": False, "timeout": busy_timeout},
+        hide_parameters=True,
+        pool_size=4,
+        max_overflow=0,
+        pool_timeout=busy_timeout,
+    )
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # no transaction around the reads
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
+        cursor.execute("PRAGMA query_only=ON")
+        cursor.close()
+
+    return engine
+
+
 def make_async_engine(url: str) -> AsyncEngine:
     """The same PostgreSQL database for code that waits on the event loop instead of a
     thread (``kefu.dbwork``, which retries work whose connection the server had closed, so
@@ -195,6 +220,17 @@ def get_engine() -> Engine:
 @lru_cache
 def get_sessionmaker() -> sessionmaker[Session]:
     return sessionmaker(bind=get_engine(), expire_on_commit=False)
+
+
+@lru_cache(maxsize=8)  # a test server per test database; a deployment has one
+def read_sessions(url: str) -> sessionmaker[Session] | None:
+    """Sessions on read-only connections to the SQLite database at ``url``
+    (``make_read_engine``); None for PostgreSQL, where every session reads beside the
+    others."""
+    if not url.startswith("sqlite"):
+        return None
+    reader = make_read_engine(url, busy_timeout=get_settings().database_busy_timeout)
+    return sessionmaker(bind=reader, expire_on_commit=False)
 
 
 def get_db() -> Iterator[Session]:

@@ -37,10 +37,10 @@ from anyio import CapacityLimiter, to_thread
 from fastapi import FastAPI
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from kefu.config import Settings
-from kefu.db import get_db, make_async_engine, sessions_of
+from kefu.db import get_db, make_async_engine, read_sessions, sessions_of
 
 T = TypeVar("T")
 Opener = Callable[[], AbstractContextManager[Session]]
@@ -116,9 +116,15 @@ class DbWork:
     sessions come from ``open_session`` in threads."""
 
     def __init__(
-        self, open_session: Opener, *, sqlite: bool, database_url: str | None = None
+        self,
+        open_session: Opener,
+        *,
+        sqlite: bool,
+        database_url: str | None = None,
+        readers: sessionmaker[Session] | None = None,
     ) -> None:
         self.open_session = open_session
+        self.readers = readers
         self.group = GroupCommitter(open_session) if sqlite else None
         self.database_url = None if sqlite else database_url
         self._limiter: CapacityLimiter | None = None
@@ -142,6 +148,20 @@ class DbWork:
         if self.group is not None:
             return await asyncio.wrap_future(self.group.submit(work))
         return await to_thread.run_sync(self._alone, work)
+
+    async def read(self, work: Callable[[Session], T]) -> T:
+        """``work(db)`` that only reads, for an HTTP request: on SQLite on a read-only
+        connection in a worker thread, beside the writer thread instead of in its queue
+        (each request's staff check went through that queue before its case did, and its
+        answer waited for its group's commit); otherwise as ``request``."""
+        if self.readers is None:
+            return await self.request(work)
+        return await to_thread.run_sync(self._reading, work)
+
+    def _reading(self, work: Callable[[Session], T]) -> T:
+        assert self.readers is not None
+        with self.readers() as db:
+            return work(db)
 
     def _alone(self, work: Callable[[Session], T]) -> T:
         with self.open_session() as db:
@@ -182,20 +202,25 @@ class DbWork:
 
 
 def for_app(app: FastAPI) -> DbWork:
-    """The app's ``DbWork``. The event loop opens its own connections: to the configured
-    database, or to the one an overridden ``get_db`` serves when the app was told its URL
-    (``app.state.database_url``: a test server on a database of its own); a session handed
-    in by a test stays in a thread."""
+    """The app's ``DbWork``. The event loop (PostgreSQL) and the read-only connections
+    (SQLite) open their own connections: to the configured database, or to the one an
+    overridden ``get_db`` serves when the app was told its URL (``app.state.database_url``:
+    a test server on a database of its own); a session handed in by a test stays in a
+    thread."""
     work: DbWork | None = getattr(app.state, "db_work", None)
     if work is None:
         settings: Settings = app.state.settings
         url: str | None = getattr(app.state, "database_url", None)
         if url is None and get_db not in app.dependency_overrides:
             url = settings.database_url
+        sqlite = settings.database_url.startswith("sqlite")
         work = DbWork(
             lambda: sessions_of(app),
-            sqlite=settings.database_url.startswith("sqlite"),
+            sqlite=sqlite,
             database_url=url,
+            # not for a session handed in by a test: it sits in a transaction no other
+            # connection sees
+            readers=read_sessions(url) if sqlite and url is not None else None,
         )
         app.state.db_work = work
     return work

@@ -133,10 +133,10 @@ def require(permission: str) -> Callable[..., Any]:
 
 def require_apart(permission: str) -> Callable[..., Any]:
     """``require`` for a route that does its database work in ``kefu.dbwork`` instead of
-    the request's session (case creation): the caller is checked in a piece of work of its
-    own there, on SQLite in the writer thread, so neither the check nor the route waits in
-    a worker thread for the one connection. Like ``require`` it answers 401 or 403 before
-    the body is validated."""
+    the request's session (case creation): the caller is checked there on a read-only
+    connection (on SQLite beside the writer thread, not in its queue), so the route's work
+    is the request's one trip through the writer. Like ``require`` it answers 401 or 403
+    before the body is validated."""
 
     async def dependency(
         request: Request, sent_csrf: Annotated[str | None, Depends(sent_csrf_token)]
@@ -149,7 +149,7 @@ def require_apart(permission: str) -> Callable[..., Any]:
                 raise PermissionDenied()
             return staff
 
-        return await dbwork.for_app(request.app).request(check)
+        return await dbwork.for_app(request.app).read(check)
 
     dependency.kefu_permission = permission  # type: ignore[attr-defined]
     dependency.kefu_staff = True  # type: ignore[attr-defined]  # current_staff's check, within

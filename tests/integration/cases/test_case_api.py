@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy.orm import Session
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session, sessionmaker
 from tests.factories import customer_token, make_customer, make_staff, staff_token
 
 from kefu import audit
+from kefu.app import create_app
 from kefu.cases import refs
+from kefu.config import Settings
+from kefu.db import get_db
+from kefu.identity import service as identity_service
+from kefu.identity.models import AccessToken, StaffUser
 
 
 def _auth(token: str) -> dict[str, str]:
@@ -234,3 +242,44 @@ def test_roles_below_the_permission_are_refused(
         )
         refused = permission_role == "admin"
         assert (response.status_code == 403) is refused, (role, path, response.status_code)
+
+
+def test_opening_a_case_refuses_a_revoked_token_or_a_disabled_member_at_once(
+    isolated_database: Engine, settings: Settings
+) -> None:
+    """Committed for real, as served: the caller is checked on a connection of its own
+    (on SQLite a read-only one beside the writer), which must see a revocation or a
+    deactivation committed a moment before."""
+    sessions = sessionmaker(bind=isolated_database, expire_on_commit=False)
+    app = create_app(settings)
+
+    def _db() -> Iterator[Session]:
+        with sessions() as session:
+            yield session
+
+    app.dependency_overrides[get_db] = _db
+    app.state.database_url = isolated_database.url.render_as_string(hide_password=False)
+    with sessions.begin() as db:
+        first, second = make_staff(db, "agent"), make_staff(db, "agent")
+        customer_id = make_customer(db).id
+        tokens = {
+            user.id: identity_service.issue_token(
+                db, kind="api", ttl_seconds=600, staff_user_id=user.id
+            ).token
+            for user in (first, second)
+        }
+    body = {"customer_id": customer_id, "category": "recharge_not_credited", "subject": "s"}
+    with TestClient(app) as client:
+        for token in tokens.values():
+            opened = client.post("/api/v1/cases", json=body, headers=_auth(token))
+            assert opened.status_code == 201, opened.text
+        with sessions.begin() as db:
+            record = db.scalar(select(AccessToken).where(AccessToken.staff_user_id == first.id))
+            assert record is not None
+            identity_service.revoke_token(db, record)
+            user = db.get(StaffUser, second.id)
+            assert user is not None
+            user.is_active = False
+        for token in tokens.values():
+            refused = client.post("/api/v1/cases", json=body, headers=_auth(token))
+            assert refused.status_code == 401
