@@ -130,6 +130,23 @@ def _wake(session: Session) -> None:
         _pending.set()
 
 
+class Later(Exception):
+    """Raised by a handler, before it changed anything, when its work would wait for a lock
+    while the batch holds what the previous rows took (``first_in_transaction`` is false):
+    another processor's batch may be waiting for those, and PostgreSQL would abort one of
+    the two. The batch ends before the row and commits; the next batch begins with it."""
+
+
+_FIRST = "kefu.deferred.first"
+
+
+def first_in_transaction(db: Session) -> bool | None:
+    """Whether the deferred work running in ``db`` is the first in its transaction, so it
+    holds no lock another transaction waits for and may wait for one itself; None for work
+    done at once in the change's own transaction, outside any processor."""
+    return db.info.get(_FIRST)
+
+
 def _retry_delay(attempts: int) -> timedelta:
     return min(timedelta(seconds=2**attempts), MAX_DELAY)
 
@@ -159,27 +176,36 @@ def run_due(sessions: sessionmaker[Session], *, limit: int = BATCH) -> int:
         rows = _due(db, min(CHUNK, limit), after=0)
         if not rows:
             return 0
+        # read now: a statement that fails in a flush leaves the rows unreadable
+        ids = [row.id for row in rows]
         began = time.monotonic()
         done = 0
         try:
             with _scoped(db):
                 while True:
                     row = rows[done]
-                    work[row.kind](db, row.payload)
+                    db.info[_FIRST] = done == 0
+                    try:
+                        work[row.kind](db, row.payload)
+                    except Later:
+                        if done == 0:
+                            raise
+                        break
                     done += 1
                     if done == limit or time.monotonic() - began > BATCH_SECONDS:
                         break
                     if done == len(rows):
-                        more = _due(db, min(CHUNK, limit - done), after=rows[-1].id)
+                        more = _due(db, min(CHUNK, limit - done), after=ids[-1])
                         if not more:
                             break
                         rows += more
+                        ids += [row.id for row in more]
             for row in rows[:done]:  # deleted together: one statement at the commit
                 db.delete(row)
             db.commit()
             return done
         except Exception:
-            ids = [row.id for row in rows[: done + 1]]  # before the rollback expires them
+            ids = ids[: done + 1]
             db.rollback()
     done = 0
     for row_id in ids:
@@ -191,6 +217,7 @@ def run_due(sessions: sessionmaker[Session], *, limit: int = BATCH) -> int:
             if single is None:  # done meanwhile by another processor
                 continue
             kind = single.kind
+            db.info[_FIRST] = True
             try:
                 with _scoped(db):
                     work[kind](db, single.payload)

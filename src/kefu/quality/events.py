@@ -43,7 +43,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, Final
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, text
 from sqlalchemy.orm import Session
 
 from kefu import deferred
@@ -91,6 +91,35 @@ def batched(db: Session) -> Iterator[None]:
         yield
 
 
+# The space of the advisory locks of one customer's contacts (the second key is the customer).
+_PG_CUSTOMER_LOCK_SPACE = 0x6B667163
+_PG_WAIT = text("SELECT pg_advisory_xact_lock(:space, :customer)")
+_PG_TRY = text("SELECT pg_try_advisory_xact_lock(:space, :customer)")
+
+
+def _hold_customer(db: Session, customer_id: int) -> None:
+    """In deferred work on PostgreSQL, take the transaction's lock on the customer's
+    contacts before the event changes any.
+
+    An event changes its contact and the repeat marks of the customer's other contacts, and
+    a batch of deferred work holds every row it changed until it commits. Two processors'
+    batches with contacts of customers C and D in opposite orders each held the first
+    customer's rows and waited for the other's. Holding the customer first, a batch's rows
+    of C are changed by no other batch; the first work of a batch waits for the lock (it
+    holds nothing yet), and a later one that would wait ends the batch before it
+    (``deferred.Later``). Work done at once in the change's transaction and SQLite (one
+    writer at a time) take no lock. An event naming no customer takes none either: no
+    deferred work records one."""
+    first = deferred.first_in_transaction(db)
+    if first is None or db.get_bind().dialect.name != "postgresql":
+        return
+    params = {"space": _PG_CUSTOMER_LOCK_SPACE, "customer": customer_id}
+    if first:
+        db.execute(_PG_WAIT, params)
+    elif not db.scalar(_PG_TRY, params):
+        raise deferred.Later
+
+
 def record(
     db: Session,
     kind: str,
@@ -127,6 +156,8 @@ def record(
             return earlier
         data = {**(data or {}), "key": once}
     payload = _checked_data(data)
+    if customer_id is not None:
+        _hold_customer(db, customer_id)
     event = ContactEvent(
         kind=kind,
         channel=channel,

@@ -7,6 +7,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,8 +15,9 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
+from tests.conftest import BACKEND
 from tests.factories import STAFF_PASSWORD, make_customer, make_staff
 from tests.integration.email.mail_processes import free_port, kefu_env, start, stop, wait_for
 
@@ -117,6 +119,30 @@ def test_a_failing_row_waits_for_a_retry_and_the_others_are_done(
         assert db.scalar(select(func.count()).select_from(DeferredWork)) == 0
     # the batch stopped at 2 and was rolled back; then each row alone; then 2 again
     assert _FLAKY_CALLS == [1, 2, 1, 2, 3, 2]
+
+
+@deferred.handler("test.clash")
+def _clash(db: Session, payload: dict[str, Any]) -> None:
+    if payload["n"] == 2:  # a row without its times: the flush fails
+        db.add(DeferredWork(kind="test.clash", payload={}))
+        db.flush()
+
+
+def test_a_row_failing_in_a_flush_waits_for_a_retry_and_the_others_are_done(
+    isolated_database: Engine, outbox: None
+) -> None:
+    """A failed flush leaves the batch's rows unreadable until the rollback, which expires
+    them: the rows to do alone were read from them there, and the processor failed."""
+    sessions = sessionmaker(bind=isolated_database, expire_on_commit=False)
+    with sessions() as db:
+        for n in (1, 2, 3):
+            deferred.defer(db, "test.clash", {"n": n})
+        db.commit()
+    assert deferred.run_until_empty(sessions) == 2
+    with sessions() as db:
+        [left] = db.scalars(select(DeferredWork))
+        assert left.payload["n"] == 2 and left.attempts == 1
+        assert left.last_error is not None and left.last_error.startswith("IntegrityError")
 
 
 @deferred.handler("test.index")
@@ -276,6 +302,82 @@ def test_a_batch_of_deferred_figures_sums_to_what_a_rebuild_gives(
         assert sorted(repeats) == [False] * 3 + [True] * 9
         loaded = _rollups(db)
         assert loaded
+        rebuild.rebuild_all(db)
+        assert _rollups(db) == loaded
+
+
+_MET: list[str] = []
+_AT_THE_MEETING = threading.Event()
+_MEETING = threading.Barrier(2, timeout=30)
+
+
+@deferred.handler("test.meet")
+def _meet(db: Session, payload: dict[str, Any]) -> None:
+    """The middle of a batch: the first time each processor comes here, it waits for the
+    other, so both have done their batch's first row and neither its last."""
+    first = payload["who"] not in _MET
+    _MET.append(payload["who"])
+    if first:
+        _AT_THE_MEETING.set()
+        _MEETING.wait()
+
+
+@pytest.mark.skipif(BACKEND != "postgres", reason="SQLite lets one transaction write at a time")
+def test_two_processors_marking_repeats_of_the_same_customers_in_opposite_orders(
+    isolated_database: Engine, outbox: None
+) -> None:
+    """Two processors' batches each open a contact for customer C and one for D, in
+    opposite orders. Each new contact marks the customer's earlier one as followed by a
+    repeat, so the first processor held C's earlier contact and waited for D's, the second
+    held D's and waited for C's, and PostgreSQL aborted one batch, which was done again row
+    by row. Now a batch works for a second customer only if no other batch holds it, and
+    otherwise ends there: no batch is undone, and every mark and figure is right."""
+    sessions = sessionmaker(bind=isolated_database, expire_on_commit=False)
+    with sessions() as db:
+        c, d = make_customer(db), make_customer(db)
+        db.commit()
+        earlier = {_open_case(db, c.id, "充值没到账 第一次"), _open_case(db, d.id, "充值没到账")}
+        db.commit()
+    assert deferred.run_until_empty(sessions) == 4
+    with sessions() as db:
+        later = {
+            name: cases_service.get_case(db, _open_case(db, customer.id, "又没到账"))
+            for name, customer in (("c1", c), ("d1", d), ("d2", d), ("c2", c))
+        }
+        db.execute(delete(DeferredWork))  # queued again below in the order wanted
+        for first, who, second in (("c1", "a", "d1"), ("d2", "b", "c2")):
+            for name in (first, None, second):
+                if name is None:
+                    deferred.defer(db, "test.meet", {"who": who})
+                    continue
+                case = later[name]
+                at = case.created_at.isoformat()
+                deferred.defer(db, cases_service.QUALITY_OPENED, {"case_id": case.id, "at": at})
+        db.commit()
+    _MET.clear()
+    _AT_THE_MEETING.clear()
+    _MEETING.reset()
+    # a takes the first three rows (c1, its meeting, d1) and b, once a waits, the next three
+    a = threading.Thread(target=deferred.run_due, args=(sessions,), kwargs={"limit": 3})
+    b = threading.Thread(target=deferred.run_due, args=(sessions,), kwargs={"limit": 3})
+    a.start()
+    assert _AT_THE_MEETING.wait(30)
+    b.start()
+    a.join(60)
+    b.join(60)
+    assert not a.is_alive() and not b.is_alive()
+    deferred.run_until_empty(sessions)
+    assert sorted(_MET) == ["a", "b"]  # neither batch was undone and done again
+    with sessions() as db:
+        assert db.scalar(select(func.count()).select_from(DeferredWork)) == 0
+        marks = {
+            contact.case_reference: (contact.is_repeat, contact.followed_by_repeat)
+            for contact in db.scalars(select(QualityContact))
+        }
+        for reference in earlier:
+            assert marks.pop(reference) == (False, True)
+        assert sorted(marks.values()) == [(True, False), (True, False), (True, True), (True, True)]
+        loaded = _rollups(db)
         rebuild.rebuild_all(db)
         assert _rollups(db) == loaded
 
