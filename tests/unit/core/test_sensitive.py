@@ -100,6 +100,8 @@ def test_id_with_wrong_check_character_is_not_an_id() -> None:
         ("my code is 48291374", "my code is ********"),
         ("OTP 482913 please", "OTP ****** please"),
         ("动态码482913", "动态码******"),
+        ("Your CODE: 4829", "Your CODE: ****"),
+        ("验证码是 ４８２９１３", "验证码是 ******"),
     ],
 )
 def test_one_time_codes_are_masked(text: str, masked: str) -> None:
@@ -153,6 +155,13 @@ def test_log_filter_masks_rendered_messages(caplog: pytest.LogCaptureFixture) ->
     "text", ["127.0.0.1:54321", "GET", "/healthz", "验证码 123", "code: 12-3", "１２３ 元"]
 )
 def test_texts_with_fewer_than_four_digits_and_no_password_word_are_kept(text: str) -> None:
+    assert redact(text) == Redaction(text, ())
+
+
+@pytest.mark.parametrize(
+    "text", ["127.0.0.1:36230", "订单 T2026112300000001", "充值 12345 元", "1234 5678 9012"]
+)
+def test_digits_without_a_code_word_or_a_long_number_are_kept(text: str) -> None:
     assert redact(text) == Redaction(text, ())
 
 
