@@ -22,8 +22,8 @@ _HELD = "kefu.cases.deferred.held"
 @contextmanager
 def _holding_cases(db: Session) -> Iterator[None]:
     """The cases a batch reads stay in its session until it ends (the session forgets
-    objects nothing holds), so a new case's second piece of work finds it without reading
-    it again."""
+    objects nothing holds), so later work on the same case in the batch finds it without
+    reading it again."""
     db.info[_HELD] = []
     try:
         yield
@@ -43,6 +43,16 @@ def _case(db: Session, case_id: int) -> Case | None:
 def reindex(db: Session, payload: dict[str, Any]) -> None:
     case = _case(db, payload["case_id"])
     if case is not None:  # a case is never deleted, but a test database may be emptied
+        service.reindex(db, case)
+
+
+@deferred.handler(service.OPENED)
+def opened(db: Session, payload: dict[str, Any]) -> None:
+    case = _case(db, payload["case_id"])
+    if case is not None:
+        # the figures first: they may end the batch before this row (deferred.Later), which
+        # they do before changing anything
+        quality_hooks.opened(db, case, now=datetime.fromisoformat(payload["at"]))
         service.reindex(db, case)
 
 

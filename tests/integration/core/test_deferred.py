@@ -77,9 +77,9 @@ def test_work_is_written_with_the_change_and_done_after_the_commit(
         reference = _open_case(db, customer.id, "充值没到账 钱包余额")
         db.commit()
         kinds = sorted(db.scalars(select(DeferredWork.kind)))
-        assert kinds == [cases_service.QUALITY_OPENED, cases_service.REINDEX]
+        assert kinds == [cases_service.OPENED]
         assert _found(db, "钱包余额") == [] and _contacts(db) == 0
-    assert deferred.run_until_empty(sessions) == 2
+    assert deferred.run_until_empty(sessions) == 1
     with sessions() as db:
         assert db.scalar(select(func.count()).select_from(DeferredWork)) == 0
         assert _found(db, "钱包余额") == [reference]
@@ -236,7 +236,7 @@ def test_a_server_killed_between_commit_and_processing_does_the_work_after_resta
         reference = created.json()["reference"]
         with sqlite3.connect(database) as raw:
             waiting = raw.execute("SELECT count(*) FROM deferred_work").fetchone()[0]
-        assert waiting == 2  # committed with the case, not yet done
+        assert waiting == 1  # committed with the case, not yet done
     finally:
         first.send_signal(signal.SIGKILL)
         first.wait(timeout=10)
@@ -296,7 +296,7 @@ def test_a_batch_of_deferred_figures_sums_to_what_a_rebuild_gives(
         for n in range(12):  # each customer's cases repeat the one before
             _open_case(db, customers[n % 3].id, f"充值没到账 第{n}次")
         db.commit()
-    assert deferred.run_until_empty(sessions) == 24
+    assert deferred.run_until_empty(sessions) == 12
     with sessions() as db:
         repeats = db.scalars(select(QualityContact.is_repeat)).all()
         assert sorted(repeats) == [False] * 3 + [True] * 9
@@ -338,7 +338,7 @@ def test_two_processors_marking_repeats_of_the_same_customers_in_opposite_orders
         db.commit()
         earlier = {_open_case(db, c.id, "充值没到账 第一次"), _open_case(db, d.id, "充值没到账")}
         db.commit()
-    assert deferred.run_until_empty(sessions) == 4
+    assert deferred.run_until_empty(sessions) == 2
     with sessions() as db:
         later = {
             name: cases_service.get_case(db, _open_case(db, customer.id, "又没到账"))
@@ -445,5 +445,5 @@ def test_deferred_work_runs_in_a_process_that_imported_nothing_else(tmp_path: Pa
         timeout=120,
     )
     assert done.returncode == 0, done.stderr.decode()[-2000:]
-    assert done.stdout.decode().strip() == "2"
+    assert done.stdout.decode().strip() == "1"
     engine.dispose()
