@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from kefu import audit, dbwork, paging
 from kefu.cases import conversation, escalation, service, timeline, tracking, work
 from kefu.cases import summary as contact_summary
-from kefu.cases.models import Case
+from kefu.cases.models import Case, CaseEvent
 from kefu.cases.schemas import (
     AssignIn,
     CaseCreate,
@@ -55,13 +55,22 @@ def actor_of(staff: StaffPrincipal) -> audit.Actor:
     return staff.actor
 
 
-def detail(db: DbSession, case: Case, *, linked: bool = True) -> CaseDetail:
+def detail(
+    db: DbSession,
+    case: Case,
+    *,
+    linked: bool = True,
+    events: list[CaseEvent] | None = None,
+) -> CaseDetail:
     """``linked=False``: the case has no links (opened without any a moment ago), so they
-    are not asked for."""
+    are not asked for; ``events``: its whole timeline, flushed, when known (it was opened
+    a moment ago), so it is not read back."""
+    if events is None:
+        events = timeline.events(db, case)
     return CaseDetail(
         **CaseRead.model_validate(case).model_dump(),
         links=link_reads(service.links(db, case)) if linked else [],
-        timeline=[EventRead.of(e) for e in timeline.events(db, case)],
+        timeline=[EventRead.of(e) for e in events],
     )
 
 
@@ -89,10 +98,13 @@ async def create_case(staff: WriterApart, body: CaseCreate, request: Request) ->
     )
 
     def open_case(db: Session) -> CaseDetail:
-        case = service.open_case(db, new=new, actor=actor_of(staff), settings=settings)
-        service.acknowledge(db, case, settings=settings, senders=senders)
-        # read in the same transaction: no second one on SQLite
-        return detail(db, case, linked=bool(new.links))
+        with timeline.noting(db) as added:
+            case = service.open_case(db, new=new, actor=actor_of(staff), settings=settings)
+            service.acknowledge(db, case, settings=settings, senders=senders)
+        db.flush()  # the events' ids
+        # answered in the same transaction: no second one on SQLite
+        events = sorted((e for e in added if e.case_id == case.id), key=lambda e: e.id)
+        return detail(db, case, linked=bool(new.links), events=events)
 
     return await dbwork.for_app(request.app).request(open_case)
 

@@ -7,6 +7,8 @@ text is masked here once, whichever channel it came from.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -61,9 +63,27 @@ def add_event(
         created_at=now,
     )
     db.add(event)  # flushed with the rest of the change: the next query or the commit
+    noted: list[CaseEvent] | None = db.info.get(_NOTED)
+    if noted is not None:
+        noted.append(event)
     case.last_activity_at = now
     case.updated_at = now
     return event
+
+
+_NOTED = "kefu.cases.timeline.noted"
+
+
+@contextmanager
+def noting(db: Session) -> Iterator[list[CaseEvent]]:
+    """The events ``add_event`` adds in ``db`` inside the block. A case opened there has
+    these and no others, so its timeline is known without reading it back."""
+    noted: list[CaseEvent] = []
+    db.info[_NOTED] = noted
+    try:
+        yield noted
+    finally:
+        del db.info[_NOTED]
 
 
 # Built once with the case bound at each call: building a statement (and its cache key)
