@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from sqlalchemy.orm import Session
 
 from kefu import audit
@@ -22,6 +22,8 @@ REASONS: Final = ("long_wait", "not_solved", "attitude", "knowledge", "process",
 
 
 class SurveyConfig(BaseModel):
+    model_config = ConfigDict(frozen=True)  # one per transaction, shared by its readers
+
     ask_solved: bool = True  # "was your problem solved?"
     ask_comment: bool = True  # an optional comment (card and e-mail page)
     ask_reasons: bool = True  # reason choices when the score is low
@@ -58,11 +60,27 @@ class SurveyConfig(BaseModel):
         )
 
 
+_LOADED = "kefu.quality.survey_config"
+
+
+def _transaction(db: Session) -> object | None:
+    """The transaction a loaded config holds for: the innermost, so a save in a savepoint
+    rolled back is not seen after it."""
+    return db.get_nested_transaction() or db.get_transaction()
+
+
 def load(db: Session) -> SurveyConfig:
+    """The config, read once per transaction (a survey asks it at every step: the demo's
+    history asked it 1,222 times, each a query while no manager had saved a change, since
+    the session keeps no row that is not there). Another process's save is seen from the
+    next transaction on, as the row was."""
+    loaded: tuple[object, SurveyConfig] | None = db.info.get(_LOADED)
+    if loaded is not None and loaded[0] is _transaction(db):
+        return loaded[1]
     row = db.get(QualitySetting, NAME)
-    if row is None:
-        return SurveyConfig()
-    return SurveyConfig.model_validate(row.value)
+    config = SurveyConfig() if row is None else SurveyConfig.model_validate(row.value)
+    db.info[_LOADED] = (_transaction(db), config)
+    return config
 
 
 def save(db: Session, changes: dict[str, object], *, actor: audit.Actor) -> SurveyConfig:
@@ -84,6 +102,7 @@ def save(db: Session, changes: dict[str, object], *, actor: audit.Actor) -> Surv
     else:
         row.value, row.updated_at, row.updated_by = after.model_dump(), now, actor.name
     db.flush()
+    db.info[_LOADED] = (_transaction(db), after)
     audit.record(
         db,
         actor=actor,

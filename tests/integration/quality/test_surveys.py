@@ -7,8 +7,8 @@ from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Engine, event, select, update
+from sqlalchemy.orm import Session, sessionmaker
 from tests.factories import customer_token, make_customer, make_staff
 from tests.integration.quality.helpers import (
     MINUTE,
@@ -26,7 +26,7 @@ from kefu.channels import outbox
 from kefu.channels.senders import Senders, build_senders
 from kefu.chat import service as chat_service
 from kefu.config import Settings
-from kefu.db import utcnow
+from kefu.db import make_engine, utcnow
 from kefu.quality import demo as quality_demo
 from kefu.quality import events, survey_config, surveys
 from kefu.quality.models import QualityContact, QualitySurvey, QualityTask, SurveyOptOut
@@ -404,6 +404,50 @@ def test_survey_settings_change_the_questions(
         surveys.answer_sms(db, customer.phone, "3", senders=senders, now=T0 + HOUR).expects
         == "reasons"
     )
+
+
+def test_the_survey_settings_are_read_once_a_transaction_saved_or_not(
+    isolated_database: Engine,
+) -> None:
+    """Every survey step asks the settings: a transaction reads them once, whether a
+    manager ever saved them or not, sees its own save at once and another process's from
+    its next transaction, and forgets a save its savepoint rolled back."""
+    admin = audit.Actor(name="staff:admin", role="admin")
+    reads: list[str] = []
+
+    def seen(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        if "quality_setting" in statement and statement.lstrip().startswith("SELECT"):
+            reads.append(statement)
+
+    sessions = sessionmaker(bind=isolated_database, expire_on_commit=False)
+    elsewhere = make_engine(isolated_database.url.render_as_string(hide_password=False))
+    event.listen(isolated_database, "before_cursor_execute", seen)
+    try:
+        with sessions() as db, Session(elsewhere) as other:
+            assert survey_config.load(db).low_score_max == 2  # nobody saved: the defaults
+            assert survey_config.load(db).low_score_max == 2
+            assert len(reads) == 1
+            db.commit()
+            survey_config.save(other, {"low_score_max": 3}, actor=admin)
+            other.commit()  # another process, as far as db can tell
+            reads.clear()
+            assert survey_config.load(db).low_score_max == 3
+            assert survey_config.load(db).low_score_max == 3
+            assert len(reads) == 1
+            savepoint = db.begin_nested()
+            survey_config.save(db, {"low_score_max": 4}, actor=admin)
+            assert survey_config.load(db).low_score_max == 4
+            savepoint.rollback()
+            assert survey_config.load(db).low_score_max == 3
+            survey_config.save(db, {"ask_solved": False}, actor=admin)
+            reads.clear()
+            loaded = survey_config.load(db)
+            assert not loaded.ask_solved and loaded.low_score_max == 3 and reads == []
+            db.commit()
+            assert survey_config.load(other) == loaded
+    finally:
+        event.remove(isolated_database, "before_cursor_execute", seen)
+        elsewhere.dispose()
 
 
 def test_the_demo_history_surveys_as_live_traffic_would_have(
