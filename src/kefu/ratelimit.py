@@ -57,10 +57,25 @@ _CLEAR_EXPIRED = delete(_TABLE).where(
         .with_for_update(skip_locked=True)
     )
 )
-_RECENT = select(func.count(), func.min(_TABLE.c.occurred_at)).where(
-    *_OF_KEY, _TABLE.c.occurred_at >= bindparam("since")
+_IN_WINDOW = (*_OF_KEY, _TABLE.c.occurred_at >= bindparam("since"))
+_COUNT = select(func.count()).where(*_IN_WINDOW).scalar_subquery()
+_LIMIT = bindparam("limit", type_=Integer)
+# the event is counted only if fewer than the limit are in the window: the count and the
+# insert in one statement, which returns a row when it counted (not every driver's
+# rowcount says)
+_COUNT_ONE = (
+    insert(_TABLE)
+    .from_select(
+        ["bucket", "key", "occurred_at"],
+        select(
+            bindparam("bucket", type_=_TABLE.c.bucket.type),
+            bindparam("key", type_=_TABLE.c.key.type),
+            bindparam("now", type_=_TABLE.c.occurred_at.type),
+        ).where(_COUNT < _LIMIT),
+    )
+    .returning(_TABLE.c.id)
 )
-_COUNT_ONE = insert(_TABLE)
+_OLDEST = select(func.min(_TABLE.c.occurred_at)).where(*_IN_WINDOW)
 
 
 def _digest(secret: str, key: str) -> str:
@@ -87,11 +102,10 @@ def hit(
     names = {"bucket": bucket, "key": _digest(secret, key), "since": since}
     connection = db.connection()
     connection.execute(_CLEAR_EXPIRED, names)
-    recent = connection.execute(_RECENT, names).one()
-    count, oldest = int(recent[0]), recent[1]
-    if count >= limit:
-        retry_after = window_seconds
-        if oldest is not None:
-            retry_after = max(1, int((oldest - since).total_seconds()) + 1)
-        raise TooManyRequests("rate limit", retry_after=retry_after)
-    connection.execute(_COUNT_ONE, {"bucket": bucket, "key": names["key"], "occurred_at": now})
+    if connection.execute(_COUNT_ONE, {**names, "now": now, "limit": limit}).first():
+        return
+    oldest = connection.execute(_OLDEST, names).scalar()
+    retry_after = window_seconds
+    if oldest is not None:
+        retry_after = max(1, int((oldest - since).total_seconds()) + 1)
+    raise TooManyRequests("rate limit", retry_after=retry_after)
