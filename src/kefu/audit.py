@@ -33,8 +33,6 @@ from kefu.context import request_id_var
 from kefu.db import Base, UtcDateTime, utcnow
 
 GENESIS_HASH = "0" * 64
-# Any constant works; it only has to be the same in every process that appends.
-_PG_AUDIT_LOCK_KEY = 0x6B656675
 # session.info key: the events recorded in the session's transaction (``_Pending``)
 _PENDING = "kefu.audit.pending"
 
@@ -94,15 +92,20 @@ def _row_hash(event: AuditEvent) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
-def _lock_chain(db: Session) -> None:
-    # SQLite already serialises writers (BEGIN IMMEDIATE); PostgreSQL needs a lock so two
-    # transactions cannot both append after the same row.
-    if db.get_bind().dialect.name == "postgresql":
-        db.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_AUDIT_LOCK_KEY})
-
-
 # built once: building a statement cost more than running it, and every change records
 _LAST_HASH = select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)
+# the lock and then the last hash, in one round trip (migration 0093)
+_PG_LOCKED_LAST_HASH = text("SELECT audit_chain_last_hash()")
+
+
+def _locked_last_hash(db: Session) -> str | None:
+    """The chain's last hash, the chain locked until the transaction ends. SQLite already
+    serialises writers (BEGIN IMMEDIATE); PostgreSQL needs a lock so two transactions
+    cannot both append after the same row."""
+    if db.get_bind().dialect.name == "postgresql":
+        last: str | None = db.scalar(_PG_LOCKED_LAST_HASH)
+        return last
+    return db.scalar(_LAST_HASH)
 
 
 @dataclass(slots=True)
@@ -161,8 +164,7 @@ def link_pending(db: Session) -> None:
         return
     # the caller's own changes go first, before the lock, so that it covers the least
     db.flush()
-    _lock_chain(db)
-    prev = db.scalar(_LAST_HASH) or GENESIS_HASH
+    prev = _locked_last_hash(db) or GENESIS_HASH
     linked_in = _innermost(db)
     for entry in pending:
         entry.event.prev_hash = prev

@@ -1,4 +1,5 @@
 import threading
+import time
 from itertools import pairwise
 
 import pytest
@@ -117,6 +118,45 @@ def test_an_open_transaction_does_not_hold_back_another_ones_audit(
     assert [row.case_reference for row in rows] == [f"KF-TEST-{i}" for i in (0, 1, 2, 0, 1)]
     with Session(isolated_database) as db:
         assert audit.verify_chain(db).ok
+
+
+@pytest.mark.skipif(BACKEND != "postgres", reason="SQLite lets one transaction write at a time")
+def test_a_transaction_that_waited_for_the_chain_links_after_the_rows_it_waited_for(
+    isolated_database: Engine,
+) -> None:
+    """The lock and the last hash are asked in one round trip, but the last hash is read
+    after the lock is granted: a statement that read it in the same snapshot as it waited
+    for the lock would link after the row before the one it waited for, and fork."""
+    errors: list[BaseException] = []
+
+    def second() -> None:
+        try:
+            with Session(isolated_database) as db:
+                _append(db, 1)
+                db.commit()
+        except BaseException as exc:  # reported by the test, not lost in the thread
+            errors.append(exc)
+
+    waiting = text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")
+    with Session(isolated_database) as db:
+        _append(db, 1)
+        db.commit()
+    with Session(isolated_database) as first, Session(isolated_database) as watcher:
+        _append(first, 2)
+        audit.link_pending(first)  # holds the chain until it commits
+        thread = threading.Thread(target=second)
+        thread.start()
+        deadline = time.monotonic() + 30
+        while not watcher.scalar(waiting):  # the second is waiting for the chain
+            watcher.rollback()
+            assert time.monotonic() < deadline, "the second transaction never waited"
+            time.sleep(0.01)
+        first.commit()
+        thread.join(30)
+    assert errors == []
+    with Session(isolated_database) as db:
+        report = audit.verify_chain(db)
+        assert report.ok and report.rows == 4
 
 
 def test_concurrent_appenders_never_fork_the_chain(isolated_database: Engine) -> None:
