@@ -99,6 +99,7 @@ def serve(
     from kefu.chat.bus import backend_of
     from kefu.config import get_settings
     from kefu.logging_config import server_log_config
+    from kefu.websocket_protocol import LeanWebSocketProtocol
 
     settings = get_settings()
     processes = workers or settings.serve_workers
@@ -156,6 +157,7 @@ def serve(
             # chat frames are a few hundred bytes of JSON, which compression barely
             # shortens, while each socket's deflate state held ~45 KB (bench/chat.py)
             ws_per_message_deflate=False,
+            ws=LeanWebSocketProtocol,
         )
     finally:
         if controller is not None:

@@ -28,6 +28,7 @@ from kefu.config import Settings, get_settings
 from kefu.db import get_db
 from kefu.identity import service as identity_service
 from kefu.identity.models import StaffUser
+from kefu.websocket_protocol import LeanWebSocketProtocol
 
 
 def free_port() -> int:
@@ -71,9 +72,16 @@ def chat_server_factory(
         app.state.database_url = isolated_database.url.render_as_string(hide_password=False)
         app.dependency_overrides[get_settings] = lambda: served
         port = free_port()
-        server = uvicorn.Server(
-            uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+        # the websocket protocol ``kefu serve`` runs
+        config = uvicorn.Config(
+            app,
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+            lifespan="on",
+            ws=LeanWebSocketProtocol,
         )
+        server = uvicorn.Server(config)
         thread = threading.Thread(target=server.run, daemon=True)
         thread.start()
         deadline = time.monotonic() + 15
