@@ -9,7 +9,9 @@ killed at any moment leaves every row either done or still waiting. A row whose 
 stays, with the error and a later due time (backing off to ``MAX_DELAY``), and is tried
 again. A commit in this process wakes the processor at once; rows written by other
 processes are picked up within ``POLL_SECONDS``. Several processors may share one
-PostgreSQL database: each claims its rows with ``FOR UPDATE SKIP LOCKED``.
+PostgreSQL database: each claims its rows with ``FOR UPDATE SKIP LOCKED``, and work that
+would wait for a lock while its batch holds what earlier rows took raises ``Later``, so
+two batches never wait for each other.
 
 ``KEFU_DEFERRED_WORK=at_once`` (the default when ``KEFU_ENV=test``) runs the work at once
 in the caller's session instead, as if it had never been deferred.
