@@ -324,7 +324,7 @@ def _meet(db: Session, payload: dict[str, Any]) -> None:
 
 @pytest.mark.skipif(BACKEND != "postgres", reason="SQLite lets one transaction write at a time")
 def test_two_processors_marking_repeats_of_the_same_customers_in_opposite_orders(
-    isolated_database: Engine, outbox: None
+    isolated_database: Engine, outbox: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Two processors' batches each open a contact for customer C and one for D, in
     opposite orders. Each new contact marks the customer's earlier one as followed by a
@@ -357,6 +357,9 @@ def test_two_processors_marking_repeats_of_the_same_customers_in_opposite_orders
     _MET.clear()
     _AT_THE_MEETING.clear()
     _MEETING.reset()
+    # each batch holds its three rows however slow the machine (a batch ends after
+    # BATCH_SECONDS, and a loaded one ended before its meeting)
+    monkeypatch.setattr(deferred, "BATCH_SECONDS", 60.0)
     # a takes the first three rows (c1, its meeting, d1) and b, once a waits, the next three
     a = threading.Thread(target=deferred.run_due, args=(sessions,), kwargs={"limit": 3})
     b = threading.Thread(target=deferred.run_due, args=(sessions,), kwargs={"limit": 3})
