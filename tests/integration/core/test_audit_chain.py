@@ -137,7 +137,10 @@ def test_a_transaction_that_waited_for_the_chain_links_after_the_rows_it_waited_
         except BaseException as exc:  # reported by the test, not lost in the thread
             errors.append(exc)
 
-    waiting = text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")
+    waiting = text(
+        "SELECT count(*) FROM pg_locks JOIN pg_database ON pg_database.oid = pg_locks.database"
+        " WHERE datname = current_database() AND locktype = 'advisory' AND NOT granted"
+    )
     with Session(isolated_database) as db:
         _append(db, 1)
         db.commit()
