@@ -96,16 +96,15 @@ def contact_for(db: Session, ids: ContactIds, event: ContactEvent) -> tuple[Qual
     A conversation, call or queue item always is (or starts) a contact of its own; an event
     naming only a case goes to the case's latest contact, or starts one for the case.
     """
-    # the refs found on the way, held here (the session forgets objects nothing holds)
-    # so pointing them needs no second read
-    seen: dict[str, QualityContactRef] = {}
+    # the refs asked on the way, held here (the session forgets objects nothing holds)
+    # so pointing them needs no second read; None: asked and not there (a new contact's
+    # own ref among them)
+    seen: dict[str, QualityContactRef | None] = {}
 
     def lookup(ref: str) -> QualityContact | None:
         found = _find(db, ref)
-        if found is None:
-            return None
-        seen[ref] = found[0]
-        return found[1]
+        seen[ref] = None if found is None else found[0]
+        return None if found is None else found[1]
 
     contact = None
     for ref in ids.live:
@@ -120,18 +119,18 @@ def contact_for(db: Session, ids: ContactIds, event: ContactEvent) -> tuple[Qual
         assert key is not None  # ids are never empty here
         contact, created = _create(db, key, event)
     for ref in ids.live:
-        _point(db, ref, contact, replace=False, known=seen.get(ref))
+        _point(db, ref, contact, replace=False, seen=seen)
     if ids.case_ref is not None:
         if ids.live:
             _absorb_case_contact(db, ids.case_ref, contact, seen)
         if contact.case_id != ids.case_id:
             contact.case_id = ids.case_id
-        _point(db, ids.case_ref, contact, replace=True, known=seen.get(ids.case_ref))
+        _point(db, ids.case_ref, contact, replace=True, seen=seen)
     return contact, created
 
 
 def _absorb_case_contact(
-    db: Session, case_ref: str, live: QualityContact, seen: dict[str, QualityContactRef]
+    db: Session, case_ref: str, live: QualityContact, seen: dict[str, QualityContactRef | None]
 ) -> None:
     """A case opened during a conversation or call is part of that contact, not a second
     one: once the two are tied, the case's own contact (started when it opened) is merged
@@ -140,6 +139,7 @@ def _absorb_case_contact(
     the merged contact."""
     row = _find(db, case_ref)
     if row is None:
+        seen[case_ref] = None
         return
     ref, found = row
     if found.id == live.id or found.key != case_ref or found.started_at < live.started_at:
@@ -301,9 +301,12 @@ def _point(
     contact: QualityContact,
     *,
     replace: bool,
-    known: QualityContactRef | None = None,
+    seen: dict[str, QualityContactRef | None],
 ) -> None:
-    existing = known if known is not None else db.get(QualityContactRef, ref)
+    """Point ``ref`` at ``contact``. A ref in ``seen`` was asked for by this event a moment
+    ago, in this transaction, and is not asked again (a new contact's own ref was asked
+    and not found)."""
+    existing = seen[ref] if ref in seen else db.get(QualityContactRef, ref)
     if existing is None:
         db.add(QualityContactRef(ref=ref, contact_id=contact.id))
     elif replace and existing.contact_id != contact.id:
