@@ -10,6 +10,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -119,6 +120,28 @@ def test_a_failing_row_waits_for_a_retry_and_the_others_are_done(
         assert db.scalar(select(func.count()).select_from(DeferredWork)) == 0
     # the batch stopped at 2 and was rolled back; then each row alone; then 2 again
     assert _FLAKY_CALLS == [1, 2, 1, 2, 3, 2]
+
+
+@deferred.handler("test.slow")
+def _slow(db: Session, payload: dict[str, Any]) -> None:
+    time.sleep(deferred.BATCH_SECONDS * 1.1)  # a batch's time is up after one
+
+
+@pytest.mark.skipif(BACKEND != "sqlite", reason="the writer thread's turns are SQLite's")
+def test_a_batch_of_rows_that_waited_runs_longer(isolated_database: Engine, outbox: None) -> None:
+    """On SQLite a batch ends after ``BATCH_SECONDS`` so that requests waiting to write go
+    between batches; rows due for ``BEHIND_SECONDS`` say the processor is falling behind the writes
+    (the writer's turns last as long as its queue), and their batch runs for
+    ``BEHIND_BATCH_SECONDS``: both rows in one batch, where each takes a batch's time."""
+    sessions = sessionmaker(bind=isolated_database, expire_on_commit=False)
+    with sessions() as db:
+        for n in (1, 2):
+            deferred.defer(db, "test.slow", {"n": n})
+        db.flush()
+        for row in db.scalars(select(DeferredWork)):
+            row.due_at -= timedelta(seconds=deferred.BEHIND_SECONDS)
+        db.commit()
+    assert deferred.run_due(sessions) == 2
 
 
 @deferred.handler("test.clash")
