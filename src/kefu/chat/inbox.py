@@ -37,7 +37,11 @@ class ItemView:
 @dataclass(frozen=True)
 class CaseView:
     case: Case
-    breached: bool
+    late: str | None  # which promise is broken: "first_response" or "resolution"
+
+    @property
+    def breached(self) -> bool:
+        return self.late is not None
 
 
 @dataclass(frozen=True)
@@ -52,13 +56,18 @@ class Inbox:
     unassigned_cases: list[CaseView]
 
 
-def breached(case: Case, now: datetime) -> bool:
-    if case.first_response_breached_at or case.resolution_breached_at:
-        return True
+def late(case: Case, now: datetime) -> str | None:
+    """The promise the case has broken, the resolution first: the row shows the committed
+    resolution time, and a badge that only said "late" beside a date days ahead left the
+    agent guessing that the first reply was the one overdue."""
+    if case.resolution_breached_at or (
+        case.resolution_due_at is not None and case.resolution_due_at < now
+    ):
+        return "resolution"
     first_late = case.first_response_due_at is not None and case.first_response_due_at < now
-    if case.first_responded_at is None and first_late:
-        return True
-    return case.resolution_due_at is not None and case.resolution_due_at < now
+    if case.first_response_breached_at or (case.first_responded_at is None and first_late):
+        return "first_response"
+    return None
 
 
 def _cases(db: Session, flt: cases_service.CaseFilter, now: datetime) -> list[CaseView]:
@@ -67,7 +76,7 @@ def _cases(db: Session, flt: cases_service.CaseFilter, now: datetime) -> list[Ca
         for c in cases_service.list_cases(db, flt=flt, limit=CASE_LIMIT, now=now)
         if c.status not in FINISHED
     ]
-    views = [CaseView(c, breached(c, now)) for c in found]
+    views = [CaseView(c, late(c, now)) for c in found]
     far = datetime.max.replace(tzinfo=now.tzinfo)
     return sorted(views, key=lambda v: (not v.breached, v.case.resolution_due_at or far))
 
