@@ -78,11 +78,33 @@ def _find_query() -> Select[QualityContactRef, QualityContact]:
     )
 
 
+_HELD = "kefu.quality.facts.held"
+
+
+def _held(db: Session) -> dict[str, tuple[QualityContactRef, QualityContact]]:
+    """The refs this transaction (or savepoint) found or pointed, with their contacts,
+    locked: an assistant turn's second event, or a batch's next event of the same contact,
+    finds its contact without asking again. Kept apart for each transaction and savepoint,
+    so nothing a rollback undid is found here; the merging of a contact empties it."""
+    transaction = db.get_nested_transaction() or db.get_transaction()
+    held = db.info.get(_HELD)
+    if held is None or held[0] is not transaction:
+        held = db.info[_HELD] = (transaction, {})
+    refs: dict[str, tuple[QualityContactRef, QualityContact]] = held[1]
+    return refs
+
+
 def _find(db: Session, ref: str) -> tuple[QualityContactRef, QualityContact] | None:
-    """The ref and the contact it points at, locked and read afresh with its segments, in
-    one query."""
+    """The ref and the contact it points at, locked and read with its segments, in one
+    query, unless this transaction holds them already."""
+    held = _held(db)
+    if ref in held:
+        return held[ref]
     row = db.execute(_find_query(), {"ref": ref}).unique().first()
-    return None if row is None else (row[0], row[1])
+    if row is None:
+        return None
+    held[ref] = (row[0], row[1])
+    return held[ref]
 
 
 def _lookup(db: Session, ref: str) -> QualityContact | None:
@@ -114,18 +136,21 @@ def contact_for(db: Session, ids: ContactIds, event: ContactEvent) -> tuple[Qual
     if contact is None and not ids.live and ids.case_ref is not None:
         contact = lookup(ids.case_ref)
     created = contact is None
+    # a contact another writer created in the same instant was read, not locked
+    locked = True
     if contact is None:
         key = ids.live[0] if ids.live else ids.case_ref
         assert key is not None  # ids are never empty here
         contact, created = _create(db, key, event)
+        locked = created
     for ref in ids.live:
-        _point(db, ref, contact, replace=False, seen=seen)
+        _point(db, ref, contact, replace=False, seen=seen, locked=locked)
     if ids.case_ref is not None:
         if ids.live:
             _absorb_case_contact(db, ids.case_ref, contact, seen)
         if contact.case_id != ids.case_id:
             contact.case_id = ids.case_id
-        _point(db, ids.case_ref, contact, replace=True, seen=seen)
+        _point(db, ids.case_ref, contact, replace=True, seen=seen, locked=locked)
     return contact, created
 
 
@@ -157,6 +182,7 @@ def _absorb_case_contact(
     )
     db.execute(delete(QualitySegment).where(QualitySegment.contact_id == found.id))
     db.execute(delete(QualityContactRef).where(QualityContactRef.contact_id == found.id))
+    _held(db).clear()
     partners = _partners(db, _identity(found), marked=True)
     db.delete(found)
     db.flush()
@@ -302,15 +328,21 @@ def _point(
     *,
     replace: bool,
     seen: dict[str, QualityContactRef | None],
+    locked: bool,
 ) -> None:
     """Point ``ref`` at ``contact``. A ref in ``seen`` was asked for by this event a moment
     ago, in this transaction, and is not asked again (a new contact's own ref was asked
     and not found)."""
     existing = seen[ref] if ref in seen else db.get(QualityContactRef, ref)
     if existing is None:
-        db.add(QualityContactRef(ref=ref, contact_id=contact.id))
+        existing = QualityContactRef(ref=ref, contact_id=contact.id)
+        db.add(existing)
     elif replace and existing.contact_id != contact.id:
         existing.contact_id = contact.id
+    elif existing.contact_id != contact.id:
+        return
+    if locked:
+        _held(db)[ref] = (existing, contact)
 
 
 def contact_by_ref(db: Session, ref: str) -> QualityContact | None:
