@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from tests.factories import customer_token, make_customer, make_staff
+from tests.integration.cases.case_helpers import make_case
 
 from kefu import audit
 from kefu.app import create_app
@@ -570,3 +571,23 @@ def test_other_agents_cannot_see_a_chat_and_supervisors_see_the_queues(
     assert logged.action == "routing.skills" and logged.actor == f"staff:{supervisor.username}"
     assert client.get(f"/console/chats/{conversation.id}").status_code == 200
     assert supervisor.id != holder.id
+
+
+def test_inbox_cases_read_as_the_agent_reads_them(
+    client: TestClient, db: Session, settings: Settings
+) -> None:
+    """The inbox's case rows carry the console's words: a case waiting on the customer
+    reads 等待客户回复, not the customer's own "waiting for your reply", and a late row
+    names the promise it broke."""
+    user, _csrf = signed_in(client, db)
+    waiting = make_case(db, settings)
+    waiting.owner_id, waiting.status = user.id, "pending_customer"
+    late = make_case(db, settings)
+    late.owner_id = user.id
+    db.flush()
+    panel = client.get("/console/inbox/panel").text
+    assert waiting.reference in panel and late.reference in panel
+    assert "等待客户回复" in panel and "等待您的回复" not in panel
+    assert "解决已超时" in panel  # opened at T0, weeks before today
+    english = client.get("/console/inbox/panel?lang=en").text
+    assert "Waiting for your reply" not in english and "Resolution overdue" in english
