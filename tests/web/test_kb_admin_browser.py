@@ -29,6 +29,8 @@ def test_edit_preview_publish_and_the_missed_searches(
     screenshot(page, "kb-list-admin-desktop")
 
     page.get_by_role("link", name=re.compile("退款")).first.click()
+    # The preview's script is deferred: typing before the page has loaded would go unseen.
+    page.wait_for_url(re.compile(r"/console/kb/[^/?]+$"), wait_until="load")
     zh = page.locator("fieldset[lang=zh-CN]")
     zh.get_by_label("正文（Markdown）").fill("怎么做：先看 **退款记录**。\n- 第一步\n- 第二步")
     expect(zh.locator(".kb-preview strong").first).to_have_text("怎么做：")
