@@ -17,10 +17,9 @@ import uvicorn
 from playwright.sync_api import expect
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
+from tests.served_app import app_on
 
-from kefu.app import create_app
 from kefu.config import Settings, get_settings
-from kefu.db import get_db
 
 CHROMIUM = os.environ.get("KEFU_TEST_CHROMIUM", "/usr/bin/chromium")
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
@@ -48,16 +47,7 @@ def _free_port() -> int:
 def live_server(isolated_database: Engine) -> Iterator[LiveServer]:
     sessions = sessionmaker(bind=isolated_database, expire_on_commit=False)
     settings = Settings(**{**get_settings().model_dump(), "demo": True})
-    app = create_app(settings)
-
-    def _db() -> Iterator[Session]:
-        with sessions() as session:
-            yield session
-
-    app.dependency_overrides[get_db] = _db
-    # the chat sockets reach the same database from the event loop (PostgreSQL)
-    app.state.database_url = isolated_database.url.render_as_string(hide_password=False)
-    app.dependency_overrides[get_settings] = lambda: settings
+    app = app_on(isolated_database, settings)
     port = _free_port()
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 from tests.factories import customer_token, make_customer, make_staff, staff_token
+from tests.served_app import app_on
 
 from kefu import audit
-from kefu.app import create_app
 from kefu.cases import refs
 from kefu.config import Settings
-from kefu.db import get_db
 from kefu.identity import service as identity_service
 from kefu.identity.models import AccessToken, StaffUser
 
@@ -251,14 +248,7 @@ def test_opening_a_case_refuses_a_revoked_token_or_a_disabled_member_at_once(
     (on SQLite a read-only one beside the writer), which must see a revocation or a
     deactivation committed a moment before."""
     sessions = sessionmaker(bind=isolated_database, expire_on_commit=False)
-    app = create_app(settings)
-
-    def _db() -> Iterator[Session]:
-        with sessions() as session:
-            yield session
-
-    app.dependency_overrides[get_db] = _db
-    app.state.database_url = isolated_database.url.render_as_string(hide_password=False)
+    app = app_on(isolated_database, settings)
     with sessions.begin() as db:
         first, second = make_staff(db, "agent"), make_staff(db, "agent")
         customer_id = make_customer(db).id

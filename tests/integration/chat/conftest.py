@@ -19,13 +19,12 @@ import uvicorn
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 from tests.factories import make_staff
+from tests.served_app import app_on
 from websockets.sync.client import ClientConnection, connect
 
-from kefu.app import create_app
 from kefu.chat import live, routing
 from kefu.chat import service as chat
-from kefu.config import Settings, get_settings
-from kefu.db import get_db
+from kefu.config import Settings
 from kefu.identity import service as identity_service
 from kefu.identity.models import StaffUser
 from kefu.websocket_protocol import LeanWebSocketProtocol
@@ -61,16 +60,7 @@ def chat_server_factory(
 
     def start(**overrides: Any) -> ChatServer:
         served = settings.model_copy(update={"storage_dir": str(tmp_path / "files"), **overrides})
-        app = create_app(served)
-
-        def _db() -> Iterator[Session]:
-            with sessions() as session:
-                yield session
-
-        app.dependency_overrides[get_db] = _db
-        # the chat sockets reach the same database from the event loop (PostgreSQL)
-        app.state.database_url = isolated_database.url.render_as_string(hide_password=False)
-        app.dependency_overrides[get_settings] = lambda: served
+        app = app_on(isolated_database, served)
         port = free_port()
         # the websocket protocol ``kefu serve`` runs
         config = uvicorn.Config(
