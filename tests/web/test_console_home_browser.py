@@ -6,6 +6,8 @@ from playwright.sync_api import Browser, Page, expect
 from tests.web.conftest import LiveServer, screenshot
 from tests.web.staff_login import make_and_sign_in
 
+from kefu.chat import routing
+
 
 def test_admin_home_shows_adapter_health(live_server: LiveServer, browser: Browser) -> None:
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
@@ -38,3 +40,27 @@ def test_agent_home_on_a_phone_and_the_403_page(live_server: LiveServer, page: P
     page.get_by_role("link", name="返回工作台").click()
     expect(page.get_by_role("region", name="我的待办")).to_be_visible()
     screenshot(page, "console-403-agent-phone")
+
+
+def test_an_offline_agent_sees_the_chat_waiting_in_their_queue(
+    live_server: LiveServer, browser: Browser
+) -> None:
+    with live_server.sessions() as db:
+        routing.enqueue(db, kind="chat", language="zh-CN", category="recharge_not_credited")
+        db.commit()
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    page = context.new_page()
+    make_and_sign_in(live_server, page, username="agent2", role="agent", display_name="坐席 小李")
+    work = page.get_by_role("region", name="我的待办")
+    queued = work.locator("li.figure", has_text="我的队列中等待的客户")
+    expect(queued.locator(".figure-count")).to_have_text("1")
+    offered = work.locator("li.figure", has_text="等我接受的会话")
+    expect(offered.locator(".figure-count")).to_have_text("0")
+    expect(work.get_by_role("status")).to_contain_text(
+        "你现在是「离线」：排队的客户只分配给在线的客服"
+    )
+    screenshot(page, "console-home-agent-offline-queue")
+    work.get_by_role("link", name="到收件箱上线").click()
+    expect(page).to_have_url(f"{live_server.url}/console/inbox")
+    expect(page.get_by_label("状态")).to_have_value("offline")
+    context.close()

@@ -189,8 +189,22 @@ def profile(db: Session, staff: StaffUser, *, lock: bool = False) -> AgentProfil
     found = db.scalars(query).first()
     if found is not None:
         return found
+    created = _first_profile(staff)
+    db.add(created)
+    db.flush()
+    return created
+
+
+def profile_as_is(db: Session, staff: StaffUser) -> AgentProfile:
+    """The profile, or the one a first use would create, unsaved: a page that only reads
+    (the console home) shows the agent's skills and presence without writing a row."""
+    found = db.scalars(select(AgentProfile).where(AgentProfile.staff_id == staff.id)).first()
+    return found if found is not None else _first_profile(staff)
+
+
+def _first_profile(staff: StaffUser) -> AgentProfile:
     now = utcnow()
-    created = AgentProfile(
+    return AgentProfile(
         staff_id=staff.id,
         presence="offline",
         languages=[staff.language],
@@ -201,9 +215,6 @@ def profile(db: Session, staff: StaffUser, *, lock: bool = False) -> AgentProfil
         presence_changed_at=now,
         updated_at=now,
     )
-    db.add(created)
-    db.flush()
-    return created
 
 
 def set_presence(
@@ -864,6 +875,32 @@ def waiting(db: Session, *, limit: int = 200) -> list[WorkItem]:
             .limit(limit)
         )
     )
+
+
+def count_waiting_for(db: Session, agent: AgentProfile) -> int:
+    """Customers waiting for a person in the queues the agent serves (their tiers,
+    languages and categories, or sent to them by name), whether or not the agent is online
+    or has room: what is queued for them, beside what is offered to them. Items offered to
+    another agent count, as their customers still wait; offers to this agent do not."""
+    skilled = and_(
+        WorkItem.target_staff_id.is_(None),
+        WorkItem.tier.in_(agent.tiers),
+        WorkItem.language.in_(agent.languages),
+    )
+    if agent.categories:
+        skilled = and_(skilled, WorkItem.category.in_(agent.categories))
+    count = db.scalar(
+        select(func.count())
+        .select_from(WorkItem)
+        .where(
+            or_(
+                WorkItem.status == "waiting",
+                and_(WorkItem.status == "offered", WorkItem.offered_to_id != agent.staff_id),
+            ),
+            or_(skilled, WorkItem.target_staff_id == agent.staff_id),
+        )
+    )
+    return int(count or 0)
 
 
 def history(db: Session, item: WorkItem) -> list[WorkItemEvent]:

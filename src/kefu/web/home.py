@@ -45,8 +45,14 @@ class MyWork:
     warned: int
     late: int
     unassigned: int
+    # customers queued for the agent's skills beside those offered to them: an agent not
+    # online is offered nothing, and the offers count alone read 0 while chats waited
+    queued: int
     chat_offers: int
     chats: int
+    presence: str
+    # push routing offers work only to agents online: the home says why none comes
+    missing_queue: bool
     callbacks: int
     urgent_callbacks: int
 
@@ -69,10 +75,13 @@ class AtRisk:
     owners: dict[int, str]
 
 
-def my_work(db: Session, staff: StaffPrincipal, *, now: datetime) -> MyWork:
+def my_work(db: Session, staff: StaffPrincipal, settings: Settings, *, now: datetime) -> MyWork:
     by_status = cases_service.count_unfinished(db, owner_id=staff.user.id)
     warned, late = cases_service.count_sla_at_risk(db, now=now, owner_id=staff.user.id)
-    held = routing.items_of(db, staff.user.id) if staff.may("chat.work") else []
+    works_chats = staff.may("chat.work")
+    held = routing.items_of(db, staff.user.id) if works_chats else []
+    agent = routing.profile_as_is(db, staff.user)
+    queued = routing.count_waiting_for(db, agent) if works_chats else 0
     owed, urgent = voice_callbacks.count_owed(db) if staff.may("voice.read") else (0, 0)
     return MyWork(
         cases_by_status=by_status,
@@ -80,8 +89,11 @@ def my_work(db: Session, staff: StaffPrincipal, *, now: datetime) -> MyWork:
         warned=warned,
         late=late,
         unassigned=sum(cases_service.count_unfinished(db, unassigned=True).values()),
+        queued=queued,
         chat_offers=sum(1 for item in held if item.status == "offered"),
         chats=sum(1 for item in held if item.status == "assigned"),
+        presence=agent.presence,
+        missing_queue=queued > 0 and agent.presence != "online" and settings.routing_mode == "push",
         callbacks=owed,
         urgent_callbacks=urgent,
     )
@@ -164,7 +176,7 @@ def home(
             "customers": _customers(db, q),
             # the one search box: a reference, a contact or words find cases too
             "finding": finder.find(db, q, limit=10) if q and staff.may("case.read") else None,
-            "work": my_work(db, staff, now=now),
+            "work": my_work(db, staff, settings, now=now),
             "queue": live_queue(db, now=now) if supervises else None,
             "risk": at_risk(db, now=now) if supervises else None,
             "approvals": pending[:APPROVALS_SHOWN],

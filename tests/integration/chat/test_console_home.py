@@ -1,0 +1,84 @@
+"""The agent's console home counts the customers queued for their skills beside the chats
+offered to them: an agent who is not online is offered nothing, and the home used to read
+0 while a customer waited in the queue the inbox showed."""
+
+from __future__ import annotations
+
+import re
+
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+from tests.factories import make_staff
+from tests.integration.web.web_helpers import sign_in
+
+from kefu.chat import routing
+from kefu.config import Settings
+
+_FIGURE = re.compile(
+    r'<span class="figure-count">([^<]*)</span><span class="figure-label">([^<]*)</span>'
+)
+QUEUED = "我的队列中等待的客户"
+OFFERED = "等我接受的会话"
+NOT_ONLINE = "你现在是「离线」：排队的客户只分配给在线的客服"
+
+
+def figures(html: str) -> dict[str, str]:
+    return {label: count for count, label in _FIGURE.findall(html)}
+
+
+def enqueue(db: Session, settings: Settings, **kwargs: str) -> routing.WorkItem:
+    values = {"language": "zh-CN", "category": "recharge_not_credited", **kwargs}
+    return routing.enqueue(db, kind="chat", settings=settings, **values)  # type: ignore[arg-type]
+
+
+def test_an_offline_agent_sees_the_customers_queued_for_them(
+    client: TestClient, db: Session, settings: Settings
+) -> None:
+    agent = make_staff(db, "agent")  # never opened the inbox: offline, default skills
+    waiting = enqueue(db, settings)
+    enqueue(db, settings, language="en")  # not their language
+    enqueue(db, settings, tier="tier2")  # not their tier
+    db.commit()
+    sign_in(client, agent.username)
+
+    home = client.get("/console").text
+    assert figures(home)[QUEUED] == "1"
+    assert figures(home)[OFFERED] == "0"
+    assert NOT_ONLINE in home
+    assert 'href="/console/inbox">到收件箱上线</a>' in home
+    english = client.get("/console", params={"lang": "en"}).text
+    assert figures(english)["customers waiting in my queues"] == "1"
+    assert "Your status is Offline: waiting customers are offered only to agents" in english
+
+    # another agent online is offered the chat: its customer still waits in this queue
+    other = make_staff(db, "agent")
+    routing.set_presence(db, other, "online", settings=settings)
+    assert waiting.offered_to_id == other.id
+    db.commit()
+    # ?lang=en stays for the session; back to Chinese
+    assert figures(client.get("/console", params={"lang": "zh-CN"}).text)[QUEUED] == "1"
+
+    # the other goes away, this agent comes online: the chat is offered to them instead
+    routing.set_presence(db, other, "offline", settings=settings)
+    routing.set_presence(db, agent, "online", settings=settings)
+    assert waiting.offered_to_id == agent.id
+    db.commit()
+    home = client.get("/console").text
+    assert figures(home)[QUEUED] == "0"
+    assert figures(home)[OFFERED] == "1"
+    assert "排队的客户只分配给在线的客服" not in home
+
+
+def test_a_chat_sent_to_an_agent_by_name_is_queued_for_them_alone(
+    client: TestClient, db: Session, settings: Settings
+) -> None:
+    supervisor = make_staff(db, "supervisor")
+    named = make_staff(db, "agent")
+    bystander = make_staff(db, "agent")
+    item = enqueue(db, settings)
+    routing.transfer(db, item, by=supervisor, reason="老客户，请小陈接", to_staff=named)
+    db.commit()
+    assert routing.count_waiting_for(db, routing.profile_as_is(db, named)) == 1
+    assert routing.count_waiting_for(db, routing.profile_as_is(db, bystander)) == 0
+    sign_in(client, named.username)
+    assert figures(client.get("/console").text)[QUEUED] == "1"
