@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import Engine, delete, func, select
+from sqlalchemy import Engine, delete, func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 from tests.conftest import BACKEND
 from tests.factories import STAFF_PASSWORD, make_customer, make_staff
@@ -27,7 +27,7 @@ from kefu.cases import service as cases_service
 from kefu.config import get_settings
 from kefu.db import make_engine
 from kefu.deferred import DeferredWork
-from kefu.quality import metrics, rebuild
+from kefu.quality import events, metrics, rebuild
 from kefu.quality.models import QualityContact, QualityRollup
 from kefu.search import service as search_service
 
@@ -406,6 +406,56 @@ def test_two_processors_marking_repeats_of_the_same_customers_in_opposite_orders
         loaded = _rollups(db)
         rebuild.rebuild_all(db)
         assert _rollups(db) == loaded
+
+
+def _waiting(db: Session) -> list[DeferredWork]:
+    return list(db.scalars(select(DeferredWork).order_by(DeferredWork.id)))
+
+
+@pytest.mark.skipif(BACKEND != "postgres", reason="the customer's lock is PostgreSQL's")
+def test_a_batch_ends_before_a_customer_another_batch_holds(
+    isolated_database: Engine, outbox: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The path the test above reaches only when its second batch comes to its customer
+    before the first commits: here the customer's lock is held for certain, from another
+    connection, while one batch runs. The batch does the row before the held customer,
+    ends before that row (``deferred.Later``) and commits; the rows from there on wait and
+    are done by a later batch once the lock is free."""
+    sessions = sessionmaker(bind=isolated_database, expire_on_commit=False)
+    with sessions() as db:
+        free, held = make_customer(db), make_customer(db)
+        db.commit()
+        first = _open_case(db, free.id, "充值没到账 第一次")
+        blocked = _open_case(db, held.id, "充值没到账")
+        after = _open_case(db, free.id, "充值没到账 第二次")
+        db.commit()
+        rows = [(row.id, row.payload["case_id"]) for row in _waiting(db)]
+        assert len(rows) == 3
+    monkeypatch.setattr(deferred, "BATCH_SECONDS", 60.0)  # the batch ends on the lock alone
+    lock = {"space": events._PG_CUSTOMER_LOCK_SPACE, "customer": held.id}
+    with isolated_database.connect() as other:
+        other.execute(text("SELECT pg_advisory_lock(:space, :customer)"), lock)
+        done: list[int] = []
+        batch = threading.Thread(target=lambda: done.append(deferred.run_due(sessions)))
+        batch.start()
+        batch.join(30)
+        waited = batch.is_alive()  # waited for the lock instead of ending before it
+        other.execute(text("SELECT pg_advisory_unlock(:space, :customer)"), lock)
+        other.commit()
+        batch.join(30)
+    assert not waited
+    assert done == [1]
+    with sessions() as db:
+        left = _waiting(db)
+        assert [(row.id, row.payload["case_id"]) for row in left] == rows[1:]
+        assert all(row.attempts == 0 and row.last_error is None for row in left)  # not failed
+        assert set(db.scalars(select(QualityContact.case_reference))) == {first}
+        assert _found(db, "第二次") == []
+    assert deferred.run_until_empty(sessions) == 2
+    with sessions() as db:
+        assert db.scalar(select(func.count()).select_from(DeferredWork)) == 0
+        assert set(db.scalars(select(QualityContact.case_reference))) == {first, blocked, after}
+        assert _found(db, "第二次") == [after]
 
 
 def test_a_worker_does_the_deferred_work(tmp_path: Path) -> None:
