@@ -44,10 +44,15 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def live_server(isolated_database: Engine) -> Iterator[LiveServer]:
+def live_settings() -> Settings:
+    """What the live server runs with; a test module overrides it (pick routing, say)."""
+    return Settings(**{**get_settings().model_dump(), "demo": True})
+
+
+@pytest.fixture
+def live_server(isolated_database: Engine, live_settings: Settings) -> Iterator[LiveServer]:
     sessions = sessionmaker(bind=isolated_database, expire_on_commit=False)
-    settings = Settings(**{**get_settings().model_dump(), "demo": True})
-    app = app_on(isolated_database, settings)
+    app = app_on(isolated_database, live_settings)
     port = _free_port()
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")

@@ -31,6 +31,7 @@ from kefu.identity.deps import CSRF_FIELD, StaffPrincipal, require
 from kefu.identity.models import StaffUser
 from kefu.masking import mask_email, mask_phone
 from kefu.numbers import RowId
+from kefu.web.forms import form_errors
 from kefu.web.templating import render
 
 router = APIRouter(prefix="/console", include_in_schema=False)
@@ -90,9 +91,18 @@ def presence(
 
 
 @router.post("/work/{item_id}/accept")
-def accept(item_id: ItemId, staff: Agent, db: DbSession, settings: SettingsDep) -> Response:
+def accept(
+    request: Request, item_id: ItemId, staff: Agent, db: DbSession, settings: SettingsDep
+) -> Response:
+    """A refusal (the item went to someone else, was transferred to a colleague by name,
+    or the agent is full) shows on the inbox, in words, beside the queue as it is now."""
     item = routing.get_item(db, item_id)
-    live.accept(db, item, staff.user, settings=settings)
+    with form_errors(db, request.state.lang) as refused:
+        live.accept(db, item, staff.user, settings=settings)
+    if refused:
+        view = inbox.build(db, staff.user, settings=settings)
+        context = {**_base(staff, "inbox"), "inbox": view, "error": refused.text}
+        return render(request, "chat/inbox.html", context, status_code=refused.status)
     db.commit()
     if item.conversation_id is not None:
         return RedirectResponse(f"/console/chats/{item.conversation_id}", status_code=303)

@@ -32,6 +32,9 @@ class ItemView:
     last_sender: str | None
     offer_seconds_left: int | None
     can_take: bool
+    # the colleague a waiting item was transferred to by name, when not this agent: the
+    # queue says why it has no take button
+    sent_to: str | None
 
 
 @dataclass(frozen=True)
@@ -96,6 +99,10 @@ def _view(db: Session, item: WorkItem, agent: AgentProfile, now: datetime, load:
             .order_by(ChatMessage.seq.desc())
             .limit(1)
         ).first()
+    sent_to = None
+    if item.target_staff_id not in (None, agent.staff_id):
+        named = db.get(StaffUser, item.target_staff_id)
+        sent_to = named.display_name if named is not None else None
     left = None
     if item.status == "offered" and item.offer_expires_at is not None:
         left = max(0, int((item.offer_expires_at - now).total_seconds()))
@@ -107,8 +114,9 @@ def _view(db: Session, item: WorkItem, agent: AgentProfile, now: datetime, load:
         last_sender=last.sender if last is not None else None,
         offer_seconds_left=left,
         can_take=item.status == "waiting"
-        and (routing.has_skill(agent, item) or item.target_staff_id == agent.staff_id)
+        and routing.meant_for(agent, item)
         and load < agent.capacity,
+        sent_to=sent_to,
     )
 
 

@@ -72,6 +72,13 @@ DEFAULT_TIERS: dict[str, list[str]] = {
 QUEUES_CHANNEL = "queues"
 
 
+class TransferredToColleague(Conflict):
+    """Pick mode: the item waits for the colleague it was transferred to by name."""
+
+    code = "transferred_to_colleague"
+    message_key = "chat.error.transferred_to_colleague"
+
+
 def agent_channel(staff_id: int) -> str:
     return bus.staff_channel(staff_id)
 
@@ -335,15 +342,22 @@ def has_skill(agent: AgentProfile, item: WorkItem) -> bool:
     )
 
 
+def meant_for(agent: AgentProfile, item: WorkItem) -> bool:
+    """Whether the item may go to this agent at all: one transferred by name only to the
+    colleague named, any other to the agents skilled for its queue. Push routing offers
+    and pick mode's taking follow the same rule."""
+    if item.target_staff_id is not None:
+        return agent.staff_id == item.target_staff_id
+    return has_skill(agent, item)
+
+
 def _may_take(agent: AgentProfile, item: WorkItem, load: dict[int, int], on_call: set[int]) -> bool:
-    """Online, skilled, room under capacity; a call needs an agent not already on one."""
+    """Online, meant for them, room under capacity; a call needs an agent not already on one."""
     if agent.presence != "online" or load.get(agent.staff_id, 0) >= agent.capacity:
         return False
     if item.kind == "call" and agent.staff_id in on_call:
         return False
-    if item.target_staff_id is not None:
-        return agent.staff_id == item.target_staff_id
-    return has_skill(agent, item)
+    return meant_for(agent, item)
 
 
 # --- the queue ----------------------------------------------------------------------
@@ -675,7 +689,9 @@ def accept(
     now: datetime | None = None,
 ) -> WorkItem:
     """The agent takes the item: an offer made to them, or (pick mode) an item waiting in a
-    queue they have the skills for and room to take."""
+    queue they have the skills for and room to take. An item transferred to a colleague by
+    name is that colleague's alone, as push routing offers it to no one else; a supervisor
+    who must move it transfers it again, with the reason on record."""
     settings = settings or get_settings()
     now = now or utcnow()
     db.refresh(item, with_for_update=True)
@@ -683,7 +699,10 @@ def accept(
     if item.status == "offered" and item.offered_to_id == staff.id:
         pass
     elif item.status == "waiting" and settings.routing_mode == "pick":
-        if not has_skill(agent, item) and item.target_staff_id != staff.id:
+        if item.target_staff_id not in (None, staff.id):
+            named = db.get(StaffUser, item.target_staff_id)
+            raise TransferredToColleague(name=named.display_name if named else "")
+        if not meant_for(agent, item):
             raise PermissionDenied("not skilled for this queue")
         if loads(db).get(staff.id, 0) >= agent.capacity:
             raise Conflict("at capacity", reason="capacity")

@@ -305,3 +305,23 @@ def test_supervisor_snapshot(db: Session, settings: Settings) -> None:
     queue = next(q for q in view.queues if q.category == "recharge_not_credited")
     assert (queue.waiting, queue.urgent, queue.oldest_wait_seconds) == (2, 1, 120)
     assert view.waiting[0].urgent
+
+
+def test_pick_mode_a_chat_transferred_by_name_is_that_agents_alone(
+    db: Session, settings: Settings
+) -> None:
+    picking = settings.model_copy(update={"routing_mode": "pick"})
+    holder = online(db, picking)
+    other = online(db, picking)
+    supervisor = online(db, picking, "supervisor")
+    named = make_staff(db, "agent")  # offline: the transfer waits for her
+    item = chat(db, picking)
+    routing.accept(db, item, holder, settings=picking, now=T0)
+    routing.transfer(db, item, by=holder, reason="熟悉此客户", to_staff=named, settings=picking)
+    assert (item.status, item.target_staff_id) == ("waiting", named.id)
+    for taker in (other, supervisor):
+        with pytest.raises(routing.TransferredToColleague) as refused:
+            routing.accept(db, item, taker, settings=picking, now=T0)
+        assert refused.value.params == {"name": named.display_name}
+    routing.accept(db, item, named, settings=picking, now=T0)
+    assert (item.status, item.assigned_staff_id) == ("assigned", named.id)

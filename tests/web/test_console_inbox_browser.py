@@ -1,0 +1,74 @@
+"""The agent's inbox in pick mode (agents take waiting customers themselves), in a browser:
+a chat transferred to a colleague by name is shown as theirs, and taking it from a page
+left open is refused in words."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Browser, expect
+from tests.factories import STAFF_PASSWORD
+from tests.web.conftest import LiveServer, screenshot
+from tests.web.staff_login import make_and_sign_in
+
+from kefu.chat import routing
+from kefu.chat.routing_models import WorkItem
+from kefu.config import Settings, get_settings
+from kefu.identity import service as identity_service
+from kefu.identity.models import StaffUser
+
+
+@pytest.fixture
+def live_settings() -> Settings:
+    return Settings(**{**get_settings().model_dump(), "demo": True, "routing_mode": "pick"})
+
+
+def test_a_chat_sent_to_a_colleague_by_name_is_not_taken_from_a_stale_page(
+    live_server: LiveServer, browser: Browser
+) -> None:
+    settings = Settings(**{**get_settings().model_dump(), "routing_mode": "pick"})
+    with live_server.sessions() as db:
+        zhang = identity_service.create_staff(
+            db, username="zhangmin", password=STAFF_PASSWORD, role="agent", display_name="客服 张敏"
+        )
+        routing.set_presence(db, zhang, "away", settings=settings)
+        item = routing.enqueue(
+            db, kind="chat", language="zh-CN", category="recharge_not_credited", settings=settings
+        )
+        db.commit()
+        item_id = item.id
+    # without scripts the inbox stays as loaded, as a page left open does
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 900}, locale="zh-CN", java_script_enabled=False
+    )
+    page = context.new_page()
+    make_and_sign_in(live_server, page, username="agent3", role="agent", display_name="坐席 小王")
+    page.goto(f"{live_server.url}/console/inbox")
+    queue = page.get_by_role("region", name="待分配队列")
+    take = queue.get_by_role("button", name="领取")
+    expect(take).to_have_count(1)
+
+    with live_server.sessions() as db:
+        supervisor = identity_service.create_staff(
+            db, username="lina", password=STAFF_PASSWORD, role="supervisor"
+        )
+        waiting = db.get(WorkItem, item_id)
+        named = db.get(StaffUser, zhang.id)
+        assert waiting is not None and named is not None
+        routing.transfer(
+            db,
+            waiting,
+            by=supervisor,
+            reason="老客户，张敏跟进过",
+            to_staff=named,
+            settings=settings,
+        )
+        db.commit()
+    take.click()
+    expect(page.get_by_role("alert")).to_have_text(
+        "这位客户已点名转接给客服 张敏，只有客服 张敏可以接入。需要改派时，主管可在会话页重新转接。"
+    )
+    queue = page.get_by_role("region", name="待分配队列")
+    expect(queue).to_contain_text("已点名转接给客服 张敏，由其本人接入")
+    expect(queue.get_by_role("button", name="领取")).to_have_count(0)
+    screenshot(page, "console-inbox-pick-sent-by-name")
+    context.close()
