@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import Browser, expect
 from tests.factories import STAFF_PASSWORD
 from tests.web.conftest import LiveServer, screenshot
-from tests.web.staff_login import make_and_sign_in
+from tests.web.staff_login import make_and_sign_in, sign_in
 
 from kefu.chat import routing
 from kefu.chat.routing_models import WorkItem
@@ -71,4 +71,44 @@ def test_a_chat_sent_to_a_colleague_by_name_is_not_taken_from_a_stale_page(
     expect(queue).to_contain_text("已点名转接给客服 张敏，由其本人接入")
     expect(queue.get_by_role("button", name="领取")).to_have_count(0)
     screenshot(page, "console-inbox-pick-sent-by-name")
+    context.close()
+
+
+def test_the_customers_offered_to_an_agent_under_their_own_heading(
+    live_server: LiveServer, browser: Browser
+) -> None:
+    settings = Settings(**{**get_settings().model_dump(), "routing_mode": "pick"})
+    with live_server.sessions() as db:
+        zhang = identity_service.create_staff(
+            db, username="zhangmin", password=STAFF_PASSWORD, role="agent", display_name="客服 张敏"
+        )
+        routing.set_presence(db, zhang, "online", settings=settings)
+        supervisor = identity_service.create_staff(
+            db, username="lina", password=STAFF_PASSWORD, role="supervisor"
+        )
+        for kind, call_sid in (("chat", None), ("call", "CA-named")):
+            item = routing.enqueue(
+                db,
+                kind=kind,
+                language="zh-CN",
+                category="recharge_not_credited",
+                call_sid=call_sid,
+                settings=settings,
+            )
+            routing.transfer(
+                db, item, by=supervisor, reason="老客户", to_staff=zhang, settings=settings
+            )
+            assert item.offered_to_id == zhang.id
+        db.commit()
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    page = context.new_page()
+    sign_in(live_server, page, "zhangmin")
+    page.goto(f"{live_server.url}/console/inbox")
+    offers = page.get_by_role("region", name="等我接入的客户")
+    expect(offers.locator(".item.offer")).to_have_count(2)
+    expect(offers).to_contain_text("在线会话")
+    expect(offers).to_contain_text("来电")
+    screenshot(page, "console-inbox-offers")
+    page.goto(f"{live_server.url}/console/inbox?lang=en")
+    expect(page.get_by_role("region", name="Customers offered to me")).to_be_visible()
     context.close()

@@ -82,3 +82,31 @@ def test_a_chat_sent_to_an_agent_by_name_is_queued_for_them_alone(
     assert routing.count_waiting_for(db, routing.profile_as_is(db, bystander)) == 0
     sign_in(client, named.username)
     assert figures(client.get("/console").text)[QUEUED] == "1"
+
+
+def test_the_inbox_names_its_offers_as_what_they_are(
+    client: TestClient, db: Session, settings: Settings
+) -> None:
+    """The inbox's list of offers holds every channel's customers offered to the agent, to
+    accept or pass: its heading said 待接入 (waiting to be taken), which beside the home's
+    customers waiting in my queues read as the queue."""
+    agent = make_staff(db, "agent")
+    routing.set_presence(db, agent, "online", settings=settings)
+    enqueue(db, settings)
+    routing.enqueue(
+        db,
+        kind="call",
+        language="zh-CN",
+        category="recharge_not_credited",
+        call_sid="CA-offer",
+        settings=settings,
+    )
+    db.commit()
+    sign_in(client, agent.username)
+    inbox = client.get("/console/inbox").text
+    offers = re.search(r'<h2 id="offers-h">([^<]*)</h2>(.*?)</section>', inbox, flags=re.S)
+    assert offers is not None
+    assert offers.group(1) == "等我接入的客户"
+    assert offers.group(2).count('class="item offer') == 2
+    english = client.get("/console/inbox", params={"lang": "en"}).text
+    assert '<h2 id="offers-h">Customers offered to me</h2>' in english
