@@ -1,12 +1,13 @@
 """Contact events: the one record of what happened on every channel, that figures come from.
 
 Each domain calls ``record`` where the thing happens, in the same transaction as its own
-change (``record`` flushes, never commits). A contact is found by the most specific id the
-event carries — ``call_sid``, then ``conversation_id``, then ``work_item_id``, then
-``case_id`` — and created by the first event that names it. Passing several ids on one event
-ties them together: a queue item to its conversation, a conversation or call to the case
-opened from it. Once a case exists, pass its ``case_id`` on the conversation's or call's
-next event so the case's own events (resolved, reopened) count on that same contact.
+change (``record`` never commits; its rows go in at the session's next flush). A contact is
+found by the most specific id the event carries — ``call_sid``, then ``conversation_id``,
+then ``work_item_id``, then ``case_id`` — and created by the first event that names it.
+Passing several ids on one event ties them together: a queue item to its conversation, a
+conversation or call to the case opened from it. Once a case exists, pass its ``case_id``
+on the conversation's or call's next event so the case's own events (resolved, reopened)
+count on that same contact.
 
 Kinds (past tense: each is a fact, not a command):
 

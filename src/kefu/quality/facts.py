@@ -28,7 +28,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, joinedload, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from kefu.config import get_settings
@@ -112,8 +112,11 @@ def _lookup(db: Session, ref: str) -> QualityContact | None:
     return None if found is None else found[1]
 
 
-def contact_for(db: Session, ids: ContactIds, event: ContactEvent) -> tuple[QualityContact, bool]:
-    """The contact an event belongs to, created by the first event that names it.
+def contact_for(
+    db: Session, ids: ContactIds, event: ContactEvent, *, fold: bool = False
+) -> tuple[QualityContact, bool]:
+    """The contact an event belongs to, created by the first event that names it (and
+    with ``fold``, created with the event folded in: see ``_create``).
 
     A conversation, call or queue item always is (or starts) a contact of its own; an event
     naming only a case goes to the case's latest contact, or starts one for the case.
@@ -141,7 +144,7 @@ def contact_for(db: Session, ids: ContactIds, event: ContactEvent) -> tuple[Qual
     if contact is None:
         key = ids.live[0] if ids.live else ids.case_ref
         assert key is not None  # ids are never empty here
-        contact, created = _create(db, key, event)
+        contact, created = _create(db, key, event, fold=fold)
         locked = created
     for ref in ids.live:
         _point(db, ref, contact, replace=False, seen=seen, locked=locked)
@@ -252,8 +255,19 @@ def refold(db: Session, contact: QualityContact) -> None:
 
 def record(db: Session, ids: ContactIds, event: ContactEvent) -> QualityContact:
     """Store a checked event on its contact and fold it in; ``events.record`` checks."""
-    contact, created = contact_for(db, ids, event)
-    record_on(db, contact, event, created=created)
+    # A new contact is inserted with its first event folded in (no UPDATE after), unless
+    # tying it to a case may merge the case's contact into it: the merge folds the events
+    # it reads back, which this one is not among yet.
+    fold = not (ids.live and ids.case_ref is not None)
+    contact, created = contact_for(db, ids, event, fold=fold)
+    if created and fold:
+        event.contact_id = contact.id
+        db.add(event)
+        tz = get_settings().tz
+        rollup.apply(db, metrics.contribution(contact, segments_of(db, contact), tz))
+        _recount_partners(db, _identity(contact), previous=None, tz=tz)
+    else:
+        record_on(db, contact, event, created=created)
     return contact
 
 
@@ -273,46 +287,69 @@ def refs_of(db: Session, contact: QualityContact) -> list[str]:
 
 
 _INSERTS: dict[str, Any] = {}
+_COLUMNS = tuple(column.key for column in QualityContact.__table__.columns if column.key != "id")
+# Bound as a new contact's id in its repeat questions, asked before its INSERT: the id the
+# INSERT gives is above every id the questions can see (SQLite gives the largest plus one;
+# PostgreSQL's sequence gave every row visible to them its id before).
+_UNSTORED_ID = 2**63 - 1
 
 
 def _insert_new(db: Session) -> Any:
-    """INSERT of a contact that does nothing when its key is taken, returning the contact.
-    Built once per dialect. On PostgreSQL a writer creating the same key waits for the
-    first to commit and then inserts nothing; no savepoint is needed to survive it."""
+    """INSERT of a contact (every column bound) that does nothing when its key is taken,
+    returning the id. Built once per dialect. On PostgreSQL a writer creating the same key
+    waits for the first to commit and then inserts nothing; no savepoint is needed to
+    survive it."""
     dialect = db.get_bind().dialect.name
     if dialect not in _INSERTS:
+        table = QualityContact.__table__
         insert: Any = postgresql.insert if dialect == "postgresql" else sqlite.insert
         _INSERTS[dialect] = (
-            insert(QualityContact)
-            .on_conflict_do_nothing(index_elements=[QualityContact.key])
-            .returning(QualityContact)
+            insert(table).on_conflict_do_nothing(index_elements=[table.c.key]).returning(table.c.id)
         )
     return _INSERTS[dialect]
 
 
-def _create(db: Session, key: str, event: ContactEvent) -> tuple[QualityContact, bool]:
-    values = {
-        "key": key,
-        "channel": event.channel,
-        "customer_id": event.customer_id,
-        "category": event.category,
-        "case_id": event.case_id,
-        "staff_id": None,
-        "started_at": event.at,
-        "escalations": 0,
-        "transfers": 0,
-        "reopens": 0,
-        "actions": 0,
-        "is_repeat": False,
-        "followed_by_repeat": False,
-        "survey_sent": False,
-        "callbacks_requested": 0,
-        "callbacks_done": 0,
-        "handle_seconds": 0.0,
-        "updated_at": utcnow(),
-    }
-    contact = db.scalar(_insert_new(db), values)
-    if contact is not None:
+def _create(
+    db: Session, key: str, event: ContactEvent, *, fold: bool
+) -> tuple[QualityContact, bool]:
+    """A new contact for ``event``; with ``fold``, the event folded in, its own repeat marks
+    asked, and everything in its INSERT. The contact is built here and inserted as one
+    Core statement, then joins the session as if read back (no flush, no second read)."""
+    contact = QualityContact(
+        key=key,
+        channel=event.channel,
+        customer_id=event.customer_id,
+        category=event.category,
+        case_id=event.case_id,
+        case_reference=None,
+        started_at=event.at,
+        is_repeat=False,
+        followed_by_repeat=False,
+        repeat_until=None,
+        **_DEFAULTS,
+    )
+    segments: list[QualitySegment] = []
+    if fold:
+        _fold(None, contact, segments, event)
+        _sum_handle(contact, segments)
+        identity = _identity(contact)
+        contact.repeat_until = _repeat_until(identity)
+        if _shape(identity) is not None:
+            db.flush()  # the questions must see earlier events' changes (see ``apply``)
+            with db.no_autoflush:
+                contact.is_repeat, contact.followed_by_repeat = _marks(
+                    db, identity._replace(id=_UNSTORED_ID)
+                )
+    contact.updated_at = utcnow()
+    contact_id = db.scalar(_insert_new(db), {name: getattr(contact, name) for name in _COLUMNS})
+    if contact_id is not None:
+        contact.id = contact_id
+        make_transient_to_detached(contact)
+        db.add(contact)
+        for segment in segments:
+            segment.contact_id = contact_id
+            db.add(segment)
+        set_committed_value(contact, "segments", segments)
         return contact, True
     # another writer created it in the same instant
     found = db.scalar(select(QualityContact).where(QualityContact.key == key))
@@ -385,8 +422,16 @@ def _identity(contact: QualityContact) -> Identity:
 def apply(
     db: Session, contact: QualityContact, event: ContactEvent, *, created: bool = False
 ) -> None:
-    """Fold one event in; a contact the event just created had counted nothing before."""
+    """Fold one event in; a contact the event just created had counted nothing before.
+
+    The changes are written at the session's next flush (a query, the commit), so the
+    events of one transaction go in one flush: an assistant turn's two. The repeat
+    questions run without autoflush (the contact's own change need not be written for
+    them) and must see the other contacts' changes, so an event that can ask them (one
+    with a customer) writes what earlier events left first."""
     tz = get_settings().tz
+    if contact.customer_id is not None or event.customer_id is not None:
+        db.flush()
     if created:  # nothing to read: it has no segments yet
         set_committed_value(contact, "segments", [])
     segments = segments_of(db, contact)
@@ -404,10 +449,8 @@ def apply(
         with db.no_autoflush:
             contact.is_repeat, contact.followed_by_repeat = _marks(db, current)
     rollup.apply(db, metrics.difference(metrics.contribution(contact, segments, tz), before))
-    if current != identity:  # the partners' marks go in the same flush
+    if current != identity:
         _recount_partners(db, current, previous=identity, tz=tz)
-    else:
-        db.flush()
 
 
 def _sum_handle(contact: QualityContact, segments: list[QualitySegment]) -> None:
@@ -433,10 +476,13 @@ def _open_answered(segments: list[QualitySegment]) -> QualitySegment | None:
 
 
 def _new_segment(
-    db: Session, contact: QualityContact, segments: list[QualitySegment], **values: Any
+    db: Session | None, contact: QualityContact, segments: list[QualitySegment], **values: Any
 ) -> QualitySegment:
+    """A new stretch; with ``db`` None the contact is not stored yet, and its stretches
+    are added with it (``_create``)."""
     segment = QualitySegment(contact_id=contact.id, wrap_seconds=0.0, **values)
-    db.add(segment)
+    if db is not None:
+        db.add(segment)
     segments.append(segment)
     return segment
 
@@ -452,7 +498,10 @@ def _end_talk(segments: list[QualitySegment], event: ContactEvent) -> None:
 
 
 def _fold(
-    db: Session, contact: QualityContact, segments: list[QualitySegment], event: ContactEvent
+    db: Session | None,
+    contact: QualityContact,
+    segments: list[QualitySegment],
+    event: ContactEvent,
 ) -> None:
     at = event.at
     if event.customer_id is not None and contact.customer_id is None:
@@ -679,13 +728,14 @@ def refresh_repeats(
     db.flush()
     _recount(db, contact, tz)
     _recount_partners(db, _identity(contact), previous=previous, tz=tz)
+    db.flush()
 
 
 def _recount_partners(
     db: Session, current: Identity, *, previous: Identity | None, tz: ZoneInfo
 ) -> None:
     """Recount the customer's other contacts whose marks a change of one contact (from
-    ``previous`` to ``current``) can move, and flush; see ``refresh_repeats``.
+    ``previous`` to ``current``) can move; see ``refresh_repeats``.
 
     A contact the change relates anew has its mark on that side set without asking: the
     relation is there, and its other mark hangs on contacts beyond it, which the change
@@ -706,7 +756,6 @@ def _recount_partners(
             _set_marks(db, item, True, item.followed_by_repeat, tz)
     for item in parted.values():
         _recount(db, item, tz)
-    db.flush()
 
 
 def _partners(db: Session, identity: Identity, *, marked: bool) -> list[QualityContact]:
