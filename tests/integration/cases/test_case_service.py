@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 from tests.factories import make_customer
 from tests.integration.cases.case_helpers import AGENT, T0, make_case
@@ -48,6 +48,37 @@ def test_open_case_commits_a_time_and_says_so(db: Session, settings: Settings) -
     assert "2026-11-24 10:00" in (sla_event.body or "")  # Shanghai time told to the customer
     actions = [e.action for e in audit.list_events(db, case_reference=case.reference)]
     assert actions == ["case.create"]
+
+
+def test_a_flush_writes_a_cases_new_events_in_one_insert_each_with_its_id(
+    db: Session, settings: Settings
+) -> None:
+    """On SQLite too (opening a case adds three at once): the ORM pairs the ids the one
+    INSERT returns with its events, in order."""
+    case = make_case(db, settings)
+    db.flush()
+    inserts: list[str] = []
+
+    def seen(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        if statement.startswith("INSERT INTO case_event"):
+            inserts.append(statement)
+
+    connection = db.connection()
+    event.listen(connection, "before_cursor_execute", seen)
+    try:
+        added = [
+            timeline.add_event(db, case, kind=kind, actor=AGENT, now=T0, body=f"{kind} {n}")
+            for n, kind in enumerate(("note", "message", "notification", "note"))
+        ]
+        db.flush()
+    finally:
+        event.remove(connection, "before_cursor_execute", seen)
+    assert len(inserts) == 1
+    ids = [e.id for e in added]
+    assert ids == sorted(ids)
+    db.expunge_all()  # read back from the database, not the session's objects
+    stored = {e.id: e.body for e in timeline.events(db, case)}
+    assert [stored[i] for i in ids] == ["note 0", "message 1", "notification 2", "note 3"]
 
 
 def test_a_reference_already_taken_is_passed_over(
