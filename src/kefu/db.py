@@ -11,11 +11,11 @@ from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from functools import lru_cache
-from typing import Annotated, Any
+from functools import cache, lru_cache
+from typing import Annotated, Any, cast
 
 from fastapi import Depends, FastAPI
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import DateTime, Engine, Insert, MetaData, Table, create_engine, event, insert
 from sqlalchemy.exc import TimeoutError as SqlalchemyTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -69,6 +69,24 @@ class UtcDateTime(TypeDecorator[datetime]):
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def insert_now(db: Session, row: Base) -> None:
+    """Write the new ``row`` at once, in the session's transaction, with one INSERT that
+    returns its id (set on ``row``), leaving it out of the session: for a record nothing
+    in the change reads back as an object (a message sent, a notification). Added to the
+    session instead, it waited for a flush and put a table more in it, and a caller that
+    needed its id flushed everything else pending with it. The columns not set on ``row``
+    take their defaults in the database but stay unset on ``row``."""
+    table = cast(Table, row.__table__)
+    values = {key: value for key, value in vars(row).items() if key in table.c}
+    row.id = db.connection().execute(_inserts(table), values).scalar_one()  # type: ignore[attr-defined]
+
+
+@cache
+def _inserts(table: Table) -> Insert:
+    # built once: building a statement and its cache key cost more than running it
+    return insert(table).returning(table.c.id)
 
 
 def _configure_sqlite(engine: Engine, busy_timeout: float) -> None:

@@ -29,9 +29,9 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, ExitStack, contextmanager
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import JSON, BigInteger, Integer, String, Text, event, select
+from sqlalchemy import JSON, BigInteger, Integer, String, Table, Text, event, insert, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from kefu.config import Settings, get_settings
@@ -123,8 +123,15 @@ def defer(db: Session, kind: str, payload: dict[str, Any]) -> None:
         work(db, payload)
         return
     now = utcnow()
-    db.add(DeferredWork(kind=kind, payload=payload, created_at=now, due_at=now, attempts=0))
+    # a statement on the session's connection, not an object in the session: the row is
+    # never read back in the change, and as an object it added a table to the change's flush
+    db.connection().execute(
+        _INSERT, {"kind": kind, "payload": payload, "created_at": now, "due_at": now}
+    )
     db.info[_WAKE] = True
+
+
+_INSERT = insert(cast(Table, DeferredWork.__table__)).values(attempts=0)
 
 
 _WAKE = "kefu.deferred.wake"

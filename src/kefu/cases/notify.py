@@ -18,6 +18,7 @@ from kefu.cases.models import Case, CaseNotification
 from kefu.channels.message import OutgoingMessage
 from kefu.channels.senders import Senders
 from kefu.config import Settings
+from kefu.db import insert_now
 from kefu.i18n import Lang, normalise_lang, translate, zone_label
 from kefu.notifications import service as notifications
 
@@ -153,7 +154,7 @@ def send_to_customer(
         created_at=now,
         read_at=now,
     )
-    db.add(note)
+    insert_now(db, note)  # a record of what was sent: nothing reads it back as an object
     case.last_customer_update_at = now
     timeline.add_event(
         db,
