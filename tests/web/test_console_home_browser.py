@@ -54,7 +54,7 @@ def test_an_offline_agent_sees_the_chat_waiting_in_their_queue(
     work = page.get_by_role("region", name="我的待办")
     queued = work.locator("li.figure", has_text="我的队列中等待的客户")
     expect(queued.locator(".figure-count")).to_have_text("1")
-    offered = work.locator("li.figure", has_text="等我接受的会话")
+    offered = work.locator("li.figure", has_text="等我接入的客户")
     expect(offered.locator(".figure-count")).to_have_text("0")
     expect(work.get_by_role("status")).to_contain_text(
         "你现在是「离线」：排队的客户只分配给在线的客服"

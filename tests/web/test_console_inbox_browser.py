@@ -74,7 +74,7 @@ def test_a_chat_sent_to_a_colleague_by_name_is_not_taken_from_a_stale_page(
     context.close()
 
 
-def test_the_customers_offered_to_an_agent_under_their_own_heading(
+def test_the_customers_offered_to_and_served_by_an_agent_on_the_home_and_the_inbox(
     live_server: LiveServer, browser: Browser
 ) -> None:
     settings = Settings(**{**get_settings().model_dump(), "routing_mode": "pick"})
@@ -103,12 +103,33 @@ def test_the_customers_offered_to_an_agent_under_their_own_heading(
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
     page = context.new_page()
     sign_in(live_server, page, "zhangmin")
-    page.goto(f"{live_server.url}/console/inbox")
+    # the home counts them under the inbox's own words, the call as well as the chat
+    work = page.get_by_role("region", name="我的待办")
+    offered = work.locator("li.figure", has_text="等我接入的客户")
+    serving = work.locator("li.figure", has_text="我正在接待的客户")
+    expect(offered.locator(".figure-count")).to_have_text("2")
+    expect(serving.locator(".figure-count")).to_have_text("0")
+    screenshot(page, "console-home-agent-offers")
+    offered.get_by_role("link").click()
     offers = page.get_by_role("region", name="等我接入的客户")
     expect(offers.locator(".item.offer")).to_have_count(2)
     expect(offers).to_contain_text("在线会话")
     expect(offers).to_contain_text("来电")
     screenshot(page, "console-inbox-offers")
+    offers.locator(".item.offer", has_text="来电").get_by_role(
+        "button", name="接入", exact=True
+    ).click()
+    mine = page.get_by_role("region", name="我正在接待的客户")
+    expect(mine).to_contain_text("来电")
+    page.goto(f"{live_server.url}/console")
+    expect(offered.locator(".figure-count")).to_have_text("1")
+    expect(serving.locator(".figure-count")).to_have_text("1")
     page.goto(f"{live_server.url}/console/inbox?lang=en")
     expect(page.get_by_role("region", name="Customers offered to me")).to_be_visible()
+    expect(page.get_by_role("region", name="Customers I am serving")).to_contain_text("Call")
+    screenshot(page, "console-inbox-offers-en")
+    page.goto(f"{live_server.url}/console")
+    work = page.get_by_role("region", name="My open work")
+    expect(work.locator("li.figure", has_text="customers I am serving")).to_contain_text("1")
+    screenshot(page, "console-home-agent-offers-en")
     context.close()

@@ -48,8 +48,10 @@ class MyWork:
     # customers queued for the agent's skills beside those offered to them: an agent not
     # online is offered nothing, and the offers count alone read 0 while chats waited
     queued: int
-    chat_offers: int
-    chats: int
+    # customers of every channel (chats, calls, call-backs, e-mails), as in the inbox: an
+    # offered call left out would ring unseen
+    offered: int
+    serving: int
     presence: str
     # push routing offers work only to agents online: the home says why none comes
     missing_queue: bool
@@ -90,8 +92,8 @@ def my_work(db: Session, staff: StaffPrincipal, settings: Settings, *, now: date
         late=late,
         unassigned=sum(cases_service.count_unfinished(db, unassigned=True).values()),
         queued=queued,
-        chat_offers=sum(1 for item in held if item.status == "offered"),
-        chats=sum(1 for item in held if item.status == "assigned"),
+        offered=sum(1 for item in held if item.status == "offered"),
+        serving=sum(1 for item in held if item.status == "assigned"),
         presence=agent.presence,
         missing_queue=queued > 0 and agent.presence != "online" and settings.routing_mode == "push",
         callbacks=owed,

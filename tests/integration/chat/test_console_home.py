@@ -18,7 +18,8 @@ _FIGURE = re.compile(
     r'<span class="figure-count">([^<]*)</span><span class="figure-label">([^<]*)</span>'
 )
 QUEUED = "我的队列中等待的客户"
-OFFERED = "等我接受的会话"
+OFFERED = "等我接入的客户"
+SERVING = "我正在接待的客户"
 NOT_ONLINE = "你现在是「离线」：排队的客户只分配给在线的客服"
 
 
@@ -110,3 +111,43 @@ def test_the_inbox_names_its_offers_as_what_they_are(
     assert offers.group(2).count('class="item offer') == 2
     english = client.get("/console/inbox", params={"lang": "en"}).text
     assert '<h2 id="offers-h">Customers offered to me</h2>' in english
+
+
+def test_the_home_counts_customers_of_every_channel_under_the_inbox_words(
+    client: TestClient, db: Session, settings: Settings
+) -> None:
+    """The tiles said chats offered to me and chats I hold while counting calls, call-backs
+    and e-mails too: they name customers now, as the inbox lists they link to do, since an
+    offered call left out of the count would ring unseen."""
+    agent = make_staff(db, "agent")
+    routing.set_skills(db, agent, languages=["zh-CN"], categories=[], tiers=["tier1"], capacity=5)
+    routing.set_presence(db, agent, "online", settings=settings)
+    for kind, sid in (("chat", None), ("callback", None), ("email", None)):
+        held = routing.enqueue(
+            db,
+            kind=kind,
+            language="zh-CN",
+            category="recharge_not_credited",
+            call_sid=sid,
+            settings=settings,
+        )
+        routing.accept(db, held, agent, settings=settings)
+    routing.enqueue(
+        db,
+        kind="call",
+        language="zh-CN",
+        category="recharge_not_credited",
+        call_sid="CA-ring",
+        settings=settings,
+    )
+    db.commit()
+    sign_in(client, agent.username)
+    home = figures(client.get("/console").text)
+    assert (home[OFFERED], home[SERVING]) == ("1", "3")
+    inbox = client.get("/console/inbox").text
+    assert f'<h2 id="offers-h">{OFFERED}</h2>' in inbox
+    assert f'<h2 id="mine-h">{SERVING}</h2>' in inbox
+    english = figures(client.get("/console", params={"lang": "en"}).text)
+    assert (english["customers offered to me"], english["customers I am serving"]) == ("1", "3")
+    inbox = client.get("/console/inbox").text
+    assert '<h2 id="mine-h">Customers I am serving</h2>' in inbox
