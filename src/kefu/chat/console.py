@@ -24,14 +24,14 @@ from kefu.chat.routes import StorageDep, file_response
 from kefu.chat.routing_models import WorkItem
 from kefu.db import DbSession, utcnow
 from kefu.deps import SettingsDep
-from kefu.errors import InvalidInput, NotFound
-from kefu.i18n import LANGUAGES
+from kefu.errors import InvalidInput, KefuError, NotFound
+from kefu.i18n import LANGUAGES, Lang, translate
 from kefu.identity import service as identity_service
 from kefu.identity.deps import CSRF_FIELD, StaffPrincipal, require
 from kefu.identity.models import StaffUser
 from kefu.masking import mask_email, mask_phone
 from kefu.numbers import RowId
-from kefu.web.forms import form_errors
+from kefu.web.forms import error_text, form_errors
 from kefu.web.templating import render
 
 router = APIRouter(prefix="/console", include_in_schema=False)
@@ -62,6 +62,29 @@ def _back(request: Request, fallback: str) -> RedirectResponse:
 
 
 # --- inbox ------------------------------------------------------------------------------
+
+# a skill a queue needs, as the agent reads it: the catalogue prefix of its labels
+_SKILL_LABELS = (
+    ("tier", "chat.tier."),
+    ("language", "staff.language."),
+    ("category", "case.category."),
+)
+
+
+def _refusal_text(exc: KefuError, lang: Lang) -> str:
+    """A refused take in words; the skills a customer needs by their labels, not codes."""
+    if not isinstance(exc, routing.NotSkilled):
+        return error_text(exc, lang)
+    needs = [
+        translate(
+            f"chat.error.needs.{skill}", lang, label=translate(prefix + exc.params[skill], lang)
+        )
+        for skill, prefix in _SKILL_LABELS
+        if skill in exc.params
+    ]
+    return translate(
+        exc.message_key, lang, needs=translate("chat.error.needs.separator", lang).join(needs)
+    )
 
 
 @router.get("/inbox")
@@ -97,7 +120,7 @@ def accept(
     """A refusal (the item went to someone else, was transferred to a colleague by name,
     or the agent is full) shows on the inbox, in words, beside the queue as it is now."""
     item = routing.get_item(db, item_id)
-    with form_errors(db, request.state.lang) as refused:
+    with form_errors(db, request.state.lang, reason=_refusal_text) as refused:
         live.accept(db, item, staff.user, settings=settings)
     if refused:
         view = inbox.build(db, staff.user, settings=settings)

@@ -40,7 +40,7 @@ from kefu.chat.models import Conversation
 from kefu.chat.routing_models import AgentProfile, WorkItem, WorkItemEvent
 from kefu.config import Settings, get_settings
 from kefu.db import utcnow
-from kefu.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from kefu.errors import Conflict, InvalidInput, KefuError, NotFound, PermissionDenied
 from kefu.i18n import LANGUAGES, normalise_lang, translate
 from kefu.identity.models import StaffUser
 from kefu.identity.permissions import has_permission
@@ -72,11 +72,67 @@ DEFAULT_TIERS: dict[str, list[str]] = {
 QUEUES_CHANNEL = "queues"
 
 
+# Why an agent may not take an item, each in its own words on the console (``refusal``).
 class TransferredToColleague(Conflict):
-    """Pick mode: the item waits for the colleague it was transferred to by name."""
+    """The item waits for the colleague it was transferred to by name."""
 
     code = "transferred_to_colleague"
     message_key = "chat.error.transferred_to_colleague"
+
+
+class TakenByColleague(Conflict):
+    """Another agent took the item first."""
+
+    code = "taken_by_colleague"
+    message_key = "chat.error.taken_by_colleague"
+
+
+class AlreadyYours(Conflict):
+    """The agent took the item already (a second click, a page left open)."""
+
+    code = "already_yours"
+    message_key = "chat.error.already_yours"
+
+
+class NoLongerWaiting(Conflict):
+    """The customer left, or the item was closed, before anyone took it."""
+
+    code = "no_longer_waiting"
+    message_key = "chat.error.no_longer_waiting"
+
+
+class OfferLapsed(Conflict):
+    """Push mode: the offer to this agent ran out or went to the next agent; only an
+    offer is taken there, not an item from the queue."""
+
+    code = "offer_lapsed"
+    message_key = "chat.error.offer_lapsed"
+
+
+class AtCapacity(Conflict):
+    """The agent holds as many items as their capacity allows; ``capacity`` says how many."""
+
+    code = "at_capacity"
+    message_key = "chat.error.at_capacity"
+
+
+class NotSkilled(PermissionDenied):
+    """The item's queue needs skills the agent lacks: ``tier``, ``language`` and
+    ``category`` hold the codes of those missing (a page words them as labels)."""
+
+    code = "not_skilled"
+    message_key = "chat.error.not_skilled"
+
+
+REFUSALS = (
+    TransferredToColleague,
+    TakenByColleague,
+    AlreadyYours,
+    NoLongerWaiting,
+    OfferLapsed,
+    AtCapacity,
+    NotSkilled,
+)
 
 
 def agent_channel(staff_id: int) -> str:
@@ -696,18 +752,9 @@ def accept(
     now = now or utcnow()
     db.refresh(item, with_for_update=True)
     agent = profile(db, staff, lock=True)
-    if item.status == "offered" and item.offered_to_id == staff.id:
-        pass
-    elif item.status == "waiting" and settings.routing_mode == "pick":
-        if item.target_staff_id not in (None, staff.id):
-            named = db.get(StaffUser, item.target_staff_id)
-            raise TransferredToColleague(name=named.display_name if named else "")
-        if not meant_for(agent, item):
-            raise PermissionDenied("not skilled for this queue")
-        if loads(db).get(staff.id, 0) >= agent.capacity:
-            raise Conflict("at capacity", reason="capacity")
-    else:
-        raise Conflict("the item is no longer offered to you", reason="not_offered")
+    refused = refusal(db, item, agent, settings=settings)
+    if refused is not None:
+        raise refused
     item.status = "assigned"
     item.assigned_staff_id = staff.id
     item.assigned_at = now
@@ -722,6 +769,39 @@ def accept(
     _tell(db, item, "assigned", staff.id)
     db.flush()
     return item
+
+
+def refusal(
+    db: Session, item: WorkItem, agent: AgentProfile, *, settings: Settings | None = None
+) -> KefuError | None:
+    """Why the agent may not take the item as it stands (one of ``REFUSALS``), or None when
+    they may: ``accept`` raises it, and the inbox words it after a refused take."""
+    settings = settings or get_settings()
+    if item.status == "offered" and item.offered_to_id == agent.staff_id:
+        return None
+    if item.status == "assigned":
+        if item.assigned_staff_id == agent.staff_id:
+            return AlreadyYours()
+        return TakenByColleague()
+    if item.status not in UNASSIGNED:
+        return NoLongerWaiting()
+    if item.target_staff_id not in (None, agent.staff_id):
+        named = db.get(StaffUser, item.target_staff_id)
+        return TransferredToColleague(name=named.display_name if named else "")
+    if item.status == "offered" or settings.routing_mode != "pick":
+        return OfferLapsed()
+    if not meant_for(agent, item):
+        missing = {
+            "tier": item.tier if item.tier not in agent.tiers else None,
+            "language": item.language if item.language not in agent.languages else None,
+            "category": item.category
+            if agent.categories and item.category not in agent.categories
+            else None,
+        }
+        return NotSkilled(**{k: v for k, v in missing.items() if v is not None})
+    if loads(db).get(agent.staff_id, 0) >= agent.capacity:
+        return AtCapacity(capacity=agent.capacity)
+    return None
 
 
 def decline(

@@ -1,0 +1,152 @@
+"""An agent's take of a waiting customer refused: each reason the routing service has is
+told in its own words on the inbox, in zh-CN and en, saying what happened and what to do;
+never a code, an id or the generic conflict / permission text."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+from tests.factories import make_staff
+from tests.integration.web.web_helpers import csrf, sign_in
+
+from kefu.chat import live, routing
+from kefu.chat.routing_models import WorkItem
+from kefu.config import Settings, get_settings
+from kefu.identity.models import StaffUser
+
+GENERIC = ("操作与现有记录冲突", "您没有权限进行此操作", "conflicts with", "not allowed")
+
+
+@pytest.fixture
+def settings(database_url: str, request: pytest.FixtureRequest) -> Settings:
+    mode = getattr(request, "param", "pick")
+    return get_settings().model_copy(update={"routing_mode": mode})
+
+
+def online(db: Session, settings: Settings) -> StaffUser:
+    staff = make_staff(db)
+    routing.set_presence(db, staff, "online", settings=settings)
+    return staff
+
+
+def waiting(db: Session, settings: Settings, **queue: str) -> WorkItem:
+    return routing.enqueue(
+        db,
+        kind="chat",
+        language=queue.get("language", "zh-CN"),
+        tier=queue.get("tier", "tier1"),
+        category="recharge_not_credited",
+        settings=settings,
+    )
+
+
+def refusal(client: TestClient, item: WorkItem, lang: str) -> str:
+    """The words the inbox shows after the agent's take of ``item`` was refused."""
+    token = csrf(client.get("/console/inbox").text)
+    page = client.post(
+        f"/console/work/{item.id}/accept", params={"lang": lang}, data={"csrf_token": token}
+    ).text
+    match = re.search(r'<p class="alert" role="alert">([^<]*)</p>', page)
+    assert match, page
+    text = match.group(1)
+    assert not any(generic in text for generic in GENERIC), text
+    assert "chat.error" not in text and str(item.id) not in text
+    return text
+
+
+def test_a_customer_a_colleague_took_first(
+    client: TestClient, db: Session, settings: Settings
+) -> None:
+    item = waiting(db, settings)
+    live.accept(db, item, online(db, settings), settings=settings)
+    agent = online(db, settings)
+    db.commit()
+    sign_in(client, agent.username)
+    assert refusal(client, item, "zh-CN") == "这位客户已由其他客服接入，你无需再处理。"
+    assert refusal(client, item, "en") == (
+        "A colleague has already taken this customer, so nothing more is needed from you here."
+    )
+
+
+def test_a_customer_the_agent_took_already(
+    client: TestClient, db: Session, settings: Settings
+) -> None:
+    item = waiting(db, settings)
+    agent = online(db, settings)
+    live.accept(db, item, agent, settings=settings)
+    db.commit()
+    sign_in(client, agent.username)
+    assert refusal(client, item, "zh-CN") == "你已接入这位客户，请在“我正在接待的客户”中继续。"
+    assert refusal(client, item, "en") == (
+        "You have already taken this customer. Carry on with them under Customers I am serving."
+    )
+
+
+def test_a_customer_who_left(client: TestClient, db: Session, settings: Settings) -> None:
+    item = waiting(db, settings)
+    routing.cancel(db, item, reason="customer_left", settings=settings)
+    agent = online(db, settings)
+    db.commit()
+    sign_in(client, agent.username)
+    assert refusal(client, item, "zh-CN").startswith("这位客户已不再等待：客户已离开")
+    assert refusal(client, item, "en").startswith(
+        "This customer is no longer waiting: they left, or their request was closed."
+    )
+
+
+@pytest.mark.parametrize("settings", ["push"], indirect=True)
+def test_an_offer_that_went_to_the_next_agent(
+    client: TestClient, db: Session, settings: Settings
+) -> None:
+    first, second = online(db, settings), online(db, settings)
+    item = waiting(db, settings)
+    assert item.status == "offered"
+    passed_over = first if item.offered_to_id == second.id else second
+    db.commit()
+    sign_in(client, passed_over.username)
+    assert refusal(client, item, "zh-CN") == (
+        "这位客户已不再分配给你：接入邀请已超时或已转给下一位客服。"
+        "新的邀请会出现在“等我接入的客户”中。"
+    )
+    assert refusal(client, item, "en").startswith(
+        "This customer is no longer offered to you: the offer ran out or went to the next agent."
+    )
+
+
+def test_an_agent_at_their_limit_is_told_the_limit(
+    client: TestClient, db: Session, settings: Settings
+) -> None:
+    agent = online(db, settings)
+    routing.profile(db, agent).capacity = 2
+    for _ in range(2):
+        live.accept(db, waiting(db, settings), agent, settings=settings)
+    item = waiting(db, settings)
+    db.commit()
+    sign_in(client, agent.username)
+    assert refusal(client, item, "zh-CN") == (
+        "你已达到同时接待上限（2 位客户）。请先结束或转接一位正在接待的客户，再接入这位客户。"
+    )
+    assert refusal(client, item, "en") == (
+        "You are at your limit of 2 customers at once. "
+        "End or transfer a chat you are serving, then take this customer."
+    )
+
+
+def test_a_customer_needing_skills_the_agent_lacks_names_them(
+    client: TestClient, db: Session, settings: Settings
+) -> None:
+    agent = online(db, settings)  # a tier-1 agent speaking Chinese
+    item = waiting(db, settings, tier="tier2", language="en")
+    db.commit()
+    sign_in(client, agent.username)
+    assert refusal(client, item, "zh-CN") == (
+        "这位客户需要你尚未具备的技能（层级：二线/技术支持；语言：英文）。"
+        "请留给具备这些技能的同事，或请主管为你添加这些技能。"
+    )
+    assert refusal(client, item, "en").startswith(
+        "This customer needs skills you do not have (tier: "
+    )
+    assert "language: English). Leave them to a colleague" in refusal(client, item, "en")
