@@ -255,11 +255,12 @@ def test_a_chat_card_not_yet_due_says_when_to_ask(db: Session, client: TestClien
     db.commit()
     path = f"/api/v1/surveys/conversation/{conversation.public_id}"
     waiting = client.get(path, headers=owner)
+    elapsed = (utcnow() - now).total_seconds()  # a loaded machine can take seconds to get here
     assert waiting.status_code == 200, waiting.text
     body = waiting.json()
     assert body["status"] == "scheduled" and "token" not in body
     delay = survey_config.load(db).chat_delay_minutes * 60
-    assert delay - 5 <= body["due_in_seconds"] <= delay
+    assert delay - elapsed - 1 <= body["due_in_seconds"] <= delay
     assert surveys.for_conversation(db, conversation.id) is None  # planned, not offered yet
     db.execute(
         update(QualitySurvey)
