@@ -1,6 +1,7 @@
 """The agent's inbox in pick mode (agents take waiting customers themselves), in a browser:
-a chat transferred to a colleague by name is shown as theirs, and taking it from a page
-left open is refused in words."""
+a chat transferred to a colleague by name is shown as theirs, taking it from a page
+left open is refused in words, and so is a take beyond the agent's limit; a reload of the
+refusal posts nothing."""
 
 from __future__ import annotations
 
@@ -64,13 +65,84 @@ def test_a_chat_sent_to_a_colleague_by_name_is_not_taken_from_a_stale_page(
         )
         db.commit()
     take.click()
-    expect(page.get_by_role("alert")).to_have_text(
+    refused = (
         "这位客户已点名转接给客服 张敏，只有客服 张敏可以接入。需要改派时，主管可在会话页重新转接。"
     )
+    expect(page.get_by_role("alert")).to_have_text(refused)
+    # the take redirected to the inbox: a reload there posts nothing and still says why
+    expect(page).to_have_url(f"{live_server.url}/console/inbox?not_taken={item_id}")
+    page.reload()
+    expect(page.get_by_role("alert")).to_have_text(refused)
     queue = page.get_by_role("region", name="待分配队列")
     expect(queue).to_contain_text("已点名转接给客服 张敏，由其本人接入")
     expect(queue.get_by_role("button", name="领取")).to_have_count(0)
     screenshot(page, "console-inbox-pick-sent-by-name")
+    context.close()
+
+
+def test_a_take_refused_at_the_agents_limit_says_so_and_a_reload_takes_nothing(
+    live_server: LiveServer, browser: Browser
+) -> None:
+    settings = Settings(**{**get_settings().model_dump(), "routing_mode": "pick"})
+    # without scripts the inbox stays as loaded, as a page left open does
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 900}, locale="zh-CN", java_script_enabled=False
+    )
+    page = context.new_page()
+    make_and_sign_in(live_server, page, username="agent4", role="agent", display_name="坐席 小李")
+    with live_server.sessions() as db:
+        agent = identity_service.get_staff_by_username(db, "agent4")
+        assert agent is not None
+        routing.set_presence(db, agent, "online", settings=settings)
+        routing.profile(db, agent).capacity = 1
+        first, second = (
+            routing.enqueue(
+                db,
+                kind="chat",
+                language="zh-CN",
+                category="recharge_not_credited",
+                settings=settings,
+            )
+            for _ in range(2)
+        )
+        db.commit()
+        first_id, second_id = first.id, second.id
+    page.goto(f"{live_server.url}/console/inbox?lang=en")
+    take_second = page.locator(f'form[action="/console/work/{second_id}/accept"] button')
+    expect(take_second).to_have_text("Take")
+
+    with live_server.sessions() as db:  # the agent's one place fills meanwhile
+        agent = identity_service.get_staff_by_username(db, "agent4")
+        served = db.get(WorkItem, first_id)
+        assert agent is not None and served is not None
+        routing.accept(db, served, agent, settings=settings)
+        db.commit()
+    take_second.click()
+    expect(page.get_by_role("alert")).to_have_text(
+        "You are at your limit of customers at once (1). "
+        "Finish or transfer one of the customers you are serving, then take this one."
+    )
+    expect(page).to_have_url(f"{live_server.url}/console/inbox?not_taken={second_id}")
+    screenshot(page, "console-inbox-refused-at-limit-en")
+    page.goto(f"{live_server.url}/console/inbox?lang=zh-CN&not_taken={second_id}")
+    expect(page.get_by_role("alert")).to_have_text(
+        "你已达到同时接待上限（1 位客户）。请先结束或转接一位正在接待的客户，再接入这位客户。"
+    )
+    screenshot(page, "console-inbox-refused-at-limit")
+
+    with live_server.sessions() as db:
+        served = db.get(WorkItem, first_id)
+        assert served is not None
+        routing.finish(db, served, settings=settings)
+        db.commit()
+    page.reload()
+    expect(page.get_by_role("alert")).to_have_count(0)
+    queue = page.get_by_role("region", name="待分配队列")
+    expect(queue.get_by_role("button", name="领取")).to_have_count(1)
+    with live_server.sessions() as db:
+        waiting = db.get(WorkItem, second_id)
+        assert waiting is not None
+        assert (waiting.status, waiting.assigned_staff_id) == ("waiting", None)
     context.close()
 
 

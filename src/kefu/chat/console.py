@@ -88,10 +88,25 @@ def _refusal_text(exc: KefuError, lang: Lang) -> str:
 
 
 @router.get("/inbox")
-def inbox_page(request: Request, staff: Agent, db: DbSession, settings: SettingsDep) -> Response:
+def inbox_page(
+    request: Request,
+    staff: Agent,
+    db: DbSession,
+    settings: SettingsDep,
+    not_taken: Annotated[RowId | None, Query()] = None,
+) -> Response:
+    """``not_taken`` names the item of a refused take: why it cannot be taken, as it
+    stands now, is worded above the inbox."""
     view = inbox.build(db, staff.user, settings=settings)
+    item = db.get(WorkItem, not_taken) if not_taken is not None else None
+    refused = routing.refusal(db, item, view.profile, settings=settings) if item else None
     db.commit()  # a first visit creates the agent's routing profile
-    return render(request, "chat/inbox.html", {**_base(staff, "inbox"), "inbox": view})
+    context = {
+        **_base(staff, "inbox"),
+        "inbox": view,
+        "error": _refusal_text(refused, request.state.lang) if refused else None,
+    }
+    return render(request, "chat/inbox.html", context)
 
 
 @router.get("/inbox/panel")
@@ -117,11 +132,14 @@ def presence(
 def accept(
     request: Request, item_id: ItemId, staff: Agent, db: DbSession, settings: SettingsDep
 ) -> Response:
-    """A refusal (the item went to someone else, was transferred to a colleague by name,
-    or the agent is full) shows on the inbox, in words, beside the queue as it is now."""
+    """A refusal by routing (``routing.REFUSALS``) goes back to the inbox, which words it
+    beside the queue as it is now: after a redirect, so reloading the page does not post
+    the take again."""
     item = routing.get_item(db, item_id)
     with form_errors(db, request.state.lang, reason=_refusal_text) as refused:
         live.accept(db, item, staff.user, settings=settings)
+    if isinstance(refused.error, routing.REFUSALS):
+        return RedirectResponse(f"/console/inbox?not_taken={item.id}", status_code=303)
     if refused:
         view = inbox.build(db, staff.user, settings=settings)
         context = {**_base(staff, "inbox"), "inbox": view, "error": refused.text}

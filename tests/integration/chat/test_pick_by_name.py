@@ -60,7 +60,8 @@ def sent_to_zhang_min(db: Session, settings: Settings) -> tuple[WorkItem, StaffU
     return item, zhang
 
 
-def take(client: TestClient, item: WorkItem, lang: str = "zh-CN") -> tuple[int, str]:
+def take(client: TestClient, item: WorkItem, lang: str = "zh-CN") -> tuple[str, str]:
+    """Where the take sent the agent (it always redirects), and the page there."""
     token = csrf(client.get("/console/inbox").text)
     response = client.post(
         f"/console/work/{item.id}/accept",
@@ -68,7 +69,9 @@ def take(client: TestClient, item: WorkItem, lang: str = "zh-CN") -> tuple[int, 
         data={"csrf_token": token},
         follow_redirects=False,
     )
-    return response.status_code, response.text
+    assert response.status_code == 303, response.text
+    location = response.headers["location"]
+    return location, client.get(location).text
 
 
 def alert(page: str) -> str:
@@ -89,12 +92,12 @@ def test_only_the_named_agent_takes_a_chat_sent_to_her(
     assert f'action="/console/work/{item.id}/accept"' not in inbox
     assert "已点名转接给客服 张敏" in inbox
 
-    status, page = take(client, item)
-    assert status == 409
+    location, page = take(client, item)
+    assert location == f"/console/inbox?not_taken={item.id}"
     assert alert(page).startswith(REFUSED_ZH)
     assert "transferred_to_colleague" not in page and "chat.error" not in page
-    status, page = take(client, item, lang="en")
-    assert status == 409
+    location, page = take(client, item, lang="en")
+    assert location == f"/console/inbox?not_taken={item.id}"
     assert alert(page).startswith(REFUSED_EN)
     db.refresh(item)
     assert (item.status, item.target_staff_id, item.assigned_staff_id) == (
@@ -123,8 +126,9 @@ def test_a_supervisor_moves_it_by_transferring_it_again_not_by_taking_it(
     other = skilled(db, settings)
     db.commit()
     sign_in(client, supervisor.username)
-    status, page = take(client, item)
-    assert status == 409 and alert(page).startswith(REFUSED_ZH)
+    location, page = take(client, item)
+    assert location == f"/console/inbox?not_taken={item.id}"
+    assert alert(page).startswith(REFUSED_ZH)
 
     token = csrf(client.get(f"/console/chats/{item.conversation_id}").text)
     moved = client.post(
@@ -137,8 +141,8 @@ def test_a_supervisor_moves_it_by_transferring_it_again_not_by_taking_it(
     assert (item.status, item.target_staff_id) == ("waiting", None)
 
     sign_in(client, other.username)
-    status, _ = take(client, item)
-    assert status == 303
+    location, _ = take(client, item)
+    assert location == f"/console/chats/{item.conversation_id}"
     db.refresh(item)
     assert (item.status, item.assigned_staff_id) == ("assigned", other.id)
     assert zhang.id not in (item.assigned_staff_id, item.offered_to_id)

@@ -44,11 +44,18 @@ def waiting(db: Session, settings: Settings, **queue: str) -> WorkItem:
 
 
 def refusal(client: TestClient, item: WorkItem, lang: str) -> str:
-    """The words the inbox shows after the agent's take of ``item`` was refused."""
+    """The words the inbox shows after the agent's take of ``item`` was refused: the take
+    redirects to the inbox (a reload there posts nothing), which words it."""
     token = csrf(client.get("/console/inbox").text)
-    page = client.post(
-        f"/console/work/{item.id}/accept", params={"lang": lang}, data={"csrf_token": token}
-    ).text
+    taken = client.post(
+        f"/console/work/{item.id}/accept",
+        params={"lang": lang},
+        data={"csrf_token": token},
+        follow_redirects=False,
+    )
+    assert taken.status_code == 303
+    assert taken.headers["location"] == f"/console/inbox?not_taken={item.id}"
+    page = client.get(taken.headers["location"]).text
     match = re.search(r'<p class="alert" role="alert">([^<]*)</p>', page)
     assert match, page
     text = match.group(1)
@@ -130,8 +137,8 @@ def test_an_agent_at_their_limit_is_told_the_limit(
         "你已达到同时接待上限（2 位客户）。请先结束或转接一位正在接待的客户，再接入这位客户。"
     )
     assert refusal(client, item, "en") == (
-        "You are at your limit of 2 customers at once. "
-        "End or transfer a chat you are serving, then take this customer."
+        "You are at your limit of customers at once (2). "
+        "Finish or transfer one of the customers you are serving, then take this one."
     )
 
 
@@ -150,3 +157,27 @@ def test_a_customer_needing_skills_the_agent_lacks_names_them(
         "This customer needs skills you do not have (tier: "
     )
     assert "language: English). Leave them to a colleague" in refusal(client, item, "en")
+
+
+def test_reloading_the_page_of_a_refused_take_takes_nothing(
+    client: TestClient, db: Session, settings: Settings
+) -> None:
+    """The refusal is worded as things stand at each load: once the agent has room, a
+    reload shows the customer to take, and has not taken them."""
+    agent = online(db, settings)
+    routing.profile(db, agent).capacity = 1
+    served = waiting(db, settings)
+    live.accept(db, served, agent, settings=settings)
+    item = waiting(db, settings)
+    db.commit()
+    sign_in(client, agent.username)
+    assert refusal(client, item, "en").startswith("You are at your limit of customers at once (1).")
+
+    routing.finish(db, served, settings=settings)
+    db.commit()
+    reloaded = client.get(f"/console/inbox?not_taken={item.id}")
+    assert reloaded.status_code == 200
+    assert 'role="alert"' not in reloaded.text
+    assert f'action="/console/work/{item.id}/accept"' in reloaded.text
+    db.refresh(item)
+    assert (item.status, item.assigned_staff_id) == ("waiting", None)
