@@ -180,3 +180,33 @@ def test_a_new_contact_reads_no_more_contacts_for_a_long_history(db: Session) ->
     db.flush()
     db.expunge_all()
     assert contacts_loaded_for(500, T0 + timedelta(hours=5)) <= short + 2
+
+
+def test_contacts_starting_in_the_same_instant_repeat_in_the_order_they_were_made(
+    db: Session,
+) -> None:
+    """A new contact's own marks are asked before its row exists: a contact of the same
+    customer and problem that started in the same instant is earlier (made first), and
+    the new one repeats it, as the pairwise definition says."""
+    customer = make_customer(db)
+    for item in (1, 2, 3):
+        events.record(
+            db,
+            "contact_arrived",
+            channel="app",
+            work_item_id=item,
+            customer_id=customer.id,
+            category="refund",
+            at=T0,
+        )
+    db.flush()
+    contacts = list(db.scalars(select(QualityContact).order_by(QualityContact.id)))
+    for contact in contacts:
+        db.refresh(contact)
+    marks = [(c.is_repeat, c.followed_by_repeat) for c in contacts]
+    assert marks == [(False, True), (True, True), (True, False)]
+    assert marks == [
+        (any(_repeats(o, c) for o in contacts), any(_repeats(c, o) for o in contacts))
+        for c in contacts
+    ]
+    assert _rollups(db) == _summed(db, contacts)
