@@ -24,7 +24,7 @@ def test_staff_signs_in_finds_a_customer_and_signs_out(live_server: LiveServer, 
     _seed(live_server)
     page.goto(f"{live_server.url}/console")
     expect(page).to_have_url(f"{live_server.url}/console/login")
-    expect(page.get_by_role("heading", name="客服工作台登录")).to_be_visible()
+    expect(page.get_by_role("heading", name="坐席工作台登录")).to_be_visible()
     screenshot(page, "console-login-zh")
 
     page.get_by_label("用户名").fill("lina")

@@ -1,7 +1,7 @@
 """The agent's inbox in pick mode (agents take waiting customers themselves), in a browser:
 a chat transferred to a colleague by name is shown as theirs, taking it from a page
 left open is refused in words, and so is a take beyond the agent's limit; a reload of the
-refusal posts nothing."""
+refusal posts nothing. The top bar names the console in both languages."""
 
 from __future__ import annotations
 
@@ -123,11 +123,16 @@ def test_a_take_refused_at_the_agents_limit_says_so_and_a_reload_takes_nothing(
         "Finish or transfer one of the customers you are serving, then take this one."
     )
     expect(page).to_have_url(f"{live_server.url}/console/inbox?not_taken={second_id}")
+    # the top bar names the console, not the customers' help center
+    expect(page.locator("header .brand")).to_have_text("Kefu agent console")
+    expect(page).to_have_title("Inbox · Kefu agent console")
     screenshot(page, "console-inbox-refused-at-limit-en")
     page.goto(f"{live_server.url}/console/inbox?lang=zh-CN&not_taken={second_id}")
     expect(page.get_by_role("alert")).to_have_text(
         "你已达到同时接待上限（1 位客户）。请先结束或转接一位正在接待的客户，再接入这位客户。"
     )
+    expect(page.locator("header .brand")).to_have_text("Kefu 坐席工作台")
+    expect(page).to_have_title("收件箱 · Kefu 坐席工作台")
     screenshot(page, "console-inbox-refused-at-limit")
 
     with live_server.sessions() as db:

@@ -26,6 +26,17 @@ def _local_time(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     return value.astimezone(get_settings().tz).strftime(fmt)
 
 
+# The name in the top bar and page titles: the console's own for staff pages (their login
+# and error pages too), the help center's for every page customers see.
+BRAND_CONSOLE = "console.brand"
+BRAND_HELP_CENTER = "app.name"
+
+
+def in_console(request: Request) -> bool:
+    path = request.url.path
+    return path == "/console" or path.startswith("/console/")
+
+
 @lru_cache
 def templates() -> Jinja2Templates:
     environment = Jinja2Templates(directory=str(TEMPLATE_DIR))
@@ -54,6 +65,12 @@ def render(
             return display_name
         return f"{display_name} · {role_label}"
 
-    values: dict[str, Any] = {"lang": lang, "t": t, "labels": labels, "staff_name": staff_name}
+    values: dict[str, Any] = {
+        "lang": lang,
+        "t": t,
+        "labels": labels,
+        "staff_name": staff_name,
+        "brand": translate(BRAND_CONSOLE if in_console(request) else BRAND_HELP_CENTER, lang),
+    }
     values.update(context or {})
     return templates().TemplateResponse(request, name, values, status_code=status_code)
