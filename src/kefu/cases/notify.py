@@ -118,6 +118,11 @@ def notify_customer(
     return send_to_customer(db, case, kind=kind, body=body, now=now, senders=senders, actor=actor)
 
 
+def reachable(case: Case) -> bool:
+    """Whether ``send_to_customer`` reaches the customer on the case (a phone or an e-mail)."""
+    return bool(case.customer.phone or case.customer.email)
+
+
 def send_to_customer(
     db: Session,
     case: Case,

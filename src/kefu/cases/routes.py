@@ -99,8 +99,9 @@ async def create_case(staff: WriterApart, body: CaseCreate, request: Request) ->
 
     def open_case(db: Session) -> CaseDetail:
         with timeline.noting(db) as added:
-            case = service.open_case(db, new=new, actor=actor_of(staff), settings=settings)
-            service.acknowledge(db, case, settings=settings, senders=senders)
+            case = service.open_case(
+                db, new=new, actor=actor_of(staff), settings=settings, senders=senders
+            )
         db.flush()  # the events' ids
         # answered in the same transaction: no second one on SQLite
         events = sorted((e for e in added if e.case_id == case.id), key=lambda e: e.id)

@@ -114,12 +114,14 @@ def open_case(
     actor: audit.Actor,
     settings: Settings,
     now: datetime | None = None,
+    senders: Senders | None = None,
 ) -> Case:
     """Open a case with its committed time from the SLA policy.
 
     The customer's own words become the first public message (masked); the committed time
     sentence is the first thing the customer hears back: on the channel they are on (the
-    assistant says it, a mail is answered in its thread), or by ``acknowledge``.
+    assistant says it, a mail is answered in its thread), or, given ``senders``, by
+    ``acknowledge`` in the same change.
     """
     now = now or utcnow()
     category = policies.parse_category(new.category)
@@ -155,6 +157,9 @@ def open_case(
     assert case.resolution_due_at is not None  # no pauses yet
     # what the customer is told: the problem is answered and dealt with by then
     case.committed_at = case.resolution_due_at
+    if senders is not None and notify.reachable(case):
+        # what acknowledge sets, in the INSERT: the same value later is no UPDATE
+        case.last_customer_update_at = now
     _insert_with_unused_reference(db, case, now, settings)
     if new.description:
         timeline.add_event(
@@ -195,6 +200,8 @@ def open_case(
     # the quality figures and the text search follow after the commit (kefu.deferred), in
     # one row: one written, read and deleted a case instead of two
     deferred.defer(db, OPENED, {"case_id": case.id, "at": now.isoformat()})
+    if senders is not None:
+        acknowledge(db, case, settings=settings, senders=senders, now=now)
     return case
 
 

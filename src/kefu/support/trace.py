@@ -157,6 +157,6 @@ def _new_case(
         actor=asked.requester.actor,
         settings=m.settings,
         now=m.at,
+        senders=senders,
     )
-    cases_service.acknowledge(m.db, case, settings=m.settings, senders=senders, now=m.at)
     return case.reference

@@ -36,8 +36,8 @@ def open_case(
         actor=ivr_actor(ctx),
         settings=ctx.settings,
         now=ctx.now,
+        senders=ctx.senders,
     )
-    cases_service.acknowledge(ctx.db, case, settings=ctx.settings, senders=ctx.senders, now=ctx.now)
     return case.reference
 
 

@@ -17,6 +17,7 @@ from kefu.cases.errors import CaseFinished, CaseNotFound, UnknownValue
 from kefu.cases.models import CaseEvent, SlaPolicy
 from kefu.cases.refs import ReferenceMistyped
 from kefu.cases.transitions import IllegalMove, Mover, Status
+from kefu.channels.senders import build_senders
 from kefu.config import Settings
 
 H = timedelta(hours=1)
@@ -79,6 +80,51 @@ def test_a_flush_writes_a_cases_new_events_in_one_insert_each_with_its_id(
     db.expunge_all()  # read back from the database, not the session's objects
     stored = {e.id: e.body for e in timeline.events(db, case)}
     assert [stored[i] for i in ids] == ["note 0", "message 1", "notification 2", "note 3"]
+
+
+def test_a_case_opened_and_acknowledged_is_inserted_as_told_with_no_update(
+    db: Session, settings: Settings
+) -> None:
+    """The time the customer was told is in the case's INSERT; a customer with neither
+    phone nor e-mail is told nothing and has no such time."""
+    reachable, unreachable = make_customer(db), make_customer(db)
+    unreachable.phone = unreachable.email = None
+    db.flush()
+    updates: list[str] = []
+
+    def seen(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        if statement.startswith('UPDATE "case"'):
+            updates.append(statement)
+
+    connection = db.connection()
+    event.listen(connection, "before_cursor_execute", seen)
+    try:
+        told, untold = (
+            service.open_case(
+                db,
+                new=service.NewCase(
+                    customer_id=customer.id,
+                    category="recharge_not_credited",
+                    channel="voice",
+                    subject="充值不到账",
+                ),
+                actor=AGENT,
+                settings=settings,
+                now=T0,
+                senders=build_senders(settings),
+            )
+            for customer in (reachable, unreachable)
+        )
+        db.flush()
+    finally:
+        event.remove(connection, "before_cursor_execute", seen)
+    assert updates == []
+    db.expunge_all()  # read back from the database, not the session's objects
+    assert service.get_case(db, told.reference).last_customer_update_at == T0
+    assert service.get_case(db, untold.reference).last_customer_update_at is None
+    sent = [e for e in timeline.events(db, told) if e.kind == "notification"]
+    assert [e.created_at for e in sent] == [T0]
+    assert not [e for e in timeline.events(db, untold) if e.kind == "notification"]
 
 
 def test_a_reference_already_taken_is_passed_over(
