@@ -2,9 +2,9 @@
 handed a conversation over, and how every stored message reaches the open sockets.
 
 Any message appended to a conversation — by the assistant, an agent, this module or any
-other domain — is published on the bus after its transaction commits (a SQLAlchemy flush
-listener below), as is any change of a conversation's status. So the sockets never depend
-on who wrote the message, and a rolled-back message is never announced.
+other domain — is published on the bus after its transaction commits (``chat.append``), as
+is any change of a conversation's status (a SQLAlchemy flush listener below). So the
+sockets never depend on who wrote the message, and a rolled-back message is never announced.
 """
 
 from __future__ import annotations
@@ -14,8 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import event, select
-from sqlalchemy.orm import PassiveFlag, Session, UOWTransaction
-from sqlalchemy.orm.attributes import get_history
+from sqlalchemy.orm import Session, UOWTransaction
 
 from kefu import audit
 from kefu.bot import service as bot_service
@@ -41,34 +40,13 @@ from kefu.wallet.port import WalletGateway
 MAX_TEXT = chat.MAX_TEXT
 
 
-def channel(conversation_id: int) -> str:
-    return f"conv:{conversation_id}"
-
-
-def message_payload(message: ChatMessage) -> dict[str, Any]:
-    return {
-        "type": "message",
-        "conversation_id": message.conversation_id,
-        "seq": message.seq,
-        "sender": message.sender,
-        "text": message.text,
-        "data": message.data or {},
-        "internal": message.internal,
-        "client_msg_id": message.client_msg_id,
-        "created_at": message.created_at.isoformat() if message.created_at else None,
-    }
-
-
 @event.listens_for(Session, "after_flush")
 def _announce(session: Session, _flush: UOWTransaction) -> None:
-    for obj in session.new:
-        if isinstance(obj, ChatMessage):
-            bus.after_commit(session, channel(obj.conversation_id), message_payload(obj))
     for obj in session.dirty:
-        if isinstance(obj, Conversation) and _status_changed(obj):
+        if isinstance(obj, Conversation) and chat.status_changed(obj):
             bus.after_commit(
                 session,
-                channel(obj.id),
+                chat.channel(obj.id),
                 {
                     "type": "status",
                     "conversation_id": obj.id,
@@ -76,17 +54,6 @@ def _announce(session: Session, _flush: UOWTransaction) -> None:
                     "assigned_staff_id": obj.assigned_staff_id,
                 },
             )
-
-
-def _status_changed(conversation: Conversation) -> bool:
-    """Asked of every conversation a flush changes, so of one per chat message. Not through
-    ``inspect(conversation).attrs``: that builds an object per column, each pointing back
-    at the conversation's state, a cycle only the collector frees, so every message left
-    its conversation behind as garbage (~25 objects, bench/chat.py)."""
-    return any(
-        get_history(conversation, name, PassiveFlag.PASSIVE_NO_INITIALIZE).has_changes()
-        for name in ("status", "assigned_staff_id")
-    )
 
 
 def _lang(conversation: Conversation) -> Lang:

@@ -191,7 +191,7 @@ class _Stream:
             found = chat.messages(
                 db, conversation, after_seq=after, include_internal=self.internal, limit=500
             )
-            payloads.extend(live.message_payload(m) for m in found)
+            payloads.extend(chat.message_payload(m) for m in found)
             if len(found) < 500:
                 return payloads
             after = found[-1].seq
@@ -360,7 +360,7 @@ class CustomerSocket(_Peer):
         elif kind == "typing":
             if self.status in ("queued", "active") and self.typing_allowed():
                 await bus.get_bus().publish(
-                    live.channel(stream.conversation_id),
+                    chat.channel(stream.conversation_id),
                     {
                         "type": "typing",
                         "conversation_id": stream.conversation_id,
@@ -544,7 +544,7 @@ async def customer_socket(websocket: WebSocket) -> None:
     stream = peer.stream
     assert stream is not None
     ensure_sweeper(websocket.app)
-    sub = await bus.get_bus().subscribe(live.channel(stream.conversation_id))
+    sub = await bus.get_bus().subscribe(chat.channel(stream.conversation_id))
     try:
         await peer.start()
 
@@ -592,7 +592,7 @@ class ConsoleSocket(_Peer):
         stream = _Stream(conversation_id, after, internal=True)
         async with stream.lock:
             self.streams[conversation_id] = stream
-            self.sub.add(live.channel(conversation_id))
+            self.sub.add(chat.channel(conversation_id))
 
             def check_and_read(db: Session) -> list[dict[str, Any]]:
                 live.conversation_for_staff(db, staff, conversation_id)
@@ -602,7 +602,7 @@ class ConsoleSocket(_Peer):
             if payloads is None:
                 stream.closed = True
                 del self.streams[conversation_id]
-                self.sub.discard(live.channel(conversation_id))
+                self.sub.discard(chat.channel(conversation_id))
                 return
             for payload in stream.fresh(payloads):
                 await self.send(payload)
@@ -644,11 +644,11 @@ class ConsoleSocket(_Peer):
             await self.watch(conversation_id, _int(frame.get("after_seq")))
         elif kind == "unwatch" and isinstance(conversation_id, int):
             if self.streams.pop(conversation_id, None) is not None and self.sub is not None:
-                self.sub.discard(live.channel(conversation_id))
+                self.sub.discard(chat.channel(conversation_id))
         elif kind == "typing" and conversation_id in self.streams:
             if self.typing_allowed():
                 await bus.get_bus().publish(
-                    live.channel(conversation_id),
+                    chat.channel(conversation_id),
                     {"type": "typing", "conversation_id": conversation_id, "from": "agent"},
                 )
         elif kind == "message" and conversation_id in self.streams:
