@@ -147,6 +147,7 @@ async def post_message(
                 channel="web",
                 language=normalise_lang(body.lang) or lang,
                 customer_id=customer_id,
+                with_first_message=True,  # the customer's, in ``respond``
             )
             new_key = chat.issue_owner_key(conversation)
         with quality_events.batched(db):

@@ -38,6 +38,7 @@ _LOCKED = "kefu.chat.locked"  # ids of the conversations this transaction holds 
 _CONVERSATIONS = cast(Table, Conversation.__table__)
 _MESSAGES = cast(Table, ChatMessage.__table__)
 _INSERT_CONVERSATION = insert(_CONVERSATIONS).returning(_CONVERSATIONS.c.id)
+_CONVERSATION_COLUMNS = tuple(column.key for column in _CONVERSATIONS.c if column.key != "id")
 _INSERT_MESSAGE = insert(_MESSAGES).returning(_MESSAGES.c.id)
 
 
@@ -80,38 +81,48 @@ def start(
     language: str,
     customer_id: int | None = None,
     now: datetime | None = None,
+    with_first_message: bool = False,
 ) -> Conversation:
+    """A new conversation, inserted at once; ``with_first_message``: inserted by the
+    ``append`` of its first message instead, with that message's number, so a turn that
+    starts it writes its row once rather than inserting and then updating it (until then
+    it has no id)."""
     if channel not in CHANNELS:
         raise InvalidInput(f"unknown channel {channel!r}", field="channel")
     now = now or utcnow()
-    values: dict[str, Any] = {
-        "public_id": secrets.token_urlsafe(18)[:24],
-        "owner_key_hash": None,
-        "channel": channel,
-        "language": language,
-        "customer_id": customer_id,
-        "status": "bot",
-        "intent": None,
-        "bot_state": {},
-        "verification_id": None,
-        "verified_at": None,
-        "case_id": None,
-        "assigned_staff_id": None,
-        "urgent": False,
-        "scam_flagged": False,
-        "last_seq": 0,
-        "case_synced_seq": 0,
-        "created_at": now,
-        "updated_at": now,
-        "handed_over_at": None,
-        "closed_at": None,
-    }
-    conversation = Conversation(**values)
+    conversation = Conversation(
+        public_id=secrets.token_urlsafe(18)[:24],
+        owner_key_hash=None,
+        channel=channel,
+        language=language,
+        customer_id=customer_id,
+        status="bot",
+        intent=None,
+        bot_state={},
+        verification_id=None,
+        verified_at=None,
+        case_id=None,
+        assigned_staff_id=None,
+        urgent=False,
+        scam_flagged=False,
+        last_seq=0,
+        case_synced_seq=0,
+        created_at=now,
+        updated_at=now,
+        handed_over_at=None,
+        closed_at=None,
+    )
+    if not with_first_message:
+        _insert_conversation(db, conversation)
+    return conversation
+
+
+def _insert_conversation(db: Session, conversation: Conversation) -> None:
+    values = {name: getattr(conversation, name) for name in _CONVERSATION_COLUMNS}
     _inserted(db, conversation, _INSERT_CONVERSATION, values)
     # no other transaction sees the new row before the commit: as good as locked, so
     # ``append`` need not flush and read it again for each message
     db.info.setdefault(_LOCKED, set()).add(conversation.id)
-    return conversation
 
 
 def by_public_id(db: Session, public_id: str, *, lock: bool = False) -> Conversation:
@@ -221,11 +232,17 @@ def append(
         if existing is not None:
             return existing
     now = now or utcnow()
-    if conversation.id not in db.info.get(_LOCKED, ()):
-        db.flush()  # pending changes to the conversation must survive the locking re-read
-        db.refresh(conversation, with_for_update=True)
-    conversation.last_seq += 1
-    conversation.updated_at = now
+    if conversation.id is None and conversation not in db:
+        # started ``with_first_message``: this message's number goes in with the row
+        conversation.last_seq += 1
+        conversation.updated_at = now
+        _insert_conversation(db, conversation)
+    else:
+        if conversation.id not in db.info.get(_LOCKED, ()):
+            db.flush()  # pending changes to the conversation must survive the locking re-read
+            db.refresh(conversation, with_for_update=True)
+        conversation.last_seq += 1
+        conversation.updated_at = now
     values: dict[str, Any] = {
         "conversation_id": conversation.id,
         "seq": conversation.last_seq,
