@@ -9,8 +9,14 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Table, event, insert, select
-from sqlalchemy.orm import PassiveFlag, Session, SessionTransaction, make_transient_to_detached
+from sqlalchemy.orm import (
+    PassiveFlag,
+    Session,
+    SessionTransaction,
+    make_transient_to_detached,
+)
 from sqlalchemy.orm.attributes import get_history
+from sqlalchemy.orm.util import identity_key
 from sqlalchemy.sql.dml import ReturningInsert
 
 from kefu import audit
@@ -70,6 +76,12 @@ def _inserted(
     """``row`` (built from ``values``, every column but its id) inserted and in the session
     as persistent, its attributes as loaded."""
     row.id = db.connection().execute(statement, values).scalar_one()
+    # an object the session still holds under this id was a row a rolled-back savepoint
+    # took back (the database gives out the id again): a flushed INSERT's object would
+    # have left the session with it
+    stale = db.identity_map.get(identity_key(type(row), row.id))
+    if stale is not None:
+        db.expunge(stale)
     make_transient_to_detached(row)
     db.add(row)
 

@@ -1,0 +1,29 @@
+"""Appending messages and starting conversations in a session that undid some before."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy.orm import Session
+
+from kefu.chat import service as chat
+
+
+def test_rows_undone_with_their_savepoint_leave_the_session_free_for_the_next(
+    db: Session,
+) -> None:
+    # the writer thread runs each request in a savepoint of the group's transaction; SQLite
+    # gives the next row the id of one a failed request's savepoint took back
+    kept = chat.start(db, channel="web", language="zh-CN")
+    chat.append(db, kept, sender="customer", text="first")
+    with pytest.raises(RuntimeError), db.begin_nested():
+        undone = chat.start(db, channel="web", language="zh-CN")
+        chat.append(db, undone, sender="customer", text="undone")
+        chat.append(db, kept, sender="bot", text="undone too")
+        raise RuntimeError
+    again = chat.start(db, channel="web", language="zh-CN", with_first_message=True)
+    chat.append(db, again, sender="customer", text="again")
+    chat.append(db, kept, sender="bot", text="answer")
+    db.flush()
+    assert [(m.seq, m.text) for m in chat.messages(db, kept)] == [(1, "first"), (2, "answer")]
+    assert [(m.seq, m.text) for m in chat.messages(db, again)] == [(1, "again")]
+    assert (kept.last_seq, again.last_seq) == (2, 1)
