@@ -6,25 +6,19 @@ import hashlib
 import hmac
 import secrets
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, event, insert, select
-from sqlalchemy.orm import (
-    PassiveFlag,
-    Session,
-    SessionTransaction,
-    make_transient_to_detached,
-)
+from sqlalchemy import event, select
+from sqlalchemy.orm import PassiveFlag, Session, SessionTransaction, make_transient_to_detached
 from sqlalchemy.orm.attributes import get_history
 from sqlalchemy.orm.util import identity_key
-from sqlalchemy.sql.dml import ReturningInsert
 
 from kefu import audit
 from kefu.cases import conversation as case_conversation
 from kefu.cases.models import Case
 from kefu.chat import bus
 from kefu.chat.models import ChatMessage, Conversation
-from kefu.db import utcnow
+from kefu.db import insert_now, utcnow
 from kefu.errors import InvalidInput, NotFound
 from kefu.identity.models import StaffUser
 from kefu.sensitive import mask
@@ -37,15 +31,6 @@ MAX_TEXT = 4000
 # where it was said
 SUMMARY_BY_TEXT = frozenset({"web", "app", "cli"})
 _LOCKED = "kefu.chat.locked"  # ids of the conversations this transaction holds locked
-# A conversation and each message are inserted by a statement built once, and the object
-# joins the session as the row it is: the unit of work's flush of one new object (ordering,
-# collecting, the INSERT's result handling) cost several times the statement, twice or
-# three times a turn.
-_CONVERSATIONS = cast(Table, Conversation.__table__)
-_MESSAGES = cast(Table, ChatMessage.__table__)
-_INSERT_CONVERSATION = insert(_CONVERSATIONS).returning(_CONVERSATIONS.c.id)
-_CONVERSATION_COLUMNS = tuple(column.key for column in _CONVERSATIONS.c if column.key != "id")
-_INSERT_MESSAGE = insert(_MESSAGES).returning(_MESSAGES.c.id)
 
 
 def channel(conversation_id: int) -> str:
@@ -65,25 +50,6 @@ def message_payload(message: ChatMessage) -> dict[str, Any]:
         "client_msg_id": message.client_msg_id,
         "created_at": message.created_at.isoformat() if message.created_at else None,
     }
-
-
-def _inserted(
-    db: Session,
-    row: Conversation | ChatMessage,
-    statement: ReturningInsert[int],
-    values: dict[str, Any],
-) -> None:
-    """``row`` (built from ``values``, every column but its id) inserted and in the session
-    as persistent, its attributes as loaded."""
-    row.id = db.connection().execute(statement, values).scalar_one()
-    # an object the session still holds under this id was a row a rolled-back savepoint
-    # took back (the database gives out the id again): a flushed INSERT's object would
-    # have left the session with it
-    stale = db.identity_map.get(identity_key(type(row), row.id))
-    if stale is not None:
-        db.expunge(stale)
-    make_transient_to_detached(row)
-    db.add(row)
 
 
 def start(
@@ -130,8 +96,17 @@ def start(
 
 
 def _insert_conversation(db: Session, conversation: Conversation) -> None:
-    values = {name: getattr(conversation, name) for name in _CONVERSATION_COLUMNS}
-    _inserted(db, conversation, _INSERT_CONVERSATION, values)
+    """The new conversation (every column set) written at once and put in the session as
+    the row it is: the unit of work's flush of a new object cost several times its INSERT."""
+    insert_now(db, conversation)
+    # an object the session still holds under this id was a row a rolled-back savepoint
+    # took back (SQLite gives the id out again): a flushed INSERT's object would have left
+    # the session with it
+    stale = db.identity_map.get(identity_key(Conversation, conversation.id))
+    if stale is not None:
+        db.expunge(stale)
+    make_transient_to_detached(conversation)
+    db.add(conversation)
     # no other transaction sees the new row before the commit: as good as locked, so
     # ``append`` need not flush and read it again for each message
     db.info.setdefault(_LOCKED, set()).add(conversation.id)
@@ -255,19 +230,20 @@ def append(
             db.refresh(conversation, with_for_update=True)
         conversation.last_seq += 1
         conversation.updated_at = now
-    values: dict[str, Any] = {
-        "conversation_id": conversation.id,
-        "seq": conversation.last_seq,
-        "sender": sender,
-        "staff_id": staff_id,
-        "text": mask(text[:MAX_TEXT]),
-        "data": data or {},
-        "internal": internal,
-        "client_msg_id": client_msg_id,
-        "created_at": now,
-    }
-    message = ChatMessage(**values)
-    _inserted(db, message, _INSERT_MESSAGE, values)
+    message = ChatMessage(
+        conversation_id=conversation.id,
+        seq=conversation.last_seq,
+        sender=sender,
+        staff_id=staff_id,
+        text=mask(text[:MAX_TEXT]),
+        data=data or {},
+        internal=internal,
+        client_msg_id=client_msg_id,
+        created_at=now,
+    )
+    # written at once and left out of the session: nothing changes a message once stored,
+    # and a flush of each new one cost several times its INSERT
+    insert_now(db, message)
     # the open sockets hear of it once the transaction commits (never of a rolled-back one);
     # a change of the conversation's status made before it follows it, as when each message
     # was flushed with the conversation (``live._announce``)
