@@ -235,7 +235,7 @@ def test_customer_verifies_is_handed_over_and_chats_with_an_agent(
 
         agent = agent_ctx.new_page()
         sign_in(agent, site, "agent", "kefu-agent-demo")
-        agent.get_by_role("link", name="收件箱").click()
+        agent.get_by_role("link", name="收件箱", exact=True).click()
         agent.get_by_label("状态").select_option("online")
         agent.get_by_role("button", name="切换").click()
         offer = agent.locator(".item.offer")
