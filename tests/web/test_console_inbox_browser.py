@@ -24,9 +24,9 @@ def live_settings() -> Settings:
 
 
 def test_a_chat_sent_to_a_colleague_by_name_is_not_taken_from_a_stale_page(
-    live_server: LiveServer, browser: Browser
+    live_server: LiveServer, browser: Browser, live_settings: Settings
 ) -> None:
-    settings = Settings(**{**get_settings().model_dump(), "routing_mode": "pick"})
+    settings = live_settings  # the settings the server runs with
     with live_server.sessions() as db:
         zhang = identity_service.create_staff(
             db, username="zhangmin", password=STAFF_PASSWORD, role="agent", display_name="客服 张敏"
@@ -81,9 +81,9 @@ def test_a_chat_sent_to_a_colleague_by_name_is_not_taken_from_a_stale_page(
 
 
 def test_a_take_refused_at_the_agents_limit_says_so_and_a_reload_takes_nothing(
-    live_server: LiveServer, browser: Browser
+    live_server: LiveServer, browser: Browser, live_settings: Settings
 ) -> None:
-    settings = Settings(**{**get_settings().model_dump(), "routing_mode": "pick"})
+    settings = live_settings  # the settings the server runs with
     # without scripts the inbox stays as loaded, as a page left open does
     context = browser.new_context(
         viewport={"width": 1280, "height": 900}, locale="zh-CN", java_script_enabled=False
@@ -152,9 +152,9 @@ def test_a_take_refused_at_the_agents_limit_says_so_and_a_reload_takes_nothing(
 
 
 def test_the_customers_offered_to_and_served_by_an_agent_on_the_home_and_the_inbox(
-    live_server: LiveServer, browser: Browser
+    live_server: LiveServer, browser: Browser, live_settings: Settings
 ) -> None:
-    settings = Settings(**{**get_settings().model_dump(), "routing_mode": "pick"})
+    settings = live_settings  # the settings the server runs with
     with live_server.sessions() as db:
         zhang = identity_service.create_staff(
             db, username="zhangmin", password=STAFF_PASSWORD, role="agent", display_name="客服 张敏"
