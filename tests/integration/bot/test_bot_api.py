@@ -8,10 +8,11 @@ from datetime import datetime
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from tests.factories import customer_token
 from tests.integration.bot.test_flows import customer as demo_customer
+from tests.statements import statements_sent
 
 from kefu.app import create_app
 from kefu.chat import service as chat
@@ -103,17 +104,8 @@ def test_a_first_turn_never_reads_its_new_conversation_back(
     """No other transaction sees a conversation before its commit, so the messages of the
     turn that starts it append without locking and reading it again (kefu.chat.start); the
     row goes in with the customer's message and is updated once, with the reply."""
-    said: list[str] = []
-
-    def seen(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
-        said.append(" ".join(statement.split()))
-
-    connection = demo_db.connection()
-    event.listen(connection, "before_cursor_execute", seen)
-    try:
+    with statements_sent(demo_db.connection()) as said:
         response = api.post("/api/v1/bot/messages", json={"text": "我昨天充值了500块还没到账"})
-    finally:
-        event.remove(connection, "before_cursor_execute", seen)
     assert response.status_code == 200
     on_conversation = [s for s in said if re.search(r"\bconversation\b", s.split(" WHERE ")[0])]
     assert [s.split(" ")[0] for s in on_conversation] == ["INSERT", "UPDATE"]

@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from tests.factories import make_customer
 from tests.integration.cases.case_helpers import AGENT, T0, make_case
+from tests.statements import statements_sent
 
 from kefu import audit
 from kefu.cases import conversation, policies, refs, service, timeline
@@ -58,23 +59,13 @@ def test_a_flush_writes_a_cases_new_events_in_one_insert_each_with_its_id(
     INSERT returns with its events, in order."""
     case = make_case(db, settings)
     db.flush()
-    inserts: list[str] = []
-
-    def seen(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
-        if statement.startswith("INSERT INTO case_event"):
-            inserts.append(statement)
-
-    connection = db.connection()
-    event.listen(connection, "before_cursor_execute", seen)
-    try:
+    with statements_sent(db.connection()) as sent:
         added = [
             timeline.add_event(db, case, kind=kind, actor=AGENT, now=T0, body=f"{kind} {n}")
             for n, kind in enumerate(("note", "message", "notification", "note"))
         ]
         db.flush()
-    finally:
-        event.remove(connection, "before_cursor_execute", seen)
-    assert len(inserts) == 1
+    assert len([s for s in sent if s.startswith("INSERT INTO case_event")]) == 1
     ids = [e.id for e in added]
     assert ids == sorted(ids)
     db.expunge_all()  # read back from the database, not the session's objects
@@ -90,15 +81,7 @@ def test_a_case_opened_and_acknowledged_is_inserted_as_told_with_no_update(
     reachable, unreachable = make_customer(db), make_customer(db)
     unreachable.phone = unreachable.email = None
     db.flush()
-    updates: list[str] = []
-
-    def seen(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
-        if statement.startswith('UPDATE "case"'):
-            updates.append(statement)
-
-    connection = db.connection()
-    event.listen(connection, "before_cursor_execute", seen)
-    try:
+    with statements_sent(db.connection()) as sent:
         told, untold = (
             service.open_case(
                 db,
@@ -116,9 +99,7 @@ def test_a_case_opened_and_acknowledged_is_inserted_as_told_with_no_update(
             for customer in (reachable, unreachable)
         )
         db.flush()
-    finally:
-        event.remove(connection, "before_cursor_execute", seen)
-    assert updates == []
+    assert not [s for s in sent if s.startswith('UPDATE "case"')]
     db.expunge_all()  # read back from the database, not the session's objects
     assert service.get_case(db, told.reference).last_customer_update_at == T0
     assert service.get_case(db, untold.reference).last_customer_update_at is None
