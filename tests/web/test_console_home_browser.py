@@ -37,7 +37,7 @@ def test_agent_home_on_a_phone_and_the_403_page(live_server: LiveServer, page: P
     response = page.goto(f"{live_server.url}/console/queues")
     assert response is not None and response.status == 403
     expect(page.get_by_role("heading", name="没有权限")).to_be_visible()
-    page.get_by_role("link", name="返回工作台").click()
+    page.get_by_role("link", name="返回坐席工作台").click()
     expect(page.get_by_role("region", name="我的待办")).to_be_visible()
     screenshot(page, "console-403-agent-phone")
 
