@@ -52,7 +52,7 @@ class MyWork:
     # offered call left out would ring unseen
     offered: int
     serving: int
-    presence: str
+    presence: str | None  # None for staff who do not take customers
     # push routing offers work only to agents online: the home says why none comes
     missing_queue: bool
     callbacks: int
@@ -80,10 +80,10 @@ class AtRisk:
 def my_work(db: Session, staff: StaffPrincipal, settings: Settings, *, now: datetime) -> MyWork:
     by_status = cases_service.count_unfinished(db, owner_id=staff.user.id)
     warned, late = cases_service.count_sla_at_risk(db, now=now, owner_id=staff.user.id)
-    works_chats = staff.may("chat.work")
-    held = routing.items_of(db, staff.user.id) if works_chats else []
-    agent = routing.profile_as_is(db, staff.user)
-    queued = routing.count_waiting_for(db, agent) if works_chats else 0
+    # the routing profile (skills, presence) matters only to staff who take customers
+    agent = routing.profile_as_is(db, staff.user) if staff.may("chat.work") else None
+    held = routing.items_of(db, staff.user.id) if agent is not None else []
+    queued = routing.count_waiting_for(db, agent) if agent is not None else 0
     owed, urgent = voice_callbacks.count_owed(db) if staff.may("voice.read") else (0, 0)
     return MyWork(
         cases_by_status=by_status,
@@ -94,8 +94,11 @@ def my_work(db: Session, staff: StaffPrincipal, settings: Settings, *, now: date
         queued=queued,
         offered=sum(1 for item in held if item.status == "offered"),
         serving=sum(1 for item in held if item.status == "assigned"),
-        presence=agent.presence,
-        missing_queue=queued > 0 and agent.presence != "online" and settings.routing_mode == "push",
+        presence=agent.presence if agent is not None else None,
+        missing_queue=agent is not None
+        and queued > 0
+        and agent.presence != "online"
+        and settings.routing_mode == "push",
         callbacks=owed,
         urgent_callbacks=urgent,
     )

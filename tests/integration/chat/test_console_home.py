@@ -6,13 +6,16 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 from tests.factories import make_staff
 from tests.integration.web.web_helpers import sign_in
+from tests.statements import statements_sent
 
 from kefu.chat import routing
 from kefu.config import Settings
+from kefu.identity.permissions import ROLE_ORDER, has_permission
 
 _FIGURE = re.compile(
     r'<span class="figure-count">([^<]*)</span><span class="figure-label">([^<]*)</span>'
@@ -151,3 +154,16 @@ def test_the_home_counts_customers_of_every_channel_under_the_inbox_words(
     assert (english["customers offered to me"], english["customers I am serving"]) == ("1", "3")
     inbox = client.get("/console/inbox").text
     assert '<h2 id="mine-h">Customers I am serving</h2>' in inbox
+
+
+@pytest.mark.parametrize("role", ROLE_ORDER)
+def test_the_home_reads_the_routing_profile_only_of_staff_who_take_customers(
+    client: TestClient, db: Session, role: str
+) -> None:
+    staff = make_staff(db, role)
+    db.commit()
+    sign_in(client, staff.username)
+    with statements_sent(db.connection()) as sent:
+        assert client.get("/console").status_code == 200
+    read_profile = any("FROM agent_profile" in statement for statement in sent)
+    assert read_profile == has_permission(role, "chat.work"), sent
