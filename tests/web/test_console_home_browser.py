@@ -57,7 +57,7 @@ def test_an_offline_agent_sees_the_chat_waiting_in_their_queue(
     offered = work.locator("li.figure", has_text="等我接入的客户")
     expect(offered.locator(".figure-count")).to_have_text("0")
     expect(work.get_by_role("status")).to_contain_text(
-        "你现在是「离线」：排队的客户只分配给在线的客服"
+        "您现在是「离线」：排队的客户只分配给在线的客服"
     )
     screenshot(page, "console-home-agent-offline-queue")
     work.get_by_role("link", name="到收件箱上线").click()

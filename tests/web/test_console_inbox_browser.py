@@ -129,7 +129,7 @@ def test_a_take_refused_at_the_agents_limit_says_so_and_a_reload_takes_nothing(
     screenshot(page, "console-inbox-refused-at-limit-en")
     page.goto(f"{live_server.url}/console/inbox?lang=zh-CN&not_taken={second_id}")
     expect(page.get_by_role("alert")).to_have_text(
-        "你已达到同时接待上限（1 位客户）。请先结束或转接一位正在接待的客户，再接入这位客户。"
+        "您已达到同时接待上限（1 位客户）。请先结束或转接一位正在接待的客户，再接入这位客户。"
     )
     expect(page.locator("header .brand")).to_have_text("Kefu 坐席工作台")
     expect(page).to_have_title("收件箱 · Kefu 坐席工作台")

@@ -23,7 +23,7 @@ _FIGURE = re.compile(
 QUEUED = "我的队列中等待的客户"
 OFFERED = "等我接入的客户"
 SERVING = "我正在接待的客户"
-NOT_ONLINE = "你现在是「离线」：排队的客户只分配给在线的客服"
+NOT_ONLINE = "您现在是「离线」：排队的客户只分配给在线的客服"
 
 
 def figures(html: str) -> dict[str, str]:

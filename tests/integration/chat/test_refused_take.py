@@ -72,7 +72,7 @@ def test_a_customer_a_colleague_took_first(
     agent = online(db, settings)
     db.commit()
     sign_in(client, agent.username)
-    assert refusal(client, item, "zh-CN") == "这位客户已由其他客服接入，你无需再处理。"
+    assert refusal(client, item, "zh-CN") == "这位客户已由其他客服接入，您无需再处理。"
     assert refusal(client, item, "en") == (
         "A colleague has already taken this customer, so nothing more is needed from you here."
     )
@@ -86,7 +86,7 @@ def test_a_customer_the_agent_took_already(
     live.accept(db, item, agent, settings=settings)
     db.commit()
     sign_in(client, agent.username)
-    assert refusal(client, item, "zh-CN") == "你已接入这位客户，请在“我正在接待的客户”中继续。"
+    assert refusal(client, item, "zh-CN") == "您已接入这位客户，请在“我正在接待的客户”中继续。"
     assert refusal(client, item, "en") == (
         "You have already taken this customer. Carry on with them under Customers I am serving."
     )
@@ -115,7 +115,7 @@ def test_an_offer_that_went_to_the_next_agent(
     db.commit()
     sign_in(client, passed_over.username)
     assert refusal(client, item, "zh-CN") == (
-        "这位客户已不再分配给你：接入邀请已超时或已转给下一位客服。"
+        "这位客户已不再分配给您：接入邀请已超时或已转给下一位客服。"
         "新的邀请会出现在“等我接入的客户”中。"
     )
     assert refusal(client, item, "en").startswith(
@@ -134,7 +134,7 @@ def test_an_agent_at_their_limit_is_told_the_limit(
     db.commit()
     sign_in(client, agent.username)
     assert refusal(client, item, "zh-CN") == (
-        "你已达到同时接待上限（2 位客户）。请先结束或转接一位正在接待的客户，再接入这位客户。"
+        "您已达到同时接待上限（2 位客户）。请先结束或转接一位正在接待的客户，再接入这位客户。"
     )
     assert refusal(client, item, "en") == (
         "You are at your limit of customers at once (2). "
@@ -150,8 +150,8 @@ def test_a_customer_needing_skills_the_agent_lacks_names_them(
     db.commit()
     sign_in(client, agent.username)
     assert refusal(client, item, "zh-CN") == (
-        "这位客户需要你尚未具备的技能（层级：二线/技术支持；语言：英文）。"
-        "请留给具备这些技能的同事，或请主管为你添加这些技能。"
+        "这位客户需要您尚未具备的技能（层级：二线/技术支持；语言：英文）。"
+        "请留给具备这些技能的同事，或请主管为您添加这些技能。"
     )
     assert refusal(client, item, "en").startswith(
         "This customer needs skills you do not have (tier: "

@@ -1,5 +1,6 @@
 """How the catalogue's texts speak to staff: the console has one name wherever a text names
-it (pages, the invitation and password mails, a case's channel), the one its top bar shows."""
+it (pages, the invitation and password mails, a case's channel), the one its top bar shows;
+and staff are addressed as 您, as customers are and as most console texts already did."""
 
 from __future__ import annotations
 
@@ -27,3 +28,45 @@ def test_every_text_naming_the_console_names_it_by_its_name() -> None:
         if CONSOLE_WORD[lang] in re.sub(re.escape(name), "", text, flags=re.IGNORECASE).lower()
     ]
     assert misnamed == []
+
+
+# Texts customers read or hear. They keep 您 too, but may carry a customer's own words
+# (是不是你们…) outside quotation marks; every other text is a staff text.
+CUSTOMER_FACING = (
+    "bot.",
+    "help.",
+    "chat.widget.",
+    "chat.system.",
+    "chat.canned.",
+    "chat.page.",
+    "quality.survey.",
+    "support.told.",
+    "summary.",
+    "otp.",
+    "email.",
+    "sms.",
+    "wechat.",
+    "security.",
+    "antifraud.advice.",
+    "antifraud.warning.",
+)
+# Words quoted (a customer's question, a status name) are not how the text addresses its reader.
+QUOTED = re.compile(r"“[^”]*”|‘[^’]*’|「[^」]*」|\"[^\"]*\"")
+
+
+def staff_texts() -> dict[str, str]:
+    return {
+        key: text for key, text in catalogue("zh-CN").items() if not key.startswith(CUSTOMER_FACING)
+    }
+
+
+def test_staff_texts_address_the_reader_as_nin() -> None:
+    informal = {key: text for key, text in staff_texts().items() if "你" in QUOTED.sub("", text)}
+    assert informal == {}
+
+
+def test_quoted_words_and_customer_texts_are_outside_the_rule() -> None:
+    texts = staff_texts()
+    assert "antifraud.web.calls.intro" in texts and "你们" in texts["antifraud.web.calls.intro"]
+    assert "chat.error.at_capacity" in texts and "home.work.not_online" in texts
+    assert not {"bot.greeting", "help.home.greeting", "chat.widget.queue"} & set(texts)
