@@ -1,7 +1,9 @@
 """The agent's inbox in pick mode (agents take waiting customers themselves), in a browser:
 a chat transferred to a colleague by name is shown as theirs, taking it from a page
 left open is refused in words, and so is a take beyond the agent's limit; a reload of the
-refusal posts nothing. The top bar names the console in both languages."""
+refusal posts nothing. An agent who is not online gets no take button until they go
+online, and passing on an offer no longer theirs says why. The top bar names the console
+in both languages."""
 
 from __future__ import annotations
 
@@ -43,6 +45,11 @@ def test_a_chat_sent_to_a_colleague_by_name_is_not_taken_from_a_stale_page(
     )
     page = context.new_page()
     make_and_sign_in(live_server, page, username="agent3", role="agent", display_name="坐席 小王")
+    with live_server.sessions() as db:
+        agent = identity_service.get_staff_by_username(db, "agent3")
+        assert agent is not None
+        routing.set_presence(db, agent, "online", settings=settings)
+        db.commit()
     page.goto(f"{live_server.url}/console/inbox")
     queue = page.get_by_role("region", name="待分配队列")
     take = queue.get_by_role("button", name="领取")
@@ -209,4 +216,94 @@ def test_the_customers_offered_to_and_served_by_an_agent_on_the_home_and_the_inb
     work = page.get_by_role("region", name="My open work")
     expect(work.locator("li.figure", has_text="customers I am serving")).to_contain_text("1")
     screenshot(page, "console-home-agent-offers-en")
+    context.close()
+
+
+def test_an_agent_not_online_takes_nothing_until_they_go_online(
+    live_server: LiveServer, browser: Browser, live_settings: Settings
+) -> None:
+    settings = live_settings  # the settings the server runs with
+    with live_server.sessions() as db:
+        routing.enqueue(
+            db, kind="chat", language="zh-CN", category="recharge_not_credited", settings=settings
+        )
+        db.commit()
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    page = context.new_page()
+    make_and_sign_in(live_server, page, username="agent5", role="agent", display_name="坐席 小赵")
+    page.goto(f"{live_server.url}/console/inbox")
+    queue = page.get_by_role("region", name="待分配队列")
+    expect(queue).to_contain_text(
+        "你现在是「离线」：排队的客户只能由在线的客服领取。把状态改为在线后，这里会出现“领取”按钮。"
+    )
+    expect(queue.get_by_role("button", name="领取")).to_have_count(0)
+    screenshot(page, "console-inbox-pick-offline")
+    page.goto(f"{live_server.url}/console/inbox?lang=en")
+    queue = page.get_by_role("region", name="Unassigned queue")
+    expect(queue).to_contain_text("Your status is Offline: waiting customers can be taken only")
+    expect(queue.get_by_role("button", name="Take")).to_have_count(0)
+    screenshot(page, "console-inbox-pick-offline-en")
+
+    page.goto(f"{live_server.url}/console/inbox?lang=zh-CN")
+    page.get_by_label("状态").select_option("online")
+    page.get_by_role("button", name="切换").click()
+    queue = page.get_by_role("region", name="待分配队列")
+    expect(queue.get_by_role("button", name="领取")).to_have_count(1)
+    expect(queue).not_to_contain_text("你现在是")
+    screenshot(page, "console-inbox-pick-online")
+    queue.get_by_role("button", name="领取").click()
+    mine = page.get_by_role("region", name="我正在接待的客户")
+    expect(mine).to_contain_text("充值不到账")
+    context.close()
+
+
+def test_passing_on_an_offer_sent_on_to_a_colleague_meanwhile_says_so(
+    live_server: LiveServer, browser: Browser, live_settings: Settings
+) -> None:
+    settings = live_settings  # the settings the server runs with
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 900}, locale="zh-CN", java_script_enabled=False
+    )
+    page = context.new_page()
+    make_and_sign_in(live_server, page, username="agent6", role="agent", display_name="坐席 小周")
+    with live_server.sessions() as db:
+        agent = identity_service.get_staff_by_username(db, "agent6")
+        supervisor = identity_service.create_staff(
+            db, username="lina", password=STAFF_PASSWORD, role="supervisor"
+        )
+        assert agent is not None
+        routing.set_presence(db, agent, "online", settings=settings)
+        item = routing.enqueue(
+            db, kind="chat", language="zh-CN", category="recharge_not_credited", settings=settings
+        )
+        routing.transfer(db, item, by=supervisor, reason="熟悉此客户", to_staff=agent)
+        assert item.offered_to_id == agent.id
+        db.commit()
+        item_id = item.id
+    page.goto(f"{live_server.url}/console/inbox")
+    offers = page.get_by_role("region", name="等我接入的客户")
+    decline = offers.get_by_role("button", name="暂不接入")
+    expect(decline).to_have_count(1)
+
+    with live_server.sessions() as db:  # the supervisor sends it on to 张敏 meanwhile
+        zhang = identity_service.create_staff(
+            db, username="zhangmin", password=STAFF_PASSWORD, role="agent", display_name="客服 张敏"
+        )
+        lina = identity_service.get_staff_by_username(db, "lina")
+        offered = db.get(WorkItem, item_id)
+        assert lina is not None and offered is not None
+        routing.transfer(db, offered, by=lina, reason="张敏跟进过", to_staff=zhang)
+        db.commit()
+    decline.click()
+    expect(page.get_by_role("alert")).to_have_text(
+        "这位客户已点名转接给客服 张敏，只有客服 张敏可以接入。需要改派时，主管可在会话页重新转接。"
+    )
+    expect(page).to_have_url(f"{live_server.url}/console/inbox?not_declined={item_id}")
+    screenshot(page, "console-inbox-decline-refused")
+    page.goto(f"{live_server.url}/console/inbox?lang=en&not_declined={item_id}")
+    expect(page.get_by_role("alert")).to_have_text(
+        "This customer was transferred to 客服 张敏 by name: only 客服 张敏 can take them. "
+        "If they must go to someone else, a supervisor can transfer them again from the chat page."
+    )
+    screenshot(page, "console-inbox-decline-refused-en")
     context.close()

@@ -72,7 +72,11 @@ _SKILL_LABELS = (
 
 
 def _refusal_text(exc: KefuError, lang: Lang) -> str:
-    """A refused take in words; the skills a customer needs by their labels, not codes."""
+    """A refused take in words; the agent's presence and the skills a customer needs by
+    their labels, not codes."""
+    if isinstance(exc, routing.NotOnline):
+        presence = translate(f"chat.presence.{exc.params['presence']}", lang)
+        return translate(exc.message_key, lang, presence=presence)
     if not isinstance(exc, routing.NotSkilled):
         return error_text(exc, lang)
     needs = [
@@ -94,12 +98,16 @@ def inbox_page(
     db: DbSession,
     settings: SettingsDep,
     not_taken: Annotated[RowId | None, Query()] = None,
+    not_declined: Annotated[RowId | None, Query()] = None,
 ) -> Response:
-    """``not_taken`` names the item of a refused take: why it cannot be taken, as it
-    stands now, is worded above the inbox."""
+    """``not_taken`` names the item of a refused take, ``not_declined`` that of a refused
+    decline: why, as it stands now, is worded above the inbox."""
     view = inbox.build(db, staff.user, settings=settings)
-    item = db.get(WorkItem, not_taken) if not_taken is not None else None
-    refused = routing.refusal(db, item, view.profile, settings=settings) if item else None
+    refused: KefuError | None = None
+    if not_taken is not None and (item := db.get(WorkItem, not_taken)) is not None:
+        refused = routing.refusal(db, item, view.profile, settings=settings)
+    elif not_declined is not None and (item := db.get(WorkItem, not_declined)) is not None:
+        refused = routing.decline_refusal(db, item, staff.user.id)
     db.commit()  # a first visit creates the agent's routing profile
     context = {
         **_base(staff, "inbox"),
@@ -151,8 +159,16 @@ def accept(
 
 
 @router.post("/work/{item_id}/decline")
-def decline(item_id: ItemId, staff: Agent, db: DbSession, settings: SettingsDep) -> Response:
-    routing.decline(db, routing.get_item(db, item_id), staff.user, settings=settings)
+def decline(
+    request: Request, item_id: ItemId, staff: Agent, db: DbSession, settings: SettingsDep
+) -> Response:
+    """An offer no longer there (``routing.decline_refusal``) goes back to the inbox, which
+    words why as a refused take does: after a redirect, so a reload posts nothing."""
+    item = routing.get_item(db, item_id)
+    with form_errors(db, request.state.lang, catch=routing.REFUSALS) as refused:
+        routing.decline(db, item, staff.user, settings=settings)
+    if refused:
+        return RedirectResponse(f"/console/inbox?not_declined={item.id}", status_code=303)
     db.commit()
     return RedirectResponse("/console/inbox", status_code=303)
 

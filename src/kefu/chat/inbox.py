@@ -52,6 +52,8 @@ class Inbox:
     profile: AgentProfile
     load: int
     mode: str
+    # away or offline: nothing in the queue is theirs to take, and the queue says why
+    takes_new_work: bool
     offers: list[ItemView]
     mine: list[ItemView]
     queue: list[ItemView]
@@ -84,7 +86,14 @@ def _cases(db: Session, flt: cases_service.CaseFilter, now: datetime) -> list[Ca
     return sorted(views, key=lambda v: (not v.breached, v.case.resolution_due_at or far))
 
 
-def _view(db: Session, item: WorkItem, agent: AgentProfile, now: datetime, load: int) -> ItemView:
+def _view(
+    db: Session,
+    item: WorkItem,
+    agent: AgentProfile,
+    now: datetime,
+    load: int,
+    settings: Settings,
+) -> ItemView:
     name = None
     if item.customer_id is not None:
         name = identity_service.get_customer(db, item.customer_id).name
@@ -114,8 +123,7 @@ def _view(db: Session, item: WorkItem, agent: AgentProfile, now: datetime, load:
         last_sender=last.sender if last is not None else None,
         offer_seconds_left=left,
         can_take=item.status == "waiting"
-        and routing.meant_for(agent, item)
-        and load < agent.capacity,
+        and routing.refusal(db, item, agent, settings=settings, load=load) is None,
         sent_to=sent_to,
     )
 
@@ -127,15 +135,18 @@ def build(
     agent = routing.profile(db, staff)
     load = routing.loads(db).get(staff.id, 0)
     held = routing.items_of(db, staff.id)
-    offers = [_view(db, i, agent, now, load) for i in held if i.status == "offered"]
-    mine = [_view(db, i, agent, now, load) for i in held if i.status == "assigned"]
+    offers = [_view(db, i, agent, now, load, settings) for i in held if i.status == "offered"]
+    mine = [_view(db, i, agent, now, load, settings) for i in held if i.status == "assigned"]
     queue = [
-        _view(db, i, agent, now, load) for i in routing.waiting(db, limit=100) if i not in held
+        _view(db, i, agent, now, load, settings)
+        for i in routing.waiting(db, limit=100)
+        if i not in held
     ]
     return Inbox(
         profile=agent,
         load=load,
         mode=settings.routing_mode,
+        takes_new_work=routing.takes_new_work(agent),
         offers=offers,
         mine=mine,
         queue=queue,

@@ -116,6 +116,14 @@ class AtCapacity(Conflict):
     message_key = "chat.error.at_capacity"
 
 
+class NotOnline(Conflict):
+    """The agent is away or offline (``presence``): new work goes to online agents only,
+    whether push routing offers it or the agent takes it from the queue."""
+
+    code = "not_online"
+    message_key = "chat.error.not_online"
+
+
 class NotSkilled(PermissionDenied):
     """The item's queue needs skills the agent lacks: ``tier``, ``language`` and
     ``category`` hold the codes of those missing (a page words them as labels)."""
@@ -131,6 +139,7 @@ REFUSALS = (
     NoLongerWaiting,
     OfferLapsed,
     AtCapacity,
+    NotOnline,
     NotSkilled,
 )
 
@@ -407,9 +416,15 @@ def meant_for(agent: AgentProfile, item: WorkItem) -> bool:
     return has_skill(agent, item)
 
 
+def takes_new_work(agent: AgentProfile) -> bool:
+    """Only an online agent gets new work, offered by push routing or taken from the queue
+    in pick mode; away and offline agents keep what they hold."""
+    return agent.presence == "online"
+
+
 def _may_take(agent: AgentProfile, item: WorkItem, load: dict[int, int], on_call: set[int]) -> bool:
     """Online, meant for them, room under capacity; a call needs an agent not already on one."""
-    if agent.presence != "online" or load.get(agent.staff_id, 0) >= agent.capacity:
+    if not takes_new_work(agent) or load.get(agent.staff_id, 0) >= agent.capacity:
         return False
     if item.kind == "call" and agent.staff_id in on_call:
         return False
@@ -745,9 +760,10 @@ def accept(
     now: datetime | None = None,
 ) -> WorkItem:
     """The agent takes the item: an offer made to them, or (pick mode) an item waiting in a
-    queue they have the skills for and room to take. An item transferred to a colleague by
-    name is that colleague's alone, as push routing offers it to no one else; a supervisor
-    who must move it transfers it again, with the reason on record."""
+    queue they have the skills for and room to take, while online as push routing needs.
+    An item transferred to a colleague by name is that colleague's alone, as push routing
+    offers it to no one else; a supervisor who must move it transfers it again, with the
+    reason on record."""
     settings = settings or get_settings()
     now = now or utcnow()
     db.refresh(item, with_for_update=True)
@@ -771,23 +787,40 @@ def accept(
     return item
 
 
-def refusal(
-    db: Session, item: WorkItem, agent: AgentProfile, *, settings: Settings | None = None
-) -> KefuError | None:
-    """Why the agent may not take the item as it stands (one of ``REFUSALS``), or None when
-    they may: ``accept`` raises it, and the inbox words it after a refused take."""
-    settings = settings or get_settings()
-    if item.status == "offered" and item.offered_to_id == agent.staff_id:
-        return None
+def _not_there_for(db: Session, item: WorkItem, staff_id: int) -> KefuError | None:
+    """Why an item not offered to the agent is not theirs to answer, when the item itself
+    says: taken (by them or a colleague), ended, or waiting for a colleague named in a
+    transfer. A take and a decline refuse with the same words."""
     if item.status == "assigned":
-        if item.assigned_staff_id == agent.staff_id:
+        if item.assigned_staff_id == staff_id:
             return AlreadyYours()
         return TakenByColleague()
     if item.status not in UNASSIGNED:
         return NoLongerWaiting()
-    if item.target_staff_id not in (None, agent.staff_id):
+    if item.target_staff_id not in (None, staff_id):
         named = db.get(StaffUser, item.target_staff_id)
         return TransferredToColleague(name=named.display_name if named else "")
+    return None
+
+
+def refusal(
+    db: Session,
+    item: WorkItem,
+    agent: AgentProfile,
+    *,
+    settings: Settings | None = None,
+    load: int | None = None,
+) -> KefuError | None:
+    """Why the agent may not take the item as it stands (one of ``REFUSALS``), or None when
+    they may: ``accept`` raises it, the inbox shows a take button only where it is None and
+    words it after a refused take. ``load``: the agent's open items, when the caller has
+    counted them already."""
+    settings = settings or get_settings()
+    if item.status == "offered" and item.offered_to_id == agent.staff_id:
+        return None
+    gone = _not_there_for(db, item, agent.staff_id)
+    if gone is not None:
+        return gone
     if item.status == "offered" or settings.routing_mode != "pick":
         return OfferLapsed()
     if not meant_for(agent, item):
@@ -799,9 +832,20 @@ def refusal(
             else None,
         }
         return NotSkilled(**{k: v for k, v in missing.items() if v is not None})
-    if loads(db).get(agent.staff_id, 0) >= agent.capacity:
+    if not takes_new_work(agent):
+        return NotOnline(presence=agent.presence)
+    if (loads(db).get(agent.staff_id, 0) if load is None else load) >= agent.capacity:
         return AtCapacity(capacity=agent.capacity)
     return None
+
+
+def decline_refusal(db: Session, item: WorkItem, staff_id: int) -> KefuError | None:
+    """Why the agent cannot decline the item as it stands, or None while it is offered to
+    them: the reason a take would give when the item says it, else the offer lapsed (it
+    ran out, or went back to the queue)."""
+    if item.status == "offered" and item.offered_to_id == staff_id:
+        return None
+    return _not_there_for(db, item, staff_id) or OfferLapsed()
 
 
 def decline(
@@ -812,11 +856,13 @@ def decline(
     settings: Settings | None = None,
     now: datetime | None = None,
 ) -> WorkItem:
-    """The agent passes on an offer; it goes to the next agent at once."""
+    """The agent passes on an offer; it goes to the next agent at once. An offer no longer
+    there is refused with the reason (``decline_refusal``)."""
     now = now or utcnow()
     db.refresh(item, with_for_update=True)
-    if item.status != "offered" or item.offered_to_id != staff.id:
-        raise Conflict("the item is no longer offered to you", reason="not_offered")
+    refused = decline_refusal(db, item, staff.id)
+    if refused is not None:
+        raise refused
     _withdraw_offer(db, item, now, kind="declined")
     db.flush()
     dispatch(db, settings=settings, now=now, expire=False)

@@ -1,6 +1,7 @@
 """Pick mode: a chat transferred to a colleague by name is theirs alone, as push routing
-offers it only to them. Another skilled agent, and a supervisor too, is refused in words
-on the console; a supervisor who must move it transfers it again, with a reason."""
+offers it only to them, once they are online. Another skilled agent, and a supervisor
+too, is refused in words on the console; a supervisor who must move it transfers it
+again, with a reason."""
 
 from __future__ import annotations
 
@@ -106,7 +107,18 @@ def test_only_the_named_agent_takes_a_chat_sent_to_her(
         None,
     )
 
+    # she is away: like push routing, taking waits until she is online
     sign_in(client, zhang.username)
+    inbox = client.get("/console/inbox", params={"lang": "zh-CN"}).text
+    assert f'action="/console/work/{item.id}/accept"' not in inbox
+    assert "你现在是「暂离」：排队的客户只能由在线的客服领取。" in inbox
+    location, page = take(client, item)
+    assert location == f"/console/inbox?not_taken={item.id}"
+    assert alert(page).startswith("你现在是「暂离」：新客户只分配给在线的客服")
+    token = csrf(client.get("/console/inbox").text)
+    client.post("/console/presence", data={"csrf_token": token, "presence": "online"})
+    db.refresh(item)
+    assert (item.status, item.offered_to_id) == ("offered", zhang.id)
     assert f'action="/console/work/{item.id}/accept"' in client.get("/console/inbox").text
     token = csrf(client.get("/console/inbox").text)
     taken = client.post(

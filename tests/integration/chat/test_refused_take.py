@@ -181,3 +181,83 @@ def test_reloading_the_page_of_a_refused_take_takes_nothing(
     assert f'action="/console/work/{item.id}/accept"' in reloaded.text
     db.refresh(item)
     assert (item.status, item.assigned_staff_id) == ("waiting", None)
+
+
+def declined(client: TestClient, item: WorkItem, lang: str) -> str:
+    """The words the inbox shows after the agent's decline of ``item`` was refused."""
+    token = csrf(client.get("/console/inbox").text)
+    answer = client.post(
+        f"/console/work/{item.id}/decline",
+        params={"lang": lang},
+        data={"csrf_token": token},
+        follow_redirects=False,
+    )
+    assert answer.status_code == 303
+    assert answer.headers["location"] == f"/console/inbox?not_declined={item.id}"
+    page = client.get(answer.headers["location"]).text
+    match = re.search(r'<p class="alert" role="alert">([^<]*)</p>', page)
+    assert match, page
+    text = match.group(1)
+    assert not any(generic in text for generic in GENERIC), text
+    return text
+
+
+@pytest.mark.parametrize("settings", ["push"], indirect=True)
+def test_declining_an_offer_gives_the_reasons_a_take_gives(
+    client: TestClient, db: Session, settings: Settings
+) -> None:
+    agent = online(db, settings)
+    item = waiting(db, settings)
+    assert item.offered_to_id == agent.id
+    live.accept(db, item, agent, settings=settings)  # in another tab
+    db.commit()
+    sign_in(client, agent.username)
+    assert declined(client, item, "zh-CN") == "你已接入这位客户，请在“我正在接待的客户”中继续。"
+    assert declined(client, item, "en").startswith("You have already taken this customer.")
+
+    routing.finish(db, item, settings=settings)
+    db.commit()
+    assert declined(client, item, "zh-CN").startswith("这位客户已不再等待")
+
+
+@pytest.mark.parametrize("settings", ["push"], indirect=True)
+def test_declining_an_offer_a_supervisor_sent_to_a_colleague_names_her(
+    client: TestClient, db: Session, settings: Settings
+) -> None:
+    agent = online(db, settings)
+    item = waiting(db, settings)
+    named = make_staff(db)
+    routing.transfer(
+        db,
+        item,
+        by=make_staff(db, "supervisor"),
+        reason="老客户",
+        to_staff=named,
+        settings=settings,
+    )
+    db.commit()
+    sign_in(client, agent.username)
+    assert declined(client, item, "zh-CN").startswith(
+        f"这位客户已点名转接给{named.display_name}，只有{named.display_name}可以接入。"
+    )
+
+
+@pytest.mark.parametrize("presence", ["away", "offline"])
+def test_an_agent_not_online_is_told_to_go_online_to_take(
+    client: TestClient, db: Session, settings: Settings, presence: str
+) -> None:
+    agent = online(db, settings)
+    routing.set_presence(db, agent, presence, settings=settings)
+    item = waiting(db, settings)
+    db.commit()
+    sign_in(client, agent.username)
+    word = {"away": ("暂离", "Away"), "offline": ("离线", "Offline")}[presence]
+    assert refusal(client, item, "zh-CN") == (
+        f"你现在是「{word[0]}」：新客户只分配给在线的客服，也只有在线时才能领取。"
+        "请先在收件箱上方把状态改为在线，再接入这位客户。"
+    )
+    assert refusal(client, item, "en").startswith(
+        f"Your status is {word[1]}: new customers go only to agents who are online"
+    )
+    db.refresh(item)
+    assert (item.status, item.assigned_staff_id) == ("waiting", None)

@@ -323,5 +323,69 @@ def test_pick_mode_a_chat_transferred_by_name_is_that_agents_alone(
         with pytest.raises(routing.TransferredToColleague) as refused:
             routing.accept(db, item, taker, settings=picking, now=T0)
         assert refused.value.params == {"name": named.display_name}
+
+
+@pytest.mark.parametrize("presence", ["away", "offline"])
+def test_pick_mode_only_an_online_agent_takes_work_as_only_one_is_offered_it(
+    db: Session, settings: Settings, presence: str
+) -> None:
+    picking = settings.model_copy(update={"routing_mode": "pick"})
+    agent = online(db, picking)
+    routing.set_presence(db, agent, presence, settings=picking, now=T0)
+    item = chat(db, picking)
+    with pytest.raises(routing.NotOnline) as refused:
+        routing.accept(db, item, agent, settings=picking, now=T0)
+    assert refused.value.params == {"presence": presence}
+    assert item.status == "waiting"
+    routing.set_presence(db, agent, "online", settings=picking, now=T0)
+    routing.accept(db, item, agent, settings=picking, now=T0)
+    assert (item.status, item.assigned_staff_id) == ("assigned", agent.id)
+
+
+def test_pick_mode_a_colleague_named_in_a_transfer_takes_it_once_online(
+    db: Session, settings: Settings
+) -> None:
+    picking = settings.model_copy(update={"routing_mode": "pick"})
+    holder = online(db, picking)
+    named = make_staff(db, "agent")  # offline: the transfer waits for her
+    item = chat(db, picking)
+    routing.accept(db, item, holder, settings=picking, now=T0)
+    routing.transfer(db, item, by=holder, reason="熟悉此客户", to_staff=named, settings=picking)
+    with pytest.raises(routing.NotOnline):
+        routing.accept(db, item, named, settings=picking, now=T0)
+    routing.set_presence(db, named, "online", settings=picking, now=T0)
+    assert item.offered_to_id == named.id  # push routing's rule: offered once she is online
     routing.accept(db, item, named, settings=picking, now=T0)
-    assert (item.status, item.assigned_staff_id) == ("assigned", named.id)
+    assert item.assigned_staff_id == named.id
+
+
+def test_declining_an_offer_no_longer_there_says_why(db: Session, settings: Settings) -> None:
+    first = online(db, settings)
+    second = online(db, settings)
+    item = chat(db, settings)
+    offered = first if item.offered_to_id == first.id else second
+    other = second if offered is first else first
+    with pytest.raises(routing.OfferLapsed):
+        routing.decline(db, item, other, settings=settings, now=T0)
+    routing.accept(db, item, offered, settings=settings, now=T0)
+    with pytest.raises(routing.AlreadyYours):
+        routing.decline(db, item, offered, settings=settings, now=T0)
+    with pytest.raises(routing.TakenByColleague):
+        routing.decline(db, item, other, settings=settings, now=T0)
+    routing.finish(db, item, T0, settings=settings)
+    with pytest.raises(routing.NoLongerWaiting):
+        routing.decline(db, item, offered, settings=settings, now=T0)
+
+
+def test_declining_a_chat_transferred_to_a_colleague_meanwhile_names_her(
+    db: Session, settings: Settings
+) -> None:
+    agent = online(db, settings)
+    item = chat(db, settings)
+    assert item.offered_to_id == agent.id
+    supervisor = make_staff(db, "supervisor")
+    named = make_staff(db, "agent")
+    routing.transfer(db, item, by=supervisor, reason="老客户", to_staff=named, settings=settings)
+    with pytest.raises(routing.TransferredToColleague) as refused:
+        routing.decline(db, item, agent, settings=settings, now=T0)
+    assert refused.value.params == {"name": named.display_name}
