@@ -234,7 +234,7 @@ def test_an_agent_not_online_takes_nothing_until_they_go_online(
     page.goto(f"{live_server.url}/console/inbox")
     queue = page.get_by_role("region", name="待分配队列")
     expect(queue).to_contain_text(
-        "你现在是「离线」：排队的客户只能由在线的客服领取。把状态改为在线后，这里会出现“领取”按钮。"
+        "您现在是「离线」：排队的客户只能由在线的客服领取。把状态改为在线后，这里会出现“领取”按钮。"
     )
     expect(queue.get_by_role("button", name="领取")).to_have_count(0)
     screenshot(page, "console-inbox-pick-offline")
@@ -249,7 +249,7 @@ def test_an_agent_not_online_takes_nothing_until_they_go_online(
     page.get_by_role("button", name="切换").click()
     queue = page.get_by_role("region", name="待分配队列")
     expect(queue.get_by_role("button", name="领取")).to_have_count(1)
-    expect(queue).not_to_contain_text("你现在是")
+    expect(queue).not_to_contain_text("您现在是")
     screenshot(page, "console-inbox-pick-online")
     queue.get_by_role("button", name="领取").click()
     mine = page.get_by_role("region", name="我正在接待的客户")

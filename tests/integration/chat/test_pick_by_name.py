@@ -111,10 +111,10 @@ def test_only_the_named_agent_takes_a_chat_sent_to_her(
     sign_in(client, zhang.username)
     inbox = client.get("/console/inbox", params={"lang": "zh-CN"}).text
     assert f'action="/console/work/{item.id}/accept"' not in inbox
-    assert "你现在是「暂离」：排队的客户只能由在线的客服领取。" in inbox
+    assert "您现在是「暂离」：排队的客户只能由在线的客服领取。" in inbox
     location, page = take(client, item)
     assert location == f"/console/inbox?not_taken={item.id}"
-    assert alert(page).startswith("你现在是「暂离」：新客户只分配给在线的客服")
+    assert alert(page).startswith("您现在是「暂离」：新客户只分配给在线的客服")
     token = csrf(client.get("/console/inbox").text)
     client.post("/console/presence", data={"csrf_token": token, "presence": "online"})
     db.refresh(item)

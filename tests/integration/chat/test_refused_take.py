@@ -212,7 +212,7 @@ def test_declining_an_offer_gives_the_reasons_a_take_gives(
     live.accept(db, item, agent, settings=settings)  # in another tab
     db.commit()
     sign_in(client, agent.username)
-    assert declined(client, item, "zh-CN") == "你已接入这位客户，请在“我正在接待的客户”中继续。"
+    assert declined(client, item, "zh-CN") == "您已接入这位客户，请在“我正在接待的客户”中继续。"
     assert declined(client, item, "en").startswith("You have already taken this customer.")
 
     routing.finish(db, item, settings=settings)
@@ -253,7 +253,7 @@ def test_an_agent_not_online_is_told_to_go_online_to_take(
     sign_in(client, agent.username)
     word = {"away": ("暂离", "Away"), "offline": ("离线", "Offline")}[presence]
     assert refusal(client, item, "zh-CN") == (
-        f"你现在是「{word[0]}」：新客户只分配给在线的客服，也只有在线时才能领取。"
+        f"您现在是「{word[0]}」：新客户只分配给在线的客服，也只有在线时才能领取。"
         "请先在收件箱上方把状态改为在线，再接入这位客户。"
     )
     assert refusal(client, item, "en").startswith(
