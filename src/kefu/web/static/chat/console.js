@@ -203,6 +203,7 @@
     area.addEventListener("input", function () {
       if (!internal.checked) { send({ type: "typing", conversation_id: conversationId }); }
     });
+    document.getElementById("send").disabled = false;
   }
 
   function setupCanned() {

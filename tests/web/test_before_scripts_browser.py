@@ -1,0 +1,44 @@
+"""Pages whose deferred script takes over a control: before the script runs (a slow
+network, a click at once after loading) the control either does nothing or does the
+right thing natively, never the wrong thing. A script held back or refused by the
+browser stands for that moment."""
+
+from __future__ import annotations
+
+from playwright.sync_api import Browser, expect
+from tests.web.conftest import LiveServer, screenshot
+from tests.web.staff_login import make_and_sign_in
+
+from kefu.chat import service as chat_service
+
+
+def test_the_agents_chat_sends_only_once_its_script_sends(
+    live_server: LiveServer, browser: Browser
+) -> None:
+    with live_server.sessions() as db:
+        conversation = chat_service.start(db, channel="web", language="zh-CN")
+        chat_service.append(db, conversation, sender="customer", text="充值没到账")
+        db.commit()
+        chat_url = f"{live_server.url}/console/chats/{conversation.id}"
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    page = context.new_page()
+    make_and_sign_in(
+        live_server, page, username="lina", role="supervisor", display_name="主管 李娜"
+    )
+
+    # the composer has no server route: before the script, a click reloaded the page with
+    # the reply in its address and the reply was lost
+    page.route("**/static/chat/console.js", lambda route: route.abort())
+    page.goto(chat_url)
+    page.get_by_label("回复", exact=True).fill("先查一下充值记录")
+    expect(page.get_by_role("button", name="发送")).to_be_disabled()
+    screenshot(page, "console-chat-before-script")
+    page.unroute("**/static/chat/console.js")
+
+    page.goto(chat_url)
+    page.get_by_label("回复", exact=True).fill("先查一下充值记录")
+    page.get_by_role("button", name="发送").click()
+    expect(page.get_by_role("log").locator(".msg.internal")).to_contain_text("先查一下充值记录")
+    assert page.url == chat_url
+    screenshot(page, "console-chat-sent-after-script")
+    context.close()
