@@ -60,6 +60,8 @@ Handler = Callable[[Session, dict[str, Any]], None]
 _HANDLERS: dict[str, Handler] = {}
 Scope = Callable[[Session], AbstractContextManager[None]]
 _BATCH_SCOPES: list[Scope] = []
+Ahead = Callable[[Session, list[dict[str, Any]]], None]
+_AHEAD: dict[str, list[Ahead]] = {}
 
 
 class DeferredWork(Base):
@@ -95,6 +97,30 @@ def batch_scope(scope: Scope) -> Scope:
     if scope not in _BATCH_SCOPES:
         _BATCH_SCOPES.append(scope)
     return scope
+
+
+def reads_ahead(*kinds: str) -> Callable[[Ahead], Ahead]:
+    """Declare a function that reads, in one statement for many rows, what the work of the
+    rows of ``kinds`` read by a batch will read one row at a time, so each row's work finds
+    it in the session. It changes nothing and may read for rows the batch ends before; it
+    runs inside the batch's scopes, and not for a row done alone after a failed batch."""
+
+    def register(func: Ahead) -> Ahead:
+        for kind in kinds:
+            if func not in _AHEAD.setdefault(kind, []):
+                _AHEAD[kind].append(func)
+        return func
+
+    return register
+
+
+def _read_ahead(db: Session, rows: list[DeferredWork]) -> None:
+    payloads: dict[Ahead, list[dict[str, Any]]] = {}
+    for row in rows:
+        for func in _AHEAD.get(row.kind, ()):
+            payloads.setdefault(func, []).append(row.payload)
+    for func, of_rows in payloads.items():
+        func(db, of_rows)
 
 
 def handlers() -> dict[str, Handler]:
@@ -203,6 +229,7 @@ def run_due(sessions: sessionmaker[Session], *, limit: int = BATCH) -> int:
         done = 0
         try:
             with _scoped(db):
+                _read_ahead(db, rows)
                 while True:
                     row = rows[done]
                     db.info[_FIRST] = done == 0
@@ -221,6 +248,7 @@ def run_due(sessions: sessionmaker[Session], *, limit: int = BATCH) -> int:
                             break
                         rows += more
                         ids += [row.id for row in more]
+                        _read_ahead(db, more)
             for row in rows[:done]:  # deleted together: one statement at the commit
                 db.delete(row)
             db.commit()

@@ -5,17 +5,26 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from kefu import deferred
-from kefu.cases import service
-from kefu.cases.models import Case
+from kefu.cases import service, timeline
+from kefu.cases.models import Case, CaseEvent
 from kefu.quality import case_hooks as quality_hooks
 
 _HELD = "kefu.cases.deferred.held"
+
+
+@dataclass
+class _Held:
+    cases: dict[int, Case] = field(default_factory=dict)
+    # case id -> its public events in order, for the text index
+    public: dict[int, list[CaseEvent]] = field(default_factory=dict)
 
 
 @deferred.batch_scope
@@ -24,26 +33,69 @@ def _holding_cases(db: Session) -> Iterator[None]:
     """The cases a batch reads stay in its session until it ends (the session forgets
     objects nothing holds), so later work on the same case in the batch finds it without
     reading it again."""
-    db.info[_HELD] = []
+    db.info[_HELD] = _Held()
     try:
         yield
     finally:
         del db.info[_HELD]
 
 
+# Built once, the ids bound as a list at each call (an expanding IN).
+_CASES = select(Case).where(Case.id.in_(bindparam("ids", expanding=True)))
+_PUBLIC = (
+    select(CaseEvent)
+    .where(
+        CaseEvent.case_id.in_(bindparam("ids", expanding=True)),
+        CaseEvent.visibility == timeline.PUBLIC,
+    )
+    .order_by(CaseEvent.id)
+)
+
+
+@deferred.reads_ahead(service.OPENED, service.REINDEX, service.QUALITY_OPENED)
+def _read_cases(db: Session, payloads: list[dict[str, Any]]) -> None:
+    """The cases of a batch's rows in one statement, not one each. Nothing else writes a
+    case's events in a batch's transaction, and an event written beside it in another
+    leaves a re-index row of its own, so the public events are read here too."""
+    held: _Held | None = db.info.get(_HELD)
+    if held is None:
+        return
+    ids = sorted({payload["case_id"] for payload in payloads} - held.cases.keys())
+    if not ids:
+        return
+    for case in db.scalars(_CASES, {"ids": ids}):
+        held.cases[case.id] = case
+    public: dict[int, list[CaseEvent]] = {case_id: [] for case_id in ids}
+    for event in db.scalars(_PUBLIC, {"ids": ids}):
+        public[event.case_id].append(event)
+    held.public.update(public)
+
+
+@deferred.reads_ahead(service.OPENED, service.QUALITY_OPENED)
+def _read_contacts(db: Session, payloads: list[dict[str, Any]]) -> None:
+    quality_hooks.reading_ahead(db, sorted({payload["case_id"] for payload in payloads}))
+
+
 def _case(db: Session, case_id: int) -> Case | None:
+    held: _Held | None = db.info.get(_HELD)
+    if held is not None and case_id in held.cases:
+        return held.cases[case_id]
     case = db.get(Case, case_id)
-    held: list[Case] | None = db.info.get(_HELD)
     if held is not None and case is not None:
-        held.append(case)
+        held.cases[case_id] = case
     return case
+
+
+def _reindex(db: Session, case: Case) -> None:
+    held: _Held | None = db.info.get(_HELD)
+    service.reindex(db, case, public=None if held is None else held.public.get(case.id))
 
 
 @deferred.handler(service.REINDEX)
 def reindex(db: Session, payload: dict[str, Any]) -> None:
     case = _case(db, payload["case_id"])
     if case is not None:  # a case is never deleted, but a test database may be emptied
-        service.reindex(db, case)
+        _reindex(db, case)
 
 
 @deferred.handler(service.OPENED)
@@ -53,7 +105,7 @@ def opened(db: Session, payload: dict[str, Any]) -> None:
         # the figures first: they may end the batch before this row (deferred.Later), which
         # they do before changing anything
         quality_hooks.opened(db, case, now=datetime.fromisoformat(payload["at"]))
-        service.reindex(db, case)
+        _reindex(db, case)
 
 
 @deferred.handler(service.QUALITY_OPENED)

@@ -20,7 +20,7 @@ from kefu import audit, deferred, paging
 from kefu.cases import notify, policies, refs, timeline
 from kefu.cases.categories import LINK_KINDS, Channel, Tier, default_priority
 from kefu.cases.errors import CaseNotFound, UnknownValue
-from kefu.cases.models import Case, CaseLink
+from kefu.cases.models import Case, CaseEvent, CaseLink
 from kefu.cases.transitions import FINISHED, PAUSING, Mover, Status, check_move
 from kefu.channels.senders import Senders
 from kefu.config import Settings
@@ -234,13 +234,12 @@ def schedule_reindex(db: Session, case: Case) -> None:
     deferred.defer(db, REINDEX, {"case_id": case.id})
 
 
-def reindex(db: Session, case: Case) -> None:
-    """The case's subject and its public messages, already masked, feed the text search."""
-    messages = [
-        event.body
-        for event in timeline.events(db, case, public_only=True)
-        if event.kind == "message" and event.body
-    ]
+def reindex(db: Session, case: Case, *, public: list[CaseEvent] | None = None) -> None:
+    """The case's subject and its public messages, already masked, feed the text search.
+    ``public``: the case's public events in order, when the caller read them already."""
+    if public is None:
+        public = timeline.events(db, case, public_only=True)
+    messages = [event.body for event in public if event.kind == "message" and event.body]
     search_service.index_document(
         db,
         kind=SEARCH_KIND,

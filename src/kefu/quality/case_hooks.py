@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from kefu import audit
 from kefu.identity import service as identity_service
-from kefu.quality import events
+from kefu.quality import events, facts
 
 # case channel -> event channel
 CHANNEL_OF_CASE: Final = {
@@ -68,6 +68,12 @@ def opened(db: Session, case: CaseFacts, *, now: datetime) -> None:
         category=case.category,
         data={"case_reference": case.reference},
     )
+
+
+def reading_ahead(db: Session, case_ids: list[int]) -> None:
+    """Before the ``opened`` of many new cases in one batch: which have no contact yet,
+    asked at once (``facts.read_ahead``)."""
+    facts.read_ahead(db, [f"case:{case_id}" for case_id in case_ids])
 
 
 def first_reply(db: Session, case: CaseFacts, *, actor: audit.Actor, now: datetime) -> None:

@@ -81,16 +81,17 @@ def _find_query() -> Select[QualityContactRef, QualityContact]:
 _HELD = "kefu.quality.facts.held"
 
 
-def _held(db: Session) -> dict[str, tuple[QualityContactRef, QualityContact]]:
+def _held(db: Session) -> dict[str, tuple[QualityContactRef, QualityContact] | None]:
     """The refs this transaction (or savepoint) found or pointed, with their contacts,
     locked: an assistant turn's second event, or a batch's next event of the same contact,
-    finds its contact without asking again. Kept apart for each transaction and savepoint,
-    so nothing a rollback undid is found here; the merging of a contact empties it."""
+    finds its contact without asking again; None for a ref known to point nowhere
+    (``read_ahead``). Kept apart for each transaction and savepoint, so nothing a rollback
+    undid is found here; the merging of a contact empties it."""
     transaction = db.get_nested_transaction() or db.get_transaction()
     held = db.info.get(_HELD)
     if held is None or held[0] is not transaction:
         held = db.info[_HELD] = (transaction, {})
-    refs: dict[str, tuple[QualityContactRef, QualityContact]] = held[1]
+    refs: dict[str, tuple[QualityContactRef, QualityContact] | None] = held[1]
     return refs
 
 
@@ -103,8 +104,30 @@ def _find(db: Session, ref: str) -> tuple[QualityContactRef, QualityContact] | N
     row = db.execute(_find_query(), {"ref": ref}).unique().first()
     if row is None:
         return None
-    held[ref] = (row[0], row[1])
-    return held[ref]
+    found = held[ref] = (row[0], row[1])
+    return found
+
+
+_TAKEN = select(QualityContactRef.ref).where(
+    QualityContactRef.ref.in_(bindparam("refs", expanding=True))
+)
+
+
+def read_ahead(db: Session, refs: list[str]) -> None:
+    """Ask in one statement which of ``refs`` point at no contact yet (a batch of deferred
+    work's new cases), so their events create their contacts without asking each. A ref
+    that is there is left for its event to read and lock when it comes: locking it now
+    would hold a contact while later rows may wait for others (see ``deferred.Later``).
+    Another writer that makes one of them meanwhile is met as in ``_create``; the ref's
+    INSERT then fails and the batch is done again row by row."""
+    held = _held(db)
+    asked = [ref for ref in refs if ref not in held]
+    if not asked:
+        return
+    taken = set(db.scalars(_TAKEN, {"refs": asked}))
+    for ref in asked:
+        if ref not in taken:
+            held[ref] = None
 
 
 def _lookup(db: Session, ref: str) -> QualityContact | None:
@@ -380,6 +403,8 @@ def _point(
         return
     if locked:
         _held(db)[ref] = (existing, contact)
+    else:  # no longer pointing nowhere, and not locked by this transaction
+        _held(db).pop(ref, None)
 
 
 def contact_by_ref(db: Session, ref: str) -> QualityContact | None:

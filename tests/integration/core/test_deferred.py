@@ -21,8 +21,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from tests.conftest import BACKEND
 from tests.factories import STAFF_PASSWORD, make_customer, make_staff
 from tests.integration.email.mail_processes import free_port, kefu_env, start, stop, wait_for
+from tests.statements import statements_sent
 
 from kefu import audit, deferred, migrate
+from kefu.cases import conversation
 from kefu.cases import service as cases_service
 from kefu.config import get_settings
 from kefu.db import make_engine
@@ -325,6 +327,68 @@ def test_a_batch_of_deferred_figures_sums_to_what_a_rebuild_gives(
         assert sorted(repeats) == [False] * 3 + [True] * 9
         loaded = _rollups(db)
         assert loaded
+        rebuild.rebuild_all(db)
+        assert _rollups(db) == loaded
+
+
+def test_a_batch_reads_its_cases_and_their_new_contacts_once_for_all_its_rows(
+    isolated_database: Engine, outbox: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # one batch for the six rows, however slow the machine
+    monkeypatch.setattr(deferred, "BATCH_SECONDS", 60)
+    monkeypatch.setattr(deferred, "BEHIND_BATCH_SECONDS", 60)
+    sessions = sessionmaker(bind=isolated_database, expire_on_commit=False)
+    with sessions() as db:
+        customers = [make_customer(db) for _ in range(2)]
+        references = [
+            _open_case(db, customers[n % 2].id, f"充值没到账 订单{n}号") for n in range(6)
+        ]
+        db.commit()
+    with statements_sent(isolated_database) as sent:
+        assert deferred.run_until_empty(sessions) == 6
+    reading = [s for s in sent if s.startswith("SELECT")]
+    assert sum('FROM "case"' in s for s in reading) == 1
+    assert sum("FROM case_event" in s for s in reading) == 1
+    assert sum("FROM quality_contact_ref" in s for s in reading) == 1
+    with sessions() as db:
+        for n, reference in enumerate(references):
+            assert _found(db, f"订单{n}号") == [reference]
+        loaded = _rollups(db)
+        rebuild.rebuild_all(db)
+        assert _rollups(db) == loaded
+        assert _contacts(db) == 6
+
+
+def test_a_case_replied_to_before_its_deferred_work_ran_counts_one_contact(
+    isolated_database: Engine, outbox: None
+) -> None:
+    """The reply's first-reply event made the case's contact before the batch: the batch
+    finds it there instead of taking it for new, and indexes the reply."""
+    sessions = sessionmaker(bind=isolated_database, expire_on_commit=False)
+    with sessions() as db:
+        customer = make_customer(db)
+        staff = make_staff(db)
+        reference = _open_case(db, customer.id, "充值没到账 钱包余额")
+        db.commit()
+        case = cases_service.get_case(db, reference)
+        conversation.staff_reply(
+            db,
+            case,
+            body="已为您查询退款进度",
+            actor=audit.Actor(name=f"staff:{staff.username}", role=staff.role),
+            settings=get_settings(),
+        )
+        db.commit()
+        assert sorted(db.scalars(select(DeferredWork.kind))) == [
+            cases_service.OPENED,
+            cases_service.REINDEX,
+        ]
+    assert deferred.run_until_empty(sessions) == 2
+    with sessions() as db:
+        [contact] = db.scalars(select(QualityContact))
+        assert contact.arrived_at is not None and contact.first_reply_at is not None
+        assert _found(db, "退款进度") == [reference]
+        loaded = _rollups(db)
         rebuild.rebuild_all(db)
         assert _rollups(db) == loaded
 
