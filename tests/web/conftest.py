@@ -8,13 +8,14 @@ import shutil
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import uvicorn
-from playwright.sync_api import expect
+from playwright.sync_api import Page, Route, expect
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 from tests.served_app import app_on
@@ -108,3 +109,25 @@ def screenshot(page, name: str) -> Path:  # type: ignore[no-untyped-def]
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+@contextmanager
+def held(page: Page, path: str) -> Iterator[Callable[[], None]]:
+    """A page's script held back until the returned function lets it go: the moment a
+    person can already use the page and its deferred script has not run."""
+    waiting: list[Route] = []
+
+    def hold(route: Route) -> None:
+        waiting.append(route)
+
+    page.route(f"**{path}", hold)
+
+    def release() -> None:
+        while not waiting:  # Playwright reports the request while it is waited on
+            page.wait_for_timeout(20)
+        waiting.pop().continue_()
+
+    try:
+        yield release
+    finally:
+        page.unroute(f"**{path}")

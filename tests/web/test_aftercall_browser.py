@@ -18,7 +18,8 @@ from tests.factories import STAFF_PASSWORD
 from tests.integration.voice.carrier import CarrierCall
 from tests.integration.voice.conftest import STUCK_TOPUP, phone_of
 from tests.web.a11y import problems
-from tests.web.conftest import LiveServer, screenshot
+from tests.web.conftest import LiveServer, held, screenshot
+from tests.web.staff_login import sign_in
 
 from kefu import audit, demo
 from kefu.cases import service as cases_service
@@ -159,4 +160,40 @@ def test_the_agent_writes_the_after_call_summary_from_the_notification(
     # the case page's own link (the bell's panel, closed, holds one to the same page)
     page.locator("#main").locator(f'a[href="/console/calls/{sid}"]').first.click()
     expect(page.get_by_role("heading", name="小结已发送")).to_be_visible()
+    context.close()
+
+
+def test_what_the_agent_did_before_the_pages_script_ran_counts(
+    signed: None, live_server: LiveServer, browser: Browser
+) -> None:
+    """An outcome chosen before aftercall.js ran gets its draft; words typed before it
+    stay when the outcome changes after (it took them for its own draft)."""
+    sid = _call_taken_by_agent(live_server)
+    context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN")
+    page = context.new_page()
+    sign_in(live_server, page, "zhangmin")
+    with live_server.sessions() as db:
+        reference = db.scalar(select(Case.reference).order_by(Case.id.desc()))
+    assert reference is not None
+    page.goto(f"{live_server.url}/console/calls/{sid}")
+    page.get_by_label("工单编号").fill(reference)
+    page.get_by_role("button", name="关联", exact=True).click()
+    summary = page.get_by_label("发给客户的小结")
+    expect(summary).to_have_value(re.compile("我们会继续处理"))
+
+    with held(page, "/static/voice/aftercall.js") as release:
+        page.goto(f"{live_server.url}/console/calls/{sid}", wait_until="commit")
+        page.get_by_label("等客户回复").check()
+        release()
+        page.wait_for_load_state("load")
+    expect(summary).to_have_value(re.compile("我们在等您回复"))
+
+    with held(page, "/static/voice/aftercall.js") as release:
+        page.goto(f"{live_server.url}/console/calls/{sid}", wait_until="commit")
+        summary.fill("已核实：银行已扣款，我们今天内给您答复。")
+        release()
+        page.wait_for_load_state("load")
+    page.get_by_label("等客户回复").check()
+    expect(summary).to_have_value("已核实：银行已扣款，我们今天内给您答复。")
+    screenshot(page, "aftercall-typed-before-script")
     context.close()
