@@ -211,6 +211,19 @@ def _customer_view_url(customer_id: int, case_reference: str | None, item: WorkI
     return url
 
 
+def _transfer_targets(
+    db: Session, staff: StaffUser, conversation: Conversation, item: WorkItem | None
+) -> list[StaffUser]:
+    """Who the chat may be transferred to by name: every active colleague but the one
+    holding it (routing refuses a transfer to the holder). A supervisor who does not hold it
+    is listed first: transferring it to themselves is how they take it over."""
+    holder = conversation.assigned_staff_id
+    if item is not None and item.status in routing.OPEN:
+        holder = item.assigned_staff_id or item.offered_to_id
+    active = [s for s in identity_service.list_staff(db) if s.is_active and s.id != holder]
+    return sorted(active, key=lambda s: s.id != staff.id)
+
+
 @router.get("/chats/{conversation_id}")
 def chat_page(
     request: Request,
@@ -240,9 +253,7 @@ def chat_page(
             "case_reference": case_reference,
             "holder": conversation.assigned_staff_id == staff.user.id
             and conversation.status == "active",
-            "colleagues": [
-                s for s in identity_service.list_staff(db) if s.is_active and s.id != staff.user.id
-            ],
+            "colleagues": _transfer_targets(db, staff.user, conversation, item),
             "tiers": routing.TIERS,
             "timezone": settings.timezone,
             "summaries": live.summary_drafts(db, conversation, settings=settings)

@@ -1,0 +1,80 @@
+"""A supervisor takes over a chat an agent holds by transferring it to themselves: the
+chat page's transfer list names them beside the colleagues, and only the holder is left
+out (a holder cannot transfer a chat to themselves)."""
+
+from __future__ import annotations
+
+import re
+
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+from tests.factories import make_staff
+from tests.integration.web.web_helpers import csrf, sign_in
+
+from kefu.chat import live, routing
+from kefu.chat import service as chat
+from kefu.chat.routing_models import WorkItem
+from kefu.identity.models import StaffUser
+
+
+def held_chat(db: Session) -> tuple[WorkItem, StaffUser]:
+    holder = make_staff(db)
+    routing.set_presence(db, holder, "online")
+    conversation = chat.start(db, channel="web", language="zh-CN")
+    conversation.status = "queued"
+    item = routing.enqueue(
+        db,
+        kind="chat",
+        language="zh-CN",
+        category="recharge_not_credited",
+        conversation_id=conversation.id,
+    )
+    live.accept(db, item, holder)
+    return item, holder
+
+
+def choices(page: str) -> list[str]:
+    """The colleagues the transfer list offers, by login name."""
+    return re.findall(r'<option value="staff:([^"]+)"', page)
+
+
+def test_a_supervisor_takes_over_a_chat_by_transferring_it_to_themselves(
+    client: TestClient, db: Session, database_url: str
+) -> None:
+    item, holder = held_chat(db)
+    supervisor = make_staff(db, "supervisor")
+    routing.set_presence(db, supervisor, "online")
+    db.commit()
+
+    sign_in(client, supervisor.username)
+    page = client.get(f"/console/chats/{item.conversation_id}", params={"lang": "zh-CN"}).text
+    assert supervisor.username in choices(page)
+    assert holder.username not in choices(page)
+    assert f"{supervisor.display_name}（我自己）" in page
+    moved = client.post(
+        f"/console/chats/{item.conversation_id}/transfer",
+        data={"csrf_token": csrf(page), "to": f"staff:{supervisor.username}", "reason": "接管"},
+        follow_redirects=False,
+    )
+    assert moved.status_code == 303
+    db.refresh(item)
+    assert (item.status, item.offered_to_id) == ("offered", supervisor.id)
+    token = csrf(client.get("/console/inbox").text)
+    taken = client.post(
+        f"/console/work/{item.id}/accept", data={"csrf_token": token}, follow_redirects=False
+    )
+    assert taken.headers["location"] == f"/console/chats/{item.conversation_id}"
+    db.refresh(item)
+    assert (item.status, item.assigned_staff_id) == ("assigned", supervisor.id)
+
+
+def test_the_holder_is_not_offered_themselves(
+    client: TestClient, db: Session, database_url: str
+) -> None:
+    item, holder = held_chat(db)
+    supervisor = make_staff(db, "supervisor")
+    db.commit()
+    sign_in(client, holder.username)
+    page = client.get(f"/console/chats/{item.conversation_id}").text
+    assert holder.username not in choices(page)
+    assert supervisor.username in choices(page)

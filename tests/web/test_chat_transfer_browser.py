@@ -1,0 +1,73 @@
+"""Transferring a live chat from its page, in a browser: a supervisor takes over a chat
+an agent holds by choosing themselves in the transfer list."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Browser, expect
+from tests.factories import STAFF_PASSWORD
+from tests.web.conftest import LiveServer, screenshot
+from tests.web.staff_login import sign_in
+
+from kefu.chat import live, routing
+from kefu.chat import service as chat
+from kefu.config import Settings
+from kefu.identity import service as identity_service
+
+
+def held_chat(server: LiveServer, settings: Settings) -> int:
+    """A chat 坐席 小王 holds; 主管 李娜 is online. Its conversation id."""
+    with server.sessions() as db:
+        wang = identity_service.create_staff(
+            db, username="wang", password=STAFF_PASSWORD, role="agent", display_name="坐席 小王"
+        )
+        lina = identity_service.create_staff(
+            db,
+            username="lina",
+            password=STAFF_PASSWORD,
+            role="supervisor",
+            display_name="主管 李娜",
+        )
+        for staff in (wang, lina):
+            routing.set_presence(db, staff, "online", settings=settings)
+        conversation = chat.start(db, channel="web", language="zh-CN")
+        conversation.status = "queued"
+        item = routing.enqueue(
+            db,
+            kind="chat",
+            language="zh-CN",
+            category="recharge_not_credited",
+            conversation_id=conversation.id,
+            settings=settings,
+        )
+        live.accept(db, item, wang, settings=settings)
+        db.commit()
+        return conversation.id
+
+
+@pytest.mark.parametrize("lang", ["zh-CN", "en"])
+def test_a_supervisor_takes_over_a_chat_by_transferring_it_to_themselves(
+    live_server: LiveServer, browser: Browser, live_settings: Settings, lang: str
+) -> None:
+    conversation_id = held_chat(live_server, live_settings)
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    page = context.new_page()
+    sign_in(live_server, page, "lina")
+    page.goto(f"{live_server.url}/console/chats/{conversation_id}?lang={lang}")
+    words = {
+        "zh-CN": ("转给", "主管 李娜（我自己）", "转接原因（下一位坐席可见）", "等我接入的客户"),
+        "en": ("Transfer to", "主管 李娜 (myself)", "Reason", "Customers offered to me"),
+    }[lang]
+    choice = page.get_by_label(words[0])
+    expect(choice.locator("option", has_text=words[1])).to_have_count(1)
+    expect(choice.locator("option", has_text="坐席 小王")).to_have_count(0)
+    choice.select_option(label=words[1])
+    screenshot(page, f"console-chat-transfer-myself-{lang}")
+    page.get_by_label(words[2]).fill("高风险客户，主管接管")
+    page.locator("#transfer-h + form button[type=submit]").click()
+    offers = page.get_by_role("region", name=words[3])
+    expect(offers.locator(".item.offer")).to_have_count(1)
+    offers.locator("button.accept").click()
+    expect(page).to_have_url(f"{live_server.url}/console/chats/{conversation_id}")
+    expect(page.locator("#internal")).to_be_enabled()  # she holds it: she may reply
+    context.close()
