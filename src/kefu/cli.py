@@ -98,6 +98,7 @@ def serve(
     from kefu.app import create_app, create_served_app
     from kefu.chat.bus import backend_of
     from kefu.config import get_settings
+    from kefu.http_protocol import JoinedWritesProtocol
     from kefu.logging_config import server_log_config
     from kefu.websocket_protocol import LeanWebSocketProtocol
 
@@ -158,6 +159,7 @@ def serve(
             # shortens, while each socket's deflate state held ~45 KB (bench/chat.py)
             ws_per_message_deflate=False,
             ws=LeanWebSocketProtocol,
+            http=JoinedWritesProtocol,  # an answer's head and body in one write
         )
     finally:
         if controller is not None:

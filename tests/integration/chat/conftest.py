@@ -25,6 +25,7 @@ from websockets.sync.client import ClientConnection, connect
 from kefu.chat import live, routing
 from kefu.chat import service as chat
 from kefu.config import Settings
+from kefu.http_protocol import JoinedWritesProtocol
 from kefu.identity import service as identity_service
 from kefu.identity.models import StaffUser
 from kefu.websocket_protocol import LeanWebSocketProtocol
@@ -62,7 +63,8 @@ def chat_server_factory(
         served = settings.model_copy(update={"storage_dir": str(tmp_path / "files"), **overrides})
         app = app_on(isolated_database, served)
         port = free_port()
-        # the websocket protocol ``kefu serve`` runs
+        # the HTTP and websocket protocols ``kefu serve`` runs (a socket is upgraded from
+        # the first)
         config = uvicorn.Config(
             app,
             host="127.0.0.1",
@@ -70,6 +72,7 @@ def chat_server_factory(
             log_level="warning",
             lifespan="on",
             ws=LeanWebSocketProtocol,
+            http=JoinedWritesProtocol,
         )
         server = uvicorn.Server(config)
         thread = threading.Thread(target=server.run, daemon=True)
