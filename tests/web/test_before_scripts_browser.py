@@ -6,7 +6,7 @@ browser stands for that moment."""
 from __future__ import annotations
 
 from playwright.sync_api import Browser, expect
-from tests.web.conftest import LiveServer, screenshot
+from tests.web.conftest import LiveServer, held, screenshot
 from tests.web.staff_login import make_and_sign_in
 
 from kefu.chat import service as chat_service
@@ -41,4 +41,42 @@ def test_the_agents_chat_sends_only_once_its_script_sends(
     expect(page.get_by_role("log").locator(".msg.internal")).to_contain_text("先查一下充值记录")
     assert page.url == chat_url
     screenshot(page, "console-chat-sent-after-script")
+    context.close()
+
+
+def test_the_end_of_chat_summary_keeps_what_was_done_before_its_script_ran(
+    live_server: LiveServer, browser: Browser
+) -> None:
+    """An outcome chosen before console.js ran gets its draft; words typed before it stay
+    when the outcome changes after (it took them for its own draft)."""
+    with live_server.sessions() as db:
+        conversation = chat_service.start(db, channel="web", language="zh-CN")
+        chat_service.append(db, conversation, sender="customer", text="充值没到账")
+        conversation.status = "active"
+        db.commit()
+        chat_url = f"{live_server.url}/console/chats/{conversation.id}"
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    page = context.new_page()
+    make_and_sign_in(
+        live_server, page, username="lina", role="supervisor", display_name="主管 李娜"
+    )
+    summary = page.get_by_label("发给客户的小结（可修改）")
+    waiting = page.get_by_label("等待客户回复或补充材料")
+
+    with held(page, "/static/chat/console.js") as release:
+        page.goto(chat_url, wait_until="commit")
+        waiting.check()
+        release()
+        page.wait_for_load_state("load")
+    expect(summary).to_have_value(waiting.get_attribute("data-summary") or "")
+
+    with held(page, "/static/chat/console.js") as release:
+        page.goto(chat_url, wait_until="commit")
+        summary.fill("已核实充值记录，银行处理中，今天内给您答复。")
+        release()
+        page.wait_for_load_state("load")
+    waiting.check()
+    page.get_by_label("继续跟进（工单保持处理中）").check()
+    expect(summary).to_have_value("已核实充值记录，银行处理中，今天内给您答复。")
+    screenshot(page, "console-chat-summary-typed-before-script")
     context.close()

@@ -320,7 +320,9 @@
     var box = document.getElementById("summary");
     if (!box || !conversationId) { return; }
     var form = box.form;
-    var drafted = box.value;
+    // the text the page came with, not the field's text when this script runs: words typed
+    // before it stay the agent's, and an outcome chosen before it gets its draft
+    var drafted = box.defaultValue;
     var drafts = null;
     function chosen() {
       var radio = form.querySelector("input[name=outcome]:checked");
@@ -337,13 +339,15 @@
         .then(function (r) { return r.ok ? r.json() : null; })
         .then(function (fresh) { if (fresh) { drafts = fresh; show(); } });
     }
+    function chose(radio) {
+      drafts = drafts || {};
+      if (radio.dataset.summary && !drafts[radio.value]) { drafts[radio.value] = radio.dataset.summary; }
+      show();
+      refresh();
+    }
     Array.prototype.forEach.call(form.querySelectorAll("input[name=outcome]"), function (radio) {
-      radio.addEventListener("change", function () {
-        drafts = drafts || {};
-        if (radio.dataset.summary && !drafts[radio.value]) { drafts[radio.value] = radio.dataset.summary; }
-        show();
-        refresh();
-      });
+      radio.addEventListener("change", function () { chose(radio); });
+      if (radio.checked && !radio.defaultChecked) { chose(radio); }
     });
     form.addEventListener("focusin", refresh);
   }
