@@ -9,7 +9,12 @@ from playwright.sync_api import Browser, expect
 from tests.web.conftest import LiveServer, held, screenshot
 from tests.web.staff_login import make_and_sign_in
 
+from kefu import audit
+from kefu.cases import service as cases_service
 from kefu.chat import service as chat_service
+from kefu.config import get_settings
+from kefu.identity import service as identity_service
+from kefu.kb import service as kb_service
 
 
 def test_the_agents_chat_sends_only_once_its_script_sends(
@@ -79,4 +84,49 @@ def test_the_end_of_chat_summary_keeps_what_was_done_before_its_script_ran(
     page.get_by_label("继续跟进（工单保持处理中）").check()
     expect(summary).to_have_value("已核实充值记录，银行处理中，今天内给您答复。")
     screenshot(page, "console-chat-summary-typed-before-script")
+    context.close()
+
+
+def test_buttons_only_a_script_can_serve_wait_for_it(
+    live_server: LiveServer, browser: Browser
+) -> None:
+    """A help article's votes and a case's canned-reply buttons do nothing without their
+    script: they are shown disabled until it runs, not taking a click that goes nowhere."""
+    with live_server.sessions() as db:
+        kb_service.load_shipped_articles(db)
+        slug = kb_service.list_articles(db, lang="zh-CN")[0].slug
+        customer = identity_service.create_customer(
+            db, wallet_account_id="W700800901", name="刘洋", phone="13800001235"
+        )
+        case = cases_service.open_case(
+            db,
+            new=cases_service.NewCase(
+                customer_id=customer.id,
+                category="recharge_not_credited",
+                channel="web",
+                subject="充值没到账",
+            ),
+            actor=audit.Actor(name=f"customer:{customer.id}", role="customer"),
+            settings=get_settings(),
+        )
+        db.commit()
+        pages = {
+            "/static/help.js": (f"/help/articles/{slug}", "有帮助", "help-article"),
+            "/static/cases.js": (f"/console/cases/{case.reference}", "问候", "console-case"),
+        }
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    page = context.new_page()
+    make_and_sign_in(live_server, page, username="xiaowang", role="agent", display_name="坐席 小王")
+    for script, (path, name, shot) in pages.items():
+        button = page.get_by_role("button", name=name).first
+        canned = page.locator("details:has(.canned-list)")  # the case page's, folded
+        page.route(f"**{script}", lambda route: route.abort())
+        page.goto(f"{live_server.url}{path}")
+        canned.evaluate_all("(all) => all.forEach((box) => { box.open = true; })")
+        expect(button).to_be_disabled()
+        screenshot(page, f"{shot}-before-script")
+        page.unroute(f"**{script}")
+        page.goto(f"{live_server.url}{path}")
+        canned.evaluate_all("(all) => all.forEach((box) => { box.open = true; })")
+        expect(button).to_be_enabled()
     context.close()

@@ -48,6 +48,7 @@
     }
     if (done) event.preventDefault();
   });
+  document.querySelectorAll("button[data-insert]").forEach(function (button) { button.disabled = false; });
   document.addEventListener("click", function (event) {
     var button = event.target.closest && event.target.closest("[data-insert]");
     if (!button) return;

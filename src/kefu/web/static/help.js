@@ -92,6 +92,7 @@
   function setUpVote(box) {
     var buttons = box.querySelectorAll("button[data-helpful]");
     Array.prototype.forEach.call(buttons, function (button) {
+      button.disabled = false;
       button.addEventListener("click", function () {
         var helpful = button.dataset.helpful === "true";
         fetch("/api/v1/faq/" + encodeURIComponent(box.dataset.slug) + "/feedback", {
