@@ -207,6 +207,9 @@ def make_engine(url: str, *, busy_timeout: float = 30) -> Engine:
     )
 
 
+READ_CONNECTIONS = 4  # a process's read-only SQLite connections (``make_read_engine``)
+
+
 def make_read_engine(url: str, *, busy_timeout: float = 30) -> Engine:
     """SQLite connections that only read, beside the writer's one (WAL lets readers run
     while it writes): a question that must not queue behind the writes (who a request's
@@ -216,7 +219,7 @@ def make_read_engine(url: str, *, busy_timeout: float = 30) -> Engine:
         url,
         connect_args={"check_same_thread": False, "timeout": busy_timeout},
         hide_parameters=True,
-        pool_size=4,
+        pool_size=READ_CONNECTIONS,
         max_overflow=0,
         pool_timeout=busy_timeout,
     )

@@ -26,10 +26,11 @@ thread exits after a minute without work and starts again on demand.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import queue
 import threading
 from collections.abc import Callable
-from concurrent.futures import Future
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import AbstractContextManager
 from typing import Any, TypeVar
 
@@ -40,7 +41,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session, sessionmaker
 
 from kefu.config import Settings
-from kefu.db import get_db, make_async_engine, read_sessions, sessions_of
+from kefu.db import READ_CONNECTIONS, get_db, make_async_engine, read_sessions, sessions_of
 
 T = TypeVar("T")
 Opener = Callable[[], AbstractContextManager[Session]]
@@ -128,6 +129,7 @@ class DbWork:
         self.group = GroupCommitter(open_session) if sqlite else None
         self.database_url = None if sqlite else database_url
         self._limiter: CapacityLimiter | None = None
+        self._reading_threads: ThreadPoolExecutor | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._engine: AsyncEngine | None = None
         self._sessions: async_sessionmaker[AsyncSession] | None = None
@@ -156,7 +158,16 @@ class DbWork:
         answer waited for its group's commit); otherwise as ``request``."""
         if self.readers is None:
             return await self.request(work)
-        return await to_thread.run_sync(self._reading, work)
+        # as many threads as read connections: with anyio's threads (up to 40) the requests
+        # beyond the connections each woke a thread only to wait in the pool for one
+        if self._reading_threads is None:
+            self._reading_threads = ThreadPoolExecutor(
+                READ_CONNECTIONS, thread_name_prefix="kefu-read"
+            )
+        context = contextvars.copy_context()  # the request's id for what the work logs
+        return await asyncio.wrap_future(
+            self._reading_threads.submit(context.run, self._reading, work)
+        )
 
     def _reading(self, work: Callable[[Session], T]) -> T:
         assert self.readers is not None
@@ -195,7 +206,11 @@ class DbWork:
         return self._sessions
 
     async def close(self) -> None:
-        """Close the event loop's connections (at shutdown, on the loop that used them)."""
+        """Close the event loop's connections (at shutdown, on the loop that used them)
+        and let the reading threads go."""
+        if self._reading_threads is not None:
+            self._reading_threads.shutdown(wait=False)
+            self._reading_threads = None
         if self._engine is not None and self._loop is asyncio.get_running_loop():
             await self._engine.dispose()
         self._engine = self._sessions = self._loop = None

@@ -4,6 +4,8 @@ closing its connections (a restart, an idle timeout) without doing anything twic
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import threading
 
 import pytest
 from sqlalchemy import Engine, func, select, text
@@ -11,6 +13,8 @@ from sqlalchemy.orm import Session
 
 from kefu.chat import service as chat
 from kefu.chat.models import Conversation
+from kefu.context import request_id_var
+from kefu.db import READ_CONNECTIONS, read_sessions
 from kefu.dbwork import DbWork
 
 
@@ -44,3 +48,40 @@ def test_work_reruns_once_on_a_connection_the_server_closed(isolated_database: E
     assert second != first and new_backend != -1
     with Session(isolated_database) as db:
         assert db.scalar(select(func.count()).select_from(Conversation)) == 2
+
+
+def test_reads_beside_the_writer_use_a_thread_per_read_connection_and_the_callers_context(
+    isolated_database: Engine,
+) -> None:
+    """``DbWork.read`` on SQLite: sixteen reads at once run in at most ``READ_CONNECTIONS``
+    threads (one each beyond that only waited in the pool for a connection) and see the
+    request's context (its id, for what they log)."""
+    if isolated_database.dialect.name != "sqlite":
+        pytest.skip("reads beside the writer are SQLite's")
+    url = isolated_database.url.render_as_string(hide_password=False)
+    work = DbWork(
+        lambda: pytest.fail("a read opens no writer's session"),
+        sqlite=True,
+        readers=read_sessions(url),
+    )
+    started = threading.Barrier(READ_CONNECTIONS, timeout=10)
+    threads: set[str] = set()
+
+    def read(db: Session) -> str | None:
+        threads.add(threading.current_thread().name)
+        with contextlib.suppress(threading.BrokenBarrierError):
+            started.wait()  # the first ones at once: each in a thread of its own
+        assert db.scalar(text("select 1")) == 1
+        return request_id_var.get()
+
+    async def one(n: int) -> str | None:
+        request_id_var.set(f"request-{n}")
+        return await work.read(read)
+
+    async def scenario() -> list[str | None]:
+        seen = await asyncio.gather(*(one(n) for n in range(16)))
+        await work.close()
+        return seen
+
+    assert asyncio.run(scenario()) == [f"request-{n}" for n in range(16)]
+    assert len(threads) == READ_CONNECTIONS
