@@ -71,3 +71,47 @@ def test_a_supervisor_takes_over_a_chat_by_transferring_it_to_themselves(
     expect(page).to_have_url(f"{live_server.url}/console/chats/{conversation_id}")
     expect(page.locator("#internal")).to_be_enabled()  # she holds it: she may reply
     context.close()
+
+
+def test_a_transfer_to_a_colleague_offline_is_told_first_and_shows_on_the_queues(
+    live_server: LiveServer, browser: Browser, live_settings: Settings
+) -> None:
+    conversation_id = held_chat(live_server, live_settings)
+    with live_server.sessions() as db:
+        identity_service.create_staff(
+            db, username="zhangmin", password=STAFF_PASSWORD, role="agent", display_name="客服 张敏"
+        )
+        db.commit()
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    page = context.new_page()
+    sign_in(live_server, page, "wang")
+    page.goto(f"{live_server.url}/console/chats/{conversation_id}")
+    page.get_by_label("转给").select_option(label="客服 张敏（一线客服 · 离线）")
+    page.get_by_label("转接原因（下一位坐席可见）").fill("老客户，张敏跟进过")
+    page.locator("#transfer-h ~ form.stack button[type=submit]").click()
+    warning = page.get_by_role("alert")
+    expect(warning).to_contain_text(
+        "客服 张敏现在是「离线」：转给客服 张敏后，"
+        "客户会一直等到客服 张敏上线接入，或主管再次转接。"
+    )
+    expect(page.get_by_label("转接原因（下一位坐席可见）")).to_have_value("老客户，张敏跟进过")
+    screenshot(page, "console-chat-transfer-offline-colleague")
+    warning.get_by_role("button", name="仍转给客服 张敏").click()
+    expect(page).to_have_url(f"{live_server.url}/console/inbox")
+    context.close()
+
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    page = context.new_page()
+    sign_in(live_server, page, "lina")
+    page.goto(f"{live_server.url}/console/queues")
+    customers = page.get_by_role("region", name="等待中的客户")
+    expect(customers).to_contain_text("点名转给客服 张敏（离线），只等其本人接入")
+    screenshot(page, "console-queues-named-offline")
+    page.goto(f"{live_server.url}/console/queues?lang=en")
+    expect(page.locator("#w-h + table")).to_contain_text(
+        "Sent to 客服 张敏 by name (Offline): waits for them alone"
+    )
+    screenshot(page, "console-queues-named-offline-en")
+    page.get_by_role("link", name="Transfer again").click()
+    expect(page).to_have_url(f"{live_server.url}/console/chats/{conversation_id}#transfer-h")
+    context.close()

@@ -68,6 +68,7 @@ def test_a_chat_sent_to_a_colleague_by_name_is_not_taken_from_a_stale_page(
             by=supervisor,
             reason="老客户，张敏跟进过",
             to_staff=named,
+            even_if_not_online=True,
             settings=settings,
         )
         db.commit()
@@ -292,7 +293,9 @@ def test_passing_on_an_offer_sent_on_to_a_colleague_meanwhile_says_so(
         lina = identity_service.get_staff_by_username(db, "lina")
         offered = db.get(WorkItem, item_id)
         assert lina is not None and offered is not None
-        routing.transfer(db, offered, by=lina, reason="张敏跟进过", to_staff=zhang)
+        routing.transfer(
+            db, offered, by=lina, reason="张敏跟进过", to_staff=zhang, even_if_not_online=True
+        )
         db.commit()
     decline.click()
     expect(page.get_by_role("alert")).to_have_text(

@@ -22,6 +22,7 @@ from kefu.chat import service as chat
 from kefu.chat.models import Conversation
 from kefu.chat.routes import StorageDep, file_response
 from kefu.chat.routing_models import WorkItem
+from kefu.config import Settings
 from kefu.db import DbSession, utcnow
 from kefu.deps import SettingsDep
 from kefu.errors import InvalidInput, KefuError, NotFound
@@ -72,11 +73,11 @@ _SKILL_LABELS = (
 
 
 def _refusal_text(exc: KefuError, lang: Lang) -> str:
-    """A refused take in words; the agent's presence and the skills a customer needs by
+    """A refused take or transfer in words; a presence and the skills a customer needs by
     their labels, not codes."""
-    if isinstance(exc, routing.NotOnline):
+    if "presence" in exc.params:
         presence = translate(f"chat.presence.{exc.params['presence']}", lang)
-        return translate(exc.message_key, lang, presence=presence)
+        return translate(exc.message_key, lang, **{**exc.params, "presence": presence})
     if not isinstance(exc, routing.NotSkilled):
         return error_text(exc, lang)
     needs = [
@@ -224,6 +225,37 @@ def _transfer_targets(
     return sorted(active, key=lambda s: s.id != staff.id)
 
 
+def _chat_view(
+    db: Session, staff: StaffPrincipal, conversation: Conversation, settings: Settings
+) -> dict[str, object]:
+    item = inbox.conversation_item(db, conversation)
+    history = chat.messages(db, conversation, include_internal=True, limit=1000)
+    case_reference = _case_reference(db, conversation)
+    colleagues = _transfer_targets(db, staff.user, conversation, item)
+    return {
+        **_base(staff, "inbox"),
+        "conversation": conversation,
+        "item": item,
+        "events": routing.history(db, item) if item is not None else [],
+        "messages": history,
+        "last_seq": history[-1].seq if history else 0,
+        "customer": _customer_card(db, conversation),
+        "customer_view_url": _customer_view_url(conversation.customer_id, case_reference, item)
+        if conversation.customer_id is not None
+        else None,
+        "case_reference": case_reference,
+        "holder": conversation.assigned_staff_id == staff.user.id
+        and conversation.status == "active",
+        "colleagues": colleagues,
+        "presences": routing.presences(db, [s.id for s in colleagues]),
+        "tiers": routing.TIERS,
+        "timezone": settings.timezone,
+        "summaries": live.summary_drafts(db, conversation, settings=settings)
+        if conversation.status == "active"
+        else {},
+    }
+
+
 @router.get("/chats/{conversation_id}")
 def chat_page(
     request: Request,
@@ -233,46 +265,23 @@ def chat_page(
     settings: SettingsDep,
 ) -> Response:
     conversation = live.conversation_for_staff(db, staff.user, conversation_id)
-    item = inbox.conversation_item(db, conversation)
-    history = chat.messages(db, conversation, include_internal=True, limit=1000)
-    case_reference = _case_reference(db, conversation)
-    return render(
-        request,
-        "chat/chat.html",
-        {
-            **_base(staff, "inbox"),
-            "conversation": conversation,
-            "item": item,
-            "events": routing.history(db, item) if item is not None else [],
-            "messages": history,
-            "last_seq": history[-1].seq if history else 0,
-            "customer": _customer_card(db, conversation),
-            "customer_view_url": _customer_view_url(conversation.customer_id, case_reference, item)
-            if conversation.customer_id is not None
-            else None,
-            "case_reference": case_reference,
-            "holder": conversation.assigned_staff_id == staff.user.id
-            and conversation.status == "active",
-            "colleagues": _transfer_targets(db, staff.user, conversation, item),
-            "tiers": routing.TIERS,
-            "timezone": settings.timezone,
-            "summaries": live.summary_drafts(db, conversation, settings=settings)
-            if conversation.status == "active"
-            else {},
-        },
-    )
+    return render(request, "chat/chat.html", _chat_view(db, staff, conversation, settings))
 
 
 @router.post("/chats/{conversation_id}/transfer")
 def transfer(
+    request: Request,
     conversation_id: ConversationKey,
     staff: Agent,
     db: DbSession,
     settings: SettingsDep,
     reason: Annotated[str, Form(max_length=routing.MAX_REASON)] = "",
     to: Annotated[str, Form(max_length=80)] = "",
+    even_if_not_online: Annotated[bool, Form()] = False,
 ) -> Response:
-    """``to`` is ``tier:<tier>`` or ``staff:<username>``."""
+    """``to`` is ``tier:<tier>`` or ``staff:<username>``. A colleague who is not online is
+    not sent the chat at once: the page comes back saying so, with a button to send it to
+    them all the same (``even_if_not_online``) beside the list to choose another."""
     conversation = live.conversation_for_staff(db, staff.user, conversation_id)
     kind, _, value = to.partition(":")
     to_staff: StaffUser | None = None
@@ -285,15 +294,22 @@ def transfer(
             raise InvalidInput("no such colleague", field="to")
     else:
         raise InvalidInput("transfer to an agent or to a tier", field="to")
-    live.transfer(
-        db,
-        conversation,
-        staff.user,
-        reason=reason,
-        to_staff=to_staff,
-        to_tier=to_tier,
-        settings=settings,
-    )
+    lang = request.state.lang
+    with form_errors(db, lang, reason=_refusal_text, catch=routing.ColleagueNotOnline) as absent:
+        live.transfer(
+            db,
+            conversation,
+            staff.user,
+            reason=reason,
+            to_staff=to_staff,
+            to_tier=to_tier,
+            even_if_not_online=even_if_not_online,
+            settings=settings,
+        )
+    if absent and to_staff is not None:
+        check = {"text": absent.text, "to": to, "reason": reason, "name": to_staff.display_name}
+        context = {**_chat_view(db, staff, conversation, settings), "transfer_check": check}
+        return render(request, "chat/chat.html", context, status_code=absent.status)
     db.commit()
     return RedirectResponse("/console/inbox", status_code=303)
 

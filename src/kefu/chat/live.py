@@ -379,11 +379,13 @@ def transfer(
     reason: str,
     to_staff: StaffUser | None = None,
     to_tier: str | None = None,
+    even_if_not_online: bool = False,
     settings: Settings | None = None,
     now: datetime | None = None,
 ) -> WorkItem:
     """Pass the chat to a colleague or a tier: the customer hears they are being
-    transferred; the reason is an internal note for the next agent."""
+    transferred; the reason is an internal note for the next agent. A colleague not
+    online is refused unless ``even_if_not_online`` (``routing.transfer``)."""
     now = now or utcnow()
     item = routing.open_item(db, conversation_id=conversation.id, lock=True)
     if item is None:
@@ -395,6 +397,7 @@ def transfer(
         reason=reason,
         to_staff=to_staff,
         to_tier=to_tier,
+        even_if_not_online=even_if_not_online,
         settings=settings,
         now=now,
     )

@@ -25,7 +25,7 @@ never both fill the same agent's last free slot.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -130,6 +130,15 @@ class NotSkilled(PermissionDenied):
 
     code = "not_skilled"
     message_key = "chat.error.not_skilled"
+
+
+class ColleagueNotOnline(Conflict):
+    """A transfer by name to a colleague who is away or offline (``presence``): the customer
+    would wait until they come online, or a supervisor transfers the chat again. The one
+    transferring decides, knowing it (``transfer(even_if_not_online=True)``)."""
+
+    code = "colleague_not_online"
+    message_key = "chat.error.colleague_not_online"
 
 
 REFUSALS = (
@@ -877,12 +886,18 @@ def transfer(
     reason: str,
     to_staff: StaffUser | None = None,
     to_tier: str | None = None,
+    even_if_not_online: bool = False,
     settings: Settings | None = None,
     now: datetime | None = None,
 ) -> WorkItem:
     """Hand an item to a named agent or to a tier's queue, with the reason the next agent
     reads. Only the agent holding it (or a supervisor) may. The customer keeps their place:
-    the item keeps its arrival time."""
+    the item keeps its arrival time.
+
+    A named colleague who is not online gets nothing until they are (push and pick alike),
+    so the customer would wait on them: that is refused with ``ColleagueNotOnline`` unless
+    the one transferring, told so, chose it (``even_if_not_online``), as when the colleague
+    who knows the customer is on a short break."""
     now = now or utcnow()
     reason = reason.strip()
     if not reason:
@@ -901,6 +916,10 @@ def transfer(
         raise PermissionDenied("only the agent holding the item or a supervisor")
     if to_staff is not None and (to_staff.id == holder or not to_staff.is_active):
         raise InvalidInput("choose another active agent", field="to")
+    if to_staff is not None and not even_if_not_online:
+        named = profile_as_is(db, to_staff)
+        if not takes_new_work(named):
+            raise ColleagueNotOnline(name=to_staff.display_name, presence=named.presence)
     previous = holder
     item.status = "waiting"
     item.assigned_staff_id = None
@@ -1080,10 +1099,21 @@ class AgentRow:
 
 
 @dataclass(frozen=True)
+class NamedWait:
+    """The colleague a waiting item was transferred to by name, and their presence: while
+    they are not online the customer waits on them alone."""
+
+    name: str
+    presence: str
+
+
+@dataclass(frozen=True)
 class Snapshot:
     queues: list[QueueRow]
     agents: list[AgentRow]
     waiting: list[WorkItem]
+    # by item id, the waiting items transferred to a colleague by name
+    named: dict[int, NamedWait]
 
 
 def snapshot(db: Session, now: datetime | None = None) -> Snapshot:
@@ -1124,4 +1154,28 @@ def snapshot(db: Session, now: datetime | None = None) -> Snapshot:
             .order_by(AgentProfile.presence.desc(), StaffUser.username)
         )
     ]
-    return Snapshot(queues=queues, agents=agents, waiting=items)
+    return Snapshot(queues=queues, agents=agents, waiting=items, named=_named_waits(db, items))
+
+
+def presences(db: Session, staff_ids: Collection[int]) -> dict[int, str]:
+    """Each staff member's presence; one never routed yet is offline."""
+    found: dict[int, str] = {}
+    if staff_ids:
+        rows = db.execute(
+            select(AgentProfile.staff_id, AgentProfile.presence).where(
+                AgentProfile.staff_id.in_(staff_ids)
+            )
+        )
+        found = {row.staff_id: row.presence for row in rows}
+    return {staff_id: found.get(staff_id, "offline") for staff_id in staff_ids}
+
+
+def _named_waits(db: Session, items: Sequence[WorkItem]) -> dict[int, NamedWait]:
+    targets = {i.target_staff_id for i in items if i.target_staff_id is not None}
+    present = presences(db, targets)
+    named = {}
+    for item in items:
+        user = db.get(StaffUser, item.target_staff_id) if item.target_staff_id else None
+        if user is not None:
+            named[item.id] = NamedWait(user.display_name, present[user.id])
+    return named

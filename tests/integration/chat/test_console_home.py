@@ -80,7 +80,9 @@ def test_a_chat_sent_to_an_agent_by_name_is_queued_for_them_alone(
     named = make_staff(db, "agent")
     bystander = make_staff(db, "agent")
     item = enqueue(db, settings)
-    routing.transfer(db, item, by=supervisor, reason="老客户，请小陈接", to_staff=named)
+    routing.transfer(
+        db, item, by=supervisor, reason="老客户，请小陈接", to_staff=named, even_if_not_online=True
+    )
     db.commit()
     assert routing.count_waiting_for(db, routing.profile_as_is(db, named)) == 1
     assert routing.count_waiting_for(db, routing.profile_as_is(db, bystander)) == 0

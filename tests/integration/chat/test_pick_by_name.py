@@ -54,7 +54,13 @@ def sent_to_zhang_min(db: Session, settings: Settings) -> tuple[WorkItem, StaffU
     )
     live.accept(db, item, holder, settings=settings)
     live.transfer(
-        db, conversation, holder, reason="老客户，张敏跟进过", to_staff=zhang, settings=settings
+        db,
+        conversation,
+        holder,
+        reason="老客户，张敏跟进过",
+        to_staff=zhang,
+        even_if_not_online=True,
+        settings=settings,
     )
     db.commit()
     assert (item.status, item.target_staff_id) == ("waiting", zhang.id)

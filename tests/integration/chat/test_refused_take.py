@@ -233,6 +233,7 @@ def test_declining_an_offer_a_supervisor_sent_to_a_colleague_names_her(
         by=make_staff(db, "supervisor"),
         reason="老客户",
         to_staff=named,
+        even_if_not_online=True,
         settings=settings,
     )
     db.commit()

@@ -317,7 +317,15 @@ def test_pick_mode_a_chat_transferred_by_name_is_that_agents_alone(
     named = make_staff(db, "agent")  # offline: the transfer waits for her
     item = chat(db, picking)
     routing.accept(db, item, holder, settings=picking, now=T0)
-    routing.transfer(db, item, by=holder, reason="熟悉此客户", to_staff=named, settings=picking)
+    routing.transfer(
+        db,
+        item,
+        by=holder,
+        reason="熟悉此客户",
+        to_staff=named,
+        even_if_not_online=True,
+        settings=picking,
+    )
     assert (item.status, item.target_staff_id) == ("waiting", named.id)
     for taker in (other, supervisor):
         with pytest.raises(routing.TransferredToColleague) as refused:
@@ -350,7 +358,15 @@ def test_pick_mode_a_colleague_named_in_a_transfer_takes_it_once_online(
     named = make_staff(db, "agent")  # offline: the transfer waits for her
     item = chat(db, picking)
     routing.accept(db, item, holder, settings=picking, now=T0)
-    routing.transfer(db, item, by=holder, reason="熟悉此客户", to_staff=named, settings=picking)
+    routing.transfer(
+        db,
+        item,
+        by=holder,
+        reason="熟悉此客户",
+        to_staff=named,
+        even_if_not_online=True,
+        settings=picking,
+    )
     with pytest.raises(routing.NotOnline):
         routing.accept(db, item, named, settings=picking, now=T0)
     routing.set_presence(db, named, "online", settings=picking, now=T0)
@@ -385,7 +401,45 @@ def test_declining_a_chat_transferred_to_a_colleague_meanwhile_names_her(
     assert item.offered_to_id == agent.id
     supervisor = make_staff(db, "supervisor")
     named = make_staff(db, "agent")
-    routing.transfer(db, item, by=supervisor, reason="老客户", to_staff=named, settings=settings)
+    routing.transfer(
+        db,
+        item,
+        by=supervisor,
+        reason="老客户",
+        to_staff=named,
+        even_if_not_online=True,
+        settings=settings,
+    )
     with pytest.raises(routing.TransferredToColleague) as refused:
         routing.decline(db, item, agent, settings=settings, now=T0)
     assert refused.value.params == {"name": named.display_name}
+
+
+@pytest.mark.parametrize("presence", ["away", "offline"])
+def test_a_transfer_by_name_to_a_colleague_not_online_needs_the_senders_word(
+    db: Session, settings: Settings, presence: str
+) -> None:
+    holder = online(db, settings)
+    named = online(db, settings)
+    routing.set_presence(db, named, presence, settings=settings, now=T0)
+    item = chat(db, settings)
+    routing.accept(db, item, holder, settings=settings, now=T0)
+    with pytest.raises(routing.ColleagueNotOnline) as refused:
+        routing.transfer(db, item, by=holder, reason="熟悉此客户", to_staff=named)
+    assert refused.value.params == {"name": named.display_name, "presence": presence}
+    assert (item.status, item.assigned_staff_id) == ("assigned", holder.id)
+    routing.transfer(
+        db, item, by=holder, reason="熟悉此客户", to_staff=named, even_if_not_online=True
+    )
+    assert (item.status, item.target_staff_id) == ("waiting", named.id)
+    view = routing.snapshot(db, T0)
+    assert view.named[item.id] == routing.NamedWait(named.display_name, presence)
+
+
+def test_a_colleague_never_online_counts_as_offline(db: Session, settings: Settings) -> None:
+    holder = online(db, settings)
+    item = chat(db, settings)
+    routing.accept(db, item, holder, settings=settings, now=T0)
+    with pytest.raises(routing.ColleagueNotOnline) as refused:
+        routing.transfer(db, item, by=holder, reason="x", to_staff=make_staff(db))
+    assert refused.value.params["presence"] == "offline"

@@ -78,3 +78,46 @@ def test_the_holder_is_not_offered_themselves(
     page = client.get(f"/console/chats/{item.conversation_id}").text
     assert holder.username not in choices(page)
     assert supervisor.username in choices(page)
+
+
+def test_a_transfer_to_a_colleague_not_online_asks_first_and_the_queues_show_it(
+    client: TestClient, db: Session, database_url: str
+) -> None:
+    item, holder = held_chat(db)
+    zhang = make_staff(db)
+    routing.set_presence(db, zhang, "away")
+    supervisor = make_staff(db, "supervisor")
+    db.commit()
+    sign_in(client, holder.username)
+    page = client.get(f"/console/chats/{item.conversation_id}", params={"lang": "zh-CN"}).text
+    assert f"{zhang.display_name}（一线客服 · 暂离）" in page
+    url = f"/console/chats/{item.conversation_id}/transfer"
+    asked = client.post(
+        url, data={"csrf_token": csrf(page), "to": f"staff:{zhang.username}", "reason": "熟客"}
+    )
+    assert asked.status_code == 409
+    assert f"{zhang.display_name}现在是「暂离」：转给{zhang.display_name}后，客户会一直等到" in (
+        asked.text
+    )
+    assert f"仍转给{zhang.display_name}" in asked.text
+    db.refresh(item)
+    assert (item.status, item.assigned_staff_id) == ("assigned", holder.id)
+
+    anyway = client.post(
+        url,
+        data={
+            "csrf_token": csrf(page),
+            "to": f"staff:{zhang.username}",
+            "reason": "熟客",
+            "even_if_not_online": "true",
+        },
+        follow_redirects=False,
+    )
+    assert anyway.status_code == 303
+    db.refresh(item)
+    assert (item.status, item.target_staff_id) == ("waiting", zhang.id)
+
+    sign_in(client, supervisor.username)
+    queues = client.get("/console/queues", params={"lang": "zh-CN"}).text
+    assert f"点名转给{zhang.display_name}（暂离），只等其本人接入" in queues
+    assert f'href="/console/chats/{item.conversation_id}#transfer-h">重新转接</a>' in queues
