@@ -15,7 +15,7 @@ import pytest
 import uvicorn
 from starlette.types import Receive, Scope, Send
 
-from kefu.http_protocol import JoinedWrites, JoinedWritesProtocol
+from kefu.http_protocol import HOLD_BYTES, JoinedWrites, JoinedWritesProtocol
 
 
 class Recorded:
@@ -55,6 +55,20 @@ def test_the_writes_of_one_step_go_out_as_one_at_its_end() -> None:
         await asyncio.sleep(0)
         assert recorded.events[1:] == [b"later"]
         assert joined.get_extra_info("peername") == ("127.0.0.1", 5000)
+
+    asyncio.run(scenario())
+
+
+def test_a_large_write_goes_out_at_once_so_flow_control_sees_it() -> None:
+    async def scenario() -> None:
+        recorded = Recorded()
+        joined = JoinedWrites(recorded)  # type: ignore[arg-type]
+        joined.write(b"head")
+        joined.write(b"x" * HOLD_BYTES)
+        assert recorded.events == [b"head" + b"x" * HOLD_BYTES]
+        joined.write(b"tail")
+        await asyncio.sleep(0)
+        assert recorded.events[1:] == [b"tail"]
 
     asyncio.run(scenario())
 
