@@ -6,8 +6,9 @@ browser stands for that moment."""
 from __future__ import annotations
 
 from playwright.sync_api import Browser, expect
+from tests.factories import STAFF_PASSWORD
 from tests.web.conftest import LiveServer, held, screenshot
-from tests.web.staff_login import make_and_sign_in
+from tests.web.staff_login import make_and_sign_in, sign_in
 
 from kefu import audit
 from kefu.cases import service as cases_service
@@ -129,4 +130,32 @@ def test_buttons_only_a_script_can_serve_wait_for_it(
         page.goto(f"{live_server.url}{path}")
         canned.evaluate_all("(all) => all.forEach((box) => { box.open = true; })")
         expect(button).to_be_enabled()
+    context.close()
+
+
+def test_canned_replies_opened_before_the_chats_script_ran_are_listed(
+    live_server: LiveServer, browser: Browser
+) -> None:
+    """The box lists replies when it opens; opened before console.js ran, it stayed empty
+    until the agent typed a search."""
+    with live_server.sessions() as db:
+        agent = identity_service.create_staff(
+            db, username="xiaoli", password=STAFF_PASSWORD, role="agent", display_name="坐席 小李"
+        )
+        conversation = chat_service.start(db, channel="web", language="zh-CN")
+        chat_service.append(db, conversation, sender="customer", text="充值没到账")
+        conversation.status = "active"
+        conversation.assigned_staff_id = agent.id
+        db.commit()
+        chat_url = f"{live_server.url}/console/chats/{conversation.id}"
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    page = context.new_page()
+    sign_in(live_server, page, "xiaoli")
+    with held(page, "/static/chat/console.js") as release:
+        page.goto(chat_url, wait_until="commit")
+        page.get_by_text("快捷回复（知识库）", exact=True).click()
+        release()
+        page.wait_for_load_state("load")
+    expect(page.locator("#canned-results li").first).to_contain_text("问候")
+    screenshot(page, "console-chat-canned-opened-before-script")
     context.close()

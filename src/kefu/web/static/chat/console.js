@@ -250,6 +250,7 @@
     }
     box.addEventListener("toggle", function () { if (box.open) { load(); } });
     input.addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(load, 250); });
+    if (box.open || input.value) { load(); }  /* opened or searched before this script ran */
   }
 
   function onFrame(frame) {
