@@ -310,3 +310,62 @@ def test_passing_on_an_offer_sent_on_to_a_colleague_meanwhile_says_so(
     )
     screenshot(page, "console-inbox-decline-refused-en")
     context.close()
+
+
+def test_an_agent_on_a_call_takes_no_second_caller_and_is_told_why(
+    live_server: LiveServer, browser: Browser, live_settings: Settings
+) -> None:
+    settings = live_settings  # the settings the server runs with
+    # without scripts the inbox stays as loaded, as a page left open does
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 900}, locale="zh-CN", java_script_enabled=False
+    )
+    page = context.new_page()
+    make_and_sign_in(live_server, page, username="agent6", role="agent", display_name="坐席 小周")
+    with live_server.sessions() as db:
+        agent = identity_service.get_staff_by_username(db, "agent6")
+        assert agent is not None
+        routing.set_presence(db, agent, "online", settings=settings)
+        first, second = (
+            routing.enqueue(
+                db, kind="call", language="zh-CN", category="other", call_sid=sid, settings=settings
+            )
+            for sid in ("CA61", "CA62")
+        )
+        db.commit()
+        first_id, second_id = first.id, second.id
+    page.goto(f"{live_server.url}/console/inbox")
+    take_second = page.locator(f'form[action="/console/work/{second_id}/accept"] button')
+    expect(take_second).to_have_text("领取")
+
+    with live_server.sessions() as db:  # the agent answers the first caller meanwhile
+        agent = identity_service.get_staff_by_username(db, "agent6")
+        answered = db.get(WorkItem, first_id)
+        assert agent is not None and answered is not None
+        routing.accept(db, answered, agent, settings=settings)
+        chat = routing.enqueue(
+            db, kind="chat", language="zh-CN", category="other", settings=settings
+        )
+        db.commit()
+        chat_id = chat.id
+    take_second.click()
+    expect(page.get_by_role("alert")).to_have_text(
+        "您正在通话中：每次只能接一通电话。请先结束当前通话，再接入这位来电客户；在线聊天的客户仍可接入。"
+    )
+    queue = page.get_by_role("region", name="待分配队列")
+    expect(queue).to_contain_text("您正在通话中：结束当前通话后，才能领取这通来电。")
+    expect(page.locator(f'form[action="/console/work/{second_id}/accept"]')).to_have_count(0)
+    expect(page.locator(f'form[action="/console/work/{chat_id}/accept"] button')).to_have_text(
+        "领取"
+    )
+    screenshot(page, "console-inbox-pick-on-call")
+    page.goto(f"{live_server.url}/console/inbox?lang=en&not_taken={second_id}")
+    expect(page.get_by_role("alert")).to_have_text(
+        "You are on a call, and an agent takes one call at a time. Finish your current call, "
+        "then take this caller (you can still take customers waiting in chat)."
+    )
+    expect(page.get_by_role("region", name="Unassigned queue")).to_contain_text(
+        "You are on a call: you can take this caller once your current call is over."
+    )
+    screenshot(page, "console-inbox-pick-on-call-en")
+    context.close()

@@ -32,6 +32,8 @@ class ItemView:
     last_sender: str | None
     offer_seconds_left: int | None
     can_take: bool
+    # a call waiting while the agent is on one: the queue says why it has no take button
+    on_call: bool
     # the colleague a waiting item was transferred to by name, when not this agent: the
     # queue says why it has no take button
     sent_to: str | None
@@ -115,6 +117,9 @@ def _view(
     left = None
     if item.status == "offered" and item.offer_expires_at is not None:
         left = max(0, int((item.offer_expires_at - now).total_seconds()))
+    refused = None
+    if item.status == "waiting":
+        refused = routing.refusal(db, item, agent, settings=settings, load=load)
     return ItemView(
         item=item,
         waited_seconds=int((now - item.enqueued_at).total_seconds()),
@@ -122,8 +127,8 @@ def _view(
         last_text=last.text[:120] if last is not None else None,
         last_sender=last.sender if last is not None else None,
         offer_seconds_left=left,
-        can_take=item.status == "waiting"
-        and routing.refusal(db, item, agent, settings=settings, load=load) is None,
+        can_take=item.status == "waiting" and refused is None,
+        on_call=isinstance(refused, routing.OnCall),
         sent_to=sent_to,
     )
 

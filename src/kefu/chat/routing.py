@@ -124,6 +124,14 @@ class NotOnline(Conflict):
     message_key = "chat.error.not_online"
 
 
+class OnCall(Conflict):
+    """The item is a call and the agent is on one already (or has one offered): an agent
+    takes one call at a time, whether push routing offers it or they take it."""
+
+    code = "on_call"
+    message_key = "chat.error.on_call"
+
+
 class NotSkilled(PermissionDenied):
     """The item's queue needs skills the agent lacks: ``tier``, ``language`` and
     ``category`` hold the codes of those missing (a page words them as labels)."""
@@ -149,6 +157,7 @@ REFUSALS = (
     OfferLapsed,
     AtCapacity,
     NotOnline,
+    OnCall,
     NotSkilled,
 )
 
@@ -431,11 +440,18 @@ def takes_new_work(agent: AgentProfile) -> bool:
     return agent.presence == "online"
 
 
+def busy_for(item: WorkItem, staff_id: int, on_call: Collection[int]) -> bool:
+    """Whether the agent is too busy for the item whatever their load: a call needs an
+    agent not on one already (``on_call``: those holding or offered a call). Push routing
+    offers and pick mode's taking follow the same rule."""
+    return item.kind == "call" and staff_id in on_call
+
+
 def _may_take(agent: AgentProfile, item: WorkItem, load: dict[int, int], on_call: set[int]) -> bool:
     """Online, meant for them, room under capacity; a call needs an agent not already on one."""
     if not takes_new_work(agent) or load.get(agent.staff_id, 0) >= agent.capacity:
         return False
-    if item.kind == "call" and agent.staff_id in on_call:
+    if busy_for(item, agent.staff_id, on_call):
         return False
     return meant_for(agent, item)
 
@@ -843,6 +859,9 @@ def refusal(
         return NotSkilled(**{k: v for k, v in missing.items() if v is not None})
     if not takes_new_work(agent):
         return NotOnline(presence=agent.presence)
+    # who is on a call is read only for a call
+    if item.kind == "call" and busy_for(item, agent.staff_id, _on_call(db)):
+        return OnCall()
     if (loads(db).get(agent.staff_id, 0) if load is None else load) >= agent.capacity:
         return AtCapacity(capacity=agent.capacity)
     return None

@@ -262,3 +262,31 @@ def test_an_agent_not_online_is_told_to_go_online_to_take(
     )
     db.refresh(item)
     assert (item.status, item.assigned_staff_id) == ("waiting", None)
+
+
+def test_an_agent_on_a_call_is_told_to_finish_it_before_the_next_caller(
+    client: TestClient, db: Session, settings: Settings
+) -> None:
+    agent = online(db, settings)
+    held = routing.enqueue(
+        db, kind="call", language="zh-CN", category="other", call_sid="CA1", settings=settings
+    )
+    live.accept(db, held, agent, settings=settings)
+    item = routing.enqueue(
+        db, kind="call", language="zh-CN", category="other", call_sid="CA2", settings=settings
+    )
+    db.commit()
+    sign_in(client, agent.username)
+    assert refusal(client, item, "zh-CN") == (
+        "您正在通话中：每次只能接一通电话。请先结束当前通话，再接入这位来电客户；"
+        "在线聊天的客户仍可接入。"
+    )
+    assert refusal(client, item, "en") == (
+        "You are on a call, and an agent takes one call at a time. Finish your current call, "
+        "then take this caller (you can still take customers waiting in chat)."
+    )
+    queue = client.get("/console/inbox", params={"lang": "zh-CN"}).text
+    assert "您正在通话中：结束当前通话后，才能领取这通来电。" in queue
+    assert f'action="/console/work/{item.id}/accept"' not in queue
+    db.refresh(item)
+    assert (item.status, item.assigned_staff_id) == ("waiting", None)

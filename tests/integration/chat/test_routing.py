@@ -272,6 +272,28 @@ def test_a_call_needs_an_agent_not_on_a_call(db: Session, settings: Settings) ->
     assert text.offered_to_id == agent.id
 
 
+def test_pick_mode_an_agent_on_a_call_takes_no_second_call_as_none_is_offered(
+    db: Session, settings: Settings
+) -> None:
+    """Taking from the queue follows the offering's rule: one call at a time, an offered
+    call counting as one; a chat is still theirs to take."""
+    picking = settings.model_copy(update={"routing_mode": "pick"})
+    agent = online(db, picking)
+    first = chat(db, picking, kind="call", call_sid="CA1")
+    second = chat(db, picking, kind="call", call_sid="CA2")
+    text = chat(db, picking)
+    routing.accept(db, first, agent, settings=picking, now=T0)
+    refused = routing.refusal(db, second, routing.profile(db, agent), settings=picking)
+    assert isinstance(refused, routing.OnCall)
+    with pytest.raises(routing.OnCall):
+        routing.accept(db, second, agent, settings=picking, now=T0)
+    assert second.status == "waiting"
+    routing.accept(db, text, agent, settings=picking, now=T0)
+    routing.finish(db, first, T0, settings=picking)
+    routing.accept(db, second, agent, settings=picking, now=T0)
+    assert second.assigned_staff_id == agent.id
+
+
 @pytest.mark.parametrize(
     ("field", "value"),
     [("kind", "fax"), ("language", "fr"), ("category", "nope"), ("tier", "tier9")],
