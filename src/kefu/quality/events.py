@@ -115,9 +115,12 @@ def _hold_customer(db: Session, customer_id: int) -> None:
     if first is None or db.get_bind().dialect.name != "postgresql":
         return
     params = {"space": _PG_CUSTOMER_LOCK_SPACE, "customer": customer_id}
+    # on the session's connection: no autoflush, so the earlier rows' changes wait to be
+    # written together (``facts._flush_for_questions``)
+    connection = db.connection()
     if first:
-        db.execute(_PG_WAIT, params)
-    elif not db.scalar(_PG_TRY, params):
+        connection.execute(_PG_WAIT, params)
+    elif not connection.execute(_PG_TRY, params).scalar():
         raise deferred.Later
 
 

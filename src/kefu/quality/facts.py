@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
+from itertools import chain
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
@@ -22,6 +23,7 @@ from sqlalchemy import (
     bindparam,
     delete,
     exists,
+    inspect,
     or_,
     select,
     union_all,
@@ -358,13 +360,19 @@ def _create(
         identity = _identity(contact)
         contact.repeat_until = _repeat_until(identity)
         if _shape(identity) is not None:
-            db.flush()  # the questions must see earlier events' changes (see ``apply``)
+            _flush_for_questions(db)
             with db.no_autoflush:
                 contact.is_repeat, contact.followed_by_repeat = _marks(
                     db, identity._replace(id=_UNSTORED_ID)
                 )
     contact.updated_at = utcnow()
-    contact_id = db.scalar(_insert_new(db), {name: getattr(contact, name) for name in _COLUMNS})
+    # on the session's connection: no autoflush, so what ``_flush_for_questions`` left
+    # waits for the next flush
+    contact_id = (
+        db.connection()
+        .execute(_insert_new(db), {name: getattr(contact, name) for name in _COLUMNS})
+        .scalar()
+    )
     if contact_id is not None:
         contact.id = contact_id
         make_transient_to_detached(contact)
@@ -379,6 +387,33 @@ def _create(
     if found is None:
         raise RuntimeError(f"quality contact {key} neither created nor found")
     return found, False
+
+
+# What the repeat questions read of the other contacts besides their marks.
+_ASKED = frozenset({"customer_id", "category", "case_id", "started_at", "repeat_until"})
+_MARKS = ("is_repeat", "followed_by_repeat")
+
+
+def _flush_for_questions(db: Session) -> None:
+    """Write the earlier events' changes when they can move the answers of a new contact's
+    repeat questions (``_marks``, then ``_partners`` of the unmarked): a contact added or
+    deleted, a change of what they read, or a mark cleared. A mark set need not be written:
+    the unmarked partners then include a contact this session has marked already, and
+    marking it again changes nothing. So the events, refs and marks of a batch's new cases
+    wait for the session's next flush and are written together."""
+    if any(isinstance(item, QualityContact) for item in chain(db.new, db.deleted)):
+        db.flush()
+        return
+    for item in db.dirty:
+        if not isinstance(item, QualityContact):
+            continue
+        # an attribute set keeps its value before, even when set to the same again
+        before = inspect(item).committed_state
+        if any(before[name] != getattr(item, name) for name in _ASKED.intersection(before)) or any(
+            before.get(mark) is True and getattr(item, mark) is False for mark in _MARKS
+        ):
+            db.flush()
+            return
 
 
 def _point(

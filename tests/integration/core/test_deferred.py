@@ -331,7 +331,7 @@ def test_a_batch_of_deferred_figures_sums_to_what_a_rebuild_gives(
         assert _rollups(db) == loaded
 
 
-def test_a_batch_reads_its_cases_and_their_new_contacts_once_for_all_its_rows(
+def test_a_batch_reads_its_cases_and_their_new_contacts_once_and_writes_their_figures_together(
     isolated_database: Engine, outbox: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # one batch for the six rows, however slow the machine
@@ -350,6 +350,10 @@ def test_a_batch_reads_its_cases_and_their_new_contacts_once_for_all_its_rows(
     assert sum('FROM "case"' in s for s in reading) == 1
     assert sum("FROM case_event" in s for s in reading) == 1
     assert sum("FROM quality_contact_ref" in s for s in reading) == 1
+    # the rows' events, refs and repeat marks are written together, not row by row
+    assert sum(s.startswith("INSERT INTO contact_event") for s in sent) == 1
+    assert sum(s.startswith("INSERT INTO quality_contact_ref") for s in sent) == 1
+    assert sum(s.startswith("UPDATE quality_contact SET") for s in sent) == 1
     with sessions() as db:
         for n, reference in enumerate(references):
             assert _found(db, f"订单{n}号") == [reference]
