@@ -82,9 +82,23 @@ def test_a_chat_sent_to_a_colleague_by_name_is_not_taken_from_a_stale_page(
     page.reload()
     expect(page.get_by_role("alert")).to_have_text(refused)
     queue = page.get_by_role("region", name="待分配队列")
-    expect(queue).to_contain_text("已点名转接给客服 张敏，由其本人接入")
+    # her status beside her name, marked while she is not online, as on the live queues
+    note = queue.locator("p.danger-text")
+    expect(note).to_have_text("已点名转接给客服 张敏（暂离），由其本人接入")
     expect(queue.get_by_role("button", name="领取")).to_have_count(0)
     screenshot(page, "console-inbox-pick-sent-by-name")
+    with live_server.sessions() as db:
+        named = db.get(StaffUser, zhang.id)
+        assert named is not None
+        routing.set_presence(db, named, "online", settings=settings)
+        db.commit()
+    page.goto(f"{live_server.url}/console/inbox?lang=en")
+    queue = page.get_by_role("region", name="Unassigned queue")
+    expect(queue.locator("p.muted", has_text="Transferred to 客服 张敏 by name")).to_have_text(
+        "Transferred to 客服 张敏 by name (Online): theirs to take"
+    )
+    expect(queue.locator("p.danger-text")).to_have_count(0)
+    screenshot(page, "console-inbox-pick-sent-by-name-online-en")
     context.close()
 
 

@@ -34,9 +34,9 @@ class ItemView:
     can_take: bool
     # a call waiting while the agent is on one: the queue says why it has no take button
     on_call: bool
-    # the colleague a waiting item was transferred to by name, when not this agent: the
-    # queue says why it has no take button
-    sent_to: str | None
+    # the colleague a waiting item was transferred to by name, when not this agent, and
+    # their presence: the queue says why it has no take button, as the live queues do
+    sent_to: routing.NamedWait | None
 
 
 @dataclass(frozen=True)
@@ -95,6 +95,7 @@ def _view(
     now: datetime,
     load: int,
     settings: Settings,
+    named: dict[int, routing.NamedWait],
 ) -> ItemView:
     name = None
     if item.customer_id is not None:
@@ -110,10 +111,6 @@ def _view(
             .order_by(ChatMessage.seq.desc())
             .limit(1)
         ).first()
-    sent_to = None
-    if item.target_staff_id not in (None, agent.staff_id):
-        named = db.get(StaffUser, item.target_staff_id)
-        sent_to = named.display_name if named is not None else None
     left = None
     if item.status == "offered" and item.offer_expires_at is not None:
         left = max(0, int((item.offer_expires_at - now).total_seconds()))
@@ -129,7 +126,7 @@ def _view(
         offer_seconds_left=left,
         can_take=item.status == "waiting" and refused is None,
         on_call=isinstance(refused, routing.OnCall),
-        sent_to=sent_to,
+        sent_to=named.get(item.id) if item.target_staff_id != agent.staff_id else None,
     )
 
 
@@ -140,13 +137,11 @@ def build(
     agent = routing.profile(db, staff)
     load = routing.loads(db).get(staff.id, 0)
     held = routing.items_of(db, staff.id)
-    offers = [_view(db, i, agent, now, load, settings) for i in held if i.status == "offered"]
-    mine = [_view(db, i, agent, now, load, settings) for i in held if i.status == "assigned"]
-    queue = [
-        _view(db, i, agent, now, load, settings)
-        for i in routing.waiting(db, limit=100)
-        if i not in held
-    ]
+    offers = [_view(db, i, agent, now, load, settings, {}) for i in held if i.status == "offered"]
+    mine = [_view(db, i, agent, now, load, settings, {}) for i in held if i.status == "assigned"]
+    waiting = [i for i in routing.waiting(db, limit=100) if i not in held]
+    named = routing.named_waits(db, waiting)
+    queue = [_view(db, i, agent, now, load, settings, named) for i in waiting]
     return Inbox(
         profile=agent,
         load=load,

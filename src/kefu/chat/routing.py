@@ -1173,7 +1173,7 @@ def snapshot(db: Session, now: datetime | None = None) -> Snapshot:
             .order_by(AgentProfile.presence.desc(), StaffUser.username)
         )
     ]
-    return Snapshot(queues=queues, agents=agents, waiting=items, named=_named_waits(db, items))
+    return Snapshot(queues=queues, agents=agents, waiting=items, named=named_waits(db, items))
 
 
 def presences(db: Session, staff_ids: Collection[int]) -> dict[int, str]:
@@ -1189,7 +1189,9 @@ def presences(db: Session, staff_ids: Collection[int]) -> dict[int, str]:
     return {staff_id: found.get(staff_id, "offline") for staff_id in staff_ids}
 
 
-def _named_waits(db: Session, items: Sequence[WorkItem]) -> dict[int, NamedWait]:
+def named_waits(db: Session, items: Sequence[WorkItem]) -> dict[int, NamedWait]:
+    """By item id, the colleague each item was transferred to by name and their presence:
+    the supervisor's live queues and the agents' inbox show the same."""
     targets = {i.target_staff_id for i in items if i.target_staff_id is not None}
     present = presences(db, targets)
     named = {}

@@ -97,7 +97,8 @@ def test_only_the_named_agent_takes_a_chat_sent_to_her(
 
     inbox = client.get("/console/inbox").text
     assert f'action="/console/work/{item.id}/accept"' not in inbox
-    assert "已点名转接给客服 张敏" in inbox
+    # her status beside her name, as on the supervisor's live queues
+    assert "已点名转接给客服 张敏（暂离），由其本人接入" in inbox
 
     location, page = take(client, item)
     assert location == f"/console/inbox?not_taken={item.id}"
