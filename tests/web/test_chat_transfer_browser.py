@@ -1,7 +1,11 @@
 """Transferring a live chat from its page, in a browser: a supervisor takes over a chat
-an agent holds by choosing themselves in the transfer list."""
+an agent holds by choosing themselves in the transfer list; a chat sent by name to a
+colleague not online promises no minutes, to the customer in the widget nor to the
+supervisor on the live queues."""
 
 from __future__ import annotations
+
+import json
 
 import pytest
 from playwright.sync_api import Browser, expect
@@ -11,12 +15,14 @@ from tests.web.staff_login import sign_in
 
 from kefu.chat import live, routing
 from kefu.chat import service as chat
+from kefu.chat.models import Conversation
 from kefu.config import Settings
 from kefu.identity import service as identity_service
 
 
-def held_chat(server: LiveServer, settings: Settings) -> int:
-    """A chat 坐席 小王 holds; 主管 李娜 is online. Its conversation id."""
+def held_chat(server: LiveServer, settings: Settings, keys: dict[str, str] | None = None) -> int:
+    """A chat 坐席 小王 holds; 主管 李娜 is online. Its conversation id; ``keys`` gets its
+    public id and owner key, for the customer's widget."""
     with server.sessions() as db:
         wang = identity_service.create_staff(
             db, username="wang", password=STAFF_PASSWORD, role="agent", display_name="坐席 小王"
@@ -31,6 +37,8 @@ def held_chat(server: LiveServer, settings: Settings) -> int:
         for staff in (wang, lina):
             routing.set_presence(db, staff, "online", settings=settings)
         conversation = chat.start(db, channel="web", language="zh-CN")
+        if keys is not None:
+            keys.update(id=conversation.public_id, key=chat.issue_owner_key(conversation))
         conversation.status = "queued"
         item = routing.enqueue(
             db,
@@ -115,3 +123,71 @@ def test_a_transfer_to_a_colleague_offline_is_told_first_and_shows_on_the_queues
     page.get_by_role("link", name="Transfer again").click()
     expect(page).to_have_url(f"{live_server.url}/console/chats/{conversation_id}#transfer-h")
     context.close()
+
+
+def test_a_chat_waiting_for_a_colleague_not_online_promises_no_minutes_anywhere(
+    live_server: LiveServer, browser: Browser, live_settings: Settings
+) -> None:
+    """The customer and the supervisor are told the same: the chat waits for 客服 张敏,
+    with no minutes while she is offline (the queue had 主管 李娜 free, which counted as
+    a wait of 0 for a chat only 张敏 may take), and her own estimate once she is online."""
+    keys: dict[str, str] = {}
+    conversation_id = held_chat(live_server, live_settings, keys)
+    with live_server.sessions() as db:
+        zhang = identity_service.create_staff(
+            db, username="zhangmin", password=STAFF_PASSWORD, role="agent", display_name="客服 张敏"
+        )
+        conversation = db.get(Conversation, conversation_id)
+        wang = identity_service.get_staff_by_username(db, "wang")
+        assert conversation is not None and wang is not None
+        live.transfer(
+            db,
+            conversation,
+            wang,
+            reason="老客户，张敏跟进过",
+            to_staff=zhang,
+            even_if_not_online=True,
+            settings=live_settings,
+        )
+        db.commit()
+    customer_ctx = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN")
+    stored = {"id": keys["id"], "key": keys["key"], "lang": "zh-CN"}
+    customer_ctx.add_init_script(
+        f"localStorage.setItem('kefu.chat.' + location.origin, '{json.dumps(stored)}')"
+    )
+    customer = customer_ctx.new_page()
+    customer.goto(f"{live_server.url}/chat")
+    banner = customer.locator("#kefu-chat-widget .banner")
+    expect(banner).to_have_text(
+        "正在等待客服 张敏为您服务：客服 张敏目前不在线，上线后会接待您，暂时无法预计等待时间。"
+        "您可以先留言，无需重复说明问题。"
+    )
+    screenshot(customer, "chat-widget-waiting-for-colleague")
+
+    desk = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    page = desk.new_page()
+    sign_in(live_server, page, "lina")
+    page.goto(f"{live_server.url}/console/queues")
+    row = page.locator("#w-h + table tbody tr")
+    expect(row.locator("td").nth(5).locator(".danger-text")).to_have_text(
+        "无法预计：等客服 张敏上线"
+    )
+    screenshot(page, "console-queues-named-no-estimate")
+    page.goto(f"{live_server.url}/console/queues?lang=en")
+    expect(page.locator("#w-h + table tbody tr td").nth(5)).to_have_text(
+        "No estimate: waits for 客服 张敏 to come online"
+    )
+    screenshot(page, "console-queues-named-no-estimate-en")
+
+    with live_server.sessions() as db:
+        named = identity_service.get_staff_by_username(db, "zhangmin")
+        assert named is not None
+        routing.set_presence(db, named, "online", settings=live_settings)
+        db.commit()
+    # offered to her now: the customer is next, in about a minute, on both sides
+    expect(banner).to_have_text("正在为您转接人工客服 — 您排在第 1 位，预计约 1 分钟")
+    page.goto(f"{live_server.url}/console/queues?lang=zh-CN")
+    expect(page.locator("#w-h + table tbody tr td").nth(5)).to_have_text("0 分 0 秒")
+    screenshot(customer, "chat-widget-colleague-online")
+    customer_ctx.close()
+    desk.close()

@@ -213,6 +213,9 @@ class WaitInfo:
     position: int
     minutes: int
     agent_name: str | None
+    # the colleague the chat was transferred to by name while she is not online: the
+    # customer is told they wait for her, with no minutes promised (``minutes`` is 0)
+    waiting_for: str | None = None
 
 
 def wait_info(db: Session, conversation: Conversation, *, now: datetime | None = None) -> WaitInfo:
@@ -227,6 +230,8 @@ def wait_info(db: Session, conversation: Conversation, *, now: datetime | None =
     if item is None:
         return WaitInfo(conversation.status, 0, 0, agent_name)
     place = routing.position(db, item, now)
+    if not place.promised and place.waits_for is not None:
+        return WaitInfo(conversation.status, place.position, 0, None, place.waits_for.name)
     minutes = max(1, -(-place.estimated_wait_seconds // 60))
     return WaitInfo(conversation.status, place.position, minutes, agent_name)
 

@@ -167,11 +167,29 @@ def agent_channel(staff_id: int) -> str:
 
 
 @dataclass(frozen=True)
+class NamedWait:
+    """The colleague a waiting item was transferred to by name, and their presence: while
+    they are not online the customer waits on them alone."""
+
+    name: str
+    presence: str
+
+
+@dataclass(frozen=True)
 class QueuePosition:
-    """Where a waiting item stands: 1 is next. Both are 0 once an agent has it."""
+    """Where a waiting item stands: 1 is next. Both are 0 once an agent has it.
+
+    An item transferred to a colleague by name waits for her alone (``waits_for``, with her
+    presence): while she is not online no wait can be promised (``promised`` is False and
+    ``estimated_wait_seconds`` 0), and every surface says so instead of a number."""
 
     position: int
     estimated_wait_seconds: int
+    waits_for: NamedWait | None = None
+
+    @property
+    def promised(self) -> bool:
+        return self.waits_for is None or self.waits_for.presence == "online"
 
 
 def _choice(value: str, allowed: Sequence[str], field: str) -> str:
@@ -597,16 +615,21 @@ def position(
     to ``F`` are served at once and each further item waits for a slot to free up, which
     happens ``S / H`` times a second: ``wait = max(0, position - F) * H / S``. When no one
     with the skill is online, every agent with the skill counts (they come back), and one
-    slot if there is no such agent at all.
+    slot if there is no such agent at all. Items transferred to a colleague by name are
+    not in the queue: each waits in that colleague's own (``_named_position``).
     """
     now = now or utcnow()
     if item.status not in UNASSIGNED:
         return QueuePosition(position=0, estimated_wait_seconds=0)
+    handle = average_handle_seconds(db, tier=item.tier, now=now, settings=settings)
+    if item.target_staff_id is not None:
+        return _named_position(db, item, item.target_staff_id, handle)
     ahead = db.scalar(
         select(func.count())
         .select_from(WorkItem)
         .where(
             WorkItem.status.in_(UNASSIGNED),
+            WorkItem.target_staff_id.is_(None),
             WorkItem.tier == item.tier,
             WorkItem.language == item.language,
             WorkItem.category == item.category,
@@ -620,9 +643,37 @@ def position(
     load = loads(db)
     slots = sum(a.capacity for a in online) or sum(a.capacity for a in skilled) or 1
     free = sum(max(0, a.capacity - load.get(a.staff_id, 0)) for a in online)
-    handle = average_handle_seconds(db, tier=item.tier, now=now, settings=settings)
     wait = max(0, place - free) * handle / slots
     return QueuePosition(position=place, estimated_wait_seconds=math.ceil(wait))
+
+
+def _named_position(db: Session, item: WorkItem, staff_id: int, handle: float) -> QueuePosition:
+    """An item transferred by name, in its colleague's own queue (the items sent to her by
+    name), estimated from her alone as the estimator above does from a queue's agents:
+    offered to her, it is hers now; online, it waits on her load; not online, nothing is
+    promised, as she gets nothing until she is."""
+    ahead = db.scalar(
+        select(func.count())
+        .select_from(WorkItem)
+        .where(
+            WorkItem.status.in_(UNASSIGNED),
+            WorkItem.target_staff_id == staff_id,
+            WorkItem.id != item.id,
+            _ahead_of(item),
+        )
+    )
+    place = int(ahead or 0) + 1
+    staff = db.get(StaffUser, staff_id)
+    agent = db.scalars(select(AgentProfile).where(AgentProfile.staff_id == staff_id)).first()
+    her = NamedWait(
+        staff.display_name if staff is not None else "",
+        agent.presence if agent is not None else "offline",
+    )
+    if agent is None or not takes_new_work(agent) or item.status == "offered":
+        return QueuePosition(position=place, estimated_wait_seconds=0, waits_for=her)
+    free = max(0, agent.capacity - loads(db).get(agent.staff_id, 0))
+    wait = max(0, place - free) * handle / agent.capacity
+    return QueuePosition(place, math.ceil(wait), waits_for=her)
 
 
 def _offer(
@@ -1115,15 +1166,6 @@ class AgentRow:
     languages: list[str]
     categories: list[str]
     tiers: list[str]
-
-
-@dataclass(frozen=True)
-class NamedWait:
-    """The colleague a waiting item was transferred to by name, and their presence: while
-    they are not online the customer waits on them alone."""
-
-    name: str
-    presence: str
 
 
 @dataclass(frozen=True)

@@ -332,6 +332,7 @@ class CustomerSocket(_Peer):
             "position": info.position,
             "minutes": info.minutes,
             "agent_name": info.agent_name,
+            "waiting_for": info.waiting_for,
         }
         if force or state != self.last_state:
             self.last_state = state

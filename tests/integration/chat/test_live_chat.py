@@ -392,3 +392,40 @@ def test_a_lapsed_offer_moves_to_the_next_agent_on_its_own(
     assert moved["item"]["offered_to_id"] == awake.user.id
     sleepy_console.close()
     awake_console.close()
+
+
+def test_a_customer_sent_to_a_colleague_not_online_is_told_so_without_minutes(
+    chat_server: ChatServer,
+) -> None:
+    agent = make_agent(chat_server)
+    named = make_agent(chat_server, online=False)
+    public_id, conversation_id = queued_chat(chat_server)
+    accept_chat(chat_server, conversation_id, agent)
+    widget = open_widget(chat_server, public_id)
+    widget.until(message("state", status="active"))
+    with chat_server.sessions() as db:
+        conversation = db.get(Conversation, conversation_id)
+        holder, colleague = db.get(StaffUser, agent.user.id), db.get(StaffUser, named.user.id)
+        assert conversation is not None and holder is not None and colleague is not None
+        live.transfer(
+            db,
+            conversation,
+            holder,
+            reason="熟悉此客户",
+            to_staff=colleague,
+            even_if_not_online=True,
+            settings=chat_server.settings,
+        )
+        db.commit()
+    waiting = widget.until(message("state", status="queued"))
+    assert (waiting["waiting_for"], waiting["minutes"]) == (named.user.display_name, 0)
+
+    with chat_server.sessions() as db:
+        colleague = db.get(StaffUser, named.user.id)
+        assert colleague is not None
+        routing.set_presence(db, colleague, "online", settings=chat_server.settings)
+        db.commit()
+    widget.send({"type": "state"})
+    offered = widget.until(message("state", status="queued", waiting_for=None))
+    assert (offered["position"], offered["minutes"]) == (1, 1)
+    widget.close()

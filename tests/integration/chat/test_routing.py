@@ -465,3 +465,59 @@ def test_a_colleague_never_online_counts_as_offline(db: Session, settings: Setti
     with pytest.raises(routing.ColleagueNotOnline) as refused:
         routing.transfer(db, item, by=holder, reason="x", to_staff=make_staff(db))
     assert refused.value.params["presence"] == "offline"
+
+
+def test_a_chat_sent_to_a_colleague_by_name_is_estimated_from_her_alone(
+    db: Session, settings: Settings
+) -> None:
+    """The chat waits for her alone, so colleagues free now do not shorten its wait: online
+    and free, it is hers at once; busy, it waits on her load; not online, no wait is
+    promised at all."""
+    holder = online(db, settings, capacity=3)
+    free = online(db, settings, capacity=3)  # free all along, and no help to this customer
+    named = online(db, settings, capacity=1)
+    item = chat(db, settings)
+    routing.accept(db, item, holder, settings=settings, now=T0)
+    routing.transfer(db, item, by=holder, reason="熟悉此客户", to_staff=named, now=T0)
+    assert item.offered_to_id == named.id
+    place = routing.position(db, item, T0, settings=settings)
+    her = routing.NamedWait(named.display_name, "online")
+    assert place == routing.QueuePosition(1, 0, waits_for=her)
+    assert place.promised
+
+    routing.accept(db, item, named, settings=settings, now=T0)  # her one place is full now
+    later = chat(db, settings)
+    taker = holder if later.offered_to_id == holder.id else free
+    routing.accept(db, later, taker, settings=settings, now=T0)
+    routing.transfer(db, later, by=taker, reason="同一位客户", to_staff=named, now=T0)
+    assert later.status == "waiting"
+    place = routing.position(db, later, T0, settings=settings)
+    # one slot, none free, the default handle time: a whole handle time, not 0
+    assert place == routing.QueuePosition(1, settings.routing_default_handle_seconds, her)
+
+    routing.set_presence(db, named, "away", settings=settings, now=T0)
+    place = routing.position(db, later, T0, settings=settings)
+    assert place.waits_for == routing.NamedWait(named.display_name, "away")
+    assert not place.promised
+    assert place.estimated_wait_seconds == 0
+
+
+def test_chats_sent_to_a_colleague_by_name_are_not_ahead_in_the_queue(
+    db: Session, settings: Settings
+) -> None:
+    holder = online(db, settings, capacity=1)
+    sent = chat(db, settings)
+    routing.accept(db, sent, holder, settings=settings, now=T0)
+    routing.transfer(
+        db,
+        sent,
+        by=holder,
+        reason="熟悉此客户",
+        to_staff=make_staff(db),
+        even_if_not_online=True,
+        now=T0,
+    )
+    queued = chat(db, settings, now=T0 + timedelta(seconds=5))
+    place = routing.position(db, queued, T0 + timedelta(seconds=10), settings=settings)
+    assert (place.position, place.waits_for) == (1, None)
+    assert place.promised

@@ -375,7 +375,9 @@
     state.status = s.status;
     var text = "";
     if (s.status === "queued") {
-      text = s.position > 0 ? t("queue", { position: s.position, minutes: s.minutes }) : t("connecting");
+      /* sent by name to a colleague not online: no minutes can be promised, so none are */
+      if (s.waiting_for) { text = t("queue_named", { name: s.waiting_for }); }
+      else { text = s.position > 0 ? t("queue", { position: s.position, minutes: s.minutes }) : t("connecting"); }
       clearChoices();
     } else if (s.status === "active") {
       text = t("agent_serving", { name: s.agent_name || t("agent") });
