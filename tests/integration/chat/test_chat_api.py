@@ -156,6 +156,9 @@ def test_widget_texts_in_both_languages(client: TestClient) -> None:
     assert zh["lang"] == "zh-CN" and en["lang"] == "en"
     assert set(zh["texts"]) == set(en["texts"]) and "queue" in zh["texts"]
     assert "{position}" in zh["texts"]["queue"] and "{minutes}" in en["texts"]["queue"]
+    # waiting for a colleague not online: her name, and no minutes to fill in
+    for texts in (zh["texts"], en["texts"]):
+        assert "{name}" in texts["queue_named"] and "{minutes}" not in texts["queue_named"]
     assert zh["texts"]["send"] != en["texts"]["send"]
     assert set(zh["texts"]) == {
         k.removeprefix("chat.widget.") for k in catalogue("zh-CN") if k.startswith("chat.widget.")
