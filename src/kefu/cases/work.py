@@ -15,7 +15,7 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from kefu import audit
+from kefu import audit, placeholders
 from kefu.cases import conversation, email_intake, notify, service, timeline
 from kefu.cases import summary as contact_summary
 from kefu.cases.categories import TIER_ORDER, Category, Tier
@@ -98,6 +98,7 @@ def reply(
     (at most ``SMS_MAX`` characters); in the app the customer is told a reply waits."""
     if via not in REPLY_CHANNELS:
         raise UnknownValue(f"unknown reply channel {via!r}", field="via", value=via)
+    placeholders.refuse_unfilled(body, notify.case_lang(case))
     customer = identity_service.get_customer(db, case.customer_id)
     if via == "sms":
         if not customer.phone:

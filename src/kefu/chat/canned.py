@@ -4,14 +4,13 @@ phrases of our own, and the FAQ. This is the one function every console reply bo
 
 Placeholders: ``{customer_name}``, ``{reference}`` (the case's reference number),
 ``{committed_time}`` (when the case is due), ``{agent_name}``; ``{case_reference}`` is the
-older name of ``{reference}``. One the chat cannot fill (no case yet) stays as written, so
-the agent sees it and edits it before sending — nothing is sent without the agent pressing
-send.
+older name of ``{reference}``. ``kefu.placeholders`` fills them: one the chat cannot fill
+(an anonymous visitor's name, no case yet) takes a neutral form or is marked for the agent
+to complete, and a reply still holding a mark is refused when sent.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
@@ -25,9 +24,9 @@ from kefu.i18n import Lang, normalise_lang, translate
 from kefu.identity import service as identity_service
 from kefu.identity.models import StaffUser
 from kefu.kb import service as kb
+from kefu.placeholders import fill, unfilled
 
 PHRASES = ("greeting", "verify", "hold", "checking", "closing")
-PLACEHOLDER = re.compile(r"\{(customer_name|agent_name|case_reference|reference|committed_time)\}")
 MAX_QUERY = 100
 MAX_BODY = 1500
 
@@ -38,6 +37,7 @@ class CannedReply:
     title: str
     text: str
     reply_id: int | None = None  # a saved reply, whose uses are counted
+    to_fill: str | None = None  # the first part marked for the agent to complete
 
 
 def case_values(case: Case, lang: Lang) -> dict[str, str]:
@@ -64,10 +64,6 @@ def _values(
     return values
 
 
-def fill(text: str, values: dict[str, str]) -> str:
-    return PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), text)
-
-
 def suggest(
     db: Session, conversation: Conversation, staff: StaffUser, *, query: str = "", limit: int = 6
 ) -> list[CannedReply]:
@@ -83,6 +79,12 @@ def suggest(
         limit=limit,
         staff_id=staff.id,
     )
+
+
+def _reply(
+    source: str, title: str, text: str, *, reply_id: int | None = None, lang: Lang
+) -> CannedReply:
+    return CannedReply(source, title, text, reply_id=reply_id, to_fill=unfilled(text, lang))
 
 
 def matching(
@@ -106,12 +108,14 @@ def matching(
         for saved in saved_replies.visible(db, staff_id=staff_id, category=category, query=query):
             title = saved.title_en if english else saved.title_zh
             text = saved.body_en if english else saved.body_zh
-            found.append(CannedReply("saved", title, fill(text, values), reply_id=saved.id))
+            found.append(
+                _reply("saved", title, fill(text, values, lang), reply_id=saved.id, lang=lang)
+            )
     for phrase in PHRASES:
         title = translate(f"chat.canned.{phrase}.title", lang)
         text = translate(f"chat.canned.{phrase}.text", lang)
         if not query or query.lower() in (title + text).lower():
-            found.append(CannedReply("phrase", title, fill(text, values)))
+            found.append(_reply("phrase", title, fill(text, values, lang), lang=lang))
     if query:
         articles = kb.search(
             db, query=query, lang=lang, limit=limit, intents=bot_service.guess_intents(query)
@@ -120,5 +124,5 @@ def matching(
         articles = [a for a in kb.list_articles(db, lang=lang) if topic and a.intent == topic]
     for article in articles[:limit]:
         body = article.body if len(article.body) <= MAX_BODY else article.body[:MAX_BODY] + "…"
-        found.append(CannedReply("faq", article.title, fill(body, values)))
+        found.append(_reply("faq", article.title, fill(body, values, lang), lang=lang))
     return found

@@ -360,7 +360,16 @@ def canned_replies(
     conversation = live.conversation_for_staff(db, staff.user, conversation_id)
     found = canned.suggest(db, conversation, staff.user, query=q)
     return JSONResponse(
-        [{"source": c.source, "title": c.title, "text": c.text, "id": c.reply_id} for c in found]
+        [
+            {
+                "source": c.source,
+                "title": c.title,
+                "text": c.text,
+                "id": c.reply_id,
+                "to_fill": c.to_fill,
+            }
+            for c in found
+        ]
     )
 
 

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session, UOWTransaction
 
-from kefu import audit
+from kefu import audit, placeholders
 from kefu.bot import service as bot_service
 from kefu.cases import conversation as case_conversation
 from kefu.cases import service as cases_service
@@ -323,6 +323,8 @@ def agent_says(
             raise PermissionDenied("only the agent holding the chat or a supervisor")
     elif not holder:
         raise Conflict("the chat is not yours to answer", reason="not_holder")
+    else:  # a note may quote a canned reply; the customer never sees one half filled
+        placeholders.refuse_unfilled(text, normalise_lang(conversation.language) or "zh-CN")
     known = conversation.last_seq
     first = (
         not internal

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
-from kefu import audit
+from kefu import audit, placeholders
 from kefu.cases.categories import Category
 from kefu.chat.canned_models import SavedReply
 from kefu.db import utcnow
@@ -24,7 +24,6 @@ from kefu.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 
 GENERAL = "general"
 CATEGORIES = (GENERAL, *(c.value for c in Category))
-VARIABLES = ("customer_name", "reference", "committed_time", "agent_name", "case_reference")
 _ANY_VARIABLE = re.compile(r"\{([^{}]*)\}")
 TITLE_MAX = 120
 BODY_MAX = 2000
@@ -64,7 +63,7 @@ def _checked(text: ReplyText) -> ReplyText:
             raise InvalidInput("title required", field=f"title_{lang}", max=TITLE_MAX)
         if not body or len(body) > BODY_MAX:
             raise InvalidInput("text required", field=f"body_{lang}", max=BODY_MAX)
-        unknown = [v for v in _ANY_VARIABLE.findall(body) if v not in VARIABLES]
+        unknown = [v for v in _ANY_VARIABLE.findall(body) if v not in placeholders.NAMES]
         if unknown:
             raise InvalidInput(
                 "unknown variable", field=f"body_{lang}", variable="{" + unknown[0] + "}"

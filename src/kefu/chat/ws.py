@@ -44,6 +44,7 @@ from kefu.identity.deps import SESSION_COOKIE
 from kefu.identity.models import StaffUser
 from kefu.identity.permissions import has_permission
 from kefu.numbers import INT32_MAX
+from kefu.placeholders import UnfilledPlaceholder
 from kefu.wallet.deps import get_wallet
 
 log = logging.getLogger("kefu.chat.ws")
@@ -107,6 +108,8 @@ class _Peer:
                 "type": "error",
                 "code": exc.code,
                 "message": translate(exc.message_key, self.lang, **exc.params),
+                # the part to fill in, for the page to select it in the composer
+                **({"part": exc.params["part"]} if isinstance(exc, UnfilledPlaceholder) else {}),
                 **extra,
             }
         )

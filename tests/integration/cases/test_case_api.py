@@ -273,3 +273,19 @@ def test_opening_a_case_refuses_a_revoked_token_or_a_disabled_member_at_once(
         for token in tokens.values():
             refused = client.post("/api/v1/cases", json=body, headers=_auth(token))
             assert refused.status_code == 401
+
+
+def test_a_reply_still_holding_a_placeholder_is_refused(client: TestClient, db: Session) -> None:
+    """The API sends no canned reply half filled, as the case page and the chat do not."""
+    agent = _auth(staff_token(client, db, "agent"))
+    opened = _open(client, agent, make_customer(db).id)
+    ref = opened["reference"]
+    for body in ("您的工单 {reference} 已登记", "您的工单【请填写：工单编号】已登记"):
+        refused = client.post(f"/api/v1/cases/{ref}/replies", json={"body": body}, headers=agent)
+        assert refused.status_code == 400, refused.text
+        error = refused.json()["error"]
+        assert error["code"] == "unfilled_placeholder"
+        assert "【请填写：工单编号】" in error["message"]
+    case = client.get(f"/api/v1/cases/{ref}", headers=agent).json()
+    assert case["status"] == opened["status"]  # nothing was sent, so nothing moved
+    assert case["first_responded_at"] is None and case["version"] == opened["version"]

@@ -485,3 +485,19 @@ def test_an_agent_saves_a_view_and_only_sees_their_own(
         data={"csrf_token": csrf.group(1), "name": "坏的", "query": "view=nonsense"},
     )
     assert bad.status_code == 400
+
+
+def test_a_reply_with_a_part_to_fill_in_says_why_and_keeps_the_text(
+    client: TestClient, db: Session, settings: Settings
+) -> None:
+    _signed_in(client, db)
+    case = make_case(db, settings)
+    db.commit()
+    url = f"/console/cases/{case.reference}"
+    body = "我们会在【请填写：承诺答复时间】前答复您。"
+    refused = client.post(
+        f"{url}/reply", data={**_tokens(client.get(url).text), "body": body, "via": "app"}
+    )
+    assert refused.status_code == 400
+    assert "消息中还有待填写的部分：【请填写：承诺答复时间】。请您补全后再发送。" in refused.text
+    assert body in refused.text

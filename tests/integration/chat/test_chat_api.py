@@ -29,6 +29,7 @@ from kefu.db import get_db, utcnow
 from kefu.i18n import catalogue
 from kefu.identity import service as identity_service
 from kefu.identity.models import StaffUser
+from kefu.placeholders import UnfilledPlaceholder
 
 SECRET = "wallet-backend-shared-secret-0123456789"
 
@@ -539,8 +540,35 @@ def test_canned_replies_fill_placeholders(
     assert any(c["source"] == "faq" for c in found)  # the article for the chat's topic
     searched = client.get(f"/console/chats/{conversation.id}/canned", params={"q": "退款"}).json()
     assert any(c["source"] == "faq" for c in searched)
-    checking = next(c for c in found if "{case_reference}" in c["text"])
-    assert checking  # no case yet: left for the agent to fill
+    # no case yet: marked for the agent to fill in, never the raw placeholder
+    checking = next(c for c in found if "【请填写：工单编号】" in c["text"])
+    assert checking["to_fill"] == "【请填写：工单编号】"
+    assert greeting["to_fill"] is None
+    assert not any("{" in c["text"] for c in found)
+
+
+def test_an_anonymous_visitors_canned_replies_read_neutrally_and_unfilled_ones_are_refused(
+    client: TestClient, db: Session, settings: Settings
+) -> None:
+    user, _csrf = signed_in(client, db)
+    routing.set_presence(db, user, "online", settings=settings)
+    conversation = handed_over(db, settings, customer=False)
+    item = routing.open_item(db, conversation_id=conversation.id)
+    assert item is not None
+    live.accept(db, item, user, settings=settings)
+    found = client.get(f"/console/chats/{conversation.id}/canned").json()
+    greeting = next(c for c in found if c["source"] == "phrase")
+    assert greeting["text"].startswith(f"您好，我是{user.display_name}")
+    checking = next(c for c in found if c["to_fill"])
+    for text in (checking["text"], "您的工单 {case_reference} 已登记"):
+        with pytest.raises(UnfilledPlaceholder) as refused:
+            live.agent_says(db, conversation, user, text)
+        assert refused.value.params == {"part": "【请填写：工单编号】"}
+    assert not db.scalars(select(ChatMessage).where(ChatMessage.sender == "agent")).all()
+    # a note to colleagues may quote a canned reply as it stands
+    live.agent_says(db, conversation, user, checking["text"], internal=True)
+    filled = checking["text"].replace("【请填写：工单编号】", "KF-2612-A1B2C-3")
+    assert live.agent_says(db, conversation, user, filled).text == filled
 
 
 def test_other_agents_cannot_see_a_chat_and_supervisors_see_the_queues(

@@ -171,6 +171,20 @@
     el.hidden = !message;
   }
 
+  /* a part of a canned reply the chat could not fill (no case yet, say) is marked in the
+     text; it is selected, so what the agent types replaces it, and named below */
+  function markPart(area, part, from) {
+    var hint = document.getElementById("composer-hint");
+    var at = part ? area.value.indexOf(part, from || 0) : -1;
+    if (at < 0 && part) { at = area.value.indexOf(part); }
+    area.focus();
+    if (at >= 0) { area.setSelectionRange(at, at + part.length); }
+    if (hint) {
+      hint.textContent = at >= 0 ? (texts.to_fill || "").replace("{part}", part) : "";
+      hint.hidden = at < 0;
+    }
+  }
+
   /* the chat was closed or passed on (perhaps from another tab): only notes from now on */
   function holdEnded() {
     var internal = document.getElementById("internal");
@@ -193,6 +207,7 @@
       send({ type: "message", conversation_id: conversationId, text: text, internal: internal.checked, client_msg_id: id });
       area.value = "";
       composerError("");
+      markPart(area, null);
     });
     area.addEventListener("keydown", function (event) {
       if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
@@ -237,6 +252,7 @@
               var start = area.selectionStart || area.value.length;
               area.value = area.value.slice(0, start) + c.text + area.value.slice(area.selectionEnd || start);
               area.focus();
+              if (c.to_fill) { markPart(area, c.to_fill, start); }
               if (c.id) {  // a saved reply's uses are counted
                 fetch("/console/canned/" + c.id + "/used", { method: "POST", credentials: "same-origin", headers: { "X-CSRF-Token": chatEl.dataset.csrf } });
               }
@@ -259,7 +275,15 @@
     } else if (frame.type === "ack" && frame.conversation_id === conversationId) {
       /* the message itself arrives on the conversation's stream */
     } else if (frame.type === "error") {
-      if (frame.client_msg_id && pending[frame.client_msg_id]) {
+      var refused = frame.client_msg_id && pending[frame.client_msg_id];
+      if (refused && frame.code === "unfilled_placeholder") {
+        /* not sent: the reply goes back to the composer with the part to fill selected */
+        delete pending[frame.client_msg_id];
+        refused.el.remove();
+        var area = document.getElementById("reply");
+        area.value = refused.text + (area.value ? "\n" + area.value : "");
+        markPart(area, frame.part);
+      } else if (refused) {
         pending[frame.client_msg_id].el.classList.add("failed");
         delete pending[frame.client_msg_id];
       }
