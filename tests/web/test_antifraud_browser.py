@@ -12,7 +12,7 @@ from datetime import timedelta
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 from tests.factories import STAFF_PASSWORD
 from tests.web.a11y import problems
-from tests.web.conftest import LiveServer, screenshot
+from tests.web.conftest import SCREENSHOTS, LiveServer, screenshot
 
 from kefu import audit
 from kefu.antifraud import service
@@ -209,7 +209,13 @@ def test_specialist_reviews_reports_and_handles_flags(
 
     page.get_by_role("link", name="举报审核", exact=True).click()
     page.get_by_role("link", name="021 6080 9595").click()
-    expect(page.get_by_role("button", name="确认为诈骗")).to_be_disabled()
+    confirm = page.get_by_role("button", name="确认为诈骗")
+    expect(confirm).to_be_disabled()
+    # a disabled danger button looks disabled (kefu.css), not like a live red one
+    expect(confirm).to_have_css("background-color", "rgb(201, 208, 217)")
+    expect(confirm).to_have_css("color", "rgb(59, 69, 82)")
+    expect(confirm).to_have_css("cursor", "not-allowed")
+    confirm.locator("xpath=..").screenshot(path=str(SCREENSHOTS / "antifraud-report-disabled.png"))
     page.get_by_label("驳回原因（必填）").fill("官方回访号码，来电显示被伪造")
     page.get_by_role("button", name="驳回举报").click()
     expect(page.get_by_role("status")).to_contain_text("已驳回")
