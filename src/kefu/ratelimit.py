@@ -76,6 +76,26 @@ _COUNT_ONE = (
     .returning(_TABLE.c.id)
 )
 _OLDEST = select(func.min(_TABLE.c.occurred_at)).where(*_IN_WINDOW)
+# A key's expired events are cleared at most once in this time (by the hits' own clock),
+# not on every hit: the count and the oldest event look only inside the window, so events
+# that left it answer nothing either way, and clearing them was a statement on every hit
+# (one of an assistant turn's fifteen). They stay at most this much past the window.
+CLEAR_EVERY = timedelta(seconds=5)
+_CLEARED: dict[tuple[str, str], datetime] = {}  # when each key was last cleared, here
+_MAX_CLEARED = 10_000
+
+
+def _clear_now(bucket: str, key: str, now: datetime) -> bool:
+    """Whether this hit clears its key's expired events: the first for the key in this
+    process, or the first ``CLEAR_EVERY`` after the last clearing. A time before the last
+    one (another database, a test's clock) clears too."""
+    last = _CLEARED.get((bucket, key))
+    if last is not None and last <= now < last + CLEAR_EVERY:
+        return False
+    if len(_CLEARED) >= _MAX_CLEARED:  # many addresses: start over rather than grow
+        _CLEARED.clear()
+    _CLEARED[(bucket, key)] = now
+    return True
 
 
 def _digest(secret: str, key: str) -> str:
@@ -99,9 +119,11 @@ def hit(
     """
     now = now or utcnow()
     since = now - timedelta(seconds=window_seconds)
-    names = {"bucket": bucket, "key": _digest(secret, key), "since": since}
+    digest = _digest(secret, key)
+    names = {"bucket": bucket, "key": digest, "since": since}
     connection = db.connection()
-    connection.execute(_CLEAR_EXPIRED, names)
+    if _clear_now(bucket, digest, now):
+        connection.execute(_CLEAR_EXPIRED, names)
     if connection.execute(_COUNT_ONE, {**names, "now": now, "limit": limit}).first():
         return
     oldest = connection.execute(_OLDEST, names).scalar()

@@ -62,3 +62,21 @@ def test_events_that_left_the_window_are_cleared(db: Session) -> None:
         start + timedelta(seconds=2),
         start + timedelta(seconds=62),
     ]
+
+
+def test_events_left_in_the_table_after_the_window_are_not_counted(db: Session) -> None:
+    # expired events are cleared at most every CLEAR_EVERY: those still there count for
+    # nothing, neither in the limit nor in the time to wait
+    start = utcnow()
+    for i in range(3):
+        _hit(db, now=start + timedelta(seconds=i))
+    _hit(db, now=start + timedelta(seconds=60.5))  # clears the first
+    _hit(db, now=start + timedelta(seconds=61.5))  # the second left the window, still stored
+    _hit(db, now=start + timedelta(seconds=62.5))  # so did the third
+    assert len(db.scalars(select(ratelimit.RateEvent.id)).all()) == 5
+    with pytest.raises(TooManyRequests) as refused:
+        _hit(db, now=start + timedelta(seconds=63))
+    assert refused.value.retry_after == 58  # till 60.5 leaves the window at 120.5
+    _hit(db, now=start + timedelta(seconds=121))
+    stored = db.scalars(select(ratelimit.RateEvent.occurred_at)).all()
+    assert sorted(stored) == [start + timedelta(seconds=s) for s in (61.5, 62.5, 121)]
