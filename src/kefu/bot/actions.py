@@ -111,6 +111,8 @@ def record(d: Dialog, kind: str, **data: str) -> None:
         customer_id=conversation.customer_id,
         category=category_for_intent(d.flow or conversation.intent or "out_of_scope").value,
         data=dict(data) or None,
+        # the arrival on a conversation this turn started: no contact to look up
+        fresh=kind == "contact_arrived" and chat.inserted_here(d.db, conversation),
     )
 
 

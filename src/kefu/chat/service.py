@@ -31,6 +31,7 @@ MAX_TEXT = 4000
 # where it was said
 SUMMARY_BY_TEXT = frozenset({"web", "app", "cli"})
 _LOCKED = "kefu.chat.locked"  # ids of the conversations this transaction holds locked
+_INSERTED = "kefu.chat.inserted"  # ids of the conversations this transaction inserted
 
 
 def channel(conversation_id: int) -> str:
@@ -110,6 +111,13 @@ def _insert_conversation(db: Session, conversation: Conversation) -> None:
     # no other transaction sees the new row before the commit: as good as locked, so
     # ``append`` need not flush and read it again for each message
     db.info.setdefault(_LOCKED, set()).add(conversation.id)
+    db.info.setdefault(_INSERTED, set()).add(conversation.id)
+
+
+def inserted_here(db: Session, conversation: Conversation) -> bool:
+    """Whether this transaction inserted the conversation (no other record can name it
+    yet: its id was given out in this transaction)."""
+    return conversation.id in db.info.get(_INSERTED, ())
 
 
 def by_public_id(db: Session, public_id: str, *, lock: bool = False) -> Conversation:
@@ -184,6 +192,7 @@ def locked(db: Session, conversation_id: int) -> Conversation | None:
 def _forget_locks(session: Session, transaction: SessionTransaction) -> None:
     if transaction.parent is None:
         session.info.pop(_LOCKED, None)
+        session.info.pop(_INSERTED, None)
 
 
 def by_client_msg_id(

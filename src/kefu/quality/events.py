@@ -139,9 +139,13 @@ def record(
     category: str | None = None,
     data: dict[str, Any] | None = None,
     once: str | None = None,
+    fresh: bool = False,
 ) -> ContactEvent:
     """Record one fact about a contact and bring its figures up to date. With ``once`` (an
     idempotency key), a fact already recorded under it on the contact is not counted again.
+    ``fresh``: the conversation, call or queue item the event names was inserted in this
+    transaction, so no contact is named by it yet and none is looked up (the first event of
+    an assistant's new conversation).
 
     Raises ``InvalidInput`` for an unknown kind, channel or category, a naive time, an event
     naming no contact, or ``data`` that is not small JSON.
@@ -176,7 +180,7 @@ def record(
         data=payload,
         recorded_at=utcnow(),
     )
-    contact = facts.record(db, ids, event)
+    contact = facts.record(db, ids, event, fresh=fresh)
     if kind == "resolved":
         surveys.schedule(db, contact, now=event.at)
     elif kind == "reopened":

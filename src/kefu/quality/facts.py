@@ -138,10 +138,17 @@ def _lookup(db: Session, ref: str) -> QualityContact | None:
 
 
 def contact_for(
-    db: Session, ids: ContactIds, event: ContactEvent, *, fold: bool = False
+    db: Session,
+    ids: ContactIds,
+    event: ContactEvent,
+    *,
+    fold: bool = False,
+    fresh: bool = False,
 ) -> tuple[QualityContact, bool]:
     """The contact an event belongs to, created by the first event that names it (and
-    with ``fold``, created with the event folded in: see ``_create``).
+    with ``fold``, created with the event folded in: see ``_create``). ``fresh``: the live
+    ids are new in this transaction, so no ref names them and none is asked for; should
+    their contact exist all the same (an event before this one), it is found by its key.
 
     A conversation, call or queue item always is (or starts) a contact of its own; an event
     naming only a case goes to the case's latest contact, or starts one for the case.
@@ -157,7 +164,7 @@ def contact_for(
         return None if found is None else found[1]
 
     contact = None
-    for ref in ids.live:
+    for ref in () if fresh else ids.live:
         contact = lookup(ref)
         if contact is not None:
             break
@@ -171,6 +178,8 @@ def contact_for(
         assert key is not None  # ids are never empty here
         contact, created = _create(db, key, event, fold=fold)
         locked = created
+        if fresh and created:
+            seen.update(dict.fromkeys(ids.live))
     for ref in ids.live:
         _point(db, ref, contact, replace=False, seen=seen, locked=locked)
     if ids.case_ref is not None:
@@ -278,13 +287,16 @@ def refold(db: Session, contact: QualityContact) -> None:
     refresh_repeats(db, contact, previous=previous)
 
 
-def record(db: Session, ids: ContactIds, event: ContactEvent) -> QualityContact:
-    """Store a checked event on its contact and fold it in; ``events.record`` checks."""
+def record(
+    db: Session, ids: ContactIds, event: ContactEvent, *, fresh: bool = False
+) -> QualityContact:
+    """Store a checked event on its contact and fold it in; ``events.record`` checks
+    (``fresh``: see ``contact_for``)."""
     # A new contact is inserted with its first event folded in (no UPDATE after), unless
     # tying it to a case may merge the case's contact into it: the merge folds the events
     # it reads back, which this one is not among yet.
     fold = not (ids.live and ids.case_ref is not None)
-    contact, created = contact_for(db, ids, event, fold=fold)
+    contact, created = contact_for(db, ids, event, fold=fold, fresh=fresh)
     if created and fold:
         event.contact_id = contact.id
         db.add(event)
