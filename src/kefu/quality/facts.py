@@ -29,8 +29,9 @@ from sqlalchemy import (
     union_all,
     update,
 )
+from sqlalchemy import event as orm_event
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session, joinedload, make_transient_to_detached
+from sqlalchemy.orm import Session, SessionTransaction, joinedload, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from kefu.config import get_settings
@@ -134,7 +135,10 @@ def read_ahead(db: Session, refs: list[str]) -> None:
 
 def _lookup(db: Session, ref: str) -> QualityContact | None:
     found = _find(db, ref)
-    return None if found is None else found[1]
+    if found is None:
+        return None
+    _write_parked(db, found[1])
+    return found[1]
 
 
 def contact_for(
@@ -170,13 +174,16 @@ def contact_for(
             break
     if contact is None and not ids.live and ids.case_ref is not None:
         contact = lookup(ids.case_ref)
+    if contact is not None and not _may_wait(ids, event):
+        _write_parked(db, contact)
     created = contact is None
     # a contact another writer created in the same instant was read, not locked
     locked = True
     if contact is None:
         key = ids.live[0] if ids.live else ids.case_ref
         assert key is not None  # ids are never empty here
-        contact, created = _create(db, key, event, fold=fold)
+        park = fresh and fold and _may_wait(ids, event)
+        contact, created = _create(db, key, event, fold=fold, park=park)
         locked = created
         if fresh and created:
             seen.update(dict.fromkeys(ids.live))
@@ -298,13 +305,13 @@ def record(
     fold = not (ids.live and ids.case_ref is not None)
     contact, created = contact_for(db, ids, event, fold=fold, fresh=fresh)
     if created and fold:
-        event.contact_id = contact.id
-        db.add(event)
+        _add(db, contact, event)
         tz = get_settings().tz
         rollup.apply(db, metrics.contribution(contact, segments_of(db, contact), tz))
         _recount_partners(db, _identity(contact), previous=None, tz=tz)
     else:
-        record_on(db, contact, event, created=created)
+        _add(db, contact, event)
+        apply(db, contact, event, created=created)
     return contact
 
 
@@ -312,8 +319,8 @@ def record_on(
     db: Session, contact: QualityContact, event: ContactEvent, *, created: bool = False
 ) -> None:
     """Store an event on a contact already known (quality's own events: surveys)."""
-    event.contact_id = contact.id
-    db.add(event)
+    _write_parked(db, contact)
+    _add(db, contact, event)
     apply(db, contact, event, created=created)
 
 
@@ -347,11 +354,12 @@ def _insert_new(db: Session) -> Any:
 
 
 def _create(
-    db: Session, key: str, event: ContactEvent, *, fold: bool
+    db: Session, key: str, event: ContactEvent, *, fold: bool, park: bool = False
 ) -> tuple[QualityContact, bool]:
     """A new contact for ``event``; with ``fold``, the event folded in, its own repeat marks
     asked, and everything in its INSERT. The contact is built here and inserted as one
-    Core statement, then joins the session as if read back (no flush, no second read)."""
+    Core statement, then joins the session as if read back (no flush, no second read).
+    With ``park`` it is inserted only at the session's next flush (see ``_may_wait``)."""
     contact = QualityContact(
         key=key,
         channel=event.channel,
@@ -378,21 +386,13 @@ def _create(
                     db, identity._replace(id=_UNSTORED_ID)
                 )
     contact.updated_at = utcnow()
-    # on the session's connection: no autoflush, so what ``_flush_for_questions`` left
-    # waits for the next flush
-    contact_id = (
-        db.connection()
-        .execute(_insert_new(db), {name: getattr(contact, name) for name in _COLUMNS})
-        .scalar()
-    )
-    if contact_id is not None:
-        contact.id = contact_id
-        make_transient_to_detached(contact)
-        db.add(contact)
-        for segment in segments:
-            segment.contact_id = contact_id
-            db.add(segment)
+    if park:
         set_committed_value(contact, "segments", segments)
+        transaction = db.get_nested_transaction() or db.get_transaction()
+        assert transaction is not None  # an event is recorded in a change's transaction
+        db.info.setdefault(_PARKED, {})[id(contact)] = _Parked(transaction, contact, segments, [])
+        return contact, True
+    if _insert(db, contact, segments):
         return contact, True
     # another writer created it in the same instant
     found = db.scalar(select(QualityContact).where(QualityContact.key == key))
@@ -428,6 +428,95 @@ def _flush_for_questions(db: Session) -> None:
             return
 
 
+def _insert(db: Session, contact: QualityContact, segments: list[QualitySegment]) -> bool:
+    """Insert a new contact and its segments; False when its key is taken."""
+    # on the session's connection: no autoflush, so what ``_flush_for_questions`` left
+    # waits for the next flush
+    contact_id = (
+        db.connection()
+        .execute(_insert_new(db), {name: getattr(contact, name) for name in _COLUMNS})
+        .scalar()
+    )
+    if contact_id is None:
+        return False
+    contact.id = contact_id
+    make_transient_to_detached(contact)
+    db.add(contact)
+    for segment in segments:
+        segment.contact_id = contact_id
+        db.add(segment)
+    set_committed_value(contact, "segments", segments)
+    return True
+
+
+# A new contact may wait, unwritten, for the session's next flush, so that the event after
+# its first goes into its INSERT instead of an UPDATE of it (an anonymous assistant turn's
+# arrival and answer). Only the contact of a conversation its transaction inserted, with no
+# customer and no case: no ref, repeat question or other contact can bring it in before the
+# flush. The rows naming it (its events and refs) are added to the session and get its id
+# when it is written; the session is not clean while they wait, so a flush, a query's
+# autoflush, a savepoint's start or the commit writes it first.
+_PARKED = "kefu.quality.facts.parked"
+
+
+@dataclass
+class _Parked:
+    transaction: SessionTransaction
+    contact: QualityContact
+    segments: list[QualitySegment]
+    rows: list[ContactEvent | QualityContactRef]
+
+
+def _may_wait(ids: ContactIds, event: ContactEvent) -> bool:
+    """Whether a contact may wait unwritten after, or for, this event: its first or the
+    assistant's answer, naming no customer and no case."""
+    return (
+        event.kind in ("contact_arrived", "bot_answered")
+        and event.customer_id is None
+        and ids.case_ref is None
+    )
+
+
+def _add(db: Session, contact: QualityContact, row: ContactEvent | QualityContactRef) -> None:
+    """Add a row naming ``contact``; it gets the contact's id when a waiting one is written."""
+    row.contact_id = contact.id
+    db.add(row)
+    parked = db.info.get(_PARKED)
+    if parked and id(contact) in parked:
+        parked[id(contact)].rows.append(row)
+
+
+def _write_parked(db: Session, contact: QualityContact) -> None:
+    """Write ``contact`` now if it waits (see ``_PARKED``)."""
+    parked = db.info.get(_PARKED)
+    waiting = parked.pop(id(contact), None) if parked else None
+    if waiting is None:
+        return
+    if not _insert(db, contact, waiting.segments):
+        raise RuntimeError(f"quality contact {contact.key} exists already")
+    for row in waiting.rows:
+        row.contact_id = contact.id
+
+
+@orm_event.listens_for(Session, "before_flush")
+def _write_waiting(session: Session, _context: object, _instances: object) -> None:
+    parked = session.info.get(_PARKED)
+    if parked:
+        for waiting in list(parked.values()):
+            _write_parked(session, waiting.contact)
+
+
+@orm_event.listens_for(Session, "after_transaction_end")
+def _forget_waiting(session: Session, transaction: SessionTransaction) -> None:
+    """A waiting contact is never written if its transaction (or savepoint) rolled back:
+    the rows naming it went with it."""
+    parked = session.info.get(_PARKED)
+    if parked:
+        for key, waiting in list(parked.items()):
+            if waiting.transaction is transaction:
+                del parked[key]
+
+
 def _point(
     db: Session,
     ref: str,
@@ -442,8 +531,8 @@ def _point(
     and not found)."""
     existing = seen[ref] if ref in seen else db.get(QualityContactRef, ref)
     if existing is None:
-        existing = QualityContactRef(ref=ref, contact_id=contact.id)
-        db.add(existing)
+        existing = QualityContactRef(ref=ref)
+        _add(db, contact, existing)
     elif replace and existing.contact_id != contact.id:
         existing.contact_id = contact.id
     elif existing.contact_id != contact.id:
