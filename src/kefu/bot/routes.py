@@ -182,6 +182,7 @@ async def post_message(
 @router.post("/conversations", response_model=TurnOut, status_code=201)
 async def start(body: StartIn, request: Request) -> TurnOut:
     def work(db: Session, settings: Settings, customer_id: int | None, lang: Lang) -> TurnOut:
+        key = chat.new_owner_key()
         conversation, messages = service.start_conversation(
             db,
             settings=settings,
@@ -190,8 +191,8 @@ async def start(body: StartIn, request: Request) -> TurnOut:
             channel=body.channel,
             language=normalise_lang(body.lang) or lang,
             customer_id=customer_id,
+            owner_key=key,
         )
-        key = chat.issue_owner_key(conversation)
         first = messages[0]
         return TurnOut(
             conversation_id=conversation.public_id,

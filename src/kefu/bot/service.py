@@ -728,12 +728,24 @@ def start_conversation(
     language: str | None = None,
     customer_id: int | None = None,
     now: datetime | None = None,
+    owner_key: str | None = None,
 ) -> tuple[Conversation, list[ChatMessage]]:
     """A new conversation with the assistant's first words (the likely question if the
-    customer is known, else a greeting)."""
+    customer is known, else a greeting). ``owner_key``: a web client's key
+    (``chat.new_owner_key``), kept with the conversation. Its row is written once, with
+    the first words and the key."""
     now = now or utcnow()
     lang = normalise_lang(language) or settings.default_language
-    conversation = chat.start(db, channel=channel, language=lang, customer_id=customer_id, now=now)
+    conversation = chat.start(
+        db,
+        channel=channel,
+        language=lang,
+        customer_id=customer_id,
+        now=now,
+        with_first_message=True,  # the assistant's, below
+    )
+    if owner_key is not None:
+        chat.issue_owner_key(conversation, owner_key)
     d = Dialog(
         db=db,
         conversation=conversation,

@@ -98,6 +98,7 @@ def start(
         language = normalise_lang(body.lang) or normalise_lang(customer.language) or lang
     elif request.headers.get("authorization"):
         customer_id = current_customer(request, db).customer.id
+    key = chat.new_owner_key()
     conversation, _messages = bot_service.start_conversation(
         db,
         settings=settings,
@@ -106,8 +107,8 @@ def start(
         channel="app" if body.app_token else body.channel,
         language=language,
         customer_id=customer_id,
+        owner_key=key,
     )
-    key = chat.issue_owner_key(conversation)
     db.commit()
     return StartOut(
         conversation_id=conversation.public_id,

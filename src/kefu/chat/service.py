@@ -137,10 +137,16 @@ def _key_hash(key: str) -> str:
     return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def issue_owner_key(conversation: Conversation) -> str:
-    """A new owner key for a conversation a web client starts: returned once, to that
-    client, and kept only as its sha256 (a leaked database does not let anyone in)."""
-    key = secrets.token_urlsafe(32)
+def new_owner_key() -> str:
+    """An owner key for a conversation a web client starts (``issue_owner_key``)."""
+    return secrets.token_urlsafe(32)
+
+
+def issue_owner_key(conversation: Conversation, key: str | None = None) -> str:
+    """A new owner key for a conversation a web client starts (or ``key``, made by
+    ``new_owner_key``): returned once, to that client, and kept only as its sha256 (a
+    leaked database does not let anyone in)."""
+    key = key or new_owner_key()
     conversation.owner_key_hash = _key_hash(key)
     return key
 

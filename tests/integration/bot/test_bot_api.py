@@ -113,6 +113,22 @@ def test_a_first_turn_never_reads_its_new_conversation_back(
     assert [s.split(" ")[0] for s in on_conversation] == ["INSERT", "UPDATE"]
 
 
+def test_a_started_conversation_is_written_once_with_its_first_words_and_key(
+    api: TestClient, demo_db: Session
+) -> None:
+    with statements_sent(demo_db.connection()) as said:
+        response = api.post("/api/v1/bot/conversations", json={})
+    assert response.status_code == 201
+    on_conversation = [s for s in said if re.search(r"\bconversation\b", s.split(" WHERE ")[0])]
+    assert [s.split(" ")[0] for s in on_conversation] == ["INSERT"]
+    started = response.json()
+    again = api.get(
+        f"/api/v1/bot/conversations/{started['conversation_id']}/messages",
+        headers={KEY: started["conversation_key"]},
+    )
+    assert [m["text"] for m in again.json()] == [started["reply"]]
+
+
 def test_a_first_turn_writes_its_quality_figures_without_asking(
     api: TestClient, demo_db: Session
 ) -> None:
