@@ -58,6 +58,10 @@
     var start = field.selectionStart || 0;
     field.value = field.value.slice(0, start) + text + field.value.slice(field.selectionEnd || start);
     field.focus();
+    // a part the case could not fill (no committed time, say) is selected to be typed over
+    var part = button.getAttribute("data-to-fill");
+    var at = part ? field.value.indexOf(part, start) : -1;
+    if (at >= 0) field.setSelectionRange(at, at + part.length);
     var replyId = button.getAttribute("data-canned-id");
     var csrf = document.querySelector("input[name=csrf_token]");
     if (replyId && csrf) {  // a saved reply's uses are counted
