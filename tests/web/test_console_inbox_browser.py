@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Browser, expect
 from tests.factories import STAFF_PASSWORD
-from tests.web.conftest import LiveServer, screenshot
+from tests.web.conftest import LiveServer, held, screenshot
 from tests.web.staff_login import make_and_sign_in, sign_in
 
 from kefu.chat import routing
@@ -269,6 +269,42 @@ def test_an_agent_not_online_takes_nothing_until_they_go_online(
     queue.get_by_role("button", name="领取").click()
     mine = page.get_by_role("region", name="我正在接待的客户")
     expect(mine).to_contain_text("充值不到账")
+    context.close()
+
+
+def test_a_status_chosen_is_kept_when_the_panel_refreshes_before_it_is_sent(
+    live_server: LiveServer, browser: Browser, live_settings: Settings
+) -> None:
+    """The inbox's panel is fetched again when its socket opens and when the queue moves;
+    a status picked but not yet sent must survive that, or 切换 sends the old one (seen in
+    CI: an agent who chose 在线 stayed 离线)."""
+    with live_server.sessions() as db:
+        routing.enqueue(
+            db,
+            kind="chat",
+            language="zh-CN",
+            category="recharge_not_credited",
+            settings=live_settings,
+        )
+        db.commit()
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    page = context.new_page()
+    make_and_sign_in(live_server, page, username="agent6", role="agent", display_name="坐席 小周")
+    page.add_init_script(
+        "window.addEventListener('kefu:console-open', function () { window.consoleOpen = true; });"
+    )
+    status = page.get_by_label("状态")
+    with held(page, "/static/chat/console.js") as release:
+        page.goto(f"{live_server.url}/console/inbox", wait_until="commit")
+        status.select_option("online")
+        release()
+        page.wait_for_load_state("load")
+    page.wait_for_function("window.consoleOpen === true")
+    page.wait_for_timeout(1000)  # the refresh the socket's opening asks for, 0.3 s later
+    expect(status).to_have_value("online")
+    page.get_by_role("button", name="切换").click()
+    queue = page.get_by_role("region", name="待分配队列")
+    expect(queue.get_by_role("button", name="领取")).to_have_count(1)
     context.close()
 
 

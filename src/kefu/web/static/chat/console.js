@@ -39,11 +39,26 @@
     panel.addEventListener("pointerdown", function () { pressedUntil = Date.now() + 1000; }, true);
     panel.addEventListener("submit", function () { pressedUntil = Date.now() + 15000; }, true);
   }
+  /* a choice made in the panel and not yet sent (a status picked, its button not yet
+     pressed): replacing the panel would put back the old value, and the button then sends
+     that one */
+  function changedControl(el) {
+    if (el.tagName === "SELECT") {
+      return Array.prototype.some.call(el.options, function (option, i) {
+        var chosenByPage = option.defaultSelected || (i === 0 && !el.querySelector("option[selected]"));
+        return option.selected !== chosenByPage;
+      });
+    }
+    if (el.type === "checkbox" || el.type === "radio") { return el.checked !== el.defaultChecked; }
+    return el.type !== "hidden" && el.value !== el.defaultValue;
+  }
   function panelBusy() {
     if (!panel) { return true; }
     if (Date.now() < pressedUntil) { return true; }
     var active = document.activeElement;
-    return !!panel.querySelector("details[open]") || (active && panel.contains(active) && active.tagName !== "BODY" && active.tagName !== "BUTTON");
+    return !!panel.querySelector("details[open]") ||
+      Array.prototype.some.call(panel.querySelectorAll("select, input, textarea"), changedControl) ||
+      (active && panel.contains(active) && active.tagName !== "BODY" && active.tagName !== "BUTTON");
   }
   function refreshPanel() {
     if (!panel) { return; }
