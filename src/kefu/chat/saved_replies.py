@@ -43,8 +43,15 @@ class ReplyText:
     body_en: str
 
 
+# a variable typed with a Chinese keyboard's braces: ｛customer_name｝
+_FULL_WIDTH_VARIABLE = re.compile(r"[｛{]\s*([A-Za-z_]+)\s*[｝}]")
+
+
 def _clean(value: str) -> str:
-    return unicodedata.normalize("NFKC", value or "").strip()
+    """Stored as written (NFC): NFKC would fold Chinese punctuation (，：！（）) into ASCII.
+    Only a variable's braces are folded, so it is still filled."""
+    text = unicodedata.normalize("NFC", value or "").strip()
+    return _FULL_WIDTH_VARIABLE.sub(lambda m: "{" + m.group(1) + "}", text)
 
 
 def _checked(text: ReplyText) -> ReplyText:

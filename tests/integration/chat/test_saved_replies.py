@@ -105,3 +105,21 @@ def test_another_agents_own_reply_stays_hidden(client: TestClient, db: Session) 
     sign_in(client, other.username)
     assert "充值核查中" not in client.get("/console/canned").text
     assert client.get(f"/console/canned?edit={reply.id}").status_code == 404
+
+
+def test_chinese_punctuation_is_kept_and_full_width_braces_still_name_a_variable(
+    client: TestClient, db: Session
+) -> None:
+    """A reply is stored as written: NFKC folding turned 您好，…：…！ into ASCII
+    punctuation. Only a variable typed with a Chinese keyboard's braces is folded."""
+    admin = make_staff(db, "admin")
+    db.commit()
+    csrf = sign_in(client, admin.username)
+    body = "｛customer_name｝您好：您的工单 {reference} 已受理，我们会在 {committed_time} 前答复！"
+    form = _reply(csrf, title_zh="充值核查中（受理）", body_zh=body)
+    assert client.post("/console/canned", data=form).status_code == 200
+    reply = db.scalars(select(SavedReply)).one()
+    assert reply.title_zh == "充值核查中（受理）"
+    assert reply.body_zh == (
+        "{customer_name}您好：您的工单 {reference} 已受理，我们会在 {committed_time} 前答复！"
+    )
