@@ -14,8 +14,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, delete, func, select
+from sqlalchemy import event as orm_event
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 
 from kefu.quality.metrics import ALL, CATEGORIES, CHANNELS, COUNTERS, SUMS, Contribution, Totals
 from kefu.quality.models import QualityRollup
@@ -69,23 +70,53 @@ def _lock_order(item: tuple[tuple[Any, ...], Any]) -> tuple[Any, ...]:
     return grain, period_start, channel, category, -1 if staff_id is None else staff_id
 
 
+# The changes a ``deferred`` block collected, each part with the transaction or savepoint it
+# was made in: a savepoint rolled back inside the block (a refused support command, an
+# operation of a group commit) takes its parts with it, as it takes its events.
+_Pending = list[tuple[SessionTransaction | None, Contribution]]
+
+
 @contextmanager
 def deferred(db: Session) -> Iterator[None]:
     """Collect the changes made inside and apply them, summed, when the block ends."""
-    total = Contribution()
-    db.info[_DEFERRED] = total
+    pending: _Pending = []
+    db.info[_DEFERRED] = pending
     try:
         yield
     finally:
         del db.info[_DEFERRED]
+    if len(pending) == 1:
+        apply(db, pending[0][1])
+        return
+    total = Contribution()
+    for _transaction, part in pending:
+        total.extend(part)
     apply(db, total)
+
+
+def _within(transaction: SessionTransaction | None, outer: SessionTransaction) -> bool:
+    while transaction is not None:
+        if transaction is outer:
+            return True
+        transaction = transaction.parent
+    return False
+
+
+@orm_event.listens_for(Session, "after_soft_rollback")
+def _drop_undone(session: Session, previous_transaction: SessionTransaction) -> None:
+    pending: _Pending | None = session.info.get(_DEFERRED)
+    if pending:
+        pending[:] = [part for part in pending if not _within(part[0], previous_transaction)]
 
 
 def apply(db: Session, change: Contribution) -> None:
     """Add a contribution (or a difference of two) to the rollup rows."""
-    pending: Contribution | None = db.info.get(_DEFERRED)
+    pending: _Pending | None = db.info.get(_DEFERRED)
     if pending is not None:
-        pending.extend(change)
+        transaction = db.get_nested_transaction() or db.get_transaction()
+        if not pending or pending[-1][0] is not transaction:
+            pending.append((transaction, Contribution()))
+        pending[-1][1].extend(change)
         return
     rows: list[dict[str, Any]] = []
     touched: set[str] = set()

@@ -9,13 +9,16 @@ import threading
 
 import pytest
 from sqlalchemy import Engine, func, select, text
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from kefu.chat import service as chat
 from kefu.chat.models import Conversation
 from kefu.context import request_id_var
 from kefu.db import READ_CONNECTIONS, read_sessions
-from kefu.dbwork import DbWork
+from kefu.dbwork import DbWork, GroupCommitter
+from kefu.quality import events as quality_events
+from kefu.quality import metrics, rebuild
+from kefu.quality.models import QualityRollup
 
 
 def test_work_reruns_once_on_a_connection_the_server_closed(isolated_database: Engine) -> None:
@@ -85,3 +88,67 @@ def test_reads_beside_the_writer_use_a_thread_per_read_connection_and_the_caller
 
     assert asyncio.run(scenario()) == [f"request-{n}" for n in range(16)]
     assert len(threads) == READ_CONNECTIONS
+
+
+class _Refused(Exception):
+    pass
+
+
+def _rollup_rows(db: Session) -> list[tuple[object, ...]]:
+    table = QualityRollup.__table__
+    key = [table.c.grain, table.c.period_start, table.c.channel, table.c.category]
+    counters = [table.c[name] for name in metrics.COUNTERS]
+    found = db.execute(select(*key, table.c.staff_id, *counters).order_by(*key, "staff_id"))
+    # rows whose counters all went back to zero say nothing; float sums added in another
+    # order may differ in the last bits
+    return [
+        tuple(round(v, 6) if isinstance(v, float) else v for v in row)
+        for row in found
+        if any(row[5:])
+    ]
+
+
+def test_quality_figures_of_undone_savepoints_do_not_reach_the_rollups(
+    isolated_database: Engine,
+) -> None:
+    """One group: a turn that fails after recording its events, a turn that succeeds, and a
+    turn whose inner savepoint (a refused support command) recorded events and rolled
+    back. Only what stands reaches the rollups: they equal a rebuild from the events."""
+
+    def arrive(db: Session) -> None:
+        conversation = chat.start(db, channel="web", language="zh-CN")
+        quality_events.record(db, "contact_arrived", channel="web", conversation_id=conversation.id)
+
+    def fails(db: Session) -> None:
+        with quality_events.batched(db):
+            arrive(db)
+            raise _Refused
+
+    def succeeds(db: Session) -> None:
+        with quality_events.batched(db):
+            arrive(db)
+
+    def refused_inside(db: Session) -> None:
+        with quality_events.batched(db):
+            arrive(db)
+            with contextlib.suppress(_Refused), db.begin_nested():
+                arrive(db)
+                raise _Refused
+
+    sessions = sessionmaker(isolated_database)
+    committer = GroupCommitter(sessions)
+    gate = threading.Event()
+    blocked = committer.submit(lambda db: gate.wait(10))  # the next three form one group
+    futures = [committer.submit(work) for work in (fails, succeeds, refused_inside)]
+    gate.set()
+    assert blocked.result(10)
+    with pytest.raises(_Refused):
+        futures[0].result(10)
+    futures[1].result(10)
+    futures[2].result(10)
+    with sessions() as db:
+        assert db.scalar(select(func.count()).select_from(Conversation)) == 2
+        kept = _rollup_rows(db)
+        assert kept
+        rebuild.rebuild_all(db)
+        assert _rollup_rows(db) == kept
