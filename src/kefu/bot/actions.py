@@ -305,7 +305,7 @@ def hand_over(d: Dialog, *, reason: str, tier: str = "tier1", urgent: bool = Fal
     text = d.t(
         "bot.handoff.queued",
         position=place.position,
-        minutes=max(1, round(place.estimated_wait_seconds / 60)),
+        minutes=place.minutes_to_tell,
     )
     if case is not None:
         text += " " + d.t("bot.handoff.case", reference=case.reference)

@@ -232,8 +232,7 @@ def wait_info(db: Session, conversation: Conversation, *, now: datetime | None =
     place = routing.position(db, item, now)
     if not place.promised and place.waits_for is not None:
         return WaitInfo(conversation.status, place.position, 0, None, place.waits_for.name)
-    minutes = max(1, -(-place.estimated_wait_seconds // 60))
-    return WaitInfo(conversation.status, place.position, minutes, agent_name)
+    return WaitInfo(conversation.status, place.position, place.minutes_to_tell, agent_name)
 
 
 # --- the agent's side -----------------------------------------------------------------

@@ -191,6 +191,12 @@ class QueuePosition:
     def promised(self) -> bool:
         return self.waits_for is None or self.waits_for.presence == "online"
 
+    @property
+    def minutes_to_tell(self) -> int:
+        """The wait as the customer is told it, by the assistant and in the widget alike:
+        whole minutes rounded up (a promise kept rather than one missed), at least one."""
+        return max(1, -(-self.estimated_wait_seconds // 60))
+
 
 def _choice(value: str, allowed: Sequence[str], field: str) -> str:
     if value not in allowed:

@@ -5,13 +5,16 @@ the order of advice after a freeze."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select, update
 
 from kefu.antifraud import service as antifraud
 from kefu.cases.models import Case, CaseEvent
 from kefu.channels.models import OutboxMessage
+from kefu.chat import live
+from kefu.chat.routing_models import AgentProfile, WorkItem
 
 from .conftest import Chat, last_code, phone_of
 
@@ -104,6 +107,36 @@ def test_the_first_in_line_is_told_they_are_first(chat: Chat) -> None:
     turn = chat.say("转人工")
     assert turn.handoff
     assert "排在第 1 位" in turn.reply and "前面还有" not in turn.reply
+
+
+def test_the_assistant_tells_the_same_wait_as_the_widget(service_chat: Chat) -> None:
+    """The hand-over's 预计等待约 N 分钟 and the widget's banner come from one estimate and
+    one rounding: 430 s of handling was "about 7 minutes" from the assistant (rounded) and
+    8 in the banner (rounded up), for the same customer at the same moment."""
+    chat = service_chat
+    db = chat.db
+    db.execute(delete(WorkItem).where(WorkItem.status == "finished"))
+    db.execute(update(AgentProfile).values(presence="offline"))
+    db.add(
+        WorkItem(
+            kind="chat",
+            tier="tier1",
+            language="zh-CN",
+            category="other",
+            status="finished",
+            urgent=False,
+            enqueued_at=chat.now - timedelta(hours=1),
+            assigned_at=chat.now - timedelta(minutes=30),
+            finished_at=chat.now - timedelta(minutes=30) + timedelta(seconds=430),
+        )
+    )
+    db.flush()
+    turn = chat.say("转人工")
+    assert turn.handoff
+    assert chat.conversation is not None
+    told = live.wait_info(db, chat.conversation, now=chat.now).minutes
+    assert told == 8
+    assert f"预计等待约 {told} 分钟" in turn.reply, turn.reply
 
 
 def test_the_english_queue_text_says_the_place(chat: Chat) -> None:
