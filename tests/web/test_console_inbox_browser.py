@@ -8,7 +8,7 @@ in both languages."""
 from __future__ import annotations
 
 import pytest
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import Browser, BrowserContext, Page, expect
 from tests.factories import STAFF_PASSWORD
 from tests.web.conftest import LiveServer, held, screenshot
 from tests.web.staff_login import make_and_sign_in, sign_in
@@ -25,6 +25,19 @@ def live_settings() -> Settings:
     return Settings(**{**get_settings().model_dump(), "demo": True, "routing_mode": "pick"})
 
 
+def _agent_without_scripts(
+    live_server: LiveServer, browser: Browser, username: str, display_name: str
+) -> tuple[BrowserContext, Page]:
+    """An agent signed in to a browser without scripts: the inbox stays as loaded, as a
+    page left open does, and each press posts its form."""
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 900}, locale="zh-CN", java_script_enabled=False
+    )
+    page = context.new_page()
+    make_and_sign_in(live_server, page, username=username, role="agent", display_name=display_name)
+    return context, page
+
+
 def test_a_chat_sent_to_a_colleague_by_name_is_not_taken_from_a_stale_page(
     live_server: LiveServer, browser: Browser, live_settings: Settings
 ) -> None:
@@ -39,12 +52,7 @@ def test_a_chat_sent_to_a_colleague_by_name_is_not_taken_from_a_stale_page(
         )
         db.commit()
         item_id = item.id
-    # without scripts the inbox stays as loaded, as a page left open does
-    context = browser.new_context(
-        viewport={"width": 1280, "height": 900}, locale="zh-CN", java_script_enabled=False
-    )
-    page = context.new_page()
-    make_and_sign_in(live_server, page, username="agent3", role="agent", display_name="坐席 小王")
+    context, page = _agent_without_scripts(live_server, browser, "agent3", "坐席 小王")
     with live_server.sessions() as db:
         agent = identity_service.get_staff_by_username(db, "agent3")
         assert agent is not None
@@ -106,12 +114,7 @@ def test_a_take_refused_at_the_agents_limit_says_so_and_a_reload_takes_nothing(
     live_server: LiveServer, browser: Browser, live_settings: Settings
 ) -> None:
     settings = live_settings  # the settings the server runs with
-    # without scripts the inbox stays as loaded, as a page left open does
-    context = browser.new_context(
-        viewport={"width": 1280, "height": 900}, locale="zh-CN", java_script_enabled=False
-    )
-    page = context.new_page()
-    make_and_sign_in(live_server, page, username="agent4", role="agent", display_name="坐席 小李")
+    context, page = _agent_without_scripts(live_server, browser, "agent4", "坐席 小李")
     with live_server.sessions() as db:
         agent = identity_service.get_staff_by_username(db, "agent4")
         assert agent is not None
@@ -312,11 +315,7 @@ def test_passing_on_an_offer_sent_on_to_a_colleague_meanwhile_says_so(
     live_server: LiveServer, browser: Browser, live_settings: Settings
 ) -> None:
     settings = live_settings  # the settings the server runs with
-    context = browser.new_context(
-        viewport={"width": 1280, "height": 900}, locale="zh-CN", java_script_enabled=False
-    )
-    page = context.new_page()
-    make_and_sign_in(live_server, page, username="agent6", role="agent", display_name="坐席 小周")
+    context, page = _agent_without_scripts(live_server, browser, "agent6", "坐席 小周")
     with live_server.sessions() as db:
         agent = identity_service.get_staff_by_username(db, "agent6")
         supervisor = identity_service.create_staff(
@@ -366,12 +365,7 @@ def test_an_agent_on_a_call_takes_no_second_caller_and_is_told_why(
     live_server: LiveServer, browser: Browser, live_settings: Settings
 ) -> None:
     settings = live_settings  # the settings the server runs with
-    # without scripts the inbox stays as loaded, as a page left open does
-    context = browser.new_context(
-        viewport={"width": 1280, "height": 900}, locale="zh-CN", java_script_enabled=False
-    )
-    page = context.new_page()
-    make_and_sign_in(live_server, page, username="agent6", role="agent", display_name="坐席 小周")
+    context, page = _agent_without_scripts(live_server, browser, "agent6", "坐席 小周")
     with live_server.sessions() as db:
         agent = identity_service.get_staff_by_username(db, "agent6")
         assert agent is not None
