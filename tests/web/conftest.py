@@ -18,9 +18,12 @@ import uvicorn
 from playwright.sync_api import Page, Route, expect
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
+from tests.factories import STAFF_PASSWORD
 from tests.served_app import app_on
 
+from kefu.chat import service as chat_service
 from kefu.config import Settings, get_settings
+from kefu.identity import service as identity_service
 
 CHROMIUM = os.environ.get("KEFU_TEST_CHROMIUM", "/usr/bin/chromium")
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
@@ -131,3 +134,19 @@ def held(page: Page, path: str) -> Iterator[Callable[[], None]]:
         yield release
     finally:
         page.unroute(f"**{path}")
+
+
+def an_agents_chat(live_server: LiveServer, *, language: str = "zh-CN") -> str:
+    """An anonymous visitor's web chat, active and held by agent 坐席 小李 (``xiaoli``),
+    after the visitor's first words: its page's address."""
+
+    with live_server.sessions() as db:
+        agent = identity_service.create_staff(
+            db, username="xiaoli", password=STAFF_PASSWORD, role="agent", display_name="坐席 小李"
+        )
+        conversation = chat_service.start(db, channel="web", language=language)
+        chat_service.append(db, conversation, sender="customer", text="充值没到账")
+        conversation.status = "active"
+        conversation.assigned_staff_id = agent.id
+        db.commit()
+        return f"{live_server.url}/console/chats/{conversation.id}"

@@ -6,8 +6,7 @@ browser stands for that moment."""
 from __future__ import annotations
 
 from playwright.sync_api import Browser, expect
-from tests.factories import STAFF_PASSWORD
-from tests.web.conftest import LiveServer, held, screenshot
+from tests.web.conftest import LiveServer, an_agents_chat, held, screenshot
 from tests.web.staff_login import make_and_sign_in, sign_in
 
 from kefu import audit
@@ -138,16 +137,7 @@ def test_canned_replies_opened_before_the_chats_script_ran_are_listed(
 ) -> None:
     """The box lists replies when it opens; opened before console.js ran, it stayed empty
     until the agent typed a search."""
-    with live_server.sessions() as db:
-        agent = identity_service.create_staff(
-            db, username="xiaoli", password=STAFF_PASSWORD, role="agent", display_name="坐席 小李"
-        )
-        conversation = chat_service.start(db, channel="web", language="zh-CN")
-        chat_service.append(db, conversation, sender="customer", text="充值没到账")
-        conversation.status = "active"
-        conversation.assigned_staff_id = agent.id
-        db.commit()
-        chat_url = f"{live_server.url}/console/chats/{conversation.id}"
+    chat_url = an_agents_chat(live_server)
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
     page = context.new_page()
     sign_in(live_server, page, "xiaoli")

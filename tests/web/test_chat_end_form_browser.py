@@ -6,12 +6,8 @@ from __future__ import annotations
 
 import pytest
 from playwright.sync_api import Browser
-from tests.factories import STAFF_PASSWORD
-from tests.web.conftest import SCREENSHOTS, LiveServer
+from tests.web.conftest import SCREENSHOTS, LiveServer, an_agents_chat
 from tests.web.staff_login import sign_in
-
-from kefu.chat import service as chat_service
-from kefu.identity import service as identity_service
 
 WIDTHS = (1280, 1024, 390)
 
@@ -20,16 +16,7 @@ WIDTHS = (1280, 1024, 390)
 def test_each_outcome_radio_sits_with_its_label(
     live_server: LiveServer, browser: Browser, lang: str
 ) -> None:
-    with live_server.sessions() as db:
-        agent = identity_service.create_staff(
-            db, username="xiaoli", password=STAFF_PASSWORD, role="agent", display_name="坐席 小李"
-        )
-        conversation = chat_service.start(db, channel="web", language=lang)
-        chat_service.append(db, conversation, sender="customer", text="充值没到账")
-        conversation.status = "active"
-        conversation.assigned_staff_id = agent.id
-        db.commit()
-        chat_url = f"{live_server.url}/console/chats/{conversation.id}?lang={lang}"
+    chat_url = an_agents_chat(live_server, language=lang) + f"?lang={lang}"
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
     page = context.new_page()
     sign_in(live_server, page, "xiaoli")

@@ -10,13 +10,12 @@ import re
 import pytest
 from playwright.sync_api import Browser, expect
 from tests.factories import STAFF_PASSWORD
-from tests.web.conftest import LiveServer, screenshot
+from tests.web.conftest import LiveServer, an_agents_chat, screenshot
 from tests.web.staff_login import sign_in
 
 from kefu import audit
 from kefu.cases import service as cases_service
 from kefu.chat import saved_replies
-from kefu.chat import service as chat_service
 from kefu.config import get_settings
 from kefu.i18n import translate
 from kefu.identity import service as identity_service
@@ -31,16 +30,7 @@ TEXTS = {
 def test_canned_replies_for_an_anonymous_visitor(
     live_server: LiveServer, browser: Browser, lang: str
 ) -> None:
-    with live_server.sessions() as db:
-        agent = identity_service.create_staff(
-            db, username="xiaoli", password=STAFF_PASSWORD, role="agent", display_name="坐席 小李"
-        )
-        conversation = chat_service.start(db, channel="web", language=lang)
-        chat_service.append(db, conversation, sender="customer", text="充值没到账")
-        conversation.status = "active"
-        conversation.assigned_staff_id = agent.id
-        db.commit()
-        chat_url = f"{live_server.url}/console/chats/{conversation.id}"
+    chat_url = an_agents_chat(live_server, language=lang)
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale=lang)
     page = context.new_page()
     page.goto(f"{live_server.url}/console/login?lang=zh-CN")  # the sign-in helper reads Chinese
