@@ -109,12 +109,11 @@ def test_the_first_in_line_is_told_they_are_first(chat: Chat) -> None:
     assert "排在第 1 位" in turn.reply and "前面还有" not in turn.reply
 
 
-def test_the_assistant_tells_the_same_wait_as_the_widget(service_chat: Chat) -> None:
+def test_the_assistant_tells_the_same_wait_as_the_widget(chat: Chat) -> None:
     """The hand-over's 预计等待约 N 分钟 and the widget's banner come from one estimate and
     one rounding: 430 s of handling was "about 7 minutes" from the assistant (rounded) and
     8 in the banner (rounded up), for the same customer at the same moment."""
-    chat = service_chat
-    db = chat.db
+    db, now = chat.db, chat.clock()
     db.execute(delete(WorkItem).where(WorkItem.status == "finished"))
     db.execute(update(AgentProfile).values(presence="offline"))
     db.add(
@@ -125,16 +124,16 @@ def test_the_assistant_tells_the_same_wait_as_the_widget(service_chat: Chat) -> 
             category="other",
             status="finished",
             urgent=False,
-            enqueued_at=chat.now - timedelta(hours=1),
-            assigned_at=chat.now - timedelta(minutes=30),
-            finished_at=chat.now - timedelta(minutes=30) + timedelta(seconds=430),
+            enqueued_at=now - timedelta(hours=1),
+            assigned_at=now - timedelta(minutes=30),
+            finished_at=now - timedelta(minutes=30) + timedelta(seconds=430),
         )
     )
     db.flush()
     turn = chat.say("转人工")
     assert turn.handoff
     assert chat.conversation is not None
-    told = live.wait_info(db, chat.conversation, now=chat.now).minutes
+    told = live.wait_info(db, chat.conversation, now=chat.clock()).minutes
     assert told == 8
     assert f"预计等待约 {told} 分钟" in turn.reply, turn.reply
 
