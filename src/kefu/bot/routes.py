@@ -41,7 +41,7 @@ def _customer_id(request: Request, db: Session) -> int | None:
     return current_customer(request, db).customer.id
 
 
-async def _in_one_go(
+async def _run_rate_limited_in_one_transaction(
     request: Request, work: Callable[[Session, Settings, int | None, Lang], T]
 ) -> T:
     """Rate limit, who is asking, and the work, in one transaction and one thread.
@@ -176,7 +176,7 @@ async def post_message(
             messages=_messages(turn.messages),
         )
 
-    return await _in_one_go(request, work)
+    return await _run_rate_limited_in_one_transaction(request, work)
 
 
 @router.post("/conversations", response_model=TurnOut, status_code=201)
@@ -208,7 +208,7 @@ async def start(body: StartIn, request: Request) -> TurnOut:
             messages=_messages(messages),
         )
 
-    return await _in_one_go(request, work)
+    return await _run_rate_limited_in_one_transaction(request, work)
 
 
 @router.get("/conversations/{conversation_id}/messages", response_model=list[MessageOut])
