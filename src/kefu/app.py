@@ -146,10 +146,10 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return JSONResponse(
-            error_body("internal_error", translate("error.internal", _lang_of(request))),
-            status_code=500,
-        )
+        message = translate("error.internal", _lang_of(request))
+        if _wants_page(request):
+            return _page_error(request, 500, message)
+        return JSONResponse(error_body("internal_error", message), status_code=500)
 
 
 class RequestContext:
