@@ -197,6 +197,13 @@ class QueuePosition:
         whole minutes rounded up (a promise kept rather than one missed), at least one."""
         return max(1, -(-self.estimated_wait_seconds // 60))
 
+    @property
+    def under_a_minute(self) -> bool:
+        """Staff read a wait the customer is told as "about 1 minute" only because it is
+        rounded up (under 60 s, none at all when an agent is free) as under a minute; from
+        a minute on they read the customer's own whole minutes."""
+        return self.estimated_wait_seconds < 60
+
 
 def _choice(value: str, allowed: Sequence[str], field: str) -> str:
     if value not in allowed:
