@@ -16,6 +16,7 @@ from kefu import deferred
 from kefu.cases import service, timeline
 from kefu.cases.models import Case, CaseEvent
 from kefu.quality import case_hooks as quality_hooks
+from kefu.search import service as search_service
 
 _HELD = "kefu.cases.deferred.held"
 
@@ -23,8 +24,8 @@ _HELD = "kefu.cases.deferred.held"
 @dataclass
 class _Held:
     cases: dict[int, Case] = field(default_factory=dict)
-    # case id -> its public events in order, for the text index
-    public: dict[int, list[CaseEvent]] = field(default_factory=dict)
+    # the cases whose text the batch indexes when it ends
+    reindex: set[int] = field(default_factory=set)
 
 
 @deferred.batch_scope
@@ -32,10 +33,11 @@ class _Held:
 def _holding_cases(db: Session) -> Iterator[None]:
     """The cases a batch reads stay in its session until it ends (the session forgets
     objects nothing holds), so later work on the same case in the batch finds it without
-    reading it again."""
-    db.info[_HELD] = _Held()
+    reading it again. The batch's cases to re-index are indexed as it ends."""
+    held = db.info[_HELD] = _Held()
     try:
         yield
+        _index(db, held)
     finally:
         del db.info[_HELD]
 
@@ -54,9 +56,7 @@ _PUBLIC = (
 
 @deferred.reads_ahead(service.OPENED, service.REINDEX, service.QUALITY_OPENED)
 def _read_cases(db: Session, payloads: list[dict[str, Any]]) -> None:
-    """The cases of a batch's rows in one statement, not one each. Nothing else writes a
-    case's events in a batch's transaction, and an event written beside it in another
-    leaves a re-index row of its own, so the public events are read here too."""
+    """The cases of a batch's rows in one statement, not one each."""
     held: _Held | None = db.info.get(_HELD)
     if held is None:
         return
@@ -65,10 +65,6 @@ def _read_cases(db: Session, payloads: list[dict[str, Any]]) -> None:
         return
     for case in db.scalars(_CASES, {"ids": ids}):
         held.cases[case.id] = case
-    public: dict[int, list[CaseEvent]] = {case_id: [] for case_id in ids}
-    for event in db.scalars(_PUBLIC, {"ids": ids}):
-        public[event.case_id].append(event)
-    held.public.update(public)
 
 
 @deferred.reads_ahead(service.OPENED, service.QUALITY_OPENED)
@@ -88,7 +84,34 @@ def _case(db: Session, case_id: int) -> Case | None:
 
 def _reindex(db: Session, case: Case) -> None:
     held: _Held | None = db.info.get(_HELD)
-    service.reindex(db, case, public=None if held is None else held.public.get(case.id))
+    if held is None:
+        service.reindex(db, case)
+    else:
+        held.reindex.add(case.id)
+
+
+def _index(db: Session, held: _Held) -> None:
+    """Index the text of the batch's cases to re-index, read now, under the lock of their
+    documents. Several processors on PostgreSQL: a batch that indexed the text it read
+    when it began wrote over a newer one another processor indexed meanwhile, and the case
+    kept the old text until its next change. Read under the lock, the last to write a
+    document read its case last; a change committed after that read leaves a re-index row
+    whose batch reads after this one commits. The cases' public events are read for all of
+    them in one statement."""
+    if not held.reindex:
+        return
+    ids = sorted(held.reindex)
+    cases = [held.cases[case_id] for case_id in ids]
+    if db.get_bind().dialect.name == "postgresql":
+        search_service.lock_documents(
+            db, kind=service.SEARCH_KIND, refs=[case.reference for case in cases]
+        )
+        db.execute(_CASES.execution_options(populate_existing=True), {"ids": ids}).all()
+    public: dict[int, list[CaseEvent]] = {case_id: [] for case_id in ids}
+    for event in db.scalars(_PUBLIC, {"ids": ids}):
+        public[event.case_id].append(event)
+    for case in cases:
+        service.reindex(db, case, public=public[case.id])
 
 
 @deferred.handler(service.REINDEX)

@@ -232,6 +232,19 @@ def index_many(db: Session, texts: Iterable[SearchText]) -> None:
     _apply_kind_deltas(db, document_deltas, length_deltas)
 
 
+def lock(db: Session, *, kind: str, refs: Sequence[str]) -> None:
+    """Lock the documents of ``refs`` that exist until the transaction ends, in the order of
+    their refs (two transactions locking some of the same wait, they do not deadlock)."""
+    check_kind(kind)
+    for chunk in _chunks(sorted(set(refs))):
+        db.execute(
+            select(_documents.c.id)
+            .where(_documents.c.kind == kind, _documents.c.ref.in_(chunk))
+            .order_by(_documents.c.ref)
+            .with_for_update()
+        )
+
+
 def remove(db: Session, *, kind: str, ref: str) -> bool:
     """Drop a document and its postings; False when it was not indexed."""
     check_kind(kind)

@@ -25,6 +25,7 @@ __all__ = [
     "highlight",
     "index_document",
     "index_many",
+    "lock_documents",
     "remove_document",
     "search",
     "tokenize",
@@ -68,6 +69,15 @@ def index_many(db: Session, docs: Iterable[SearchText]) -> None:
         pending.extend(docs)
         return
     indexer.index_many(db, docs)
+
+
+def lock_documents(db: Session, *, kind: str, refs: Iterable[str]) -> None:
+    """On PostgreSQL, hold the documents of ``refs`` already indexed until the transaction
+    ends: a writer that takes them before reading the text it indexes writes after every
+    other writer that read before it (several processes index the same document). SQLite
+    lets one transaction write at a time: nothing to take."""
+    if db.get_bind().dialect.name == "postgresql":
+        indexer.lock(db, kind=kind, refs=list(refs))
 
 
 def remove_document(db: Session, *, kind: str, ref: str) -> bool:

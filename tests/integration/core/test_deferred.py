@@ -347,7 +347,9 @@ def test_a_batch_reads_its_cases_and_their_new_contacts_once_and_writes_their_fi
     with statements_sent(isolated_database) as sent:
         assert deferred.run_until_empty(sessions) == 6
     reading = [s for s in sent if s.startswith("SELECT")]
-    assert sum('FROM "case"' in s for s in reading) == 1
+    # on PostgreSQL read again, with the text, under their documents' locks
+    # (tests/integration/cases/test_deferred_reindex.py)
+    assert sum('FROM "case"' in s for s in reading) == (2 if BACKEND == "postgres" else 1)
     assert sum("FROM case_event" in s for s in reading) == 1
     assert sum("FROM quality_contact_ref" in s for s in reading) == 1
     # the rows' events, refs and repeat marks are written together, not row by row
