@@ -7,7 +7,9 @@ from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from kefu.antifraud.pages import router as antifraud_router
+from kefu.cases.customer_pages import router as case_customer_pages_router
 from kefu.cases.sla_pages import router as sla_pages_router
+from kefu.cases.tracking_pages import router as case_tracking_pages_router
 from kefu.chat.canned_pages import router as canned_router
 from kefu.chat.skills_pages import router as skills_router
 from kefu.config import Settings
@@ -18,8 +20,6 @@ from kefu.support.pages import router as approvals_router
 from kefu.web.console import router as console_router
 from kefu.web.customer_view import router as customer_view_router
 from kefu.web.help import router as help_router
-from kefu.web.help_cases import router as help_cases_router
-from kefu.web.help_track import router as help_track_router
 from kefu.web.home import router as home_router
 from kefu.web.settings_page import router as settings_router
 from kefu.web.templating import STATIC_DIR
@@ -40,8 +40,8 @@ def mount_web(app: FastAPI, settings: Settings) -> None:
     app.include_router(approvals_router)
     app.include_router(antifraud_router)
     app.include_router(help_router)
-    app.include_router(help_track_router)
-    app.include_router(help_cases_router)
+    app.include_router(case_tracking_pages_router)
+    app.include_router(case_customer_pages_router)
     app.add_api_route(
         "/",
         lambda: RedirectResponse("/help", status_code=307),

@@ -3,7 +3,7 @@ or e-mail address, then a one-time code.
 
 The code goes to the contact given, whoever's it is, exactly as ``/api/v1/verifications``
 does, so the form never reveals whether a reference or a contact exists; only after the
-code is confirmed does the case show (``kefu.web.help_cases``), and only if it is the
+code is confirmed does the case show (``kefu.cases.customer_pages``), and only if it is the
 verified customer's own.
 """
 

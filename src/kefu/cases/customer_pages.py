@@ -1,5 +1,5 @@
 """The customer's case page on the help center: status, committed time, public timeline,
-reply and attachments, for the verified customer's own cases only (``kefu.web.help_track``
+reply and attachments, for the verified customer's own cases only (``kefu.cases.tracking_pages``
 is the way in)."""
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from kefu import audit
 from kefu.cases import attachments, conversation, tracking
 from kefu.cases import service as cases_service
 from kefu.cases.errors import CaseNotFound
+from kefu.cases.tracking_pages import my_cases_of, track_page
 from kefu.config import Settings
 from kefu.db import DbSession
 from kefu.deps import LangDep, SettingsDep
@@ -32,7 +33,6 @@ from kefu.web.forms import (
     form_errors,
     render_help,
 )
-from kefu.web.help_track import my_cases_of, track_page
 
 router = APIRouter(prefix="/help", include_in_schema=False)
 Reference = Annotated[str, Path(min_length=1, max_length=64)]
