@@ -4,6 +4,11 @@ conversations and cases, what was verified and when, and the support actions.
 Every action form carries a fresh idempotency key made when the page is drawn, so a
 double click or a resent form acts once (``kefu.support.actions``); risky actions come
 back as "waiting for approval" and show in the supervisors' queue.
+
+It lives in the shell, not in ``kefu.support``: it draws the customer's calls
+(``kefu.voice.views``), and the phone's self-service acts through the support layer
+(``kefu.voice.selfservice`` -> ``kefu.support``), so a support-owned page would close a
+support <-> voice cycle. Like the console home, it sits above the domains it shows.
 """
 
 from __future__ import annotations
