@@ -1208,27 +1208,36 @@ def snapshot(db: Session, now: datetime | None = None) -> Snapshot:
         )
         for key, members in sorted(grouped.items())
     ]
+    return Snapshot(
+        queues=queues, agents=agent_rows(db), waiting=items, named=named_waits(db, items)
+    )
+
+
+def agent_rows(db: Session) -> list[AgentRow]:
+    """Every active staff member who may work chats, online first: one who has never been
+    online has no profile yet and is listed offline with the skills a first use would give
+    them, so a supervisor sees who is missing, not only who came."""
     load = loads(db)
-    agents = [
-        AgentRow(
-            staff_id=agent.staff_id,
-            username=user.username,
-            display_name=user.display_name,
-            presence=agent.presence,
-            load=load.get(agent.staff_id, 0),
-            capacity=agent.capacity,
-            languages=list(agent.languages),
-            categories=list(agent.categories),
-            tiers=list(agent.tiers),
+    found = {agent.staff_id: agent for agent in db.scalars(select(AgentProfile))}
+    rows = []
+    for user in db.scalars(select(StaffUser).where(StaffUser.is_active.is_(True))):
+        if not has_permission(user.role, "chat.work"):
+            continue
+        agent = found.get(user.id) or _first_profile(user)
+        rows.append(
+            AgentRow(
+                staff_id=user.id,
+                username=user.username,
+                display_name=user.display_name,
+                presence=agent.presence,
+                load=load.get(user.id, 0),
+                capacity=agent.capacity,
+                languages=list(agent.languages),
+                categories=list(agent.categories),
+                tiers=list(agent.tiers),
+            )
         )
-        for agent, user in db.execute(
-            select(AgentProfile, StaffUser)
-            .join(StaffUser, StaffUser.id == AgentProfile.staff_id)
-            .where(StaffUser.is_active.is_(True))
-            .order_by(AgentProfile.presence.desc(), StaffUser.username)
-        )
-    ]
-    return Snapshot(queues=queues, agents=agents, waiting=items, named=named_waits(db, items))
+    return sorted(rows, key=lambda a: (PRESENCES.index(a.presence), a.username))
 
 
 def presences(db: Session, staff_ids: Collection[int]) -> dict[int, str]:

@@ -329,6 +329,27 @@ def test_supervisor_snapshot(db: Session, settings: Settings) -> None:
     assert view.waiting[0].urgent
 
 
+def test_the_snapshot_lists_every_agent_even_one_never_online(
+    db: Session, settings: Settings
+) -> None:
+    """A supervisor sees who is missing: a colleague who has never been online is listed
+    offline with the skills and capacity a first use would give; one who left is not."""
+    on = online(db, settings)
+    never = make_staff(db, "specialist")
+    left = make_staff(db, "agent")
+    left.is_active = False
+    view = routing.snapshot(db, T0)
+    rows = {a.staff_id: a for a in view.agents}
+    assert rows[on.id].presence == "online"
+    row = rows[never.id]
+    capacity = settings.routing_default_capacity
+    assert (row.presence, row.load, row.capacity) == ("offline", 0, capacity)
+    assert (row.languages, row.tiers) == ([never.language], ["tier1", "tier2"])
+    assert left.id not in rows
+    assert [a.staff_id for a in view.agents].index(on.id) == 0  # the online ones first
+    assert routing.profile_as_is(db, never) not in db  # reading wrote no profile
+
+
 def test_pick_mode_a_chat_transferred_by_name_is_that_agents_alone(
     db: Session, settings: Settings
 ) -> None:
