@@ -96,32 +96,47 @@ def batched(db: Session) -> Iterator[None]:
 _PG_CUSTOMER_LOCK_SPACE = 0x6B667163
 _PG_WAIT = text("SELECT pg_advisory_xact_lock(:space, :customer)")
 _PG_TRY = text("SELECT pg_try_advisory_xact_lock(:space, :customer)")
+_HELD_CUSTOMERS = "kefu.quality.events.held_customers"
 
 
 def _hold_customer(db: Session, customer_id: int) -> None:
-    """In deferred work on PostgreSQL, take the transaction's lock on the customer's
-    contacts before the event changes any.
+    """On PostgreSQL, take the transaction's lock on the customer's contacts before the
+    event changes any.
 
-    An event changes its contact and the repeat marks of the customer's other contacts, and
-    a batch of deferred work holds every row it changed until it commits. Two processors'
+    An event changes its contact and the repeat marks of the customer's other contacts,
+    reading those from what is committed. Two transactions making contacts of one customer
+    at once (two requests, or a request and a batch of deferred work) each asked its repeat
+    questions without the other's contact, and the later was not marked a repeat. Holding
+    the customer, the second asks once the first has committed.
+
+    A batch of deferred work holds every row it changed until it commits. Two processors'
     batches with contacts of customers C and D in opposite orders each held the first
     customer's rows and waited for the other's. Holding the customer first, a batch's rows
     of C are changed by no other batch; the first work of a batch waits for the lock (it
     holds nothing yet), and a later one that would wait ends the batch before it
-    (``deferred.Later``). Work done at once in the change's transaction and SQLite (one
-    writer at a time) take no lock. An event naming no customer takes none either: no
-    deferred work records one."""
-    first = deferred.first_in_transaction(db)
-    if first is None or db.get_bind().dialect.name != "postgresql":
+    (``deferred.Later``). A change's own transaction (a request, or work done at once in
+    it) waits. SQLite (one writer at a time) takes no lock. An event naming no customer
+    takes none either."""
+    if db.get_bind().dialect.name != "postgresql":
         return
-    params = {"space": _PG_CUSTOMER_LOCK_SPACE, "customer": customer_id}
     # on the session's connection: no autoflush, so the earlier rows' changes wait to be
     # written together (``facts._flush_for_questions``)
     connection = db.connection()
-    if first:
+    # held until the transaction ends, or its savepoint rolls back
+    transaction = db.get_nested_transaction() or db.get_transaction()
+    held = db.info.get(_HELD_CUSTOMERS)
+    if held is None or held[0] is not transaction:
+        held = db.info[_HELD_CUSTOMERS] = (transaction, set())
+    customers: set[int] = held[1]
+    if customer_id in customers:
+        return
+    params = {"space": _PG_CUSTOMER_LOCK_SPACE, "customer": customer_id}
+    if deferred.first_in_transaction(db) is False:
+        if not connection.execute(_PG_TRY, params).scalar():
+            raise deferred.Later
+    else:
         connection.execute(_PG_WAIT, params)
-    elif not connection.execute(_PG_TRY, params).scalar():
-        raise deferred.Later
+    customers.add(customer_id)
 
 
 def record(
