@@ -39,8 +39,6 @@ def test_a_colleague_never_online_is_listed_offline(
     expect(rows.nth(0)).to_contain_text("林慧")
     expect(rows.nth(0).locator("td").nth(1)).to_have_text(translate("chat.presence.online", lang))
     expect(rows.nth(1)).to_contain_text("赵磊")
-    expect(rows.nth(1).locator("td").nth(1)).to_have_text(
-        translate("chat.presence.offline", lang)
-    )
+    expect(rows.nth(1).locator("td").nth(1)).to_have_text(translate("chat.presence.offline", lang))
     screenshot(page, f"console-queues-agent-never-online-{lang}")
     context.close()
