@@ -14,10 +14,10 @@ from kefu.chat.canned_pages import router as canned_router
 from kefu.chat.skills_pages import router as skills_router
 from kefu.config import Settings
 from kefu.identity.pages import router as staff_router
+from kefu.identity.signin_pages import router as signin_router
 from kefu.identity.two_factor_pages import router as two_factor_router
 from kefu.kb.pages import router as kb_pages_router
 from kefu.support.pages import router as approvals_router
-from kefu.web.console import router as console_router
 from kefu.web.customer_view import router as customer_view_router
 from kefu.web.help import router as help_router
 from kefu.web.home import router as home_router
@@ -27,7 +27,7 @@ from kefu.web.templating import STATIC_DIR
 
 def mount_web(app: FastAPI, settings: Settings) -> None:
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    app.include_router(console_router)
+    app.include_router(signin_router)
     app.include_router(home_router)
     app.include_router(staff_router)
     app.include_router(skills_router)

@@ -1,4 +1,4 @@
-"""The staff console: sign-in with a session cookie and CSRF on every form (the home page
+"""The staff console's sign-in: a session cookie and CSRF on every form (the home page
 is ``kefu.web.home``).
 
 Sign-in forms get a double-submit CSRF token (cookie + hidden field) because there is no
