@@ -67,7 +67,9 @@ def test_canned_replies_for_an_anonymous_visitor(
     page.get_by_role("button", name=t("chat.console.send"), exact=True).click()
     error = page.locator("#composer-error")
     expect(error).to_be_visible()
-    expect(error).to_contain_text(expected["mark"])
+    expect(error).to_have_text(translate("error.reply.unfilled", lang, part=expected["mark"]))
+    expect(hint).to_be_hidden()  # the refusal says what to do once, not beside the hint
+    expect(page.locator("#composer p:visible")).to_have_count(1)
     expect(reply).to_have_value(value)
     log = page.get_by_role("log")
     expect(log.locator(".msg.from-agent")).to_have_count(0)

@@ -578,7 +578,10 @@ def _same_origin(websocket: WebSocket) -> bool:
 
 class ConsoleSocket(_Peer):
     def __init__(self, websocket: WebSocket, staff: StaffUser) -> None:
-        lang = normalise_lang(staff.language) or "zh-CN"
+        # a refusal is shown on the page that sent the frame: in the page's language
+        # (``?lang=``), else the agent's own
+        page = normalise_lang(websocket.query_params.get("lang"))
+        lang = page or normalise_lang(staff.language) or "zh-CN"
         super().__init__(websocket, lang)
         self.staff = staff
         self.sub: bus.Subscription | None = None

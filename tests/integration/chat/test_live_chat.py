@@ -30,6 +30,7 @@ from kefu.chat import live, routing
 from kefu.chat import service as chat
 from kefu.chat.models import ChatMessage, Conversation
 from kefu.db import utcnow
+from kefu.i18n import translate
 from kefu.identity.models import StaffUser
 from kefu.quality.models import ContactEvent
 
@@ -339,6 +340,25 @@ def test_agents_only_watch_their_own_chats(chat_server: ChatServer) -> None:
     assert watching.until(message(sender="bot"))["seq"] == 1
     console.close()
     watching.close()
+
+
+def test_the_console_socket_words_refusals_in_the_pages_language(
+    chat_server: ChatServer,
+) -> None:
+    """The chat page shows a refused send in the words the socket sends: in the page's
+    language (``?lang=``, as the page chose it), not the agent's profile language."""
+    _public_id, conversation_id = queued_chat(chat_server)
+    agent = make_agent(chat_server, online=False)  # profile language zh-CN
+    said = {}
+    for lang in ("en", "zh-CN"):
+        console = Socket(
+            chat_server.ws_url + f"/ws/console?lang={lang}",
+            additional_headers={"Cookie": f"kefu_session={agent.cookie}"},
+        )
+        console.send({"type": "watch", "conversation_id": conversation_id, "after_seq": 0})
+        said[lang] = console.until(message("error", code="not_found"))["message"]
+        console.close()
+    assert said == {lang: translate("error.not_found", lang) for lang in ("en", "zh-CN")}
 
 
 def away(server: ChatServer, conversation_id: int) -> bool:

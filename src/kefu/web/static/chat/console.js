@@ -184,6 +184,10 @@
     if (!el) { return; }
     el.textContent = message || "";
     el.hidden = !message;
+    /* a refusal says what to do (a part to fill in, by name): the hint beside it said the
+       same again */
+    var hint = document.getElementById("composer-hint");
+    if (hint && message) { hint.hidden = true; }
   }
 
   /* a part of a canned reply the chat could not fill (no case yet, say) is marked in the
@@ -326,7 +330,9 @@
 
   function connect() {
     var scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
-    socket = new WebSocket(scheme + window.location.host + "/ws/console");
+    /* the refusals the socket words are shown on this page: in its language */
+    var lang = encodeURIComponent(document.documentElement.lang || "");
+    socket = new WebSocket(scheme + window.location.host + "/ws/console?lang=" + lang);
     socket.addEventListener("open", function () {
       retry = 0;
       window.dispatchEvent(new CustomEvent("kefu:console-open"));  /* the bell catches up */
