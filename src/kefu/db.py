@@ -18,7 +18,7 @@ from fastapi import Depends, FastAPI
 from sqlalchemy import DateTime, Engine, Insert, MetaData, Table, create_engine, event, insert
 from sqlalchemy.exc import TimeoutError as SqlalchemyTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
-from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Session, make_transient_to_detached, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry, QueuePool
 from sqlalchemy.sql.compiler import InsertmanyvaluesSentinelOpts
 from sqlalchemy.types import TypeDecorator
@@ -81,6 +81,34 @@ def insert_now(db: Session, row: Base) -> None:
     table = cast(Table, row.__table__)
     values = {key: value for key, value in vars(row).items() if key in table.c}
     row.id = db.connection().execute(_inserts(table), values).scalar_one()  # type: ignore[attr-defined]
+
+
+def insert_stored(db: Session, row: Base, statement: Insert) -> bool:
+    """Write the new ``row`` with ``statement`` (an INSERT of its table returning the id,
+    which may insert nothing, as with ``ON CONFLICT DO NOTHING``) and, when it did, make
+    ``row`` a stored object of the session as a flush would, without one: the ORM's unit
+    of work for one new row cost several times the statement (opening a case). Every
+    column is written, those not set as NULL, and set on ``row``, so reading one asks
+    nothing; a column with a default must be set (it would not get it here). False when
+    nothing was inserted: ``row`` stays new and out of the session."""
+    table = cast(Table, row.__table__)
+    given = vars(row)
+    values: dict[str, Any] = {}
+    for column in table.c:
+        if column.primary_key:
+            continue
+        if column.key not in given:
+            if column.default is not None or column.server_default is not None:
+                raise ValueError(f"{table.name}.{column.key} has a default: set it")
+            setattr(row, column.key, None)
+        values[column.key] = given[column.key]
+    new_id = db.connection().execute(statement, values).scalar()
+    if new_id is None:
+        return False
+    row.id = new_id  # type: ignore[attr-defined]
+    make_transient_to_detached(row)  # what it holds is what the database has
+    db.add(row)
+    return True
 
 
 @cache

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Select, bindparam, exists, func, or_, select
+from sqlalchemy import Insert, Select, Table, bindparam, exists, func, or_, select
 from sqlalchemy import case as sql_case
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from kefu import audit, deferred, paging
@@ -24,7 +24,7 @@ from kefu.cases.models import Case, CaseEvent, CaseLink
 from kefu.cases.transitions import FINISHED, PAUSING, Mover, Status, check_move
 from kefu.channels.senders import Senders
 from kefu.config import Settings
-from kefu.db import utcnow
+from kefu.db import insert_stored, utcnow
 from kefu.errors import InvalidInput
 from kefu.i18n import normalise_lang, translate, zone_label
 from kefu.identity import service as identity_service
@@ -70,40 +70,35 @@ def _clean_subject(subject: str) -> str:
     return subject[:200]
 
 
-_CASE_WITH_REFERENCE = select(Case.id).where(Case.reference == bindparam("reference"))
+def _insert_unless_taken(dialect: Any) -> Insert:
+    table = cast(Table, Case.__table__)
+    statement: Insert = (
+        dialect.insert(table)
+        .on_conflict_do_nothing(index_elements=[table.c.reference])
+        .returning(table.c.id)
+    )
+    return statement
 
 
-def _reference_taken(db: Session, reference: str) -> bool:
-    return db.scalar(_CASE_WITH_REFERENCE, {"reference": reference}) is not None
+# built once: every new case is written by one of these
+_INSERT_CASE = {
+    "sqlite": _insert_unless_taken(sqlite),
+    "postgresql": _insert_unless_taken(postgresql),
+}
 
 
 def _insert_with_unused_reference(
     db: Session, case: Case, now: datetime, settings: Settings
 ) -> None:
-    """Insert the new case under a fresh reference.
-
-    SQLite's transaction holds the one write lock from its start (BEGIN IMMEDIATE), so a
-    reference no case has when asked is still free at the INSERT. Elsewhere a concurrent
-    case can take it in between, which no question beforehand would see: each try is a
-    savepoint the unique index can refuse, and only that try is undone (a savepoint costs
-    more than the question, so SQLite goes without)."""
-    serialised = db.get_bind().dialect.name == "sqlite"
+    """Insert the new case under a fresh reference: the unique index decides, and a
+    reference another case has, or a concurrent transaction is inserting (PostgreSQL waits
+    for it to end), inserts nothing and the next is tried. No question beforehand, no
+    savepoint, no flush: one statement, and the case joins the session as stored."""
+    statement = _INSERT_CASE[db.get_bind().dialect.name]
     for _ in range(_REFERENCE_TRIES):
         case.reference = str(refs.new_reference(now.astimezone(settings.tz)))
-        if serialised:
-            if _reference_taken(db, case.reference):
-                continue
-            db.add(case)
-            db.flush()
+        if insert_stored(db, case, statement):
             return
-        try:
-            with db.begin_nested():  # its commit flushes the case inside the savepoint
-                db.add(case)
-        except IntegrityError:
-            if not _reference_taken(db, case.reference):
-                raise  # refused for another reason than the reference
-            continue
-        return
     raise RuntimeError("no unused case reference found; the month's space is nearly full")
 
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session
+from tests.conftest import BACKEND
 from tests.factories import make_customer
 from tests.integration.cases.case_helpers import AGENT, T0, make_case
 from tests.statements import statements_sent
@@ -15,7 +18,7 @@ from kefu import audit
 from kefu.cases import conversation, policies, refs, service, timeline
 from kefu.cases.categories import Category, Priority
 from kefu.cases.errors import CaseFinished, CaseNotFound, UnknownValue
-from kefu.cases.models import CaseEvent, SlaPolicy
+from kefu.cases.models import Case, CaseEvent, SlaPolicy
 from kefu.cases.refs import ReferenceMistyped
 from kefu.cases.transitions import IllegalMove, Mover, Status
 from kefu.channels.senders import build_senders
@@ -111,19 +114,74 @@ def test_a_case_opened_and_acknowledged_is_inserted_as_told_with_no_update(
 def test_a_reference_already_taken_is_passed_over(
     db: Session, settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The unique index refuses it inside a savepoint (as it refuses a concurrent case's
-    in the same instant): the next reference is used and the transaction goes on."""
+    """The INSERT under the unique index inserts nothing (as for a concurrent case's in
+    the same instant): the next reference is used and the transaction goes on, with no
+    question asked first and no savepoint."""
     taken = make_case(db, settings).reference
     fresh = refs.Reference(
         period=refs.parse(taken).period, number=(refs.parse(taken).number + 1) % refs.RANDOM_LIMIT
     )
     offered = iter([refs.parse(taken), fresh])
     monkeypatch.setattr(refs, "new_reference", lambda _opened_at: next(offered))
-    case = make_case(db, settings, description="second case")
+    with statements_sent(db.connection()) as sent:
+        case = make_case(db, settings, description="second case")
     db.flush()
     assert case.reference == str(fresh)
+    assert not [s for s in sent if s.startswith(("SAVEPOINT", 'SELECT "case"'))]
     assert [e.kind for e in timeline.events(db, case)] == ["message", "sla"]
     assert service.get_case(db, taken).id != case.id
+
+
+def test_a_reference_a_concurrent_transaction_is_inserting_is_passed_over(
+    isolated_database: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two cases offered the same reference at once: the second waits for the first's
+    transaction (PostgreSQL, on the unique index; SQLite, for the write lock), then takes
+    the next reference; both are stored, each under its own."""
+    with Session(isolated_database) as db:
+        first_customer, second_customer = make_customer(db).id, make_customer(db).id
+        db.commit()
+    same = refs.Reference(period="2611", number=12345)
+    fresh = refs.Reference(period="2611", number=12346)
+    offered = iter([same, same, fresh])
+    monkeypatch.setattr(refs, "new_reference", lambda _opened_at: next(offered))
+    settings = Settings(database_url=str(isolated_database.url))
+    opened: list[str] = []
+    errors: list[BaseException] = []
+
+    def second() -> None:
+        try:
+            with Session(isolated_database) as db:
+                opened.append(make_case(db, settings, customer_id=second_customer).reference)
+                db.commit()
+        except BaseException as exc:  # reported by the test, not lost in the thread
+            errors.append(exc)
+
+    with Session(isolated_database) as first:
+        first_reference = make_case(first, settings, customer_id=first_customer).reference
+        thread = threading.Thread(target=second)
+        thread.start()
+        if BACKEND == "postgres":  # the second waits for the first's row in the index
+            waiting = text(
+                "SELECT count(*) FROM pg_locks WHERE NOT granted AND pid IN"
+                " (SELECT pid FROM pg_stat_activity WHERE datname = current_database())"
+            )
+            deadline = time.monotonic() + 30
+            with Session(isolated_database) as watcher:
+                while not watcher.scalar(waiting):
+                    watcher.rollback()
+                    assert time.monotonic() < deadline, "the second case never waited"
+                    time.sleep(0.01)
+        first.commit()
+        thread.join(30)
+    assert errors == []
+    assert (first_reference, opened) == (str(same), [str(fresh)])
+    with Session(isolated_database) as db:
+        stored = db.execute(select(Case.reference, Case.customer_id).order_by(Case.id)).all()
+    assert [tuple(row) for row in stored] == [
+        (str(same), first_customer),
+        (str(fresh), second_customer),
+    ]
 
 
 def test_no_free_reference_after_every_try_is_an_error(
