@@ -7,19 +7,15 @@ test_dbwork.py``.)"""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
-from tests.factories import make_customer
 from tests.integration.cases.case_helpers import make_case
 from tests.integration.quality.helpers import T0
 from tests.integration.wallet.wallet_helpers import funded_account
 
 from kefu import audit
-from kefu.cases import refs
-from kefu.cases import service as cases_service
 from kefu.cases.errors import CaseNotFound
 from kefu.config import Settings
 from kefu.identity import service as identity_service
@@ -100,43 +96,3 @@ def test_a_wallet_action_refused_after_it_counted_for_a_new_contact_leaves_no_fi
     assert kept
     # the call that stands and the other customer's case
     assert db.scalar(select(func.count()).select_from(QualityContact)) == 2
-
-
-def test_a_case_reference_tried_and_refused_keeps_the_figures_recorded_before_it(
-    db: Session, settings: Settings, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A case opened on a call, in the call's block, after the call's arrival counted: its
-    first reference is taken, and on PostgreSQL that try is a savepoint the unique index
-    refuses (SQLite asks first, without one). Nothing is counted inside that savepoint (its
-    start writes what came before, the case's arrival is recorded after it), so its
-    rollback must take no figure of the block with it: the arrival before it stands."""
-    taken = make_case(db, settings).reference
-    db.commit()
-    drawn = refs.new_reference
-    tries: list[object] = []
-
-    def first_taken(now: datetime) -> object:
-        tries.append(taken if not tries else drawn(now))
-        return tries[-1]
-
-    monkeypatch.setattr(refs, "new_reference", first_taken)
-    customer = make_customer(db)
-    with events.batched(db):
-        _arrived(db, "CA-case", customer.id)
-        case = cases_service.open_case(
-            db,
-            new=cases_service.NewCase(
-                customer_id=customer.id,
-                category="account_stolen",
-                channel="voice",
-                subject="账户被盗",
-                description="账户被盗了，请冻结",
-            ),
-            actor=audit.Actor.system(),
-            settings=settings,
-            now=T0,
-        )
-    assert len(tries) == 2 and case.reference != taken
-    kept = _equal_to_a_rebuild(db)
-    assert kept
-    assert db.scalar(select(func.count()).select_from(QualityContact)) == 3
