@@ -107,6 +107,12 @@ def _index(db: Session, held: _Held) -> None:
             db, kind=service.SEARCH_KIND, refs=[case.reference for case in cases]
         )
         db.execute(_CASES.execution_options(populate_existing=True), {"ids": ids}).all()
+    # a duplicate merged since its re-index was left has no document any more
+    # (``work.merge``): indexing it would bring it back beside the case it went into
+    cases = [case for case in cases if case.merged_into_id is None]
+    ids = [case.id for case in cases]
+    if not ids:
+        return
     public: dict[int, list[CaseEvent]] = {case_id: [] for case_id in ids}
     for event in db.scalars(_PUBLIC, {"ids": ids}):
         public[event.case_id].append(event)
