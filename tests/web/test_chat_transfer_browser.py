@@ -17,6 +17,7 @@ from kefu.chat import live, routing
 from kefu.chat import service as chat
 from kefu.chat.models import Conversation
 from kefu.config import Settings
+from kefu.i18n import translate
 from kefu.identity import service as identity_service
 
 
@@ -196,3 +197,41 @@ def test_a_chat_waiting_for_a_colleague_not_online_promises_no_minutes_anywhere(
     screenshot(customer, "chat-widget-colleague-online")
     customer_ctx.close()
     desk.close()
+
+
+@pytest.mark.parametrize("lang", ["zh-CN", "en"])
+def test_a_supervisor_offline_is_told_so_and_goes_online_to_take_a_chat_over(
+    live_server: LiveServer, browser: Browser, live_settings: Settings, lang: str
+) -> None:
+    """Not the warning about a colleague not online, about herself: she is told she is
+    offline, and one button sets her online and sends her the chat."""
+    conversation_id = held_chat(live_server, live_settings)
+    with live_server.sessions() as db:
+        lina = identity_service.get_staff_by_username(db, "lina")
+        assert lina is not None
+        routing.set_presence(db, lina, "offline", settings=live_settings)
+        db.commit()
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    page = context.new_page()
+    sign_in(live_server, page, "lina")
+    page.goto(f"{live_server.url}/console/chats/{conversation_id}?lang={lang}")
+    t = lambda key, **params: translate(key, lang, **params)  # noqa: E731
+    page.get_by_label(t("chat.console.transfer.to")).select_option(
+        label=t("chat.console.transfer.myself", name="主管 李娜")
+    )
+    page.get_by_label(t("chat.console.transfer.reason")).fill("高风险客户，主管接管")
+    page.locator("#transfer-h ~ form.stack button[type=submit]").click()
+    warning = page.get_by_role("alert")
+    offline = t("chat.presence.offline")
+    expect(warning.locator("p")).to_have_text(
+        t("chat.console.transfer.myself_not_online", presence=offline)
+    )
+    expect(warning).not_to_contain_text(t("chat.console.transfer.anyway", name="主管 李娜"))
+    screenshot(page, f"console-chat-take-over-offline-{lang}")
+    warning.get_by_role("button", name=t("chat.console.transfer.go_online")).click()
+    expect(page).to_have_url(f"{live_server.url}/console/inbox")
+    offers = page.get_by_role("region", name=t("chat.console.offers"))
+    expect(offers.locator(".item.offer")).to_have_count(1)
+    with live_server.sessions() as db:
+        assert routing.presences(db, [lina.id]) == {lina.id: "online"}
+    context.close()

@@ -268,6 +268,15 @@ def chat_page(
     return render(request, "chat/chat.html", _chat_view(db, staff, conversation, settings))
 
 
+def _transfer_refusal(exc: KefuError, lang: Lang) -> str:
+    """A transfer refused: a supervisor taking the chat over while not online (the only
+    ``NotOnline`` a transfer raises) is told about themselves, on this page's terms."""
+    if isinstance(exc, routing.NotOnline):
+        presence = translate(f"chat.presence.{exc.params['presence']}", lang)
+        return translate("chat.console.transfer.myself_not_online", lang, presence=presence)
+    return _refusal_text(exc, lang)
+
+
 @router.post("/chats/{conversation_id}/transfer")
 def transfer(
     request: Request,
@@ -278,10 +287,13 @@ def transfer(
     reason: Annotated[str, Form(max_length=routing.MAX_REASON)] = "",
     to: Annotated[str, Form(max_length=80)] = "",
     even_if_not_online: Annotated[bool, Form()] = False,
+    go_online: Annotated[bool, Form()] = False,
 ) -> Response:
     """``to`` is ``tier:<tier>`` or ``staff:<username>``. A colleague who is not online is
     not sent the chat at once: the page comes back saying so, with a button to send it to
-    them all the same (``even_if_not_online``) beside the list to choose another."""
+    them all the same (``even_if_not_online``) beside the list to choose another. A
+    supervisor taking it over while not online is told so, with a button to go online and
+    take it (``go_online``)."""
     conversation = live.conversation_for_staff(db, staff.user, conversation_id)
     kind, _, value = to.partition(":")
     to_staff: StaffUser | None = None
@@ -295,7 +307,8 @@ def transfer(
     else:
         raise InvalidInput("transfer to an agent or to a tier", field="to")
     lang = request.state.lang
-    with form_errors(db, lang, reason=_refusal_text, catch=routing.ColleagueNotOnline) as absent:
+    not_online = (routing.ColleagueNotOnline, routing.NotOnline)
+    with form_errors(db, lang, reason=_transfer_refusal, catch=not_online) as absent:
         live.transfer(
             db,
             conversation,
@@ -304,10 +317,17 @@ def transfer(
             to_staff=to_staff,
             to_tier=to_tier,
             even_if_not_online=even_if_not_online,
+            go_online=go_online,
             settings=settings,
         )
     if absent and to_staff is not None:
-        check = {"text": absent.text, "to": to, "reason": reason, "name": to_staff.display_name}
+        check = {
+            "text": absent.text,
+            "to": to,
+            "reason": reason,
+            "name": to_staff.display_name,
+            "myself": to_staff.id == staff.user.id,
+        }
         context = {**_chat_view(db, staff, conversation, settings), "transfer_check": check}
         return render(request, "chat/chat.html", context, status_code=absent.status)
     db.commit()

@@ -386,16 +386,23 @@ def transfer(
     to_staff: StaffUser | None = None,
     to_tier: str | None = None,
     even_if_not_online: bool = False,
+    go_online: bool = False,
     settings: Settings | None = None,
     now: datetime | None = None,
 ) -> WorkItem:
     """Pass the chat to a colleague or a tier: the customer hears they are being
     transferred; the reason is an internal note for the next agent. A colleague not
-    online is refused unless ``even_if_not_online`` (``routing.transfer``)."""
+    online is refused unless ``even_if_not_online`` (``routing.transfer``); so is a
+    supervisor taking it over (``to_staff`` is ``staff``) while not online, unless they go
+    online with it (``go_online``)."""
     now = now or utcnow()
     item = routing.open_item(db, conversation_id=conversation.id, lock=True)
     if item is None:
         raise Conflict("the chat is not waiting or being handled", reason="no_item")
+    if go_online:
+        if to_staff is None or to_staff.id != staff.id:
+            raise InvalidInput("only taking a chat over sets one online", field="go_online")
+        routing.set_presence(db, staff, "online", settings=settings, now=now)
     routing.transfer(
         db,
         item,

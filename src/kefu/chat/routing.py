@@ -980,7 +980,8 @@ def transfer(
     A named colleague who is not online gets nothing until they are (push and pick alike),
     so the customer would wait on them: that is refused with ``ColleagueNotOnline`` unless
     the one transferring, told so, chose it (``even_if_not_online``), as when the colleague
-    who knows the customer is on a short break."""
+    who knows the customer is on a short break. A supervisor transferring it to themselves
+    takes it over, which needs them online as any take does (``NotOnline``)."""
     now = now or utcnow()
     reason = reason.strip()
     if not reason:
@@ -999,7 +1000,13 @@ def transfer(
         raise PermissionDenied("only the agent holding the item or a supervisor")
     if to_staff is not None and (to_staff.id == holder or not to_staff.is_active):
         raise InvalidInput("choose another active agent", field="to")
-    if to_staff is not None and not even_if_not_online:
+    if to_staff is not None and to_staff.id == by.id:
+        # taking it over: the rule of a take, "anyway" or not (the customer would wait on
+        # someone not working)
+        mine = profile_as_is(db, by)
+        if not takes_new_work(mine):
+            raise NotOnline(presence=mine.presence)
+    elif to_staff is not None and not even_if_not_online:
         named = profile_as_is(db, to_staff)
         if not takes_new_work(named):
             raise ColleagueNotOnline(name=to_staff.display_name, presence=named.presence)

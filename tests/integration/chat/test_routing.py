@@ -488,6 +488,34 @@ def test_a_colleague_never_online_counts_as_offline(db: Session, settings: Setti
     assert refused.value.params["presence"] == "offline"
 
 
+def test_a_supervisor_not_online_cannot_take_a_chat_over_until_online(
+    db: Session, settings: Settings
+) -> None:
+    """Transferring a chat to oneself is taking it over: new work goes to online agents
+    only, so a supervisor away or offline is refused as a take would be (``NotOnline``,
+    not the colleague's warning, and "anyway" does not apply: the customer would wait on
+    someone who is not working). Online, it is offered to them."""
+    holder = online(db, settings)
+    supervisor = make_staff(db, "supervisor")  # never online
+    item = chat(db, settings)
+    routing.accept(db, item, holder, settings=settings, now=T0)
+    for anyway in (False, True):
+        with pytest.raises(routing.NotOnline) as refused:
+            routing.transfer(
+                db,
+                item,
+                by=supervisor,
+                reason="接管",
+                to_staff=supervisor,
+                even_if_not_online=anyway,
+            )
+        assert refused.value.params == {"presence": "offline"}
+    assert (item.status, item.assigned_staff_id) == ("assigned", holder.id)
+    routing.set_presence(db, supervisor, "online", settings=settings, now=T0)
+    routing.transfer(db, item, by=supervisor, reason="接管", to_staff=supervisor, now=T0)
+    assert (item.status, item.offered_to_id) == ("offered", supervisor.id)
+
+
 def test_a_chat_sent_to_a_colleague_by_name_is_estimated_from_her_alone(
     db: Session, settings: Settings
 ) -> None:

@@ -121,3 +121,49 @@ def test_a_transfer_to_a_colleague_not_online_asks_first_and_the_queues_show_it(
     queues = client.get("/console/queues", params={"lang": "zh-CN"}).text
     assert f"点名转给{zhang.display_name}（暂离），只等其本人接入" in queues
     assert f'href="/console/chats/{item.conversation_id}#transfer-h">重新转接</a>' in queues
+
+
+def test_an_offline_supervisor_taking_over_is_told_so_and_may_go_online_to_take_it(
+    client: TestClient, db: Session, database_url: str
+) -> None:
+    """Not the warning about a colleague not online (about themselves): they are told they
+    are offline, with a button that sets them online and takes the chat over at once."""
+    item, holder = held_chat(db)
+    supervisor = make_staff(db, "supervisor")  # never online
+    db.commit()
+    sign_in(client, supervisor.username)
+    page = client.get(f"/console/chats/{item.conversation_id}", params={"lang": "zh-CN"}).text
+    url = f"/console/chats/{item.conversation_id}/transfer"
+    mine = {"csrf_token": csrf(page), "to": f"staff:{supervisor.username}", "reason": "接管"}
+    asked = client.post(url, data=mine)
+    assert asked.status_code == 409
+    assert "您现在是「离线」" in asked.text
+    assert "现在是「离线」：转给" not in asked.text  # not the colleague's warning
+    assert "仍转给" not in asked.text
+    assert 'name="go_online" value="true"' in asked.text
+    db.refresh(item)
+    assert (item.status, item.assigned_staff_id) == ("assigned", holder.id)
+
+    taken = client.post(url, data={**mine, "go_online": "true"}, follow_redirects=False)
+    assert taken.status_code == 303
+    db.refresh(item)
+    assert (item.status, item.offered_to_id) == ("offered", supervisor.id)
+    assert routing.presences(db, [supervisor.id]) == {supervisor.id: "online"}
+
+
+def test_going_online_is_only_for_taking_a_chat_over(
+    client: TestClient, db: Session, database_url: str
+) -> None:
+    item, holder = held_chat(db)
+    supervisor = make_staff(db, "supervisor")
+    db.commit()
+    sign_in(client, supervisor.username)
+    page = client.get(f"/console/chats/{item.conversation_id}").text
+    sent = client.post(
+        f"/console/chats/{item.conversation_id}/transfer",
+        data={"csrf_token": csrf(page), "to": "tier:tier2", "reason": "x", "go_online": "true"},
+    )
+    assert sent.status_code == 400
+    assert routing.presences(db, [supervisor.id]) == {supervisor.id: "offline"}
+    db.refresh(item)
+    assert (item.status, item.assigned_staff_id) == ("assigned", holder.id)
