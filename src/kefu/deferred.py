@@ -31,7 +31,18 @@ from contextlib import AbstractContextManager, ExitStack, contextmanager
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import JSON, BigInteger, Integer, String, Table, Text, event, insert, select
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Integer,
+    String,
+    Table,
+    Text,
+    bindparam,
+    event,
+    insert,
+    select,
+)
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from kefu.config import Settings, get_settings
@@ -192,32 +203,45 @@ def _retry_delay(attempts: int) -> timedelta:
     return min(timedelta(seconds=2**attempts), MAX_DELAY)
 
 
+# Built once, the time, the last id read and the number of rows bound at each call:
+# building the statement cost more than running it.
+_DUE = (
+    select(DeferredWork)
+    .where(DeferredWork.due_at <= bindparam("now"), DeferredWork.id > bindparam("after"))
+    .order_by(DeferredWork.id)
+    .limit(bindparam("limit"))
+)
+_DUE_SKIP_LOCKED = _DUE.with_for_update(skip_locked=True)
+
+
 def _due(db: Session, limit: int, *, after: int) -> list[DeferredWork]:
-    query = (
-        select(DeferredWork)
-        .where(DeferredWork.due_at <= utcnow(), DeferredWork.id > after)
-        .order_by(DeferredWork.id)
-        .limit(limit)
-    )
-    if db.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
-    return list(db.scalars(query))
+    query = _DUE_SKIP_LOCKED if db.get_bind().dialect.name == "postgresql" else _DUE
+    return list(db.scalars(query, {"now": utcnow(), "after": after, "limit": limit}))
 
 
 def run_due(sessions: sessionmaker[Session], *, limit: int = BATCH) -> int:
+    """Do the work that is due (see ``_batch``); returns how many rows were done."""
+    return _batch(sessions, limit=limit)[0]
+
+
+def _batch(sessions: sessionmaker[Session], *, limit: int = BATCH) -> tuple[int, bool]:
     """Do the work that is due, oldest first: a batch in one transaction (up to ``limit``
     rows or ``BATCH_SECONDS``; on SQLite ``BEHIND_BATCH_SECONDS`` when its first row has
     been due for ``BEHIND_SECONDS``), or, when one of the batch fails, each row up to the
     failing one in a transaction of its own so only the failing ones wait for a retry.
-    Returns how many rows were done.
+    Returns how many rows were done, and whether more may be due: False when the batch
+    read every row that was due (a commit after its reading wakes the processor again).
 
     The rows are read ``CHUNK`` at a time: a batch ends on its time more often than on its
-    rows, and the rows read beyond its end were read again by the next."""
+    rows, and the rows read beyond its end were read again by the next. A reading that
+    found fewer rows than it asked for found them all, so none follows it."""
     work = handlers()
     with sessions() as db:
-        rows = _due(db, min(CHUNK, limit), after=0)
+        asked = min(CHUNK, limit)
+        rows = _due(db, asked, after=0)
         if not rows:
-            return 0
+            return 0, False
+        all_read = len(rows) < asked
         # read now: a statement that fails in a flush leaves the rows unreadable
         ids = [row.id for row in rows]
         # on SQLite, where the batch and the writer thread take turns on one connection
@@ -227,6 +251,7 @@ def run_due(sessions: sessionmaker[Session], *, limit: int = BATCH) -> int:
         seconds = BEHIND_BATCH_SECONDS if behind else BATCH_SECONDS
         began = time.monotonic()
         done = 0
+        more = True
         try:
             with _scoped(db):
                 _read_ahead(db, rows)
@@ -243,16 +268,22 @@ def run_due(sessions: sessionmaker[Session], *, limit: int = BATCH) -> int:
                     if done == limit or time.monotonic() - began > seconds:
                         break
                     if done == len(rows):
-                        more = _due(db, min(CHUNK, limit - done), after=ids[-1])
-                        if not more:
+                        if all_read:
+                            more = False
                             break
-                        rows += more
-                        ids += [row.id for row in more]
-                        _read_ahead(db, more)
+                        asked = min(CHUNK, limit - done)
+                        read = _due(db, asked, after=ids[-1])
+                        all_read = len(read) < asked
+                        if not read:
+                            more = False
+                            break
+                        rows += read
+                        ids += [row.id for row in read]
+                        _read_ahead(db, read)
             for row in rows[:done]:  # deleted together: one statement at the commit
                 db.delete(row)
             db.commit()
-            return done
+            return done, more
         except Exception:
             ids = ids[: done + 1]
             db.rollback()
@@ -284,7 +315,8 @@ def run_due(sessions: sessionmaker[Session], *, limit: int = BATCH) -> int:
                 failed.last_error = message
                 failed.due_at = utcnow() + _retry_delay(failed.attempts)
                 db.commit()
-    return done
+    # the rows after the failing one were not tried
+    return done, True
 
 
 @contextmanager
@@ -296,11 +328,13 @@ def _scoped(db: Session) -> Iterator[None]:
 
 
 def run_until_empty(sessions: sessionmaker[Session]) -> int:
+    """Do batches until one has read every row that was due. Rows committed meanwhile by
+    another process are left to the next poll, as rows committed after that batch are."""
     done = 0
     while True:
-        batch = run_due(sessions)
+        batch, more = _batch(sessions)
         done += batch
-        if batch == 0:
+        if not more:
             return done
 
 

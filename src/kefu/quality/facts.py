@@ -18,12 +18,15 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import (
     ColumnElement,
     Executable,
+    Integer,
     Select,
     and_,
     bindparam,
     delete,
     exists,
     inspect,
+    literal_column,
+    null,
     or_,
     select,
     union_all,
@@ -31,8 +34,14 @@ from sqlalchemy import (
 )
 from sqlalchemy import event as orm_event
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session, SessionTransaction, joinedload, make_transient_to_detached
+from sqlalchemy.orm import (
+    Session,
+    SessionTransaction,
+    joinedload,
+    make_transient_to_detached,
+)
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 
 from kefu.config import get_settings
 from kefu.db import utcnow
@@ -148,9 +157,10 @@ def contact_for(
     *,
     fold: bool = False,
     fresh: bool = False,
-) -> tuple[QualityContact, bool]:
-    """The contact an event belongs to, created by the first event that names it (and
-    with ``fold``, created with the event folded in: see ``_create``). ``fresh``: the live
+) -> tuple[QualityContact, bool, list[_Gained]]:
+    """The contact an event belongs to, whether the event created it, and, for a contact
+    created with the event folded in (``fold``: see ``_create``), the customer's contacts
+    whose marks it sets. ``fresh``: the live
     ids are new in this transaction, so no ref names them and none is asked for; should
     their contact exist all the same (an event before this one), it is found by its key.
 
@@ -179,11 +189,12 @@ def contact_for(
     created = contact is None
     # a contact another writer created in the same instant was read, not locked
     locked = True
+    gained: list[_Gained] = []
     if contact is None:
         key = ids.live[0] if ids.live else ids.case_ref
         assert key is not None  # ids are never empty here
         park = fresh and fold and _may_wait(ids, event)
-        contact, created = _create(db, key, event, fold=fold, park=park)
+        contact, created, gained = _create(db, key, event, fold=fold, park=park)
         locked = created
         if fresh and created:
             seen.update(dict.fromkeys(ids.live))
@@ -195,7 +206,7 @@ def contact_for(
         if contact.case_id != ids.case_id:
             contact.case_id = ids.case_id
         _point(db, ids.case_ref, contact, replace=True, seen=seen, locked=locked)
-    return contact, created
+    return contact, created, gained
 
 
 def _absorb_case_contact(
@@ -303,12 +314,12 @@ def record(
     # tying it to a case may merge the case's contact into it: the merge folds the events
     # it reads back, which this one is not among yet.
     fold = not (ids.live and ids.case_ref is not None)
-    contact, created = contact_for(db, ids, event, fold=fold, fresh=fresh)
+    contact, created, gained = contact_for(db, ids, event, fold=fold, fresh=fresh)
     if created and fold:
         _add(db, contact, event)
         tz = get_settings().tz
         rollup.apply(db, metrics.contribution(contact, segments_of(db, contact), tz))
-        _recount_partners(db, _identity(contact), previous=None, tz=tz)
+        _mark_gained(db, gained, tz)
     else:
         _add(db, contact, event)
         apply(db, contact, event, created=created)
@@ -355,11 +366,13 @@ def _insert_new(db: Session) -> Any:
 
 def _create(
     db: Session, key: str, event: ContactEvent, *, fold: bool, park: bool = False
-) -> tuple[QualityContact, bool]:
-    """A new contact for ``event``; with ``fold``, the event folded in, its own repeat marks
-    asked, and everything in its INSERT. The contact is built here and inserted as one
-    Core statement, then joins the session as if read back (no flush, no second read).
-    With ``park`` it is inserted only at the session's next flush (see ``_may_wait``)."""
+) -> tuple[QualityContact, bool, list[_Gained]]:
+    """A new contact for ``event``, whether this created it, and the contacts whose marks
+    it sets; with ``fold``, the event folded in, its own repeat marks asked (with those
+    contacts, in one question: ``_new_marks``), and everything in its INSERT. The contact
+    is built here and inserted as one Core statement, then joins the session as if read
+    back (no flush, no second read). With ``park`` it is inserted only at the session's
+    next flush (see ``_may_wait``)."""
     contact = QualityContact(
         key=key,
         channel=event.channel,
@@ -374,6 +387,7 @@ def _create(
         **_DEFAULTS,
     )
     segments: list[QualitySegment] = []
+    gained: list[_Gained] = []
     if fold:
         _fold(None, contact, segments, event)
         _sum_handle(contact, segments)
@@ -382,7 +396,7 @@ def _create(
         if _shape(identity) is not None:
             _flush_for_questions(db)
             with db.no_autoflush:
-                contact.is_repeat, contact.followed_by_repeat = _marks(
+                contact.is_repeat, contact.followed_by_repeat, gained = _new_marks(
                     db, identity._replace(id=_UNSTORED_ID)
                 )
     contact.updated_at = utcnow()
@@ -391,14 +405,14 @@ def _create(
         transaction = db.get_nested_transaction() or db.get_transaction()
         assert transaction is not None  # an event is recorded in a change's transaction
         db.info.setdefault(_PARKED, {})[id(contact)] = _Parked(transaction, contact, segments, [])
-        return contact, True
+        return contact, True, gained
     if _insert(db, contact, segments):
-        return contact, True
+        return contact, True, gained
     # another writer created it in the same instant
     found = db.scalar(select(QualityContact).where(QualityContact.key == key))
     if found is None:
         raise RuntimeError(f"quality contact {key} neither created nor found")
-    return found, False
+    return found, False, []
 
 
 # What the repeat questions read of the other contacts besides their marks.
@@ -408,7 +422,7 @@ _MARKS = ("is_repeat", "followed_by_repeat")
 
 def _flush_for_questions(db: Session) -> None:
     """Write the earlier events' changes when they can move the answers of a new contact's
-    repeat questions (``_marks``, then ``_partners`` of the unmarked): a contact added or
+    repeat questions (``_new_marks``: its marks and its unmarked partners): a contact added or
     deleted, a change of what they read, or a mark cleared. A mark set need not be written:
     the unmarked partners then include a contact this session has marked already, and
     marking it again changes nothing. So the events, refs and marks of a batch's new cases
@@ -926,6 +940,84 @@ def _partners(db: Session, identity: Identity, *, marked: bool) -> list[QualityC
     if shape is None:
         return []
     return list(db.scalars(_partners_query(shape, marked), _params(identity)))
+
+
+class _Gained(NamedTuple):
+    """A contact a new one relates to whose mark on that side is not set yet."""
+
+    id: int
+    earlier: bool  # the new contact repeats it (else it repeats the new contact)
+
+
+_EARLIER_UNMARKED, _LATER_UNMARKED, _REPEATS, _REPEATED = range(4)
+
+
+@cache
+def _new_marks_query(shape: _Shape) -> Executable:
+    """``_marks`` and ``_partners`` of the unmarked in one statement, for a new contact:
+    rows (id, side) of the partners, then a row with no id for each mark it has. Built
+    once per shape."""
+    earlier, later = _repeat_terms(shape)
+    other = QualityContact.id != bindparam("id")
+
+    def side(value: int) -> ColumnElement[int]:
+        return literal_column(str(value), Integer)
+
+    return union_all(
+        select(QualityContact.id, side(_EARLIER_UNMARKED)).where(
+            *earlier, QualityContact.followed_by_repeat.is_(False), other
+        ),
+        select(QualityContact.id, side(_LATER_UNMARKED)).where(
+            *later, QualityContact.is_repeat.is_(False), other
+        ),
+        select(null(), side(_REPEATS)).where(exists().where(*earlier, other)),
+        select(null(), side(_REPEATED)).where(exists().where(*later, other)),
+    )
+
+
+def _new_marks(db: Session, identity: Identity) -> tuple[bool, bool, list[_Gained]]:
+    """Whether a new contact repeats an earlier one and whether a later one repeats it,
+    and the contacts whose mark on its side it sets (those of ``_recount_partners``
+    without a previous identity), asked before its row is written (``_UNSTORED_ID``)."""
+    shape = _shape(identity)
+    if shape is None:
+        return False, False, []
+    rows = db.execute(_new_marks_query(shape), _params(identity)).all()
+    sides = {row[1] for row in rows}
+    gained = [
+        _Gained(row[0], row[1] == _EARLIER_UNMARKED)
+        for row in rows
+        if row[1] in (_EARLIER_UNMARKED, _LATER_UNMARKED)
+    ]
+    return _REPEATS in sides, _REPEATED in sides, gained
+
+
+_BY_IDS = select(QualityContact).where(QualityContact.id.in_(bindparam("ids", expanding=True)))
+
+
+def _mark_gained(db: Session, gained: list[_Gained], tz: ZoneInfo) -> None:
+    """Set the marks a new contact relates its partners by (see ``_recount_partners``).
+    Most are in the session already (a batch's earlier contacts of the customer, marked
+    but not written yet): those are not read again."""
+    if not gained:
+        return
+    found: dict[int, QualityContact] = {}
+    missing = []
+    for item in gained:
+        known = db.identity_map.get(identity_key(QualityContact, item.id))
+        if known is None:
+            missing.append(item.id)
+        else:
+            found[item.id] = known
+    if missing:
+        with db.no_autoflush:
+            found.update((contact.id, contact) for contact in db.scalars(_BY_IDS, {"ids": missing}))
+    for item in gained:
+        contact = found[item.id]
+        if item.earlier:  # the new contact repeats it
+            _set_marks(db, contact, contact.is_repeat, True, tz)
+        else:  # it repeats the new contact
+            _set_marks(db, contact, True, contact.followed_by_repeat, tz)
 
 
 def recount_customer(db: Session, customer_id: int) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Any, TypeVar, cast
 
 from sqlalchemy import Table, bindparam, delete, insert, select, tuple_, update
@@ -70,9 +71,27 @@ def _prepare(text: SearchText) -> _Prepared:
     return _Prepared(text=text, title=title, body=body, frequencies=frequencies, length=length)
 
 
-def _upsert(db: Session) -> Any:
-    """The dialect's INSERT, which has ``on_conflict_do_update`` on SQLite and PostgreSQL."""
-    return postgresql.insert if db.get_bind().dialect.name == "postgresql" else sqlite.insert
+@cache
+def _counter_upserts(dialect: str) -> tuple[Any, Any]:
+    """The upserts adding to a token's and a kind's counters (the dialect's INSERT has
+    ``on_conflict_do_update`` on SQLite and PostgreSQL), their values bound at each
+    call. Built once per dialect: a batch of deferred work indexes its documents in a few
+    statements, and building these cost more than running them."""
+    upsert: Any = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    terms = upsert(_terms)
+    terms = terms.on_conflict_do_update(
+        index_elements=[_terms.c.kind, _terms.c.token],
+        set_={"documents": _terms.c.documents + terms.excluded.documents},
+    )
+    kinds = upsert(_kinds)
+    kinds = kinds.on_conflict_do_update(
+        index_elements=[_kinds.c.kind],
+        set_={
+            "documents": _kinds.c.documents + kinds.excluded.documents,
+            "total_length": _kinds.c.total_length + kinds.excluded.total_length,
+        },
+    )
+    return terms, kinds
 
 
 def _chunks(items: Sequence[_T], size: int = _CHUNK) -> Iterable[Sequence[_T]]:
@@ -80,15 +99,15 @@ def _chunks(items: Sequence[_T], size: int = _CHUNK) -> Iterable[Sequence[_T]]:
         yield items[start : start + size]
 
 
+_EXISTING = select(_documents.c.kind, _documents.c.ref, _documents.c.id).where(
+    tuple_(_documents.c.kind, _documents.c.ref).in_(bindparam("keys", expanding=True))
+)
+
+
 def _existing(db: Session, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], int]:
     found: dict[tuple[str, str], int] = {}
     for chunk in _chunks(keys):
-        rows = db.execute(
-            select(_documents.c.kind, _documents.c.ref, _documents.c.id).where(
-                tuple_(_documents.c.kind, _documents.c.ref).in_(chunk)
-            )
-        )
-        for kind, ref, document_id in rows:
+        for kind, ref, document_id in db.execute(_EXISTING, {"keys": list(chunk)}):
             found[(kind, ref)] = document_id
     return found
 
@@ -116,11 +135,7 @@ def _apply_term_deltas(db: Session, deltas: Counter[tuple[str, str]]) -> None:
     gained = [{"kind": k, "token": t, "documents": deltas[(k, t)]} for k, t in keys]
     if not gained:
         return
-    statement = _upsert(db)(_terms)
-    statement = statement.on_conflict_do_update(
-        index_elements=[_terms.c.kind, _terms.c.token],
-        set_={"documents": _terms.c.documents + statement.excluded.documents},
-    )
+    statement = _counter_upserts(db.get_bind().dialect.name)[0]
     for batch in _chunks(gained, 5_000):
         db.execute(statement, list(batch))
     emptied = [(k, t) for k, t in keys if deltas[(k, t)] < 0]
@@ -133,19 +148,12 @@ def _apply_term_deltas(db: Session, deltas: Counter[tuple[str, str]]) -> None:
 
 
 def _apply_kind_deltas(db: Session, documents: Counter[str], lengths: Counter[str]) -> None:
-    for kind in sorted(set(documents) | set(lengths)):
-        statement = _upsert(db)(_kinds).values(
-            kind=kind, documents=documents[kind], total_length=lengths[kind]
-        )
-        db.execute(
-            statement.on_conflict_do_update(
-                index_elements=[_kinds.c.kind],
-                set_={
-                    "documents": _kinds.c.documents + statement.excluded.documents,
-                    "total_length": _kinds.c.total_length + statement.excluded.total_length,
-                },
-            )
-        )
+    changes = [
+        {"kind": kind, "documents": documents[kind], "total_length": lengths[kind]}
+        for kind in sorted(set(documents) | set(lengths))
+    ]
+    if changes:
+        db.execute(_counter_upserts(db.get_bind().dialect.name)[1], changes)
 
 
 def index_many(db: Session, texts: Iterable[SearchText]) -> None:
