@@ -23,10 +23,11 @@ from kefu.voice import menu as voice_menu
 
 DEMO_STAFF: tuple[tuple[str, str, str, str], ...] = (
     # username, role, display name, password
-    ("admin", "admin", "系统管理员 Admin", "kefu-admin-demo"),
-    ("supervisor", "supervisor", "主管 李娜", "kefu-supervisor-demo"),
-    ("specialist", "specialist", "技术专员 王强", "kefu-specialist-demo"),
-    ("agent", "agent", "客服 张敏", "kefu-agent-demo"),
+    # names only: the console shows each role beside the name; none is a demo customer's
+    ("admin", "admin", "孙浩", "kefu-admin-demo"),
+    ("supervisor", "supervisor", "林慧", "kefu-supervisor-demo"),
+    ("specialist", "specialist", "王强", "kefu-specialist-demo"),
+    ("agent", "agent", "张敏", "kefu-agent-demo"),
 )
 
 # the demo's problem customers (13800000001 to 13800000011) answer security questions

@@ -245,7 +245,7 @@ def test_customer_verifies_is_handed_over_and_chats_with_an_agent(
         expect(agent.get_by_role("heading", name="刘洋")).to_be_visible()
         expect(agent.locator(".facts").first).to_contain_text("已验证")
 
-        expect(banner).to_contain_text("客服 张敏 正在为您服务")
+        expect(banner).to_contain_text("张敏 正在为您服务")
         expect(customer.get_by_text("客服 张敏 已接入会话")).to_be_visible()
 
         with site.sessions() as db:  # accepting the chat made its case the agent's
@@ -264,7 +264,7 @@ def test_customer_verifies_is_handed_over_and_chats_with_an_agent(
         reply.press("Enter")
         from_agent = customer.locator(".msg.from-agent").last
         expect(from_agent).to_contain_text("我来帮您处理这笔扣款")
-        expect(from_agent.locator(".who")).to_have_text("客服 张敏")
+        expect(from_agent.locator(".who")).to_have_text("张敏")
         with site.sessions() as db:  # the first chat reply is the case's first response
             case = db.get(Case, handed.case_id)
             assert case is not None and case.first_responded_at is not None
@@ -285,7 +285,7 @@ def test_customer_verifies_is_handed_over_and_chats_with_an_agent(
         agent.get_by_label("搜索快捷回复").fill("问候")
         expect(agent.locator("#canned-results li").first).to_contain_text("刘洋")
         agent.locator("#canned-results").get_by_role("button", name="插入").first.click()
-        expect(reply).to_have_value(re.compile("刘洋您好，我是客服 张敏"))
+        expect(reply).to_have_value(re.compile("刘洋您好，我是张敏，"))
         reply.press("Enter")
         expect(customer.locator(".msg.from-agent").last).to_contain_text("刘洋您好")
 
@@ -320,7 +320,7 @@ def test_customer_verifies_is_handed_over_and_chats_with_an_agent(
         request = boss.locator("article.approval").first
         expect(request).to_contain_text("撤销扣款")
         expect(request).to_contain_text("1288.00")
-        expect(request).to_contain_text("客服 张敏")
+        expect(request).to_contain_text("张敏")
         screenshot(boss, "console-chat-approval")
         request.get_by_role("button", name="批准并执行").dblclick()
         expect(boss.get_by_role("status")).to_contain_text("已处理")

@@ -141,7 +141,7 @@ def call_back_in_the_console(page: Page, server: LiveServer, callback_id: int, t
     card.get_by_role("button", name="完成回电").click()
     expect(page.get_by_role("status")).to_have_text(f"回电 #{callback_id} 已完成。")
     done = page.locator(f"#done-{callback_id}")
-    expect(done).to_contain_text("客服 张敏")
+    expect(done).to_contain_text("张敏")
     done.get_by_role("link").click()
     calls = page.get_by_role("region", name="来电记录")
     expect(calls).to_contain_text("主菜单 › 充值、支付、转账和余额查询 › 查询余额")

@@ -57,13 +57,8 @@ def render(
         return ", ".join(translate(f"{prefix}{code}", lang) for code in codes)
 
     def staff_name(display_name: str, role: str) -> str:
-        """A colleague with their role, unless their display name already starts with a
-        title ("主管 李娜", "技术专员 王强"): never 主管 李娜 · 主管."""
-        role_label = translate(f"role.{role}", lang)
-        title = display_name.split(" ")[0]
-        if title[-2:] == role_label[-2:]:
-            return display_name
-        return f"{display_name} · {role_label}"
+        """A colleague by name, their role beside it: a name holds no title."""
+        return f"{display_name} · {translate(f'role.{role}', lang)}"
 
     values: dict[str, Any] = {
         "lang": lang,

@@ -158,7 +158,7 @@ def test_an_agent_reply_reaches_the_follower_through_the_api(
         live.agent_says(db, conversation, staff, "客户很着急", internal=True)
         db.commit()
         assert state.sent == [
-            (openid, f"{staff.display_name} 已接入会话，为您服务。"),
+            (openid, f"客服 {staff.display_name} 已接入会话，为您服务。"),
             (openid, "您好，我来帮您查这笔充值。"),
         ]
         assert state.tokens == ["ACCESS_TOKEN_1"]  # fetched once, then reused
