@@ -50,8 +50,8 @@ class Case(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     reference: Mapped[str] = mapped_column(String(20), unique=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"))
-    # read only (``customer_id`` is what is stored): a case opened with its customer in
-    # hand keeps it, so telling that customer about the case reads them no second time
+    # read only: ``customer_id`` is what is stored (a new case is told to the customer's
+    # columns read for it, ``identity.service.customer_contact``, with no object loaded)
     customer: Mapped[Customer] = relationship(viewonly=True)
     category: Mapped[str] = mapped_column(String(40))
     priority: Mapped[str] = mapped_column(String(10))

@@ -8,7 +8,7 @@ waits in the console until read.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy.orm import Session
 
@@ -110,17 +110,33 @@ def notify_customer(
     settings: Settings,
     senders: Senders,
     actor: audit.Actor,
+    addressee: Addressee | None = None,
     **params: Any,
 ) -> CaseNotification | None:
     """Send ``text_key`` to the customer on the case, by SMS if they have a phone, else by
     e-mail; None when the customer has neither."""
     body = translate(text_key, case_lang(case), reference=case.reference, **params)
-    return send_to_customer(db, case, kind=kind, body=body, now=now, senders=senders, actor=actor)
+    return send_to_customer(
+        db, case, kind=kind, body=body, now=now, senders=senders, actor=actor, addressee=addressee
+    )
 
 
-def reachable(case: Case) -> bool:
-    """Whether ``send_to_customer`` reaches the customer on the case (a phone or an e-mail)."""
-    return bool(case.customer.phone or case.customer.email)
+class Addressee(Protocol):
+    """Where the case's customer is told: a ``Customer``, or the few columns of one read
+    for a new case (``identity.service.CustomerContact``), which needs no ORM object."""
+
+    @property
+    def phone(self) -> str | None: ...
+
+    @property
+    def email(self) -> str | None: ...
+
+
+def reachable(case: Case, addressee: Addressee | None = None) -> bool:
+    """Whether ``send_to_customer`` reaches the customer on the case (a phone or an e-mail);
+    ``addressee``: that customer's phone and e-mail when in hand."""
+    customer = addressee or case.customer
+    return bool(customer.phone or customer.email)
 
 
 def send_to_customer(
@@ -132,10 +148,12 @@ def send_to_customer(
     now: datetime,
     senders: Senders,
     actor: audit.Actor,
+    addressee: Addressee | None = None,
 ) -> CaseNotification | None:
     """Send a written text to the customer on the case (SMS if they have a phone, else
-    e-mail), recorded as a notification and a public timeline event."""
-    customer = case.customer
+    e-mail), recorded as a notification and a public timeline event. ``addressee``: that
+    customer's phone and e-mail when in hand (else the case's customer is read)."""
+    customer = addressee or case.customer
     lang = case_lang(case)
     channel: str
     if customer.phone:

@@ -122,11 +122,10 @@ def open_case(
     category = policies.parse_category(new.category)
     priority = policies.parse_priority(new.priority) if new.priority else default_priority(category)
     channel = _channel(new.channel)
-    customer = identity_service.get_customer(db, new.customer_id)
-    policy = policies.get_policy(db, category=category.value, priority=priority.value)
+    customer = identity_service.customer_contact(db, new.customer_id)
+    policy = policies.targets(db, category=category.value, priority=priority.value)
     case = Case(
         customer_id=customer.id,
-        customer=customer,
         category=category.value,
         priority=priority.value,
         channel=channel.value,
@@ -152,7 +151,7 @@ def open_case(
     assert case.resolution_due_at is not None  # no pauses yet
     # what the customer is told: the problem is answered and dealt with by then
     case.committed_at = case.resolution_due_at
-    if senders is not None and notify.reachable(case):
+    if senders is not None and notify.reachable(case, customer):
         # what acknowledge sets, in the INSERT: the same value later is no UPDATE
         case.last_customer_update_at = now
     _insert_with_unused_reference(db, case, now, settings)
@@ -196,15 +195,22 @@ def open_case(
     # one row: one written, read and deleted a case instead of two
     deferred.defer(db, OPENED, {"case_id": case.id, "at": now.isoformat()})
     if senders is not None:
-        acknowledge(db, case, settings=settings, senders=senders, now=now)
+        acknowledge(db, case, settings=settings, senders=senders, now=now, addressee=customer)
     return case
 
 
 def acknowledge(
-    db: Session, case: Case, *, settings: Settings, senders: Senders, now: datetime | None = None
+    db: Session,
+    case: Case,
+    *,
+    settings: Settings,
+    senders: Senders,
+    now: datetime | None = None,
+    addressee: notify.Addressee | None = None,
 ) -> None:
     """Tell the customer a case was opened and by when it is dealt with (by SMS, else by
-    e-mail), for a case opened where they are not told otherwise (by staff, on a call)."""
+    e-mail), for a case opened where they are not told otherwise (by staff, on a call).
+    ``addressee``: the customer's phone and e-mail when in hand (else the case's customer)."""
     notify.notify_customer(
         db,
         case,
@@ -214,6 +220,7 @@ def acknowledge(
         settings=settings,
         senders=senders,
         actor=audit.Actor.system(),
+        addressee=addressee,
         time=notify.local_time(case.committed_at, settings),
         zone=zone_label(settings.timezone, notify.case_lang(case)),
     )

@@ -11,8 +11,9 @@ import string
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, delete, func, or_, select
+from sqlalchemy import bindparam, delete, func, inspect, or_, select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 
 from kefu import audit
 from kefu.contacts import normalise_email, normalise_phone
@@ -263,6 +264,39 @@ def get_customer(db: Session, customer_id: int) -> Customer:
     if customer is None:
         raise NotFound("no such customer")
     return customer
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerContact:
+    """What opening a case needs of its customer: the language, where to tell them."""
+
+    id: int
+    language: str
+    phone: str | None
+    email: str | None
+
+
+# built once with the id bound at each call: every new case asks
+_CONTACT = select(
+    Customer.__table__.c.id,
+    Customer.__table__.c.language,
+    Customer.__table__.c.phone,
+    Customer.__table__.c.email,
+).where(Customer.__table__.c.id == bindparam("customer_id"))
+
+
+def customer_contact(db: Session, customer_id: int) -> CustomerContact:
+    """``get_customer``'s answer in four columns, without an ORM object: loading one cost
+    about four times the statement. A customer the session holds is taken from it (with
+    any change not flushed yet), as ``get_customer`` would; one it does not hold, or holds
+    expired, has none."""
+    held: Customer | None = db.identity_map.get(identity_key(Customer, customer_id))
+    if held is not None and not inspect(held).expired:
+        return CustomerContact(held.id, held.language, held.phone, held.email)
+    row = db.connection().execute(_CONTACT, {"customer_id": customer_id}).first()
+    if row is None:
+        raise NotFound("no such customer")
+    return CustomerContact(row.id, row.language, row.phone, row.email)
 
 
 def customers_by_id(db: Session, customer_ids: set[int]) -> dict[int, Customer]:

@@ -21,8 +21,10 @@ from kefu.cases.errors import CaseFinished, CaseNotFound, UnknownValue
 from kefu.cases.models import Case, CaseEvent, SlaPolicy
 from kefu.cases.refs import ReferenceMistyped
 from kefu.cases.transitions import IllegalMove, Mover, Status
+from kefu.channels.models import OutboxMessage
 from kefu.channels.senders import build_senders
 from kefu.config import Settings
+from kefu.identity.models import Customer
 
 H = timedelta(hours=1)
 
@@ -191,6 +193,58 @@ def test_no_free_reference_after_every_try_is_an_error(
     monkeypatch.setattr(refs, "new_reference", lambda _opened_at: taken)
     with pytest.raises(RuntimeError, match="no unused case reference"):
         make_case(db, settings)
+
+
+def test_a_policy_an_admin_changed_holds_for_the_next_case(db: Session, settings: Settings) -> None:
+    before = make_case(db, settings)
+    policies.update_policy(
+        db,
+        category="recharge_not_credited",
+        priority="normal",
+        changes={"first_response_minutes": 30, "resolution_minutes": 600},
+        actor=AGENT,
+    )
+    after = make_case(db, settings)
+    assert (before.first_response_minutes, before.resolution_minutes) == (60, 24 * 60)
+    assert (after.first_response_minutes, after.resolution_minutes) == (30, 600)
+    assert after.resolution_due_at == T0 + timedelta(minutes=600)
+
+
+def test_a_new_case_tells_its_customer_as_the_session_has_them(
+    db: Session, settings: Settings
+) -> None:
+    """The customer's language, phone and e-mail are read as columns for a new case, but
+    a customer the session holds, with a change not flushed yet, is taken as it stands."""
+    held_id = make_customer(db, language="en").id
+    unheld = make_customer(db, language="en")
+    unheld_id, unheld_phone = unheld.id, unheld.phone
+    db.expunge_all()  # neither is held now
+    held = db.get(Customer, held_id)
+    assert held is not None
+    held.phone, held.language = "+8613900000002", "zh-CN"  # not flushed
+    senders = build_senders(settings)
+    told = [
+        service.open_case(
+            db,
+            new=service.NewCase(
+                customer_id=customer_id,
+                category="recharge_not_credited",
+                channel="voice",
+                subject="充值不到账",
+            ),
+            actor=AGENT,
+            settings=settings,
+            now=T0,
+            senders=senders,
+        )
+        for customer_id in (held_id, unheld_id)
+    ]
+    db.flush()
+    assert [case.language for case in told] == ["zh-CN", "en"]
+    sent = db.scalars(
+        select(OutboxMessage.destination).order_by(OutboxMessage.id.desc()).limit(2)
+    ).all()
+    assert sent[::-1] == ["+8613900000002", unheld_phone]
 
 
 def test_default_priority_comes_from_the_category(db: Session, settings: Settings) -> None:
