@@ -16,6 +16,7 @@ from typing import Annotated, Any, cast
 
 from fastapi import Depends, FastAPI
 from sqlalchemy import DateTime, Engine, Insert, MetaData, Table, create_engine, event, insert
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import TimeoutError as SqlalchemyTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Session, make_transient_to_detached, sessionmaker
@@ -115,6 +116,29 @@ def insert_stored(db: Session, row: Base, statement: Insert) -> bool:
 def _inserts(table: Table) -> Insert:
     # built once: building a statement and its cache key cost more than running it
     return insert(table).returning(table.c.id)
+
+
+def insert_unless_taken(db: Session, row: Base, *unique: str) -> bool:
+    """``insert_now``, unless a row already holds the same values in the ``unique`` columns
+    (those of a unique constraint): then nothing is written, ``row`` gets no id and the
+    answer is False. One statement where a look-up and the INSERT took two."""
+    table = cast(Table, row.__table__)
+    values = {key: value for key, value in vars(row).items() if key in table.c}
+    connection = db.connection()
+    statement = _inserts_unless_taken(table, unique, connection.dialect.name)
+    new_id = connection.execute(statement, values).scalar_one_or_none()
+    if new_id is None:
+        return False
+    row.id = new_id  # type: ignore[attr-defined]
+    return True
+
+
+@cache
+def _inserts_unless_taken(table: Table, unique: tuple[str, ...], dialect: str) -> Insert:
+    # INSERT … ON CONFLICT (unique) DO NOTHING RETURNING id: SQLite and PostgreSQL alike
+    build = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = build(table).on_conflict_do_nothing(index_elements=[table.c[n] for n in unique])
+    return statement.returning(table.c.id)
 
 
 def _configure_sqlite(engine: Engine, busy_timeout: float) -> None:

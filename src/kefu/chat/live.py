@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import event, select
+from sqlalchemy import bindparam, event, select
 from sqlalchemy.orm import Session, UOWTransaction
 
 from kefu import audit, placeholders
@@ -301,6 +301,18 @@ def _actor(staff: StaffUser) -> audit.Actor:
     return audit.Actor(name=f"staff:{staff.username}", role=staff.role)
 
 
+# built once, as each message asks it (``chat.locked``)
+_AGENT_REPLIED = (
+    select(ChatMessage.id)
+    .where(
+        ChatMessage.conversation_id == bindparam("id"),
+        ChatMessage.sender == "agent",
+        ChatMessage.internal.is_(False),
+    )
+    .limit(1)
+)
+
+
 def agent_says(
     db: Session,
     conversation: Conversation,
@@ -325,19 +337,7 @@ def agent_says(
     else:  # a note may quote a canned reply; the customer never sees one half filled
         placeholders.refuse_unfilled(text, normalise_lang(conversation.language) or "zh-CN")
     known = conversation.last_seq
-    first = (
-        not internal
-        and db.scalar(
-            select(ChatMessage.id)
-            .where(
-                ChatMessage.conversation_id == conversation.id,
-                ChatMessage.sender == "agent",
-                ChatMessage.internal.is_(False),
-            )
-            .limit(1)
-        )
-        is None
-    )
+    first = not internal and db.scalar(_AGENT_REPLIED, {"id": conversation.id}) is None
     message = chat.append(
         db,
         conversation,

@@ -8,7 +8,7 @@ import secrets
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import event, select
+from sqlalchemy import bindparam, event, select
 from sqlalchemy.orm import PassiveFlag, Session, SessionTransaction, make_transient_to_detached
 from sqlalchemy.orm.attributes import get_history
 from sqlalchemy.orm.util import identity_key
@@ -18,7 +18,7 @@ from kefu.cases import conversation as case_conversation
 from kefu.cases.models import Case
 from kefu.chat import bus
 from kefu.chat.models import ChatMessage, Conversation
-from kefu.db import insert_now, utcnow
+from kefu.db import insert_now, insert_unless_taken, utcnow
 from kefu.errors import InvalidInput, NotFound
 from kefu.identity.models import StaffUser
 from kefu.sensitive import mask
@@ -183,12 +183,25 @@ def for_owner(
     return conversation
 
 
+# The statements of every chat message, built once: building a statement and its cache
+# key cost more than running it (``db.insert_now``); ``Session.get`` builds its SELECT anew
+# on each call.
+_LOCKING_READ = (
+    select(Conversation)
+    .where(Conversation.id == bindparam("id"))
+    .with_for_update()
+    .execution_options(populate_existing=True)
+)
+_BY_CLIENT_MSG_ID = select(ChatMessage).where(
+    ChatMessage.conversation_id == bindparam("conversation_id"),
+    ChatMessage.client_msg_id == bindparam("client_msg_id"),
+)
+
+
 def locked(db: Session, conversation_id: int) -> Conversation | None:
     """The conversation read afresh with its row locked till the transaction ends, for a
     change that appends to it: ``append`` then need not lock and read it again."""
-    conversation = db.get(
-        Conversation, conversation_id, with_for_update=True, populate_existing=True
-    )
+    conversation = db.scalars(_LOCKING_READ, {"id": conversation_id}).first()
     if conversation is not None:
         db.info.setdefault(_LOCKED, set()).add(conversation.id)
     return conversation
@@ -205,12 +218,8 @@ def by_client_msg_id(
     db: Session, conversation: Conversation, client_msg_id: str
 ) -> ChatMessage | None:
     """The message a client already sent with this id, if any."""
-    return db.scalars(
-        select(ChatMessage).where(
-            ChatMessage.conversation_id == conversation.id,
-            ChatMessage.client_msg_id == client_msg_id,
-        )
-    ).first()
+    params = {"conversation_id": conversation.id, "client_msg_id": client_msg_id}
+    return db.scalars(_BY_CLIENT_MSG_ID, params).first()
 
 
 def append(
@@ -229,25 +238,20 @@ def append(
     message already stored instead of adding it twice."""
     if sender not in SENDERS:
         raise InvalidInput(f"unknown sender {sender!r}", field="sender")
-    if client_msg_id is not None:
-        existing = by_client_msg_id(db, conversation, client_msg_id)
-        if existing is not None:
-            return existing
     now = now or utcnow()
-    if conversation.id is None and conversation not in db:
-        # started ``with_first_message``: this message's number goes in with the row
+    started = conversation.id is None and conversation not in db
+    if started:
+        # started ``with_first_message``: this message's number goes in with the row (and
+        # no message of it can carry the client's id yet)
         conversation.last_seq += 1
         conversation.updated_at = now
         _insert_conversation(db, conversation)
-    else:
-        if conversation.id not in db.info.get(_LOCKED, ()):
-            db.flush()  # pending changes to the conversation must survive the locking re-read
-            db.refresh(conversation, with_for_update=True)
-        conversation.last_seq += 1
-        conversation.updated_at = now
+    elif conversation.id not in db.info.get(_LOCKED, ()):
+        db.flush()  # pending changes to the conversation must survive the locking re-read
+        db.refresh(conversation, with_for_update=True)
     message = ChatMessage(
         conversation_id=conversation.id,
-        seq=conversation.last_seq,
+        seq=conversation.last_seq if started else conversation.last_seq + 1,
         sender=sender,
         staff_id=staff_id,
         text=mask(text[:MAX_TEXT]),
@@ -257,8 +261,18 @@ def append(
         created_at=now,
     )
     # written at once and left out of the session: nothing changes a message once stored,
-    # and a flush of each new one cost several times its INSERT
-    insert_now(db, message)
+    # and a flush of each new one cost several times its INSERT. A client's id already
+    # stored (a resend) writes nothing and is answered with the message stored: one
+    # statement for every message instead of a look-up before each.
+    if client_msg_id is None or started:
+        insert_now(db, message)
+    elif not insert_unless_taken(db, message, "conversation_id", "client_msg_id"):
+        existing = by_client_msg_id(db, conversation, client_msg_id)
+        assert existing is not None  # the conversation is locked: it cannot have gone
+        return existing
+    if not started:
+        conversation.last_seq = message.seq
+        conversation.updated_at = now
     # the open sockets hear of it once the transaction commits (never of a rolled-back one);
     # a change of the conversation's status made before it follows it, as when each message
     # was flushed with the conversation (``live._announce``)
