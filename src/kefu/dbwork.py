@@ -49,7 +49,8 @@ MAX_GROUP = 64
 PG_THREADS = 8
 IDLE_EXIT_SECONDS = 60.0
 
-_Job = tuple[Callable[[Session], Any], "Future[Any]"]
+# the work, its future, and whether it may run without a savepoint when alone (``run``)
+_Job = tuple[Callable[[Session], Any], "Future[Any]", bool]
 
 
 class GroupCommitter:
@@ -59,9 +60,9 @@ class GroupCommitter:
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
 
-    def submit(self, work: Callable[[Session], T]) -> Future[T]:
+    def submit(self, work: Callable[[Session], T], *, alone: bool = False) -> Future[T]:
         future: Future[T] = Future()
-        self._jobs.put((work, future))
+        self._jobs.put((work, future, alone))
         with self._lock:
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._run, name="kefu-chat-db", daemon=True)
@@ -90,17 +91,24 @@ class GroupCommitter:
         outcomes: list[tuple[Future[Any], Any, BaseException | None]] = []
         try:
             with self.open_session() as db:
-                for work, future in group:
-                    try:
-                        with db.begin_nested():
-                            outcomes.append((future, work(db), None))
-                    except Exception as exc:
-                        outcomes.append((future, None, exc))
+                if len(group) == 1 and group[0][2]:
+                    # a socket's work alone (nothing else waited, as on a quiet server): no
+                    # savepoint, whose SAVEPOINT and RELEASE were two of a chat message's
+                    # eight statements; its failure rolls the transaction back, below
+                    work, future, _alone = group[0]
+                    outcomes.append((future, work(db), None))
+                else:
+                    for work, future, _alone in group:
+                        try:
+                            with db.begin_nested():
+                                outcomes.append((future, work(db), None))
+                        except Exception as exc:
+                            outcomes.append((future, None, exc))
                 db.commit()
-        except Exception as exc:  # the commit itself failed: nothing of the group stands
+        except Exception as exc:  # the commit (or the one work) failed: nothing stands
             outcomes = [(future, None, error or exc) for future, _v, error in outcomes]
             done = {id(future) for future, _v, _e in outcomes}
-            outcomes += [(f, None, exc) for _w, f in group if id(f) not in done]
+            outcomes += [(f, None, exc) for _w, f, _a in group if id(f) not in done]
         for future, value, error in outcomes:
             if future.cancelled():  # its socket closed meanwhile: nobody waits for it
                 continue
@@ -136,7 +144,7 @@ class DbWork:
 
     async def run(self, work: Callable[[Session], T]) -> T:
         if self.group is not None:
-            return await asyncio.wrap_future(self.group.submit(work))
+            return await asyncio.wrap_future(self.group.submit(work, alone=True))
         if self.database_url is not None:
             return await self._on_loop(work)
         if self._limiter is None:

@@ -10,6 +10,7 @@ import threading
 import pytest
 from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session, sessionmaker
+from tests.statements import statements_sent
 
 from kefu.chat import service as chat
 from kefu.chat.models import Conversation
@@ -152,3 +153,28 @@ def test_quality_figures_of_undone_savepoints_do_not_reach_the_rollups(
         assert kept
         rebuild.rebuild_all(db)
         assert _rollup_rows(db) == kept
+
+
+def test_a_sockets_work_alone_runs_without_a_savepoint_and_its_failure_writes_nothing(
+    isolated_database: Engine,
+) -> None:
+    """A socket's work that found nothing else queued runs in the transaction itself (no
+    SAVEPOINT, RELEASE): one that fails after writing gets its error and leaves nothing;
+    the next is written as usual."""
+    sessions = sessionmaker(isolated_database)
+    committer = GroupCommitter(sessions)
+
+    def start(db: Session) -> int:
+        return chat.start(db, channel="web", language="zh-CN").id
+
+    def starts_and_fails(db: Session) -> None:
+        start(db)
+        raise _Refused
+
+    with statements_sent(isolated_database) as said:
+        with pytest.raises(_Refused):
+            committer.submit(starts_and_fails, alone=True).result(10)
+        kept = committer.submit(start, alone=True).result(10)
+    assert not [s for s in said if s.upper().startswith(("SAVEPOINT", "RELEASE"))]
+    with sessions() as db:
+        assert db.scalars(select(Conversation.id)).all() == [kept]
