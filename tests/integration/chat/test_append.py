@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy.orm import Session
+from tests.statements import statements_sent
 
 from kefu.chat import service as chat
 
@@ -27,3 +28,25 @@ def test_rows_undone_with_their_savepoint_leave_the_session_free_for_the_next(
     assert [(m.seq, m.text) for m in chat.messages(db, kept)] == [(1, "first"), (2, "answer")]
     assert [(m.seq, m.text) for m in chat.messages(db, again)] == [(1, "again")]
     assert (kept.last_seq, again.last_seq) == (2, 1)
+
+
+def test_a_message_with_a_client_id_is_one_statement_and_its_resend_writes_nothing(
+    db: Session,
+) -> None:
+    conversation = chat.start(db, channel="web", language="zh-CN")
+    bind = db.connection()
+    with statements_sent(bind) as said:
+        first = chat.append(db, conversation, sender="customer", text="在吗", client_msg_id="c-1")
+    assert [s.split(" ")[0] for s in said] == ["INSERT"]  # no look-up before it
+    db.flush()  # the conversation's new number
+    with statements_sent(bind) as said:
+        again = chat.append(db, conversation, sender="customer", text="在吗", client_msg_id="c-1")
+    assert [s.split(" ")[0] for s in said] == ["INSERT", "SELECT"]  # refused, then read
+    assert (again.id, again.seq) == (first.id, 1)
+    later = chat.append(db, conversation, sender="customer", text="人呢", client_msg_id="c-2")
+    db.flush()
+    assert [(m.seq, m.client_msg_id) for m in chat.messages(db, conversation)] == [
+        (1, "c-1"),
+        (2, "c-2"),
+    ]
+    assert (later.seq, conversation.last_seq) == (2, 2)
