@@ -158,6 +158,7 @@ def respond(
         for reply in replies
     ]
     chat.copy_to_case(db, conversation)
+    chat.write_inserted(db, conversation)
     last = replies[-1]
     return BotTurn(
         conversation=conversation,

@@ -6,11 +6,18 @@ import hashlib
 import hmac
 import secrets
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, event, select
-from sqlalchemy.orm import PassiveFlag, Session, SessionTransaction, make_transient_to_detached
-from sqlalchemy.orm.attributes import get_history
+from sqlalchemy import Table, bindparam, event, select, update
+from sqlalchemy.orm import (
+    NO_VALUE,
+    PassiveFlag,
+    Session,
+    SessionTransaction,
+    make_transient,
+    make_transient_to_detached,
+)
+from sqlalchemy.orm.attributes import get_history, instance_state
 from sqlalchemy.orm.util import identity_key
 
 from kefu import audit
@@ -118,6 +125,39 @@ def inserted_here(db: Session, conversation: Conversation) -> bool:
     """Whether this transaction inserted the conversation (no other record can name it
     yet: its id was given out in this transaction)."""
     return conversation.id in db.info.get(_INSERTED, ())
+
+
+# the columns to set are the parameters' other names (compiled once per set of them)
+_CONVERSATIONS = cast(Table, Conversation.__table__)
+_UPDATE = update(_CONVERSATIONS).where(_CONVERSATIONS.c.id == bindparam("conversation_id"))
+
+
+def write_inserted(db: Session, conversation: Conversation) -> None:
+    """Write the changes of a conversation this transaction inserted now, with one UPDATE of
+    the columns changed, and mark it as written: the unit of work's flush of the one object
+    cost several times its UPDATE (an assistant's first turn: its intent, state and last
+    message number). A change of its status or person is left to the flush, which
+    announces it to the sockets (``live._announce``)."""
+    if conversation.id not in db.info.get(_INSERTED, ()) or status_changed(conversation):
+        return
+    state = instance_state(conversation)
+    changed = tuple(
+        sorted(
+            key
+            for key, before in state.committed_state.items()
+            if before is NO_VALUE or before != state.dict.get(key)
+        )
+    )
+    if changed:
+        values = {key: state.dict[key] for key in changed}
+        db.connection().execute(_UPDATE, {**values, "conversation_id": conversation.id})
+    elif not state.committed_state:
+        return
+    # what it holds is what is stored: out of the session (``make_transient``, without
+    # ``expunge``'s walk of relations it has none of) and back as read
+    make_transient(conversation)
+    make_transient_to_detached(conversation)
+    db.add(conversation)
 
 
 def by_public_id(db: Session, public_id: str, *, lock: bool = False) -> Conversation:
