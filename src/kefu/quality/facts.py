@@ -18,13 +18,13 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import (
     ColumnElement,
     Executable,
+    Insert,
     Integer,
     Select,
+    Table,
     and_,
     bindparam,
     delete,
-    Insert,
-    Table,
     exists,
     insert,
     inspect,
@@ -41,6 +41,7 @@ from sqlalchemy.orm import (
     Session,
     SessionTransaction,
     joinedload,
+    make_transient,
     make_transient_to_detached,
 )
 from sqlalchemy.orm.attributes import set_committed_value
@@ -321,7 +322,8 @@ def record(
     if created and fold:
         _add(db, contact, event)
         tz = get_settings().tz
-        rollup.apply(db, metrics.contribution(contact, segments_of(db, contact), tz))
+        if not _waits(db, contact):  # a waiting one counts when it is written
+            rollup.apply(db, metrics.contribution(contact, segments_of(db, contact), tz))
         _mark_gained(db, gained, tz)
     else:
         _add(db, contact, event)
@@ -512,6 +514,21 @@ def _write_parked(db: Session, contact: QualityContact) -> None:
     if not _insert(db, contact, waiting.segments):
         raise RuntimeError(f"quality contact {contact.key} exists already")
     _insert_rows(db, contact, waiting.rows)
+    # its events' figures, counted once rather than before and after each
+    rollup.apply(db, metrics.contribution(contact, segments_of(db, contact), get_settings().tz))
+
+
+def _waits(db: Session, contact: QualityContact) -> bool:
+    parked: dict[int, _Parked] | None = db.info.get(_PARKED)
+    return parked is not None and id(contact) in parked
+
+
+def write_waiting(db: Session) -> None:
+    """Write the contacts waiting to be written (see ``_PARKED``) now."""
+    parked = db.info.get(_PARKED)
+    if parked:
+        for waiting in list(parked.values()):
+            _write_parked(db, waiting.contact)
 
 
 def _insert_rows(
@@ -529,7 +546,7 @@ def _insert_rows(
         row.contact_id = contact.id
         table = cast(Table, row.__table__)
         values[table].append({key: getattr(row, key) for key in _written(table)})
-        db.expunge(row)
+        make_transient(row)  # out of the session, without ``expunge``'s walk of relations
     connection = db.connection()
     for table, batch in values.items():
         if batch:
@@ -553,10 +570,7 @@ def _row_inserts(table: Table) -> Insert:
 
 @orm_event.listens_for(Session, "before_flush")
 def _write_waiting(session: Session, _context: object, _instances: object) -> None:
-    parked = session.info.get(_PARKED)
-    if parked:
-        for waiting in list(parked.values()):
-            _write_parked(session, waiting.contact)
+    write_waiting(session)
 
 
 @orm_event.listens_for(Session, "after_transaction_end")
@@ -649,7 +663,13 @@ def apply(
     if created:  # nothing to read: it has no segments yet
         set_committed_value(contact, "segments", [])
     segments = segments_of(db, contact)
-    before = metrics.Contribution() if created else metrics.contribution(contact, segments, tz)
+    # a waiting contact counts once, as it is written (``_write_parked``)
+    counted = not _waits(db, contact)
+    before = (
+        metrics.contribution(contact, segments, tz)
+        if counted and not created
+        else metrics.Contribution()
+    )
     identity = None if created else _identity(contact)
     _fold(db, contact, segments, event)
     _sum_handle(contact, segments)
@@ -662,7 +682,8 @@ def apply(
         contact.repeat_until = _repeat_until(current)
         with db.no_autoflush:
             contact.is_repeat, contact.followed_by_repeat = _marks(db, current)
-    rollup.apply(db, metrics.difference(metrics.contribution(contact, segments, tz), before))
+    if counted:
+        rollup.apply(db, metrics.difference(metrics.contribution(contact, segments, tz), before))
     if current != identity:
         _recount_partners(db, current, previous=identity, tz=tz)
 
