@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy.orm import Session
 from tests.statements import statements_sent
 
 from kefu.chat import service as chat
+from kefu.chat.models import Conversation
+from kefu.db import utcnow
 
 
 def test_rows_undone_with_their_savepoint_leave_the_session_free_for_the_next(
@@ -50,3 +54,41 @@ def test_a_message_with_a_client_id_is_one_statement_and_its_resend_writes_nothi
         (2, "c-2"),
     ]
     assert (later.seq, conversation.last_seq) == (2, 2)
+
+
+def test_a_conversation_inserted_here_is_written_with_its_changes_and_left_clean(
+    db: Session,
+) -> None:
+    now = utcnow()  # a turn's messages share its time
+    conversation = chat.start(db, channel="web", language="zh-CN", with_first_message=True, now=now)
+    chat.append(db, conversation, sender="customer", text="充值没到账", now=now)
+    conversation.intent = "recharge_not_credited"
+    conversation.bot_state = {"arrived": True}
+    chat.append(db, conversation, sender="bot", text="请输入手机号", now=now)
+    with statements_sent(db.connection()) as said:
+        chat.write_inserted(db, conversation)
+        db.flush()
+    # one UPDATE of what changed
+    assert [re.findall(r"(\w+)=", s.split(" WHERE ")[0]) for s in said] == [
+        ["intent", "bot_state", "last_seq"]
+    ]
+    assert said[0].startswith("UPDATE conversation SET")
+    assert conversation in db and not db.dirty
+    db.expire_all()
+    stored = db.get(Conversation, conversation.id)
+    assert stored is not None
+    assert (stored.intent, stored.bot_state, stored.last_seq) == (
+        "recharge_not_credited",
+        {"arrived": True},
+        2,
+    )
+
+
+def test_a_change_of_status_is_left_to_the_flush_that_announces_it(db: Session) -> None:
+    conversation = chat.start(db, channel="web", language="zh-CN", with_first_message=True)
+    chat.append(db, conversation, sender="customer", text="转人工")
+    conversation.status = "queued"
+    with statements_sent(db.connection()) as said:
+        chat.write_inserted(db, conversation)
+    assert said == []
+    assert conversation in db.dirty
