@@ -7,6 +7,8 @@ in both languages."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 from tests.factories import STAFF_PASSWORD
@@ -302,7 +304,12 @@ def test_a_status_chosen_is_kept_when_the_panel_refreshes_before_it_is_sent(
         status.select_option("online")
         release()
         page.wait_for_load_state("load")
-    page.wait_for_function("window.consoleOpen === true")
+    # polled through evaluate: wait_for_function's polling evaluates a string, which the
+    # page's Content-Security-Policy (no 'unsafe-eval') refuses once it has to poll
+    opened_by = time.monotonic() + 10
+    while not page.evaluate("window.consoleOpen === true"):
+        assert time.monotonic() < opened_by, "the console's socket never opened"
+        page.wait_for_timeout(50)
     page.wait_for_timeout(1000)  # the refresh the socket's opening asks for, 0.3 s later
     expect(status).to_have_value("online")
     page.get_by_role("button", name="切换").click()
