@@ -7,6 +7,7 @@ back. Placeholders use ``str.format`` names: ``{minutes}``.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
@@ -48,6 +49,15 @@ def translate(key: str, lang: Lang, /, **params: Any) -> str:
         except (KeyError, IndexError, ValueError):
             return text
     return text
+
+
+# Chinese lists items with the enumeration comma 、 (一线客服、二线专员), never ", "
+_LIST_SEPARATORS: dict[Lang, str] = {"zh-CN": "、", "en": ", "}
+
+
+def listed(items: Iterable[str], lang: Lang) -> str:
+    """Texts as one list in ``lang``'s punctuation: 中文、英文 / Chinese, English."""
+    return _LIST_SEPARATORS[lang].join(items)
 
 
 def zone_label(zone: str, lang: Lang) -> str:

@@ -38,6 +38,10 @@ def test_a_colleague_never_online_is_listed_offline(
     expect(rows).to_have_count(2)
     expect(rows.nth(0)).to_contain_text("林慧")
     expect(rows.nth(0).locator("td").nth(1)).to_have_text(translate("chat.presence.online", lang))
+    # a supervisor works every tier, listed in the language's punctuation (、 in Chinese)
+    separator = {"zh-CN": "、", "en": ", "}[lang]
+    tiers = separator.join(translate(f"chat.tier.{tier}", lang) for tier in ("tier1", "tier2"))
+    expect(rows.nth(0).locator("summary")).to_contain_text(tiers)
     expect(rows.nth(1)).to_contain_text("赵磊")
     expect(rows.nth(1).locator("td").nth(1)).to_have_text(translate("chat.presence.offline", lang))
     screenshot(page, f"console-queues-agent-never-online-{lang}")

@@ -25,7 +25,7 @@ from kefu.cases.transitions import FINISHED, Status
 from kefu.config import Settings
 from kefu.db import utcnow
 from kefu.errors import InvalidInput
-from kefu.i18n import normalise_lang, translate
+from kefu.i18n import listed, normalise_lang, translate
 from kefu.identity import service as identity_service
 from kefu.quality import case_hooks as quality_hooks
 
@@ -210,7 +210,7 @@ def run_scan(db: Session, *, settings: Settings, now: datetime | None = None) ->
             report.breached.append(case.reference)
         else:
             report.warned.append(case.reference)
-        steps_text = ", ".join(translate(f"case.sla_step.{s}", lang) for s in steps)
+        steps_text = listed((translate(f"case.sla_step.{s}", lang) for s in steps), lang)
         reason = translate("case.auto_escalation_reason", lang, steps=steps_text)
         current = TIER_ORDER.index(Tier(case.tier))
         at_top = current + 1 >= len(TIER_ORDER)

@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from kefu.config import get_settings
-from kefu.i18n import Lang, translate
+from kefu.i18n import Lang, listed, translate
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 STATIC_DIR = Path(__file__).parent / "static"
@@ -54,7 +54,7 @@ def render(
 
     def labels(prefix: str, codes: Iterable[object]) -> str:
         """Codes as their labels, listed: labels("chat.tier.", ["tier1"]) → 一线."""
-        return ", ".join(translate(f"{prefix}{code}", lang) for code in codes)
+        return listed((translate(f"{prefix}{code}", lang) for code in codes), lang)
 
     def staff_name(display_name: str, role: str) -> str:
         """A colleague by name, their role beside it: a name holds no title."""

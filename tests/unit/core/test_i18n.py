@@ -1,6 +1,6 @@
 import re
 
-from kefu.i18n import catalogue, negotiate, normalise_lang, translate
+from kefu.i18n import catalogue, listed, negotiate, normalise_lang, translate
 
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
@@ -50,3 +50,9 @@ def test_an_errors_own_lang_parameter_does_not_collide_with_the_readers_language
     stale = StaleArticle("changed meanwhile", field="version", lang="en", version=3)
     text = translate(stale.message_key, "zh-CN", **stale.params)
     assert text and text != stale.message_key and "kb." not in text
+
+
+def test_a_list_reads_in_the_languages_punctuation() -> None:
+    assert listed(["一线客服", "二线专员", "主管"], "zh-CN") == "一线客服、二线专员、主管"
+    assert listed(["Tier 1", "Tier 2"], "en") == "Tier 1, Tier 2"
+    assert listed(["一线客服"], "zh-CN") == "一线客服"
