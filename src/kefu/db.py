@@ -125,7 +125,7 @@ def insert_unless_taken(db: Session, row: Base, *unique: str) -> bool:
     table = cast(Table, row.__table__)
     values = {key: value for key, value in vars(row).items() if key in table.c}
     connection = db.connection()
-    statement = _inserts_unless_taken(table, unique, connection.dialect.name)
+    statement = inserts_unless_taken(table, unique, connection.dialect.name)
     new_id = connection.execute(statement, values).scalar_one_or_none()
     if new_id is None:
         return False
@@ -134,8 +134,9 @@ def insert_unless_taken(db: Session, row: Base, *unique: str) -> bool:
 
 
 @cache
-def _inserts_unless_taken(table: Table, unique: tuple[str, ...], dialect: str) -> Insert:
-    # INSERT … ON CONFLICT (unique) DO NOTHING RETURNING id: SQLite and PostgreSQL alike
+def inserts_unless_taken(table: Table, unique: tuple[str, ...], dialect: str) -> Insert:
+    """INSERT … ON CONFLICT (unique) DO NOTHING RETURNING id, SQLite and PostgreSQL alike,
+    built once per table: ``insert_unless_taken``'s, and ``insert_stored``'s for a case."""
     build = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = build(table).on_conflict_do_nothing(index_elements=[table.c[n] for n in unique])
     return statement.returning(table.c.id)

@@ -11,9 +11,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Insert, Select, Table, bindparam, exists, func, or_, select
+from sqlalchemy import Select, Table, bindparam, exists, func, or_, select
 from sqlalchemy import case as sql_case
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from kefu import audit, deferred, paging
@@ -24,7 +23,7 @@ from kefu.cases.models import Case, CaseEvent, CaseLink
 from kefu.cases.transitions import FINISHED, PAUSING, Mover, Status, check_move
 from kefu.channels.senders import Senders
 from kefu.config import Settings
-from kefu.db import insert_stored, utcnow
+from kefu.db import insert_stored, inserts_unless_taken, utcnow
 from kefu.errors import InvalidInput
 from kefu.i18n import normalise_lang, translate, zone_label
 from kefu.identity import service as identity_service
@@ -70,23 +69,6 @@ def _clean_subject(subject: str) -> str:
     return subject[:200]
 
 
-def _insert_unless_taken(dialect: Any) -> Insert:
-    table = cast(Table, Case.__table__)
-    statement: Insert = (
-        dialect.insert(table)
-        .on_conflict_do_nothing(index_elements=[table.c.reference])
-        .returning(table.c.id)
-    )
-    return statement
-
-
-# built once: every new case is written by one of these
-_INSERT_CASE = {
-    "sqlite": _insert_unless_taken(sqlite),
-    "postgresql": _insert_unless_taken(postgresql),
-}
-
-
 def _insert_with_unused_reference(
     db: Session, case: Case, now: datetime, settings: Settings
 ) -> None:
@@ -94,7 +76,8 @@ def _insert_with_unused_reference(
     reference another case has, or a concurrent transaction is inserting (PostgreSQL waits
     for it to end), inserts nothing and the next is tried. No question beforehand, no
     savepoint, no flush: one statement, and the case joins the session as stored."""
-    statement = _INSERT_CASE[db.get_bind().dialect.name]
+    table = cast(Table, Case.__table__)
+    statement = inserts_unless_taken(table, ("reference",), db.get_bind().dialect.name)
     for _ in range(_REFERENCE_TRIES):
         case.reference = str(refs.new_reference(now.astimezone(settings.tz)))
         if insert_stored(db, case, statement):
